@@ -1,0 +1,26 @@
+# lf_add_test(NAME name SOURCES a.c b.cpp [LIBS ...] [LABELS ...] [ENV k=v ...]
+#             [TIMEOUT s] [NO_VALGRIND])
+# One CMocka executable per area, linked to the shared library and the test
+# support code, registered with ctest. Where valgrind exists a twin
+# `name.valgrind` is registered under the label "valgrind" (run with
+# `ctest -L valgrind`; excluded from the default label set by .ci/run).
+function(lf_add_test)
+  cmake_parse_arguments(T "NO_VALGRIND" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE lightfunnels::auth lf_test_support ${T_LIBS})
+  lf_set_warnings(${T_NAME})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+  set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
+    ENVIRONMENT "${T_ENV}")
+  if(LF_VALGRIND AND NOT T_NO_VALGRIND)
+    add_test(NAME ${T_NAME}.valgrind
+      COMMAND ${LF_VALGRIND} --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+              --show-leak-kinds=definite,indirect --num-callers=30 $<TARGET_FILE:${T_NAME}>)
+    math(EXPR _vt "${T_TIMEOUT} * 10")
+    set_tests_properties(${T_NAME}.valgrind PROPERTIES TIMEOUT ${_vt} LABELS "valgrind"
+      ENVIRONMENT "${T_ENV};LF_TEST_SLOW=1")
+  endif()
+endfunction()
