@@ -301,9 +301,11 @@ LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size);
  * is NULL.
  *
  * Returns LF_OK; LF_E_INVALID_ARGUMENT (NULL cfg/out, missing client_id or
- * secret, no redirect URIs, malformed URL, non-positive timeout, struct_size
- * smaller than the first release's struct or larger than this library knows,
- * a ':' in client_id with LF_CLIENT_AUTH_BASIC, unknown client_auth);
+ * secret, no redirect URIs, malformed URL, non-positive timeout, a
+ * struct_size that does not cover the required fields (up to and including
+ * redirect_uri_count) or is larger than sizeof(lf_auth_config) of this
+ * library, a ':' in client_id with LF_CLIENT_AUTH_BASIC, unknown client_auth).
+ * Fields past a smaller struct_size (an older program) take their defaults;
  * LF_E_INSECURE_TRANSPORT (http:// to a non-loopback host, or another scheme);
  * LF_E_NO_MEMORY; LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
 LF_API lf_status lf_auth_new(const lf_auth_config *cfg, lf_auth **out, lf_error *err);
@@ -443,7 +445,9 @@ LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token *
                                   lf_error *err);
 
 /* lf_exchange_code() with per-call options (NULL: none). Also returns
- * LF_E_INVALID_ARGUMENT for a bad struct_size or a negative timeout.
+ * LF_E_INVALID_ARGUMENT for a struct_size smaller than sizeof(size_t) or
+ * larger than sizeof(lf_call_options) of this library, or a negative
+ * timeout. Fields past a smaller struct_size take their defaults.
  * @since 1.0.0 */
 LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code,
                                      const lf_call_options *opts, lf_token **out,
