@@ -1,0 +1,450 @@
+package lfauth
+
+// #include "lfauth_go.h"
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// ClientAuth selects how the client authenticates at the token endpoint.
+type ClientAuth int
+
+const (
+	// ClientAuthJSONBody sends client_id and client_secret in a JSON body to
+	// /oauth/access_token (the documented default).
+	ClientAuthJSONBody ClientAuth = C.LF_CLIENT_AUTH_JSON_BODY
+	// ClientAuthBasic sends Authorization: Basic base64(id:secret) to
+	// /api/access_token with the code in a form body.
+	ClientAuthBasic ClientAuth = C.LF_CLIENT_AUTH_BASIC
+	// ClientAuthAuto learns which style works on the first exchange with a
+	// probe that carries a deliberately invalid code; the real code is sent
+	// once, only after a style has been accepted.
+	ClientAuthAuto ClientAuth = C.LF_CLIENT_AUTH_AUTO
+)
+
+// Config configures a Client. Zero values take the library's defaults.
+//
+// The secrets are copied into C memory by New and wiped when the Client is
+// closed; the C copies made while building the client are wiped at once. The
+// Go strings in Config cannot be wiped (Go strings are immutable): keep the
+// Config short-lived.
+type Config struct {
+	ClientID             string   // required
+	ClientSecret         string   // required
+	PreviousClientSecret string   // optional: during a rotation, webhooks signed with it still verify
+	RedirectURIs         []string // required: allow-list, exact strings (https, or http to a loopback host)
+
+	AuthorizeURL string // "": https://app.lightfunnels.com/admin/oauth
+	TokenURL     string // "": the endpoint that matches ClientAuth
+	APIURL       string // "": https://services.lightfunnels.com/api/v2
+
+	ClientAuth ClientAuth // default ClientAuthJSONBody
+
+	ConnectTimeout   time.Duration // 0: 10 s
+	Timeout          time.Duration // 0: 30 s, whole request
+	MaxResponseBytes int64         // 0: 1 MiB
+	CAFile           string        // "": the system trust store
+	UserAgent        string        // "": "lightfunnels-auth/<version>"
+}
+
+// Client is a configured Lightfunnels app. It is safe for concurrent use by
+// any number of goroutines and keeps a pool of connections: create one per
+// app and share it.
+//
+// Call Close when done. A finalizer frees a forgotten Client, but only at
+// some later garbage collection.
+type Client struct {
+	mu sync.RWMutex // held shared by every call, exclusively by Close
+	p  *C.lf_auth
+}
+
+// New checks the whole configuration and creates a Client. It never touches
+// the network.
+func New(cfg Config) (*Client, error) {
+	if cfg.ConnectTimeout < 0 || cfg.Timeout < 0 {
+		return nil, &Error{Status: ErrInvalidArgument, Message: "timeouts must not be negative"}
+	}
+	if cfg.MaxResponseBytes < 0 {
+		return nil, &Error{Status: ErrInvalidArgument, Message: "MaxResponseBytes must not be negative"}
+	}
+
+	var strs []*C.char
+	defer func() {
+		for _, p := range strs {
+			freeSecret(p) // everything is wiped: cheaper than deciding what is secret
+		}
+	}()
+	str := func(s, what string, optional bool) (*C.char, error) {
+		var p *C.char
+		var err error
+		if optional {
+			p, err = cOptString(s, what)
+		} else {
+			p, err = cString(s, what)
+		}
+		if p != nil {
+			strs = append(strs, p)
+		}
+		return p, err
+	}
+
+	cfgSize := C.size_t(unsafe.Sizeof(C.lf_auth_config{}))
+	c := (*C.lf_auth_config)(C.calloc(1, cfgSize))
+	if c == nil {
+		return nil, &Error{Status: ErrNoMemory, Message: "out of memory"}
+	}
+	defer C.free(unsafe.Pointer(c))
+	C.lf_auth_config_init(c, cfgSize)
+
+	var err error
+	if c.client_id, err = str(cfg.ClientID, "ClientID", false); err != nil {
+		return nil, err
+	}
+	if c.client_secret, err = str(cfg.ClientSecret, "ClientSecret", false); err != nil {
+		return nil, err
+	}
+	if c.previous_client_secret, err = str(cfg.PreviousClientSecret, "PreviousClientSecret", true); err != nil {
+		return nil, err
+	}
+	if n := len(cfg.RedirectURIs); n > 0 {
+		arr := (**C.char)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+		if arr == nil {
+			return nil, &Error{Status: ErrNoMemory, Message: "out of memory"}
+		}
+		defer C.free(unsafe.Pointer(arr))
+		elems := unsafe.Slice(arr, n)
+		for i, u := range cfg.RedirectURIs {
+			if elems[i], err = str(u, "redirect URI", false); err != nil {
+				return nil, err
+			}
+		}
+		c.redirect_uris = arr
+		c.redirect_uri_count = C.size_t(n)
+	}
+	if c.authorize_url, err = str(cfg.AuthorizeURL, "AuthorizeURL", true); err != nil {
+		return nil, err
+	}
+	if c.token_url, err = str(cfg.TokenURL, "TokenURL", true); err != nil {
+		return nil, err
+	}
+	if c.api_url, err = str(cfg.APIURL, "APIURL", true); err != nil {
+		return nil, err
+	}
+	if c.ca_file, err = str(cfg.CAFile, "CAFile", true); err != nil {
+		return nil, err
+	}
+	if c.user_agent, err = str(cfg.UserAgent, "UserAgent", true); err != nil {
+		return nil, err
+	}
+	if cfg.ClientAuth < 0 || cfg.ClientAuth > ClientAuthAuto {
+		return nil, &Error{Status: ErrInvalidArgument, Message: "unknown ClientAuth"}
+	}
+	c.client_auth = C.lf_client_auth(cfg.ClientAuth)
+	if cfg.ConnectTimeout > 0 {
+		c.connect_timeout_ms = C.long(durationMillis(cfg.ConnectTimeout))
+	}
+	if cfg.Timeout > 0 {
+		c.timeout_ms = C.long(durationMillis(cfg.Timeout))
+	}
+	if cfg.MaxResponseBytes > 0 {
+		c.max_response_bytes = C.size_t(cfg.MaxResponseBytes)
+	}
+
+	var h *C.lf_auth
+	var detail C.lf_error
+	st := C.lf_auth_new(c, &h, &detail)
+	if st != C.LF_OK {
+		return nil, newError(st, &detail)
+	}
+	client := &Client{p: h}
+	runtime.SetFinalizer(client, (*Client).Close)
+	return client, nil
+}
+
+// Close frees the client and wipes the secrets it holds. It waits for calls
+// in progress on other goroutines to return; later calls return ErrClosed.
+// Calling Close again does nothing. It always returns nil.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.p != nil {
+		C.lf_auth_free(c.p)
+		c.p = nil
+		runtime.SetFinalizer(c, nil)
+	}
+	return nil
+}
+
+// acquire takes the shared lock and returns the handle, or ErrClosed (with
+// the lock already released).
+func (c *Client) acquire() (*C.lf_auth, error) {
+	c.mu.RLock()
+	if c.p == nil {
+		c.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return c.p, nil
+}
+
+func (c *Client) release() {
+	c.mu.RUnlock()
+	runtime.KeepAlive(c)
+}
+
+// ConsentURL builds the URL of the consent screen to send the merchant to.
+// redirectURI must equal one of Config.RedirectURIs byte for byte. Each
+// scope must match [a-z0-9_]+; blanks and duplicates are dropped. state is
+// omitted from the URL when "" (not recommended: use NewState and check it
+// with ParseCallback).
+func (c *Client) ConsentURL(redirectURI string, scopes []string, state string) (string, error) {
+	cRedirect, err := cString(redirectURI, "redirect URI")
+	if err != nil {
+		return "", err
+	}
+	defer C.free(unsafe.Pointer(cRedirect))
+	cScopes, err := cString(strings.Join(scopes, ","), "scopes")
+	if err != nil {
+		return "", err
+	}
+	defer C.free(unsafe.Pointer(cScopes))
+	cState, err := cOptString(state, "state")
+	if err != nil {
+		return "", err
+	}
+	defer freeSecret(cState)
+
+	h, err := c.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer c.release()
+	out, st := fillBuffer(1024, func(buf *C.char, size C.size_t, needed *C.size_t) C.lf_status {
+		st := C.lf_consent_url(h, cRedirect, cScopes, cState, buf, size, needed)
+		runtime.KeepAlive(c)
+		return st
+	})
+	if st != C.LF_OK {
+		return "", newError(st, nil)
+	}
+	return out, nil
+}
+
+// NewState returns a fresh state value for ConsentURL: 256 random bits from
+// the OS CSPRNG, base64url without padding (43 characters). Bind it to the
+// merchant's browser session (e.g. a cookie) and pass it to ParseCallback.
+func NewState() (string, error) {
+	var buf [C.LF_STATE_BUFFER_SIZE]C.char
+	st := C.lf_state_generate(&buf[0], C.size_t(len(buf)))
+	if st != C.LF_OK {
+		return "", newError(st, nil)
+	}
+	return goStringN(&buf[0], len(buf)), nil
+}
+
+// ParseCallback checks the redirect the merchant came back with and returns
+// the authorization code. rawURL is the full callback URL or its query (with
+// or without '?'), e.g. r.URL.RawQuery in a handler. expectedState is the
+// state issued for this browser; it is required: an empty expectedState
+// returns ErrStateMismatch, so a lost session can never silently disable the
+// CSRF check (use ParseCallbackWithoutState for flows without state).
+//
+// Errors: ErrStateMismatch; ErrAccessDenied when the merchant declined (the
+// *Error's Key is the OAuth error, e.g. "access_denied", and Message its
+// description); ErrInvalidArgument for a malformed callback or no code.
+func (c *Client) ParseCallback(rawURL, expectedState string) (code string, err error) {
+	if expectedState == "" {
+		return "", &Error{Status: ErrStateMismatch, Message: "no expected state given (was the session lost?)"}
+	}
+	return c.parseCallback(rawURL, expectedState, true)
+}
+
+// ParseCallbackWithoutState is ParseCallback for flows that did not send a
+// state. Prefer ParseCallback: state protects the callback against CSRF.
+func (c *Client) ParseCallbackWithoutState(rawURL string) (code string, err error) {
+	return c.parseCallback(rawURL, "", false)
+}
+
+func (c *Client) parseCallback(rawURL, expectedState string, checkState bool) (string, error) {
+	cURL, err := cString(rawURL, "callback URL")
+	if err != nil {
+		return "", err
+	}
+	defer freeSecret(cURL) // it carries the code
+	var cState *C.char
+	if checkState {
+		if cState, err = cString(expectedState, "state"); err != nil {
+			return "", err
+		}
+		defer freeSecret(cState)
+	}
+	h, err := c.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer c.release()
+	var detail C.lf_error
+	code, st := fillBuffer(256, func(buf *C.char, size C.size_t, needed *C.size_t) C.lf_status {
+		st := C.lf_parse_callback(h, cURL, cState, buf, size, needed, &detail)
+		runtime.KeepAlive(c)
+		return st
+	})
+	if st != C.LF_OK {
+		return "", newError(st, &detail)
+	}
+	return code, nil
+}
+
+// Exchange trades a single-use authorization code for the permanent access
+// token. ctx bounds the call: its deadline shortens the request's timeout and
+// cancelling it aborts the request within about 100 ms.
+//
+// A failure after the request may have reached the server (ErrNetwork,
+// ErrTimeout, ErrCancelled, ErrHTTP with a 5xx) means the code may be spent:
+// start the flow again. ErrInvalidCode: the code was used, expired or unknown.
+// ErrInvalidClient: the client id or secret was rejected.
+func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
+	cCode, err := cString(code, "code")
+	if err != nil {
+		return nil, err
+	}
+	defer freeSecret(cCode)
+	cl, err := beginCall(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.end()
+	h, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer c.release()
+
+	var tok *C.lf_token
+	var detail C.lf_error
+	st := C.lf_exchange_code_ex(h, cCode, cl.opts, &tok, &detail)
+	runtime.KeepAlive(c)
+	if st != C.LF_OK {
+		return nil, cl.wrap(newError(st, &detail))
+	}
+	return takeToken(tok), nil
+}
+
+// AccountID asks the API which account token belongs to. Apps key their
+// stored tokens by it. ErrUnauthorized means the token was revoked (the app
+// was uninstalled).
+func (c *Client) AccountID(ctx context.Context, token string) (string, error) {
+	cTok, err := cString(token, "token")
+	if err != nil {
+		return "", err
+	}
+	defer freeSecret(cTok)
+	cl, err := beginCall(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer cl.end()
+	h, err := c.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer c.release()
+
+	var detail C.lf_error
+	// A short buffer would cost a second request: start large.
+	id, st := fillBuffer(512, func(buf *C.char, size C.size_t, needed *C.size_t) C.lf_status {
+		st := C.lf_account_id_ex(h, cTok, cl.opts, buf, size, needed, &detail)
+		runtime.KeepAlive(c)
+		return st
+	})
+	if st != C.LF_OK {
+		return "", cl.wrap(newError(st, &detail))
+	}
+	return id, nil
+}
+
+// GraphQL POSTs {"query": query, "variables": variables} to the API with the
+// token. variables is marshalled with encoding/json and must encode as a JSON
+// object (a map or a struct; json.RawMessage for pre-encoded text); nil sends
+// {}. It returns the raw response body.
+//
+// The body is returned whenever a complete HTTP response was received, also
+// together with an error: with ErrAPI (the answer carried GraphQL "errors";
+// the first one's key and message are in the *Error), ErrUnauthorized,
+// ErrRateLimited or ErrHTTP, so the caller can read it.
+func (c *Client) GraphQL(ctx context.Context, token, query string, variables any) ([]byte, error) {
+	var cVars *C.char
+	if variables != nil {
+		js, err := json.Marshal(variables)
+		if err != nil {
+			return nil, err
+		}
+		if string(js) != "null" {
+			if cVars, err = cString(string(js), "variables"); err != nil {
+				return nil, err
+			}
+			defer freeSecret(cVars) // may carry customer data
+		}
+	}
+	cTok, err := cString(token, "token")
+	if err != nil {
+		return nil, err
+	}
+	defer freeSecret(cTok)
+	cQuery, err := cString(query, "query")
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cQuery))
+	cl, err := beginCall(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.end()
+	h, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer c.release()
+
+	var resp *C.lf_response
+	var detail C.lf_error
+	st := C.lf_graphql_ex(h, cTok, cQuery, cVars, cl.opts, &resp, &detail)
+	runtime.KeepAlive(c)
+	var body []byte
+	if resp != nil {
+		body = goBytes(unsafe.Pointer(C.lf_response_body(resp)), int(C.lf_response_body_length(resp)))
+		C.lf_response_free(resp)
+	}
+	if st != C.LF_OK {
+		return body, cl.wrap(newError(st, &detail))
+	}
+	return body, nil
+}
+
+// fillBuffer runs fn with a Go buffer of initial bytes and, when the library
+// answers LF_E_BUFFER_TOO_SMALL, again with the size it asked for. It returns
+// the NUL-terminated result.
+func fillBuffer(initial int, fn func(buf *C.char, size C.size_t, needed *C.size_t) C.lf_status) (string, C.lf_status) {
+	size := initial
+	for attempt := 0; attempt < 3; attempt++ {
+		buf := make([]byte, size)
+		var needed C.size_t
+		st := fn((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed)
+		if st == C.LF_E_BUFFER_TOO_SMALL && int(needed) > size {
+			size = int(needed)
+			continue
+		}
+		if st != C.LF_OK {
+			return "", st
+		}
+		return goStringN((*C.char)(unsafe.Pointer(&buf[0])), len(buf)), st
+	}
+	return "", C.LF_E_INTERNAL
+}
