@@ -1,0 +1,422 @@
+// lf-auth: option parsing, secret inputs, client construction and output.
+#include "cli.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lfcli {
+
+namespace {
+
+// The handle always needs a client id and secret; subcommands that do not use
+// them (consent-url needs no secret, account/graphql need neither) get these.
+const char kPlaceholderClientId[] = "lf-auth";
+const char kPlaceholderSecret[] = "lf-auth-placeholder-secret";
+// Same for the redirect allow-list, which lf_auth_new requires to be non-empty.
+const char kPlaceholderRedirect[] = "http://127.0.0.1/callback";
+
+constexpr size_t kMaxSecretBytes = 64 * 1024;
+
+std::string strip_newline(std::string s) {
+    if (!s.empty() && s.back() == '\n') {
+        s.pop_back();
+        if (!s.empty() && s.back() == '\r') s.pop_back();
+    }
+    return s;
+}
+
+long parse_positive_long(const std::string &flag, const std::string &v) {
+    char *end = nullptr;
+    errno = 0;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || n <= 0)
+        throw UsageError{flag + " needs a positive integer"};
+    return n;
+}
+
+std::string trim_slash(std::string s) {
+    while (!s.empty() && s.back() == '/') s.pop_back();
+    return s;
+}
+
+void wipe_json(cJSON *j) {
+    for (cJSON *it = j; it != nullptr; it = it->next) {
+        if (it->valuestring != nullptr) explicit_bzero(it->valuestring, std::strlen(it->valuestring));
+        if (it->child != nullptr) wipe_json(it->child);
+    }
+}
+
+}  // namespace
+
+// ---- Secret -------------------------------------------------------------------
+
+void Secret::assign(std::string &&s) {
+    wipe();
+    value_ = std::move(s);
+}
+
+void Secret::wipe() {
+    if (!value_.empty()) explicit_bzero(&value_[0], value_.size());
+    value_.clear();
+}
+
+// ---- input ----------------------------------------------------------------------
+
+std::string read_file_bytes(const std::string &path, size_t max_bytes, const char *what) {
+    FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    if (f == nullptr)
+        throw LocalError{std::string("cannot open ") + what + " file " + path + ": " + std::strerror(errno)};
+    std::string data;
+    char chunk[4096];
+    bool too_big = false;
+    for (;;) {
+        size_t n = std::fread(chunk, 1, sizeof chunk, f);
+        if (n > 0) {
+            if (data.size() + n > max_bytes) {
+                too_big = true;
+                break;
+            }
+            data.append(chunk, n);
+        }
+        if (n < sizeof chunk) break;
+    }
+    bool failed = std::ferror(f) != 0;
+    explicit_bzero(chunk, sizeof chunk);
+    if (f != stdin) std::fclose(f);
+    if (too_big) {
+        explicit_bzero(&data[0], data.size());
+        throw LocalError{std::string(what) + " is larger than " + std::to_string(max_bytes) + " bytes"};
+    }
+    if (failed) throw LocalError{std::string("cannot read ") + what + " from " + (path == "-" ? "stdin" : path)};
+    return data;
+}
+
+void read_secret(const SecretSource &src, Secret &out) {
+    std::string v;
+    switch (src.kind) {
+    case SecretSource::None:
+        throw UsageError{"the " + src.what + " is required: use " + src.flag + "-env VAR, " + src.flag +
+                         "-file FILE or " + src.flag + "-stdin"};
+    case SecretSource::Env: {
+        const char *e = std::getenv(src.ref.c_str());
+        if (e == nullptr) throw UsageError{"environment variable " + src.ref + " (" + src.what + ") is not set"};
+        v = strip_newline(e);
+        break;
+    }
+    case SecretSource::File:
+        v = strip_newline(read_file_bytes(src.ref, kMaxSecretBytes, src.what.c_str()));
+        break;
+    case SecretSource::Stdin:
+        v = strip_newline(read_file_bytes("-", kMaxSecretBytes, src.what.c_str()));
+        break;
+    }
+    if (v.empty()) throw UsageError{"the " + src.what + " is empty"};
+    out.assign(std::move(v));
+}
+
+// ---- Parser ---------------------------------------------------------------------
+
+void Parser::flag(const std::string &name, std::function<void()> fn) {
+    specs_.push_back({name, false, [fn](const std::string &) { fn(); }});
+}
+
+void Parser::option(const std::string &name, Handler fn) { specs_.push_back({name, true, std::move(fn)}); }
+
+void Parser::secret(const std::string &base, const std::string &what, SecretSource &dst) {
+    dst.what = what;
+    dst.flag = "--" + base;
+    secret_bases_.push_back(base);
+    SecretSource *d = &dst;
+    auto set = [d](SecretSource::Kind k, const std::string &ref) {
+        if (d->kind != SecretSource::None)
+            throw UsageError{"give the " + d->what + " only once (" + d->flag + "-env, -file or -stdin)"};
+        d->kind = k;
+        d->ref = ref;
+    };
+    option(base + "-env", [set](const std::string &v) {
+        if (v.empty()) throw UsageError{"empty variable name"};
+        set(SecretSource::Env, v);
+    });
+    option(base + "-file", [set](const std::string &v) {
+        if (v.empty()) throw UsageError{"empty file name"};
+        set(SecretSource::File, v);
+    });
+    flag(base + "-stdin", [set]() { set(SecretSource::Stdin, ""); });
+}
+
+bool Parser::parse(const std::vector<std::string> &args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string &a = args[i];
+        if (a == "--help" || a == "-h") return false;
+        if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
+            // Never echo it: a positional argument could be a pasted secret.
+            throw UsageError{"unexpected argument #" + std::to_string(i + 1) +
+                             " (this subcommand takes only --options; see --help)"};
+        }
+        size_t eq = a.find('=');
+        std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+        const Spec *spec = nullptr;
+        for (const Spec &s : specs_)
+            if (s.name == name) spec = &s;
+        if (spec == nullptr) {
+            for (const std::string &b : secret_bases_) {
+                if (name == b) {
+                    throw UsageError{"--" + name +
+                                     " would put a secret on the command line, where other users can "
+                                     "read it (ps, /proc, shell history); use --" +
+                                     b + "-env VAR, --" + b + "-file FILE or --" + b + "-stdin"};
+                }
+            }
+            throw UsageError{"unknown option --" + name + " (see --help)"};
+        }
+        if (!spec->takes_value) {
+            if (eq != std::string::npos) throw UsageError{"--" + name + " takes no value"};
+            spec->fn("");
+            continue;
+        }
+        if (eq != std::string::npos) {
+            spec->fn(a.substr(eq + 1));
+        } else {
+            if (i + 1 >= args.size()) throw UsageError{"--" + name + " needs a value"};
+            spec->fn(args[++i]);
+        }
+    }
+    return true;
+}
+
+// ---- common options -----------------------------------------------------------
+
+void add_common_options(Parser &p, Common &c, unsigned groups) {
+    p.flag("json", [&c]() { c.json = true; });
+    p.flag("quiet", [&c]() { c.quiet = true; });
+    if (groups & kClient) {
+        p.option("client-id", [&c](const std::string &v) {
+            if (v.empty()) throw UsageError{"--client-id is empty"};
+            c.client_id = v;
+        });
+        p.secret("client-secret", "client secret", c.secret_src);
+    }
+    if (groups & kPrevious) p.secret("previous-client-secret", "previous client secret", c.previous_secret_src);
+    if (groups & kRedirect)
+        p.option("redirect-uri", [&c](const std::string &v) { c.redirect_uris.push_back(v); });
+    if (groups & kAuthorize) p.option("authorize-url", [&c](const std::string &v) { c.authorize_url = v; });
+    if (groups & kToken) {
+        p.option("token-url", [&c](const std::string &v) { c.token_url = v; });
+        p.option("client-auth", [&c](const std::string &v) {
+            if (v == "json")
+                c.client_auth = LF_CLIENT_AUTH_JSON_BODY;
+            else if (v == "basic")
+                c.client_auth = LF_CLIENT_AUTH_BASIC;
+            else if (v == "auto")
+                c.client_auth = LF_CLIENT_AUTH_AUTO;
+            else
+                throw UsageError{"--client-auth must be json, basic or auto"};
+        });
+    }
+    if (groups & kApi) p.option("api-url", [&c](const std::string &v) { c.api_url = v; });
+    if (groups & kTransport) {
+        p.option("sandbox", [&c](const std::string &v) {
+            if (v.empty()) throw UsageError{"--sandbox is empty"};
+            c.sandbox = trim_slash(v);
+        });
+        p.option("ca-file", [&c](const std::string &v) { c.ca_file = v; });
+        p.option("user-agent", [&c](const std::string &v) { c.user_agent = v; });
+        p.option("timeout-ms", [&c](const std::string &v) { c.timeout_ms = parse_positive_long("--timeout-ms", v); });
+        p.option("connect-timeout-ms", [&c](const std::string &v) {
+            c.connect_timeout_ms = parse_positive_long("--connect-timeout-ms", v);
+        });
+    }
+}
+
+std::string effective_authorize_url(const Common &c) {
+    if (!c.authorize_url.empty()) return c.authorize_url;
+    if (!c.sandbox.empty()) return c.sandbox + "/admin/oauth";
+    return "";
+}
+
+std::string effective_token_url(const Common &c) {
+    if (!c.token_url.empty()) return c.token_url;
+    if (!c.sandbox.empty())
+        return c.sandbox + (c.client_auth == LF_CLIENT_AUTH_JSON_BODY ? "/oauth/access_token" : "/api/access_token");
+    return "";
+}
+
+std::string effective_api_url(const Common &c) {
+    if (!c.api_url.empty()) return c.api_url;
+    if (!c.sandbox.empty()) return c.sandbox + "/api/v2";
+    return "";
+}
+
+lf_status Client::open(const Common &c, bool need_client, bool need_secret, lf_error *err) {
+    if (need_client && c.client_id.empty()) throw UsageError{"--client-id is required"};
+    if (need_secret) {
+        read_secret(c.secret_src, secret_);
+        if (c.previous_secret_src.kind != SecretSource::None) read_secret(c.previous_secret_src, previous_);
+    }
+    std::string authorize = effective_authorize_url(c), token = effective_token_url(c),
+                api = effective_api_url(c);
+    std::vector<const char *> uris;
+    for (const std::string &u : c.redirect_uris) uris.push_back(u.c_str());
+    if (uris.empty()) uris.push_back(kPlaceholderRedirect);
+
+    lf_auth_config cfg;
+    lf_auth_config_init(&cfg, sizeof cfg);
+    cfg.client_id = c.client_id.empty() ? kPlaceholderClientId : c.client_id.c_str();
+    cfg.client_secret = need_secret ? secret_.c_str() : kPlaceholderSecret;
+    cfg.previous_client_secret = previous_.empty() ? nullptr : previous_.c_str();
+    cfg.redirect_uris = uris.data();
+    cfg.redirect_uri_count = uris.size();
+    if (!authorize.empty()) cfg.authorize_url = authorize.c_str();
+    if (!token.empty()) cfg.token_url = token.c_str();
+    if (!api.empty()) cfg.api_url = api.c_str();
+    cfg.client_auth = c.client_auth;
+    if (c.timeout_ms > 0) cfg.timeout_ms = c.timeout_ms;
+    if (c.connect_timeout_ms > 0) cfg.connect_timeout_ms = c.connect_timeout_ms;
+    if (!c.ca_file.empty()) cfg.ca_file = c.ca_file.c_str();
+    if (!c.user_agent.empty()) cfg.user_agent = c.user_agent.c_str();
+    lf_status s = lf_auth_new(&cfg, &auth_, err);
+    // The handle keeps its own copy; drop ours now.
+    secret_.wipe();
+    previous_.wipe();
+    return s;
+}
+
+// ---- output -------------------------------------------------------------------
+
+void progress(const Common &c, const char *fmt, ...) {
+    if (c.quiet) return;
+    std::fputs("lf-auth: ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    std::vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    std::fputc('\n', stderr);
+    std::fflush(stderr);
+}
+
+cJSON *json_ok() {
+    cJSON *o = cJSON_CreateObject();
+    if (o == nullptr) throw LocalError{"out of memory"};
+    cJSON_AddTrueToObject(o, "ok");
+    return o;
+}
+
+void emit_json(cJSON *obj) {
+    char *text = cJSON_PrintUnformatted(obj);
+    wipe_json(obj);
+    cJSON_Delete(obj);
+    if (text == nullptr) throw LocalError{"out of memory"};
+    std::fputs(text, stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    explicit_bzero(text, std::strlen(text));
+    cJSON_free(text);
+}
+
+int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err) {
+    const bool have = err != nullptr && err->status == s;
+    std::string detail;
+    if (have && err->http_status != 0) detail += "HTTP " + std::to_string(err->http_status);
+    if (have && err->key[0] != '\0') detail += (detail.empty() ? "" : ", ") + std::string(err->key);
+    std::fprintf(stderr, "lf-auth: %s failed: %s%s%s%s: %s\n", what, lf_status_name(s), detail.empty() ? "" : " (",
+                 detail.c_str(), detail.empty() ? "" : ")",
+                 have && err->message[0] != '\0' ? err->message : lf_status_message(s));
+    if (have && err->retry_after_s > 0) std::fprintf(stderr, "lf-auth: retry after %ld s\n", err->retry_after_s);
+    std::fflush(stderr);
+    if (c.json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON *e = cJSON_CreateObject();
+        if (o == nullptr || e == nullptr) {
+            cJSON_Delete(o);
+            cJSON_Delete(e);
+            return exit_for(s);
+        }
+        cJSON_AddFalseToObject(o, "ok");
+        cJSON_AddStringToObject(e, "operation", what);
+        cJSON_AddStringToObject(e, "status", lf_status_name(s));
+        cJSON_AddNumberToObject(e, "code", static_cast<double>(s));
+        cJSON_AddNumberToObject(e, "exit", exit_for(s));
+        cJSON_AddNumberToObject(e, "http_status", have ? static_cast<double>(err->http_status) : 0);
+        cJSON_AddNumberToObject(e, "retry_after_s", have ? static_cast<double>(err->retry_after_s) : 0);
+        cJSON_AddStringToObject(e, "key", have ? err->key : "");
+        cJSON_AddStringToObject(e, "message", have && err->message[0] ? err->message : lf_status_message(s));
+        cJSON_AddItemToObject(o, "error", e);
+        emit_json(o);
+    }
+    return exit_for(s);
+}
+
+// ---- SaveFile -------------------------------------------------------------------
+
+SaveFile::~SaveFile() {
+    if (fd_ >= 0) {
+        close(fd_);
+        unlink(tmp_.c_str());
+    }
+}
+
+void SaveFile::prepare(const std::string &path, bool force) {
+    if (path.empty()) throw UsageError{"--save needs a file name"};
+    path_ = path;
+    force_ = force;
+    struct stat st;
+    if (!force && lstat(path.c_str(), &st) == 0)
+        throw LocalError{path + " already exists (use --force to replace it)"};
+    // The temporary file sits next to the target so that rename()/link() stay
+    // on one file system. mkstemp opens with O_CREAT|O_EXCL and mode 0600.
+    std::string tmpl = path + ".XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    int fd = mkstemp(buf.data());
+    if (fd < 0) throw LocalError{"cannot create a file next to " + path + ": " + std::strerror(errno)};
+    tmp_ = buf.data();
+    fd_ = fd;
+    if (fchmod(fd_, 0600) != 0) throw LocalError{"cannot set mode 0600 on " + tmp_ + ": " + std::strerror(errno)};
+}
+
+void SaveFile::commit(const char *data) {
+    std::string text = std::string(data) + "\n";
+    const char *p = text.data();
+    size_t left = text.size();
+    bool ok = true;
+    while (left > 0) {
+        ssize_t n = write(fd_, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ok = false;
+            break;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    explicit_bzero(&text[0], text.size());
+    if (!ok || fsync(fd_) != 0) throw LocalError{"cannot write " + tmp_ + ": " + std::strerror(errno)};
+    close(fd_);
+    fd_ = -1;
+    int rc;
+    if (force_) {
+        rc = rename(tmp_.c_str(), path_.c_str());
+    } else {
+        // link() never replaces: a file that appeared meanwhile is kept.
+        rc = link(tmp_.c_str(), path_.c_str());
+        int saved = errno;
+        unlink(tmp_.c_str());
+        errno = saved;
+    }
+    if (rc != 0) {
+        int saved = errno;
+        unlink(tmp_.c_str());
+        throw LocalError{"cannot create " + path_ + ": " + std::strerror(saved) +
+                         (saved == EEXIST ? " (use --force to replace it)" : "")};
+    }
+}
+
+}  // namespace lfcli

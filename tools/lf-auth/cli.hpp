@@ -1,0 +1,181 @@
+// lf-auth: shared pieces of the command-line tool (option parsing, secret
+// inputs, output and exit codes). Built on the public C API only.
+#ifndef LF_AUTH_CLI_HPP
+#define LF_AUTH_CLI_HPP
+
+#include <lightfunnels/auth.h>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+struct cJSON;
+
+namespace lfcli {
+
+// Exit statuses (documented in --help and lf-auth(1)).
+constexpr int kExitOk = 0;
+constexpr int kExitLocal = 1;  // local failure: file I/O, listener, existing --save file
+constexpr int kExitUsage = 2;  // bad command line or missing input
+constexpr int kExitStatusBase = 10;  // 10 + lf_status for every library error
+
+inline int exit_for(lf_status s) { return s == LF_OK ? kExitOk : kExitStatusBase + static_cast<int>(s); }
+
+// Thrown for command-line mistakes; main() prints the message and exits 2.
+struct UsageError {
+    std::string message;
+};
+// Thrown for local failures (I/O); main() prints the message and exits 1.
+struct LocalError {
+    std::string message;
+};
+
+// A std::string that is wiped when it dies (best effort: it never grows after
+// being filled, so no stale copies are left by reallocation).
+class Secret {
+public:
+    Secret() = default;
+    Secret(const Secret &) = delete;
+    Secret &operator=(const Secret &) = delete;
+    ~Secret() { wipe(); }
+    void assign(std::string &&s);
+    void wipe();
+    const char *c_str() const { return value_.c_str(); }
+    const std::string &str() const { return value_; }
+    bool empty() const { return value_.empty(); }
+
+private:
+    std::string value_;
+};
+
+// Where a sensitive value comes from: --X-env VAR, --X-file FILE, --X-stdin.
+struct SecretSource {
+    enum Kind { None, Env, File, Stdin } kind = None;
+    std::string ref;  // variable name or file name
+    std::string what;  // "client secret", for messages
+    std::string flag;  // "--client-secret", for messages
+};
+
+// Reads the value (one trailing "\n" or "\r\n" removed). Throws UsageError for
+// a missing variable/empty value and LocalError for an unreadable file.
+void read_secret(const SecretSource &src, Secret &out);
+
+// Reads a whole file ("-" = stdin) as bytes, at most max_bytes.
+std::string read_file_bytes(const std::string &path, size_t max_bytes, const char *what);
+
+// Command-line parser: options are registered with a handler, then parse()
+// walks argv. Values may be given as "--opt VALUE" or "--opt=VALUE". Unknown
+// options are reported by name only (never with their value, which could be
+// a secret pasted by mistake).
+class Parser {
+public:
+    using Handler = std::function<void(const std::string &value)>;
+    void flag(const std::string &name, std::function<void()> fn);
+    void option(const std::string &name, Handler fn);
+    void secret(const std::string &base, const std::string &what, SecretSource &dst);
+    // Returns false when --help was seen (help already printed by the caller).
+    bool parse(const std::vector<std::string> &args);
+
+private:
+    struct Spec {
+        std::string name;
+        bool takes_value;
+        Handler fn;
+    };
+    std::vector<Spec> specs_;
+    std::vector<std::string> secret_bases_;
+};
+
+// Shared options: client, endpoints, transport, output.
+struct Common {
+    std::string client_id;
+    SecretSource secret_src;
+    SecretSource previous_secret_src;
+    std::vector<std::string> redirect_uris;
+    std::string authorize_url, token_url, api_url, ca_file, sandbox, user_agent;
+    lf_client_auth client_auth = LF_CLIENT_AUTH_JSON_BODY;
+    long timeout_ms = 0;
+    long connect_timeout_ms = 0;
+    bool json = false;
+    bool quiet = false;
+};
+
+enum OptionGroup : unsigned {
+    kClient = 1u << 0,       // --client-id, --client-secret-*
+    kPrevious = 1u << 1,     // --previous-client-secret-*
+    kRedirect = 1u << 2,     // --redirect-uri
+    kAuthorize = 1u << 3,    // --authorize-url
+    kToken = 1u << 4,        // --token-url, --client-auth
+    kApi = 1u << 5,          // --api-url
+    kTransport = 1u << 6,    // --ca-file, --timeout-ms, --connect-timeout-ms, --user-agent, --sandbox
+};
+
+void add_common_options(Parser &p, Common &c, unsigned groups);
+
+// Builds an lf_auth from the common options. `need_secret`: the subcommand
+// uses the client secret (otherwise a placeholder is used, because a handle
+// always needs one). Returns the status; on failure prints the error.
+class Client {
+public:
+    Client() = default;
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+    ~Client() { lf_auth_free(auth_); }
+    lf_status open(const Common &c, bool need_client, bool need_secret, lf_error *err);
+    const lf_auth *get() const { return auth_; }
+
+private:
+    lf_auth *auth_ = nullptr;
+    Secret secret_, previous_;
+};
+
+// Effective endpoint URLs (for progress messages): "" means the library default.
+std::string effective_token_url(const Common &c);
+std::string effective_api_url(const Common &c);
+std::string effective_authorize_url(const Common &c);
+
+// ---- output -----------------------------------------------------------------
+// Progress goes to stderr (unless --quiet); results to stdout. With --json,
+// stdout carries exactly one JSON object: {"ok":true,...} or
+// {"ok":false,"error":{...}}.
+void progress(const Common &c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// Prints the failure on stderr (and as JSON on stdout with --json); returns
+// the exit status for `s`.
+int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err);
+
+// Prints {"ok":true, ...} built by `fill` (JSON mode only); frees and wipes.
+void emit_json(cJSON *obj);
+cJSON *json_ok();
+
+// Saves `data` + "\n" to `path` with mode 0600: the file is prepared before
+// the network call (so a single-use code is never spent when the file cannot
+// be written) and put in place at the end.
+class SaveFile {
+public:
+    SaveFile() = default;
+    SaveFile(const SaveFile &) = delete;
+    SaveFile &operator=(const SaveFile &) = delete;
+    ~SaveFile();
+    // Throws LocalError when the directory is not writable or (without force)
+    // the file already exists.
+    void prepare(const std::string &path, bool force);
+    // Writes and renames into place. Throws LocalError.
+    void commit(const char *data);
+    bool active() const { return fd_ >= 0; }
+    const std::string &path() const { return path_; }
+
+private:
+    std::string path_, tmp_;
+    bool force_ = false;
+    int fd_ = -1;
+};
+
+// Subcommands (each returns the exit status).
+int cmd_login(const std::vector<std::string> &args);
+const char *login_help();
+
+}  // namespace lfcli
+
+#endif

@@ -1,0 +1,386 @@
+// lf-auth login: the whole flow with a loopback redirect listener
+// (cpp-httplib). State is generated and checked with the library; the
+// listener answers exactly one callback request and then stops.
+#include "cli.hpp"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <httplib.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <spawn.h>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+
+extern char **environ;
+
+namespace lfcli {
+
+namespace {
+
+// Where the listener binds and which path it serves.
+struct Listen {
+    std::string redirect_uri;  // exact string registered with the app
+    std::string path = "/callback";
+    int port = 0;
+};
+
+// Splits an explicit --redirect-uri with libcurl's URL parser. It must be
+// http:// to 127.0.0.1 or localhost (the listener binds 127.0.0.1 only).
+Listen parse_redirect(const std::string &uri, int port_flag) {
+    Listen l;
+    l.redirect_uri = uri;
+    CURLU *u = curl_url();
+    if (u == nullptr) throw LocalError{"out of memory"};
+    char *scheme = nullptr, *host = nullptr, *port = nullptr, *path = nullptr, *user = nullptr;
+    bool ok = curl_url_set(u, CURLUPART_URL, uri.c_str(), 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK;
+    std::string why;
+    if (!ok) {
+        why = "it is not a valid URL";
+    } else if (std::strcmp(scheme, "http") != 0) {
+        why = "the listener speaks plain http:// on the loopback interface";
+    } else if (std::strcmp(host, "127.0.0.1") != 0 && std::strcmp(host, "localhost") != 0) {
+        why = "its host must be 127.0.0.1 or localhost (the listener binds 127.0.0.1 only)";
+    } else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+        why = "it must not carry user info";
+    } else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
+        char *end = nullptr;
+        long p = std::strtol(port, &end, 10);
+        if (*end != '\0' || p <= 0 || p > 65535) why = "bad port";
+        else if (port_flag > 0 && p != port_flag) why = "its port differs from --port";
+        else l.port = static_cast<int>(p);
+    } else if (port_flag > 0) {
+        why = "it has no port but --port was given";
+    } else {
+        l.port = 80;
+    }
+    if (ok && why.empty()) l.path = path;
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(user);
+    curl_url_cleanup(u);
+    if (!why.empty()) throw UsageError{"--redirect-uri: " + why};
+    return l;
+}
+
+// What the one callback request produced.
+struct Outcome {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool claimed = false;  // a callback request is being handled
+    bool done = false;
+    lf_status status = LF_OK;
+    lf_error err{};
+    lf_token *token = nullptr;
+};
+
+const char kPageHead[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>lf-auth</title></head>"
+    "<body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\">";
+const char kPageTail[] = "</body></html>";
+
+// Only fixed strings and status names (identifiers) go into the page: never
+// anything the request or a server sent.
+std::string page(const char *title, const char *text, const char *status_name) {
+    std::string s = kPageHead;
+    s += "<h1>";
+    s += title;
+    s += "</h1><p>";
+    s += text;
+    s += "</p>";
+    if (status_name != nullptr) {
+        s += "<p><code>";
+        s += status_name;
+        s += "</code></p>";
+    }
+    s += kPageTail;
+    return s;
+}
+
+void open_browser(const Common &c, const std::string &url) {
+    pid_t pid = 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    char arg0[] = "xdg-open";
+    std::string u = url;
+    char *argv[] = {arg0, &u[0], nullptr};
+    int rc = posix_spawnp(&pid, "xdg-open", &fa, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        progress(c, "could not run xdg-open (%s): open the URL above yourself", std::strerror(rc));
+        return;
+    }
+    // Reap it in the background; xdg-open returns quickly.
+    std::thread([pid]() {
+        int st = 0;
+        waitpid(pid, &st, 0);
+    }).detach();
+}
+
+}  // namespace
+
+const char *login_help() {
+    return "usage: lf-auth login --client-id ID (--client-secret-env VAR | ...) --scope LIST\n"
+           "                    [--port N | --redirect-uri http://127.0.0.1:N/PATH] [--timeout S]\n"
+           "                    [--open] [--save FILE [--force]] [endpoint options]\n"
+           "\n"
+           "Runs the whole flow: generates a state, listens on 127.0.0.1:N, prints the\n"
+           "consent URL, waits for the merchant's redirect, checks the state, answers the\n"
+           "browser, exchanges the code and prints the access token on stdout (or saves\n"
+           "it to FILE, mode 0600; an existing FILE is refused unless --force).\n"
+           "\n"
+           "On stderr, for scripts, one line each (flushed as soon as they are known):\n"
+           "  LF_AUTH_REDIRECT_URI=<the redirect URI the listener serves>\n"
+           "  LF_AUTH_CONSENT_URL=<the URL to open in a browser>\n"
+           "\n"
+           "  --scope LIST              comma-separated scopes, e.g. products,orders\n"
+           "  --port N                  listen on 127.0.0.1:N (default 0: a free port); the\n"
+           "                            redirect URI is then http://127.0.0.1:N/callback, which\n"
+           "                            must be whitelisted for the app exactly\n"
+           "  --redirect-uri URI        serve this whitelisted redirect URI instead (http,\n"
+           "                            host 127.0.0.1 or localhost, its port and path)\n"
+           "  --timeout S               give up after S seconds without a redirect (default 300):\n"
+           "                            exit 19 (LF_E_TIMEOUT)\n"
+           "  --open                    open the consent URL with xdg-open\n"
+           "  --save FILE               write the token to FILE (mode 0600) instead of stdout\n"
+           "  --force                   with --save: replace an existing FILE\n"
+           "\n"
+           "The first request to the redirect path decides: a declined consent exits 17\n"
+           "(LF_E_ACCESS_DENIED), a missing or wrong state 15 (LF_E_STATE_MISMATCH).\n"
+           "\n";
+}
+
+int cmd_login(const std::vector<std::string> &args) {
+    Common c;
+    Parser p;
+    std::string scope, save;
+    bool force = false, open = false;
+    int port_flag = 0;
+    long timeout_s = 300;
+    add_common_options(p, c, kClient | kRedirect | kAuthorize | kToken | kTransport);
+    p.option("scope", [&](const std::string &v) { scope = v; });
+    p.option("port", [&](const std::string &v) {
+        char *end = nullptr;
+        long n = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || n < 0 || n > 65535) throw UsageError{"--port must be 0..65535"};
+        port_flag = static_cast<int>(n);
+    });
+    p.option("timeout", [&](const std::string &v) {
+        char *end = nullptr;
+        long n = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || n <= 0 || n > 86400) throw UsageError{"--timeout must be 1..86400 seconds"};
+        timeout_s = n;
+    });
+    p.flag("open", [&]() { open = true; });
+    p.option("save", [&](const std::string &v) { save = v; });
+    p.flag("force", [&]() { force = true; });
+    if (!p.parse(args)) {
+        std::fputs(login_help(), stdout);
+        std::fputs("Client:\n"
+                   "  --client-id ID\n"
+                   "  --client-secret-env VAR | --client-secret-file FILE | --client-secret-stdin\n",
+                   stdout);
+        std::fputs("Endpoints and transport: as for `lf-auth exchange --help`, plus\n"
+                   "  --authorize-url URL       default https://app.lightfunnels.com/admin/oauth\n"
+                   "Output: --json, --quiet (see `lf-auth --help` for exit statuses)\n",
+                   stdout);
+        return kExitOk;
+    }
+    if (scope.empty()) throw UsageError{"--scope is required (e.g. --scope products,orders)"};
+    if (c.client_id.empty()) throw UsageError{"--client-id is required"};
+    if (c.redirect_uris.size() > 1) throw UsageError{"give --redirect-uri once"};
+    if (force && save.empty()) throw UsageError{"--force only applies to --save"};
+
+    Listen l;
+    if (!c.redirect_uris.empty()) l = parse_redirect(c.redirect_uris.front(), port_flag);
+    else l.port = port_flag;
+
+    SaveFile out;
+    if (!save.empty()) out.prepare(save, force);
+
+    httplib::Server svr;
+    svr.set_keep_alive_max_count(1);
+    svr.set_read_timeout(5, 0);
+    svr.set_write_timeout(5, 0);
+    svr.set_payload_max_length(64 * 1024);
+    if (l.port == 0) {
+        l.port = svr.bind_to_any_port("127.0.0.1");
+        if (l.port <= 0) throw LocalError{"cannot listen on 127.0.0.1"};
+    } else if (!svr.bind_to_port("127.0.0.1", l.port)) {
+        throw LocalError{"cannot listen on 127.0.0.1:" + std::to_string(l.port) + " (in use?)"};
+    }
+    if (l.redirect_uri.empty()) l.redirect_uri = "http://127.0.0.1:" + std::to_string(l.port) + "/callback";
+    c.redirect_uris.assign(1, l.redirect_uri);
+
+    lf_error err;
+    Client client;
+    lf_status s = client.open(c, true, true, &err);
+    if (s != LF_OK) return report_failure(c, "client configuration", s, &err);
+
+    char state[LF_STATE_BUFFER_SIZE];
+    s = lf_state_generate(state, sizeof state);
+    if (s != LF_OK) return report_failure(c, "state generation", s, nullptr);
+    size_t needed = 0;
+    s = lf_consent_url(client.get(), l.redirect_uri.c_str(), scope.c_str(), state, nullptr, 0, &needed);
+    if (s != LF_E_BUFFER_TOO_SMALL) return report_failure(c, "consent URL", s == LF_OK ? LF_E_INTERNAL : s, nullptr);
+    std::vector<char> consent(needed);
+    s = lf_consent_url(client.get(), l.redirect_uri.c_str(), scope.c_str(), state, consent.data(), consent.size(),
+                       &needed);
+    if (s != LF_OK) return report_failure(c, "consent URL", s, nullptr);
+
+    Outcome oc;
+    const lf_auth *auth = client.get();
+    const std::string expected_path = l.path;
+    auto handle = [&](const httplib::Request &req, httplib::Response &res) {
+        // Compare the raw path of the request target with the redirect URI's.
+        const std::string &target = req.target;
+        size_t q = target.find('?');
+        std::string raw_path = target.substr(0, q);
+        if (raw_path != expected_path) {
+            res.status = 404;
+            res.set_content(page("Not found", "This is the lf-auth login listener.", nullptr), "text/html; charset=utf-8");
+            return;
+        }
+        {
+            std::lock_guard<std::mutex> lk(oc.mu);
+            if (oc.claimed) {
+                res.status = 409;
+                res.set_content(page("Already handled", "This login has already received its redirect.", nullptr),
+                                "text/html; charset=utf-8");
+                return;
+            }
+            oc.claimed = true;
+        }
+        lf_error e;
+        lf_token *tok = nullptr;
+        std::string query = q == std::string::npos ? std::string() : target.substr(q);
+        std::vector<char> code(512);
+        size_t need = 0;
+        lf_status st = lf_parse_callback(auth, query.c_str(), state, code.data(), code.size(), &need, &e);
+        if (st == LF_E_BUFFER_TOO_SMALL) {
+            code.assign(need, '\0');
+            st = lf_parse_callback(auth, query.c_str(), state, code.data(), code.size(), &need, &e);
+        }
+        explicit_bzero(&query[0], query.size());
+        if (st == LF_OK) {
+            progress(c, "redirect received, exchanging the code");
+            st = lf_exchange_code(auth, code.data(), &tok, &e);
+        }
+        explicit_bzero(code.data(), code.size());
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("Referrer-Policy", "no-referrer");
+        if (st == LF_OK) {
+            res.status = 200;
+            res.set_content(page("Authorized", "lf-auth received the access token. You can close this window.", nullptr),
+                            "text/html; charset=utf-8");
+        } else if (st == LF_E_ACCESS_DENIED) {
+            res.status = 200;
+            res.set_content(page("Declined", "The authorization was declined. You can close this window.",
+                                 lf_status_name(st)),
+                            "text/html; charset=utf-8");
+        } else {
+            res.status = 400;
+            res.set_content(page("Authorization failed", "lf-auth could not complete the authorization.",
+                                 lf_status_name(st)),
+                            "text/html; charset=utf-8");
+        }
+        std::lock_guard<std::mutex> lk(oc.mu);
+        oc.status = st;
+        oc.err = e;
+        oc.token = tok;
+        oc.done = true;
+        oc.cv.notify_all();
+    };
+    svr.Get(R"(.*)", [&](const httplib::Request &req, httplib::Response &res) {
+        try {
+            handle(req, res);
+        } catch (...) {
+            // Never leave the main thread waiting for an outcome that will not come.
+            std::lock_guard<std::mutex> lk(oc.mu);
+            if (oc.claimed && !oc.done) {
+                oc.status = LF_E_INTERNAL;
+                oc.done = true;
+                oc.cv.notify_all();
+            }
+            res.status = 500;
+        }
+    });
+
+    std::thread server([&svr]() { svr.listen_after_bind(); });
+
+    // Scripts rely on these two lines, so they are printed even with --quiet.
+    std::fprintf(stderr, "LF_AUTH_REDIRECT_URI=%s\nLF_AUTH_CONSENT_URL=%s\n", l.redirect_uri.c_str(), consent.data());
+    std::fflush(stderr);
+    progress(c, "open the consent URL above in a browser; waiting up to %ld s for the redirect to %s", timeout_s,
+             l.redirect_uri.c_str());
+    if (open) open_browser(c, consent.data());
+
+    bool timed_out = false;
+    {
+        std::unique_lock<std::mutex> lk(oc.mu);
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+        // Once a redirect is being handled, the exchange is bounded by the
+        // library's own timeouts: wait for it to finish.
+        while (!oc.done) {
+            if (oc.claimed) {
+                oc.cv.wait(lk);
+            } else if (oc.cv.wait_until(lk, deadline) == std::cv_status::timeout && !oc.claimed && !oc.done) {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    svr.stop();
+    server.join();
+
+    if (timed_out) {
+        lf_error te{};
+        te.status = LF_E_TIMEOUT;
+        std::snprintf(te.message, sizeof te.message, "no redirect arrived within %ld s", timeout_s);
+        return report_failure(c, "login", LF_E_TIMEOUT, &te);
+    }
+    if (oc.status != LF_OK) return report_failure(c, "login", oc.status, &oc.err);
+
+    lf_token *tok = oc.token;
+    try {
+        if (out.active()) {
+            out.commit(lf_token_value(tok));
+            progress(c, "access token saved to %s (mode 0600)", save.c_str());
+            if (c.json) {
+                cJSON *o = json_ok();
+                cJSON_AddStringToObject(o, "saved_to", save.c_str());
+                cJSON_AddStringToObject(o, "redirect_uri", l.redirect_uri.c_str());
+                emit_json(o);
+            }
+        } else {
+            progress(c, "authorized; the access token follows on stdout");
+            if (c.json) {
+                cJSON *o = json_ok();
+                cJSON_AddStringToObject(o, "access_token", lf_token_value(tok));
+                cJSON_AddStringToObject(o, "redirect_uri", l.redirect_uri.c_str());
+                emit_json(o);
+            } else {
+                std::printf("%s\n", lf_token_value(tok));
+                std::fflush(stdout);
+            }
+        }
+    } catch (...) {
+        lf_token_free(tok);
+        throw;
+    }
+    lf_token_free(tok);
+    return kExitOk;
+}
+
+}  // namespace lfcli
