@@ -1,0 +1,116 @@
+// The one allocation path of the library. Every heap block the library
+// itself makes comes from mem_alloc (the caller's allocator when one was
+// installed with lf_global_init, else the C heap); containers use
+// lf::Allocator, which wipes every block before releasing it, so no secret
+// outlives its container.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lf {
+
+struct AllocatorHooks {
+    void *(*alloc)(void *ctx, std::size_t n) = nullptr;
+    void *(*realloc)(void *ctx, void *p, std::size_t n) = nullptr;
+    void (*free)(void *ctx, void *p) = nullptr;
+    void *ctx = nullptr;
+};
+
+// Installs (hooks != nullptr) or removes the allocator. Only called by
+// global init/cleanup while no other thread uses the library.
+void set_allocator(const AllocatorHooks *hooks) noexcept;
+bool same_allocator(const AllocatorHooks *hooks) noexcept;
+
+void *mem_alloc(std::size_t n) noexcept;  // nullptr on failure
+void mem_free(void *p) noexcept;
+void wipe(void *p, std::size_t n) noexcept;  // never optimised away
+
+// Hooks in libcurl's and cJSON's shape: they prepend the block size so every
+// block can be wiped when released. Failures set a thread-local flag that
+// the caller of a dependency reads to tell "out of memory" from "bad input".
+namespace dep {
+void *malloc_fn(std::size_t n);
+void free_fn(void *p);
+void *realloc_fn(void *p, std::size_t n);
+char *strdup_fn(const char *s);
+void *calloc_fn(std::size_t n, std::size_t size);
+bool take_failure() noexcept;  // true if an allocation failed on this thread since the last call
+}  // namespace dep
+
+template <class T>
+struct Allocator {
+    using value_type = T;
+    Allocator() noexcept = default;
+    template <class U>
+    Allocator(const Allocator<U> &) noexcept {}
+    T *allocate(std::size_t n) {
+        if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
+        void *p = mem_alloc(n * sizeof(T));
+        if (!p) throw std::bad_alloc();
+        return static_cast<T *>(p);
+    }
+    void deallocate(T *p, std::size_t n) noexcept {
+        wipe(p, n * sizeof(T));
+        mem_free(p);
+    }
+    template <class U>
+    bool operator==(const Allocator<U> &) const noexcept { return true; }
+    template <class U>
+    bool operator!=(const Allocator<U> &) const noexcept { return false; }
+};
+
+using String = std::basic_string<char, std::char_traits<char>, Allocator<char>>;
+template <class T>
+using Vector = std::vector<T, Allocator<T>>;
+
+// A string holding a secret: its bytes are wiped however it is released,
+// including the small-string buffer inside the object itself.
+class SecretString {
+public:
+    SecretString() = default;
+    explicit SecretString(std::string_view v) : s_(v.data(), v.size()) {}
+    SecretString(const SecretString &) = delete;
+    SecretString &operator=(const SecretString &) = delete;
+    ~SecretString() { clear(); }
+    void clear() noexcept {
+        wipe(&s_[0], s_.capacity());
+        s_.clear();
+    }
+    String &str() noexcept { return s_; }
+    const String &str() const noexcept { return s_; }
+    const char *c_str() const noexcept { return s_.c_str(); }
+    std::size_t size() const noexcept { return s_.size(); }
+    bool empty() const noexcept { return s_.empty(); }
+    std::string_view view() const noexcept { return {s_.data(), s_.size()}; }
+
+private:
+    String s_;
+};
+
+// new/delete through mem_alloc, for the objects behind the C handles.
+template <class T, class... Args>
+T *make(Args &&...args) {
+    void *p = mem_alloc(sizeof(T));
+    if (!p) throw std::bad_alloc();
+    try {
+        return new (p) T(std::forward<Args>(args)...);
+    } catch (...) {
+        mem_free(p);
+        throw;
+    }
+}
+
+template <class T>
+void destroy(T *p) noexcept {
+    if (!p) return;
+    p->~T();
+    wipe(p, sizeof(T));
+    mem_free(p);
+}
+
+}  // namespace lf

@@ -1,0 +1,145 @@
+#include "callback.hpp"
+
+#include <cstring>
+
+#include "url.hpp"
+
+namespace lf {
+
+namespace {
+
+struct Param {
+    std::string_view value;  // still encoded
+    bool present = false;
+};
+
+// Decodes a (validated) name into a small buffer to match it; names longer
+// than any we look for cannot match.
+bool name_is(std::string_view enc, std::size_t decoded_len, const char *want) noexcept {
+    std::size_t n = std::strlen(want);
+    if (decoded_len != n) return false;
+    char tmp[32];
+    if (enc.size() > 3 * sizeof tmp) return false;
+    form_decode(enc, tmp);
+    return std::memcmp(tmp, want, n) == 0;
+}
+
+// Calls f(byte) for each decoded byte of a validated value.
+template <class F>
+void each_decoded(std::string_view enc, F f) noexcept {
+    for (std::size_t i = 0; i < enc.size(); i++) {
+        char c = enc[i];
+        if (c == '%') {
+            char out[1];
+            form_decode(enc.substr(i, 3), out);
+            f(out[0]);
+            i += 2;
+        } else {
+            f(c == '+' ? ' ' : c);
+        }
+    }
+}
+
+Status fail_empty(Error &e, Status s, const char *msg, char *buf, std::size_t size) noexcept {
+    if (buf && size) buf[0] = '\0';
+    return fail(e, s, msg);
+}
+
+}  // namespace
+
+Status parse_callback(std::string_view input, const char *expected_state, char *code, std::size_t size,
+                      std::size_t *needed, Error &e) noexcept {
+    if (!code && size) return fail(e, Status::InvalidArgument, "code buffer is NULL but size is not 0");
+    if (input.size() > kMaxCallbackLength)
+        return fail_empty(e, Status::InvalidArgument, "the callback is longer than 8192 bytes", code, size);
+
+    std::string_view query;
+    std::size_t q = input.find('?');
+    if (q != std::string_view::npos)
+        query = input.substr(q + 1);
+    else if (input.find("://") == std::string_view::npos)
+        query = input;  // a bare query
+    std::size_t hash = query.find('#');
+    if (hash != std::string_view::npos) query = query.substr(0, hash);
+
+    Param pcode, pstate, perror, pdesc;
+    while (!query.empty()) {
+        std::size_t amp = query.find('&');
+        std::string_view seg = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (seg.empty()) continue;
+        std::size_t eq = seg.find('=');
+        std::string_view name = seg.substr(0, eq);
+        std::string_view value = eq == std::string_view::npos ? std::string_view() : seg.substr(eq + 1);
+        std::size_t name_len = 0, value_len = 0;
+        if (!form_decoded_length(name, &name_len) || !form_decoded_length(value, &value_len))
+            return fail_empty(e, Status::InvalidArgument,
+                              "the callback has a malformed percent-escape or an encoded NUL", code, size);
+        Param *p = name_is(name, name_len, "code")                ? &pcode
+                   : name_is(name, name_len, "state")             ? &pstate
+                   : name_is(name, name_len, "error")             ? &perror
+                   : name_is(name, name_len, "error_description") ? &pdesc
+                                                                  : nullptr;
+        if (!p) continue;
+        if (p->present && p != &pdesc)
+            return fail_empty(e, Status::InvalidArgument, "the callback repeats the code, state or error parameter",
+                              code, size);
+        p->present = true;
+        p->value = value;
+    }
+
+    if (expected_state) {
+        // Constant time in the length of the values: every byte is compared.
+        std::size_t want_len = std::strlen(expected_state);
+        std::size_t got_len = 0;
+        form_decoded_length(pstate.value, &got_len);
+        unsigned char diff = pstate.present && got_len == want_len ? 0 : 1;
+        std::size_t i = 0;
+        each_decoded(pstate.value, [&](char c) {
+            unsigned char w = i < want_len ? static_cast<unsigned char>(expected_state[i]) : 0;
+            diff |= static_cast<unsigned char>(static_cast<unsigned char>(c) ^ w);
+            i++;
+        });
+        if (diff) return fail_empty(e, Status::StateMismatch, "the callback's state is missing or does not match",
+                                    code, size);
+    }
+
+    if (perror.present) {
+        char key[sizeof e.key];
+        char desc[sizeof e.message];
+        std::size_t klen = 0, dlen = 0;
+        each_decoded(perror.value, [&](char c) {
+            if (klen + 1 < sizeof key) key[klen++] = c;
+        });
+        each_decoded(pdesc.value, [&](char c) {
+            if (dlen + 1 < sizeof desc) desc[dlen++] = c;
+        });
+        e.status = Status::AccessDenied;
+        sanitize_copy(e.key, sizeof e.key, std::string_view(key, klen));
+        Redactor none;
+        fail_server(e, Status::AccessDenied, 0, std::string_view(key, klen), "authorization was not granted",
+                    std::string_view(desc, dlen), none);
+        if (code && size) code[0] = '\0';
+        return Status::AccessDenied;
+    }
+
+    std::size_t len = 0;
+    form_decoded_length(pcode.value, &len);
+    if (!pcode.present || len == 0)
+        return fail_empty(e, Status::InvalidArgument, "the callback has no code", code, size);
+    bool control = false;
+    each_decoded(pcode.value, [&](char c) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) control = true;
+    });
+    if (control)
+        return fail_empty(e, Status::InvalidArgument, "the code contains control characters", code, size);
+    if (needed) *needed = len + 1;
+    if (len + 1 > size)
+        return fail_empty(e, Status::BufferTooSmall, "the code does not fit in the buffer", code, size);
+    form_decode(pcode.value, code);
+    code[len] = '\0';
+    return Status::Ok;
+}
+
+}  // namespace lf

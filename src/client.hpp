@@ -1,0 +1,123 @@
+// lf::Client: the immutable object behind lf_auth. Everything a call needs
+// is computed once here (validated URLs, encoded consent-URL prefix, HMAC key
+// schedules, header lists, the connection pool), so the operations do no
+// per-call setup.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <string_view>
+
+#include <curl/curl.h>
+
+#include "alloc.hpp"
+#include "crypto.hpp"
+#include "error.hpp"
+#include "http.hpp"
+
+namespace lf {
+
+enum class ClientAuth { JsonBody = 0, Basic = 1, Auto = 2 };
+
+struct ClientOptions {
+    const char *client_id = nullptr;
+    const char *client_secret = nullptr;
+    const char *previous_client_secret = nullptr;
+    const char *const *redirect_uris = nullptr;
+    std::size_t redirect_uri_count = 0;
+    const char *authorize_url = nullptr;
+    const char *token_url = nullptr;
+    const char *api_url = nullptr;
+    ClientAuth client_auth = ClientAuth::JsonBody;
+    long connect_timeout_ms = 10000;
+    long timeout_ms = 30000;
+    std::size_t max_response_bytes = 1 << 20;
+    const char *ca_file = nullptr;
+    const char *user_agent = nullptr;
+};
+
+struct CallOptions {
+    long timeout_ms = 0;  // 0: the handle's
+    const int *cancel = nullptr;
+};
+
+struct Token {
+    SecretString value;
+};
+
+struct Response {
+    long status = 0;
+    String body;
+};
+
+constexpr std::size_t kMaxTokenLength = 4096;
+constexpr std::size_t kMaxCodeLength = 4096;
+
+class Client {
+public:
+    // Checks options completely; the constructor assumes they passed.
+    static Status validate(const ClientOptions &o, Error &e);
+    explicit Client(const ClientOptions &o);  // throws std::bad_alloc
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+    ~Client() = default;
+
+    Status consent_url(const char *redirect_uri, const char *scopes, const char *state, char *buf,
+                       std::size_t size, std::size_t *needed) const noexcept;
+    Status exchange(std::string_view code, const CallOptions &opts, Token &out, Error &e) const;
+    // out receives any complete HTTP response, whatever the returned status.
+    Status graphql(std::string_view token, const char *query, const char *variables_json,
+                   const CallOptions &opts, Response &out, bool *got_response, Error &e) const;
+    Status account_id(std::string_view token, const CallOptions &opts, char *buf, std::size_t size,
+                      std::size_t *needed, Error &e) const;
+    Status webhook_verify(const void *body, std::size_t len, const char *header) const noexcept;
+    Status webhook_sign(const void *body, std::size_t len, char *buf, std::size_t size,
+                        std::size_t *needed) const noexcept;
+
+private:
+    struct Endpoint {
+        String url;
+        bool allow_http = false;
+    };
+    struct RedirectUri {
+        String raw;
+        String encoded;
+    };
+    struct Attempt {
+        ClientAuth style;
+        const Endpoint *endpoint;
+    };
+
+    long call_timeout(const CallOptions &opts) const noexcept;
+    Status resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const;
+    // One POST of `code` in `style`; token receives a valid access token.
+    Status send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Token &token,
+                     Error &e) const;
+
+    String client_id_;
+    SecretString secret_;
+    SecretString previous_secret_;
+    Vector<RedirectUri> redirect_uris_;
+    String consent_prefix_;  // "<authorize>?client_id=<enc>&redirect_uri="
+    Endpoint token_json_;
+    Endpoint token_basic_;
+    Endpoint api_;
+    ClientAuth auth_;
+    bool basic_possible_;
+    long timeout_ms_;
+    std::size_t response_reserve_;  // taken before a code is sent
+    HmacKey mac_;
+    HmacKey previous_mac_;
+    SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"
+    curl_slist json_headers_[3];
+    curl_slist form_headers_[4];  // [0] is the Authorization header
+    Transport transport_;
+
+    mutable std::mutex auto_mu_;
+    mutable std::atomic<int> auto_choice_{-1};  // index into auto_attempts_
+    Attempt auto_attempts_[2];
+    int auto_attempt_count_ = 0;
+};
+
+}  // namespace lf

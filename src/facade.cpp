@@ -1,0 +1,378 @@
+// The C boundary: the only file that defines lf_* symbols or sees the public
+// C types. Every entry point is noexcept and runs its body inside guard(),
+// so no exception ever crosses into C.
+#include "lightfunnels/auth.h"
+
+#include <cstddef>
+#include <cstring>
+#include <new>
+
+#include "alloc.hpp"
+#include "callback.hpp"
+#include "client.hpp"
+#include "crypto.hpp"
+#include "error.hpp"
+#include "global.hpp"
+#include "status.hpp"
+#include "url.hpp"
+
+struct lf_auth {
+    explicit lf_auth(const lf::ClientOptions &o) : impl(o) {}
+    lf::Client impl;
+};
+struct lf_token {
+    lf::Token impl;
+};
+struct lf_response {
+    lf::Response impl;
+};
+
+namespace {
+
+using lf::Status;
+
+#define LF_SAME(c, cxx) static_assert(static_cast<unsigned>(c) == static_cast<unsigned>(Status::cxx), #c)
+LF_SAME(LF_OK, Ok);
+LF_SAME(LF_E_INVALID_ARGUMENT, InvalidArgument);
+LF_SAME(LF_E_BUFFER_TOO_SMALL, BufferTooSmall);
+LF_SAME(LF_E_NO_MEMORY, NoMemory);
+LF_SAME(LF_E_REDIRECT_URI_NOT_ALLOWED, RedirectUriNotAllowed);
+LF_SAME(LF_E_STATE_MISMATCH, StateMismatch);
+LF_SAME(LF_E_STATE_EXPIRED, StateExpired);
+LF_SAME(LF_E_ACCESS_DENIED, AccessDenied);
+LF_SAME(LF_E_NETWORK, Network);
+LF_SAME(LF_E_TIMEOUT, Timeout);
+LF_SAME(LF_E_TLS, Tls);
+LF_SAME(LF_E_INSECURE_TRANSPORT, InsecureTransport);
+LF_SAME(LF_E_HTTP, Http);
+LF_SAME(LF_E_INVALID_CODE, InvalidCode);
+LF_SAME(LF_E_INVALID_CLIENT, InvalidClient);
+LF_SAME(LF_E_UNAUTHORIZED, Unauthorized);
+LF_SAME(LF_E_API, Api);
+LF_SAME(LF_E_PROTOCOL, Protocol);
+LF_SAME(LF_E_RESPONSE_TOO_LARGE, ResponseTooLarge);
+LF_SAME(LF_E_SIGNATURE_MISMATCH, SignatureMismatch);
+LF_SAME(LF_E_CANCELLED, Cancelled);
+LF_SAME(LF_E_RATE_LIMITED, RateLimited);
+LF_SAME(LF_E_INTERNAL, Internal);
+#undef LF_SAME
+static_assert(sizeof(lf_error::key) == sizeof(lf::Error::key), "lf_error.key");
+static_assert(sizeof(lf_error::message) == sizeof(lf::Error::message), "lf_error.message");
+static_assert(LF_MAX_TOKEN_LENGTH == lf::kMaxTokenLength, "token bound");
+static_assert(LF_MAX_CALLBACK_LENGTH == lf::kMaxCallbackLength, "callback bound");
+static_assert(LF_SIGNATURE_BUFFER_SIZE == lf::kMacBase64Len + 1, "signature bound");
+static_assert(LF_INIT_HOOK_DEPENDENCIES == lf::kHookDependencies, "init flag");
+
+lf_status to_c(Status s) noexcept { return static_cast<lf_status>(s); }
+
+void clear_buf(char *buf, size_t size) noexcept {
+    if (buf && size) buf[0] = '\0';
+}
+
+// Runs f(lf::Error&) -> Status; maps exceptions; reports into err.
+template <class F>
+lf_status guard(lf_error *err, F &&f) noexcept {
+    lf::Error e;
+    Status s;
+    try {
+        s = f(e);
+    } catch (const std::bad_alloc &) {
+        e = lf::Error{};
+        s = Status::NoMemory;
+    } catch (...) {
+        e = lf::Error{};
+        s = Status::Internal;
+    }
+    if (s != Status::Ok && !e.message[0]) lf::fail(e, s, lf::status_message(s));
+    if (s == Status::Ok) e = lf::Error{};
+    e.status = s;
+    if (err) {
+        err->status = to_c(s);
+        err->http_status = e.http_status;
+        err->retry_after_s = e.retry_after_s;
+        std::memcpy(err->key, e.key, sizeof err->key);
+        std::memcpy(err->message, e.message, sizeof err->message);
+    }
+    return to_c(s);
+}
+
+// The same without an lf_error.
+template <class F>
+lf_status guard_plain(F &&f) noexcept {
+    return guard(nullptr, [&](lf::Error &) { return f(); });
+}
+
+// Fields past struct_size belong to a newer struct than the caller's.
+#define LF_HAS_FIELD(p, type, field) (offsetof(type, field) + sizeof((p)->field) <= (p)->struct_size)
+
+constexpr size_t kConfigMinSize = offsetof(lf_auth_config, redirect_uri_count) + sizeof(size_t);
+
+Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e) {
+    if (cfg->struct_size < kConfigMinSize || cfg->struct_size > sizeof(lf_auth_config))
+        return lf::fail(e, Status::InvalidArgument,
+                        "lf_auth_config.struct_size is not one this library knows (use lf_auth_config_init)");
+    o.client_id = cfg->client_id;
+    o.client_secret = cfg->client_secret;
+    o.previous_client_secret = cfg->previous_client_secret;
+    o.redirect_uris = cfg->redirect_uris;
+    o.redirect_uri_count = cfg->redirect_uri_count;
+    if (o.previous_client_secret && !*o.previous_client_secret) o.previous_client_secret = nullptr;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, authorize_url)) o.authorize_url = cfg->authorize_url;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, token_url)) o.token_url = cfg->token_url;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, api_url)) o.api_url = cfg->api_url;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, client_auth)) {
+        switch (cfg->client_auth) {
+        case LF_CLIENT_AUTH_JSON_BODY: o.client_auth = lf::ClientAuth::JsonBody; break;
+        case LF_CLIENT_AUTH_BASIC: o.client_auth = lf::ClientAuth::Basic; break;
+        case LF_CLIENT_AUTH_AUTO: o.client_auth = lf::ClientAuth::Auto; break;
+        default: return lf::fail(e, Status::InvalidArgument, "client_auth is not a known lf_client_auth value");
+        }
+    }
+    if (LF_HAS_FIELD(cfg, lf_auth_config, connect_timeout_ms)) o.connect_timeout_ms = cfg->connect_timeout_ms;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, timeout_ms)) o.timeout_ms = cfg->timeout_ms;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, max_response_bytes)) o.max_response_bytes = cfg->max_response_bytes;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, ca_file)) o.ca_file = cfg->ca_file;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, user_agent)) o.user_agent = cfg->user_agent;
+    return Status::Ok;
+}
+
+Status read_call_options(const lf_call_options *opts, lf::CallOptions &o, lf::Error &e) {
+    if (!opts) return Status::Ok;
+    if (opts->struct_size < sizeof(size_t) || opts->struct_size > sizeof(lf_call_options))
+        return lf::fail(e, Status::InvalidArgument,
+                        "lf_call_options.struct_size is not one this library knows (use lf_call_options_init)");
+    if (LF_HAS_FIELD(opts, lf_call_options, timeout_ms)) o.timeout_ms = opts->timeout_ms;
+    if (LF_HAS_FIELD(opts, lf_call_options, cancel)) o.cancel = opts->cancel;
+    if (o.timeout_ms < 0) return lf::fail(e, Status::InvalidArgument, "lf_call_options.timeout_ms is negative");
+    return Status::Ok;
+}
+
+// Owns a handle until it is handed to the caller.
+template <class T>
+struct Owned {
+    T *p = nullptr;
+    ~Owned() { lf::destroy(p); }
+    T *release() noexcept {
+        T *r = p;
+        p = nullptr;
+        return r;
+    }
+};
+
+}  // namespace
+
+extern "C" {
+
+LF_API const char *lf_status_name(lf_status status) { return lf::status_name(static_cast<Status>(status)); }
+
+LF_API const char *lf_status_message(lf_status status) { return lf::status_message(static_cast<Status>(status)); }
+
+LF_API const char *lf_version(void) { return LF_AUTH_VERSION_STRING; }
+
+LF_API lf_status lf_global_init(const lf_allocator *allocator, unsigned flags) {
+    return guard_plain([&] {
+        if (!allocator) return lf::global_init(nullptr, flags);
+        lf::AllocatorHooks h;
+        h.alloc = allocator->alloc;
+        h.realloc = allocator->realloc;
+        h.free = allocator->free;
+        h.ctx = allocator->ctx;
+        return lf::global_init(&h, flags);
+    });
+}
+
+LF_API void lf_global_cleanup(void) { lf::global_cleanup(); }
+
+LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size) {
+    if (!cfg || size < sizeof(size_t)) return;
+    lf_auth_config d;
+    std::memset(&d, 0, sizeof d);
+    d.client_auth = LF_CLIENT_AUTH_JSON_BODY;
+    d.connect_timeout_ms = 10000;
+    d.timeout_ms = 30000;
+    d.max_response_bytes = 1u << 20;
+    std::memset(cfg, 0, size);
+    std::memcpy(cfg, &d, size < sizeof d ? size : sizeof d);
+    cfg->struct_size = size;
+}
+
+LF_API void lf_call_options_init(lf_call_options *o, size_t size) {
+    if (!o || size < sizeof(size_t)) return;
+    std::memset(o, 0, size);
+    o->struct_size = size;
+}
+
+LF_API lf_status lf_auth_new(const lf_auth_config *cfg, lf_auth **out, lf_error *err) {
+    if (out) *out = nullptr;
+    return guard(err, [&](lf::Error &e) {
+        if (!cfg || !out) return lf::fail(e, Status::InvalidArgument, "cfg and out are required");
+        lf::ClientOptions o;
+        Status s = read_config(cfg, o, e);
+        if (s == Status::Ok) s = lf::Client::validate(o, e);
+        if (s == Status::Ok) s = lf::ensure_init();
+        if (s != Status::Ok) return s;
+        *out = lf::make<lf_auth>(o);
+        return Status::Ok;
+    });
+}
+
+LF_API void lf_auth_free(lf_auth *auth) { lf::destroy(auth); }
+
+LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes, const char *state,
+                                char *buf, size_t size, size_t *needed) {
+    if (!a) {
+        clear_buf(buf, size);
+        return LF_E_INVALID_ARGUMENT;
+    }
+    return guard_plain([&] { return a->impl.consent_url(redirect_uri, scopes, state, buf, size, needed); });
+}
+
+LF_API lf_status lf_state_generate(char *buf, size_t size) {
+    if (!buf) return LF_E_INVALID_ARGUMENT;
+    if (size < LF_STATE_BUFFER_SIZE) {
+        clear_buf(buf, size);
+        return LF_E_BUFFER_TOO_SMALL;
+    }
+    unsigned char rnd[32];
+    char b64[lf::base64_len(sizeof rnd) + 1];
+    if (!lf::random_bytes(rnd, sizeof rnd)) {
+        clear_buf(buf, size);
+        return LF_E_INTERNAL;
+    }
+    lf::base64_encode(rnd, sizeof rnd, b64);
+    // base64url without padding: 43 characters.
+    for (size_t i = 0; i < LF_STATE_BUFFER_SIZE - 1; i++)
+        buf[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+    buf[LF_STATE_BUFFER_SIZE - 1] = '\0';
+    lf::wipe(rnd, sizeof rnd);
+    lf::wipe(b64, sizeof b64);
+    return LF_OK;
+}
+
+LF_API int lf_state_equal(const char *a, const char *b) {
+    if (!a || !b) return 0;
+    size_t la = std::strlen(a), lb = std::strlen(b);
+    // Time depends on the lengths only (a length is not secret).
+    unsigned diff = la != lb;
+    for (size_t i = 0; i < la; i++) {
+        unsigned char y = i < lb ? static_cast<unsigned char>(b[i]) : 0;
+        diff |= static_cast<unsigned char>(a[i]) ^ y;
+    }
+    return diff == 0;
+}
+
+LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query, const char *expected_state, char *code,
+                                   size_t size, size_t *needed, lf_error *err) {
+    (void)a;  // accepted for future per-client checks
+    return guard(err, [&](lf::Error &e) {
+        if (!url_or_query) {
+            clear_buf(code, size);
+            return lf::fail(e, Status::InvalidArgument, "url_or_query is NULL");
+        }
+        return lf::parse_callback(url_or_query, expected_state, code, size, needed, e);
+    });
+}
+
+LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const lf_call_options *opts, lf_token **out,
+                                     lf_error *err) {
+    if (out) *out = nullptr;
+    return guard(err, [&](lf::Error &e) {
+        if (!a || !code || !out) return lf::fail(e, Status::InvalidArgument, "a, code and out are required");
+        lf::CallOptions co;
+        Status s = read_call_options(opts, co, e);
+        if (s != Status::Ok) return s;
+        // The token object and its storage exist before the code is spent.
+        Owned<lf_token> t;
+        t.p = lf::make<lf_token>();
+        t.p->impl.value.str().reserve(lf::kMaxTokenLength + 1);
+        s = a->impl.exchange(code, co, t.p->impl, e);
+        if (s == Status::Ok) *out = t.release();
+        return s;
+    });
+}
+
+LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token **out, lf_error *err) {
+    return lf_exchange_code_ex(a, code, nullptr, out, err);
+}
+
+LF_API const char *lf_token_value(const lf_token *t) { return t ? t->impl.value.c_str() : nullptr; }
+
+LF_API lf_status lf_token_copy(const lf_token *t, char *buf, size_t size, size_t *needed) {
+    if (!t || (!buf && size)) {
+        clear_buf(buf, size);
+        return LF_E_INVALID_ARGUMENT;
+    }
+    lf::OutBuf out(buf, size);
+    out.put(t->impl.value.view());
+    if (needed) *needed = out.needed();
+    return out.finish() ? LF_OK : LF_E_BUFFER_TOO_SMALL;
+}
+
+LF_API void lf_token_free(lf_token *t) { lf::destroy(t); }
+
+LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t len, const char *hmac_header) {
+    if (!a) return LF_E_INVALID_ARGUMENT;
+    return guard_plain([&] { return a->impl.webhook_verify(body, len, hmac_header); });
+}
+
+LF_API lf_status lf_webhook_sign(const lf_auth *a, const void *body, size_t len, char *buf, size_t size,
+                                 size_t *needed) {
+    if (!a) {
+        clear_buf(buf, size);
+        return LF_E_INVALID_ARGUMENT;
+    }
+    return guard_plain([&] { return a->impl.webhook_sign(body, len, buf, size, needed); });
+}
+
+LF_API lf_status lf_graphql_ex(const lf_auth *a, const char *access_token, const char *query,
+                               const char *variables_json, const lf_call_options *opts, lf_response **out,
+                               lf_error *err) {
+    if (out) *out = nullptr;
+    return guard(err, [&](lf::Error &e) {
+        if (!a || !access_token || !query || !out)
+            return lf::fail(e, Status::InvalidArgument, "a, access_token, query and out are required");
+        lf::CallOptions co;
+        Status s = read_call_options(opts, co, e);
+        if (s != Status::Ok) return s;
+        Owned<lf_response> r;
+        r.p = lf::make<lf_response>();
+        bool got = false;
+        s = a->impl.graphql(access_token, query, variables_json, co, r.p->impl, &got, e);
+        if (got) *out = r.release();
+        return s;
+    });
+}
+
+LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query,
+                            const char *variables_json, lf_response **out, lf_error *err) {
+    return lf_graphql_ex(a, access_token, query, variables_json, nullptr, out, err);
+}
+
+LF_API const char *lf_response_body(const lf_response *r) { return r ? r->impl.body.c_str() : ""; }
+
+LF_API size_t lf_response_body_length(const lf_response *r) { return r ? r->impl.body.size() : 0; }
+
+LF_API long lf_response_http_status(const lf_response *r) { return r ? r->impl.status : 0; }
+
+LF_API void lf_response_free(lf_response *r) { lf::destroy(r); }
+
+LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token, const lf_call_options *opts, char *buf,
+                                  size_t size, size_t *needed, lf_error *err) {
+    lf_status s = guard(err, [&](lf::Error &e) {
+        if (!a || !access_token || (!buf && size))
+            return lf::fail(e, Status::InvalidArgument, "a and access_token are required");
+        lf::CallOptions co;
+        Status st = read_call_options(opts, co, e);
+        if (st != Status::Ok) return st;
+        return a->impl.account_id(access_token, co, buf, size, needed, e);
+    });
+    if (s != LF_OK) clear_buf(buf, size);
+    return s;
+}
+
+LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char *buf, size_t size, size_t *needed,
+                               lf_error *err) {
+    return lf_account_id_ex(a, access_token, nullptr, buf, size, needed, err);
+}
+
+}  // extern "C"

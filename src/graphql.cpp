@@ -1,0 +1,143 @@
+// Using the token: GraphQL requests and the account lookup.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <cjson/cJSON.h>
+
+#include "client.hpp"
+#include "json.hpp"
+#include "token_response.hpp"
+#include "url.hpp"
+
+namespace lf {
+
+namespace {
+
+constexpr int kApiJsonDepth = 64;
+const char kAccountQuery[] = "query { account { id } }";
+
+Status api_status(const HttpResponse &resp, const cJSON *root, JsonError je, const Redactor &r, Error &e) {
+    long st = resp.status;
+    ServerError se = server_error(root);
+    e.retry_after_s = resp.retry_after_s;
+    char prefix[128];
+    Status s;
+    if (st == 429 || se.key == "rate_limit_reached") {
+        s = Status::RateLimited;
+        std::snprintf(prefix, sizeof prefix, "API rate-limited the request (HTTP %ld)", st);
+    } else if (st == 401) {
+        s = Status::Unauthorized;
+        std::snprintf(prefix, sizeof prefix, "API rejected the access token (HTTP 401)");
+    } else if (st >= 200 && st < 300) {
+        if (!is_object(root)) {
+            const char *why = je == JsonError::TooDeep     ? "nested too deeply"
+                              : je == JsonError::NulEscape ? "contains a \\u0000 escape"
+                              : root                       ? "not a JSON object"
+                                                           : "not valid JSON";
+            e.http_status = st;
+            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", why, st);
+        }
+        if (!se.present) return Status::Ok;
+        s = Status::Api;
+        std::snprintf(prefix, sizeof prefix, "API returned errors (HTTP %ld)", st);
+    } else {
+        s = Status::Http;
+        std::snprintf(prefix, sizeof prefix, "API returned HTTP %ld%s", st,
+                      (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
+    }
+    return fail_server(e, s, st, se.key, prefix, se.message, r);
+}
+
+}  // namespace
+
+Status Client::graphql(std::string_view token, const char *query, const char *variables_json,
+                       const CallOptions &opts, Response &out, bool *got_response, Error &e) const {
+    *got_response = false;
+    if (token.empty() || token.size() > kMaxTokenLength || !is_b64token(token))
+        return fail(e, Status::InvalidArgument, "the access token is not a valid RFC 6750 token");
+    if (!*query) return fail(e, Status::InvalidArgument, "the query is empty");
+
+    Json doc(new_object());
+    add_string(doc.get(), "query", query);
+    Json vars;
+    if (variables_json) {
+        JsonError je = JsonError::None;
+        vars = Json::parse(variables_json, kApiJsonDepth, &je);
+        if (je == JsonError::NoMemory) throw std::bad_alloc();
+        if (!is_object(vars.get()))
+            return fail(e, Status::InvalidArgument, "variables_json is not a JSON object");
+    } else {
+        vars = Json(cJSON_CreateObject());
+        if (!vars.get()) throw std::bad_alloc();
+    }
+    if (!cJSON_AddItemToObject(doc.get(), "variables", vars.get())) throw std::bad_alloc();
+    vars.release();  // now owned by doc
+    SecretString body;
+    print(doc.get(), body.str());
+
+    SecretString bearer;
+    bearer.str().reserve(22 + token.size());
+    bearer.str().assign("Authorization: Bearer ").append(token.data(), token.size());
+    curl_slist auth_header{&bearer.str()[0], const_cast<curl_slist *>(json_headers_)};
+
+    HttpRequest req;
+    req.url = api_.url.c_str();
+    req.allow_http = api_.allow_http;
+    req.body = body.view();
+    req.headers = &auth_header;
+    req.timeout_ms = call_timeout(opts);
+    req.cancel = opts.cancel;
+    req.what = "API";
+    HttpResponse resp;
+    Status s = transport_.post(req, resp, e);
+    if (s != Status::Ok) return s;
+
+    JsonError je = JsonError::None;
+    Json answer = Json::parse(resp.body, kApiJsonDepth, &je);
+    if (je == JsonError::NoMemory) throw std::bad_alloc();
+    Redactor r;
+    r.add(secret_.view());
+    r.add(previous_secret_.view());
+    r.add(token);
+    s = api_status(resp, answer.get(), je, r, e);
+    out.status = resp.status;
+    out.body = std::move(resp.body);
+    *got_response = true;
+    return s;
+}
+
+Status Client::account_id(std::string_view token, const CallOptions &opts, char *buf, std::size_t size,
+                          std::size_t *needed, Error &e) const {
+    Response resp;
+    bool got = false;
+    Status s = graphql(token, kAccountQuery, nullptr, opts, resp, &got, e);
+    if (s != Status::Ok) return s;
+    JsonError je = JsonError::None;
+    Json doc = Json::parse(resp.body, kApiJsonDepth, &je);
+    if (je == JsonError::NoMemory) throw std::bad_alloc();
+    const cJSON *id = member(member(member(doc.get(), "data"), "account"), "id");
+    char number[32];
+    std::string_view value;
+    if (cJSON_IsString(id) && id->valuestring) {
+        value = id->valuestring;
+    } else if (cJSON_IsNumber(id) && std::isfinite(id->valuedouble) && id->valuedouble >= 0 &&
+               id->valuedouble <= 9007199254740992.0 && std::floor(id->valuedouble) == id->valuedouble) {
+        std::snprintf(number, sizeof number, "%.0f", id->valuedouble);
+        value = number;
+    }
+    bool printable = !value.empty();
+    for (char c : value)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) printable = false;
+    if (!printable) {
+        e.http_status = resp.status;
+        return fail(e, Status::Protocol, "API: the answer has no usable data.account.id");
+    }
+    OutBuf o(buf, size);
+    o.put(value);
+    if (needed) *needed = o.needed();
+    if (!o.finish()) return fail(e, Status::BufferTooSmall, "the account id does not fit in the buffer");
+    return Status::Ok;
+}
+
+}  // namespace lf

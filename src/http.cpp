@@ -1,0 +1,295 @@
+#include "http.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+
+#include <curl/curl.h>
+
+namespace lf {
+
+namespace {
+
+constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+constexpr long kPollMs = 100;  // cancellation latency bound
+constexpr std::size_t kMaxIdleSlots = 32;
+
+struct Sink {
+    String *body = nullptr;
+    std::size_t max_body = 0;
+    std::size_t header_bytes = 0;
+    bool body_too_large = false;
+    bool headers_too_large = false;
+    bool no_memory = false;
+};
+
+extern "C" size_t lf_on_body(char *p, size_t size, size_t n, void *ud) {
+    auto *s = static_cast<Sink *>(ud);
+    size_t total = size * n;
+    if (total > s->max_body - s->body->size()) {
+        s->body_too_large = true;
+        return 0;
+    }
+    try {
+        s->body->append(p, total);
+    } catch (...) {
+        s->no_memory = true;
+        return 0;
+    }
+    return total;
+}
+
+extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
+    auto *s = static_cast<Sink *>(ud);
+    size_t total = size * n;
+    s->header_bytes += total;
+    if (s->header_bytes > kMaxHeaderBytes) {
+        s->headers_too_large = true;
+        return 0;
+    }
+    return total;
+}
+
+Status map_curl(CURLcode rc, const Sink &sink, const char *errbuf, const char *what, Error &e) {
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (sink.no_memory || rc == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
+    if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED)
+        return failf(e, Status::ResponseTooLarge, "%s: response body exceeds max_response_bytes", what);
+    if (sink.headers_too_large)
+        return failf(e, Status::ResponseTooLarge, "%s: response headers exceed %zu bytes", what, kMaxHeaderBytes);
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return failf(e, Status::Timeout, "%s: timed out (%s)", what, detail);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_SSL_CLIENTCERT:
+        return failf(e, Status::Tls, "%s: TLS failure (%s)", what, detail);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return failf(e, Status::InsecureTransport, "%s: protocol refused (%s)", what, detail);
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+        return failf(e, Status::Protocol, "%s: malformed HTTP response (%s)", what, detail);
+    default:
+        return failf(e, Status::Network, "%s: network error (%s)", what, detail);
+    }
+}
+
+template <class T>
+void setopt(CURL *h, CURLoption opt, T value) {
+    CURLcode rc = curl_easy_setopt(h, opt, value);
+    if (rc == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
+    if (rc != CURLE_OK) throw std::runtime_error(curl_easy_strerror(rc));
+}
+
+int load_cancel(const int *flag) noexcept {
+    return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0;
+}
+
+}  // namespace
+
+struct Transport::ShareLocks {
+    std::mutex m[CURL_LOCK_DATA_LAST];
+};
+
+namespace {
+extern "C" void lf_share_lock(CURL *, curl_lock_data data, curl_lock_access, void *ud) {
+    static_cast<std::mutex *>(ud)[data].lock();
+}
+extern "C" void lf_share_unlock(CURL *, curl_lock_data data, void *ud) {
+    static_cast<std::mutex *>(ud)[data].unlock();
+}
+}  // namespace
+
+struct Transport::Slot {
+    CURLM *multi = nullptr;
+    CURL *easy = nullptr;
+    int protocols = 0;  // 1: https only, 2: http and https
+    Sink sink;
+    char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+Transport::Transport(const TransportConfig &cfg)
+    : ca_file_(cfg.ca_file ? cfg.ca_file : ""),
+      user_agent_(cfg.user_agent ? cfg.user_agent : ""),
+      connect_timeout_ms_(cfg.connect_timeout_ms),
+      max_response_bytes_(cfg.max_response_bytes) {
+    locks_ = make<ShareLocks>();
+    CURLSH *sh = curl_share_init();
+    if (!sh) {
+        destroy(locks_);
+        throw std::bad_alloc();
+    }
+    share_ = sh;
+    if (curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, lf_share_lock) != CURLSHE_OK ||
+        curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, lf_share_unlock) != CURLSHE_OK ||
+        curl_share_setopt(sh, CURLSHOPT_USERDATA, locks_->m) != CURLSHE_OK ||
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        curl_share_cleanup(sh);
+        destroy(locks_);
+        throw std::bad_alloc();
+    }
+}
+
+Transport::~Transport() {
+    for (Slot *s : idle_) free_slot(s);
+    idle_.clear();
+    curl_share_cleanup(static_cast<CURLSH *>(share_));
+    destroy(locks_);
+}
+
+void Transport::free_slot(Slot *s) noexcept {
+    if (!s) return;
+    if (s->easy) curl_easy_cleanup(s->easy);
+    if (s->multi) curl_multi_cleanup(s->multi);
+    destroy(s);
+}
+
+Transport::Slot *Transport::new_slot() const {
+    Slot *s = make<Slot>();
+    try {
+        s->multi = curl_multi_init();
+        s->easy = curl_easy_init();
+        if (!s->multi || !s->easy) throw std::bad_alloc();
+        CURL *h = s->easy;
+        setopt(h, CURLOPT_NOSIGNAL, 1L);
+        setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // never: requests carry credentials
+        setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+        s->protocols = 1;
+        setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+        if (!ca_file_.empty()) setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
+        setopt(h, CURLOPT_USERAGENT, user_agent_.c_str());
+        setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
+        setopt(h, CURLOPT_SHARE, static_cast<CURLSH *>(share_));
+        setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // decoded bytes still count against the cap
+        setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes_));
+        setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        setopt(h, CURLOPT_WRITEFUNCTION, lf_on_body);
+        setopt(h, CURLOPT_HEADERFUNCTION, lf_on_header);
+        setopt(h, CURLOPT_WRITEDATA, &s->sink);
+        setopt(h, CURLOPT_HEADERDATA, &s->sink);
+        setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
+    } catch (...) {
+        free_slot(s);
+        throw;
+    }
+    return s;
+}
+
+Transport::Slot *Transport::acquire() const {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!idle_.empty()) {
+            Slot *s = idle_.back();
+            idle_.pop_back();
+            return s;
+        }
+        // Reserve room now, so release() never has to allocate.
+        idle_.reserve(idle_.size() + 1 > kMaxIdleSlots ? idle_.size() + 1 : kMaxIdleSlots);
+    }
+    return new_slot();
+}
+
+void Transport::release(Slot *s) const noexcept {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (idle_.size() < idle_.capacity() && idle_.size() < kMaxIdleSlots) {
+            idle_.push_back(s);
+            return;
+        }
+    }
+    free_slot(s);
+}
+
+Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) const {
+    if (load_cancel(req.cancel)) return failf(e, Status::Cancelled, "%s: cancelled before sending", req.what);
+    Slot *s = acquire();
+    struct Releaser {
+        const Transport *t;
+        Slot *s;
+        ~Releaser() { t->release(s); }
+    } releaser{this, s};
+
+    CURL *h = s->easy;
+    resp.status = 0;
+    resp.retry_after_s = 0;
+    resp.body.clear();
+    s->sink = Sink{};
+    s->sink.body = &resp.body;
+    s->sink.max_body = max_response_bytes_;
+    s->errbuf[0] = '\0';
+
+    int want = req.allow_http ? 2 : 1;
+    if (s->protocols != want) {
+        setopt(h, CURLOPT_PROTOCOLS_STR, want == 2 ? "http,https" : "https");
+        s->protocols = want;
+    }
+    setopt(h, CURLOPT_URL, req.url);
+    setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+    setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    setopt(h, CURLOPT_HTTPHEADER, const_cast<curl_slist *>(req.headers));
+    setopt(h, CURLOPT_TIMEOUT_MS, req.timeout_ms);
+
+    if (curl_multi_add_handle(s->multi, h) != CURLM_OK) throw std::bad_alloc();
+    bool cancelled = false;
+    CURLcode result = CURLE_OK;
+    bool done = false;
+    // Bounded: libcurl ends the transfer at CURLOPT_TIMEOUT_MS, and the
+    // cancel flag is read at least every kPollMs.
+    for (;;) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(s->multi, &running);
+        if (mc == CURLM_OUT_OF_MEMORY) {
+            curl_multi_remove_handle(s->multi, h);
+            throw std::bad_alloc();
+        }
+        if (mc != CURLM_OK) {
+            curl_multi_remove_handle(s->multi, h);
+            return failf(e, Status::Internal, "%s: %s", req.what, curl_multi_strerror(mc));
+        }
+        int queued = 0;
+        while (CURLMsg *m = curl_multi_info_read(s->multi, &queued)) {
+            if (m->msg == CURLMSG_DONE && m->easy_handle == h) {
+                result = m->data.result;
+                done = true;
+            }
+        }
+        if (done || running == 0) break;
+        if (load_cancel(req.cancel)) {
+            cancelled = true;
+            break;
+        }
+        curl_multi_poll(s->multi, nullptr, 0, kPollMs, nullptr);
+    }
+    curl_multi_remove_handle(s->multi, h);
+    setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
+    setopt(h, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
+
+    if (cancelled) return failf(e, Status::Cancelled, "%s: cancelled", req.what);
+    if (!done) return failf(e, Status::Internal, "%s: transfer ended without a result", req.what);
+    if (result != CURLE_OK) return map_curl(result, s->sink, s->errbuf, req.what, e);
+
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_off_t retry = 0;
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry) != CURLE_OK || retry < 0) retry = 0;
+    resp.status = code;
+    resp.retry_after_s = retry > 3600 ? 3600 : static_cast<long>(retry);
+    return Status::Ok;
+}
+
+}  // namespace lf

@@ -1,0 +1,155 @@
+#include "json.hpp"
+
+#include <cstring>
+
+#include <cjson/cJSON.h>
+
+namespace lf {
+
+namespace {
+
+// One pass over the raw text: nesting depth outside strings, and \u0000
+// inside them. The real parse comes after, from cJSON.
+JsonError prescan(std::string_view t, int max_depth) noexcept {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < t.size(); i++) {
+        char c = t[i];
+        if (in_string) {
+            if (c == '\\') {
+                if (i + 1 >= t.size()) return JsonError::Syntax;
+                if (t[i + 1] == 'u' && i + 5 < t.size() && t.compare(i + 2, 4, "0000") == 0)
+                    return JsonError::NulEscape;
+                i++;
+            } else if (c == '"') {
+                in_string = false;
+            } else if (c == '\0') {
+                return JsonError::NulEscape;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth) return JsonError::TooDeep;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == '\0') {
+            return JsonError::Syntax;
+        }
+    }
+    return JsonError::None;
+}
+
+void wipe_strings(cJSON *v) noexcept {
+    for (; v; v = v->next) {
+        if (v->valuestring) wipe(v->valuestring, std::strlen(v->valuestring));
+        if (v->string) wipe(v->string, std::strlen(v->string));
+        if (v->child) wipe_strings(v->child);
+    }
+}
+
+}  // namespace
+
+Json::~Json() { wipe_and_delete(root_); }
+
+void Json::wipe_and_delete_root() noexcept {
+    wipe_and_delete(root_);
+    root_ = nullptr;
+}
+
+void wipe_and_delete(cJSON *root) noexcept {
+    if (!root) return;
+    wipe_strings(root);
+    cJSON_Delete(root);
+}
+
+Json Json::parse(std::string_view text, int max_depth, JsonError *err) {
+    *err = prescan(text, max_depth);
+    if (*err != JsonError::None) return Json();
+    const char *end = nullptr;
+    dep::take_failure();
+    cJSON *root = cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0);
+    if (!root) {
+        *err = dep::take_failure() ? JsonError::NoMemory : JsonError::Syntax;
+        return Json();
+    }
+    Json doc(root);
+    // Nothing but whitespace may follow the value.
+    for (const char *p = end; p < text.data() + text.size(); p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            *err = JsonError::Syntax;
+            return Json();
+        }
+    }
+    return doc;
+}
+
+const cJSON *member(const cJSON *object, const char *name, int *count) noexcept {
+    const cJSON *found = nullptr;
+    int n = 0;
+    if (object && cJSON_IsObject(object)) {
+        for (const cJSON *c = object->child; c; c = c->next) {
+            if (c->string && std::strcmp(c->string, name) == 0) {
+                if (!found) found = c;
+                n++;
+            }
+        }
+    }
+    if (count) *count = n;
+    return found;
+}
+
+bool is_object(const cJSON *v) noexcept { return v && cJSON_IsObject(v); }
+
+std::string_view string_value(const cJSON *v) noexcept {
+    if (!v || !cJSON_IsString(v) || !v->valuestring) return {};
+    return v->valuestring;
+}
+
+void print(const cJSON *v, String &out) {
+    // cJSON escapes at most 6 bytes per input byte; measure generously, print
+    // into our own (wiping) buffer, then trim.
+    std::size_t estimate = 64;
+    struct Walk {
+        static std::size_t size(const cJSON *n) noexcept {
+            std::size_t s = 0;
+            for (; n; n = n->next) {
+                s += 16;
+                if (n->string) s += 6 * std::strlen(n->string) + 4;
+                if (n->valuestring) s += 6 * std::strlen(n->valuestring) + 4;
+                if (cJSON_IsNumber(n)) s += 64;
+                if (n->child) s += size(n->child);
+            }
+            return s;
+        }
+    };
+    estimate += Walk::size(v);
+    if (estimate > 0x7fffffff) throw std::bad_alloc();
+    out.assign(estimate, '\0');
+    dep::take_failure();
+    if (!cJSON_PrintPreallocated(const_cast<cJSON *>(v), &out[0], static_cast<int>(estimate), 0)) {
+        throw std::bad_alloc();
+    }
+    out.resize(std::strlen(out.c_str()));
+}
+
+cJSON *new_object() {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) throw std::bad_alloc();
+    return o;
+}
+
+void add_string(cJSON *object, const char *name, std::string_view value) {
+    // cJSON copies NUL-terminated strings; values here come from C strings.
+    String tmp(value.data(), value.size());
+    cJSON *s = cJSON_CreateString(tmp.c_str());
+    wipe(&tmp[0], tmp.size());
+    if (!s) throw std::bad_alloc();
+    if (!cJSON_AddItemToObject(object, name, s)) {
+        wipe_and_delete(s);
+        throw std::bad_alloc();
+    }
+}
+
+}  // namespace lf

@@ -1,0 +1,25 @@
+// Reading what servers answer: the error shapes of the token endpoint and
+// the GraphQL API, and the RFC 6750 token syntax.
+#pragma once
+
+#include <string_view>
+
+struct cJSON;
+
+namespace lf {
+
+// The error a server described, as views into its parsed body.
+struct ServerError {
+    std::string_view key;      // OAuth `error`, else Lightfunnels errors[0].key (or .name)
+    std::string_view message;  // OAuth `error_description`, else errors[0].message
+    bool present = false;      // the body carried `error` or a non-null `errors`
+};
+
+ServerError server_error(const cJSON *root) noexcept;
+
+// RFC 6750 b64token: [A-Za-z0-9-._~+/]+=*
+bool is_b64token(std::string_view s) noexcept;
+
+bool contains_nocase(std::string_view hay, std::string_view needle) noexcept;
+
+}  // namespace lf
