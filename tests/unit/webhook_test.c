@@ -1,0 +1,314 @@
+/*
+ * Webhooks: `lightfunnels-hmac` = base64(HMAC-SHA256(key = client_secret,
+ * message = raw body bytes)).
+ *  - lf_webhook_sign writes the canonical 44-character value;
+ *  - lf_webhook_verify accepts it with or without '=' padding and with
+ *    surrounding spaces/tabs; anything else (other characters, url-safe
+ *    alphabet, hex, prefixes, internal whitespace, CR/LF, wrong length,
+ *    empty) is LF_E_SIGNATURE_MISMATCH; a NULL header is
+ *    LF_E_INVALID_ARGUMENT; signatures made with previous_client_secret are
+ *    accepted too.
+ *
+ * The expected values below were computed independently of the library, at
+ * authoring time, with OpenSSL's command line:
+ *   printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -binary | base64
+ * and cross-checked with Python:
+ *   base64.b64encode(hmac.new(SECRET, BODY, hashlib.sha256).digest())
+ */
+#include "unit_support.h"
+
+/* SECRET = UNIT_CLIENT_SECRET = "unit-FAKE-secret-not-real-4c1e9b77d20a" */
+#define SIG_EMPTY "eR0ROuC6GVWEdktq9ab104HqxokIWaqnx45nzcN8nRQ=" /* BODY = "" */
+#define BODY_ORDER "{\"id\":1,\"event\":\"order.created\"}"
+#define SIG_ORDER "6BRuh1TGtj9oNRABAODnGvWeRpAH0NMh0Co4ofUU/88="
+#define BODY_HELLO "hello world"
+#define SIG_HELLO "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8="
+/* hex of the same HMAC: python3 ... .hexdigest() */
+#define HEX_HELLO "832aeda1008ee7ede86c612088e2d4e889decd0c92eff67751685a89cd69124f"
+#define SIG_HELLO_URLSAFE "gyrtoQCO5-3obGEgiOLU6InezQyS7_Z3UWhaic1pEk8="
+/* BODY = "abc" 0x00 "def" (7 bytes): printf 'abc\0def' | openssl dgst ... */
+static const char BODY_NUL[7] = {'a', 'b', 'c', '\0', 'd', 'e', 'f'};
+#define SIG_NUL "hVk7qCou3p2ycqvmGU8PToeSPYoyvj7WIE/9JtHnxJ8="
+/* BODY = 1 MiB, byte i = (i * 7 + 3) % 251, computed with
+ *   python3 -c "import hmac,hashlib,base64; b=bytes(((i*7+3)%251) for i in range(1<<20));
+ *   print(base64.b64encode(hmac.new(SECRET,b,hashlib.sha256).digest()).decode())" */
+#define SIG_MIB "XC9k9fe2ex5ABsdDUK6StKw0NKZMyM8qyhmbplGIgPI="
+/* BODY_ORDER signed with UNIT_PREVIOUS_SECRET and UNIT_UNRELATED_SECRET */
+#define SIG_ORDER_PREVIOUS "YWdNpBnxkzhnT3z+c/oyJZ+jfO3OAWRolRjLLzdcNyg="
+#define SIG_ORDER_UNRELATED "l8Z4urL+1qminnXbhY8LlKFLfJrdwYrnsolcaT7qsHo="
+
+#define MIB (1u << 20)
+
+static lf_auth *g_auth;
+
+static int setup(void **st)
+{
+    (void)st;
+    g_auth = unit_default_auth();
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    lf_auth_free(g_auth);
+    return 0;
+}
+
+static unsigned char *mib_body(void)
+{
+    unsigned char *b = (unsigned char *)malloc(MIB);
+    assert_non_null(b);
+    for (size_t i = 0; i < MIB; i++) b[i] = (unsigned char)((i * 7 + 3) % 251);
+    return b;
+}
+
+static void assert_sign(const lf_auth *a, const void *body, size_t len, const char *expected)
+{
+    char buf[LF_SIGNATURE_BUFFER_SIZE];
+    size_t needed = 0;
+    assert_status(lf_webhook_sign(a, body, len, buf, sizeof buf, &needed), LF_OK);
+    assert_string_equal(buf, expected);
+    assert_int_equal(needed, 45);
+}
+
+static void assert_verify(const void *body, size_t len, const char *header, lf_status expected)
+{
+    lf_status s = lf_webhook_verify(g_auth, body, len, header);
+    if (s != expected) {
+        print_error("verify(header \"%s\", %zu-byte body): %s, expected %s\n",
+                    header != NULL ? header : "(null)", len, lf_status_name(s),
+                    lf_status_name(expected));
+        fail();
+    }
+}
+
+/* ---- signing gives the vectors ------------------------------------------- */
+
+static void test_sign_vectors(void **st)
+{
+    (void)st;
+    unsigned char *mib = mib_body();
+    assert_sign(g_auth, "", 0, SIG_EMPTY);
+    assert_sign(g_auth, NULL, 0, SIG_EMPTY); /* body NULL is allowed when len is 0 */
+    assert_sign(g_auth, BODY_ORDER, strlen(BODY_ORDER), SIG_ORDER);
+    assert_sign(g_auth, BODY_HELLO, strlen(BODY_HELLO), SIG_HELLO);
+    assert_sign(g_auth, BODY_NUL, sizeof BODY_NUL, SIG_NUL);
+    assert_sign(g_auth, mib, MIB, SIG_MIB);
+    free(mib);
+}
+
+/* ---- verify accepts ------------------------------------------------------- */
+
+static void test_verify_accepts_vectors(void **st)
+{
+    (void)st;
+    unsigned char *mib = mib_body();
+    assert_verify("", 0, SIG_EMPTY, LF_OK);
+    assert_verify(NULL, 0, SIG_EMPTY, LF_OK);
+    assert_verify(BODY_ORDER, strlen(BODY_ORDER), SIG_ORDER, LF_OK);
+    assert_verify(BODY_HELLO, strlen(BODY_HELLO), SIG_HELLO, LF_OK);
+    assert_verify(BODY_NUL, sizeof BODY_NUL, SIG_NUL, LF_OK);
+    assert_verify(mib, MIB, SIG_MIB, LF_OK);
+    free(mib);
+}
+
+static void test_verify_accepts_without_padding(void **st)
+{
+    (void)st;
+    char unpadded[44];
+    memcpy(unpadded, SIG_HELLO, 43);
+    unpadded[43] = '\0';
+    assert_verify(BODY_HELLO, strlen(BODY_HELLO), unpadded, LF_OK);
+}
+
+static void test_verify_accepts_surrounding_spaces_and_tabs(void **st)
+{
+    (void)st;
+    const size_t n = strlen(BODY_HELLO);
+    assert_verify(BODY_HELLO, n, " " SIG_HELLO, LF_OK);
+    assert_verify(BODY_HELLO, n, SIG_HELLO " ", LF_OK);
+    assert_verify(BODY_HELLO, n, "\t" SIG_HELLO "\t", LF_OK);
+    assert_verify(BODY_HELLO, n, " \t  " SIG_HELLO " \t ", LF_OK);
+    assert_verify(BODY_HELLO, n, "  gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8\t", LF_OK);
+}
+
+/* ---- verify rejects ------------------------------------------------------- */
+
+/* Every single-character change of the signature, at every position, to a
+ * few other characters. This includes changing only the 2 unused low bits
+ * of the last data character (e.g. '8' -> '9'): only the canonical encoding
+ * matches. */
+static void test_verify_rejects_every_changed_character(void **st)
+{
+    (void)st;
+    const char *repl = "AzB09+/="; /* '9' at index 42 is the non-canonical case */
+    const size_t n = strlen(BODY_HELLO);
+    for (size_t i = 0; i < 44; i++) {
+        for (const char *r = repl; *r != '\0'; r++) {
+            char sig[45];
+            memcpy(sig, SIG_HELLO, sizeof sig);
+            if (sig[i] == *r) continue;
+            sig[i] = *r;
+            assert_verify(BODY_HELLO, n, sig, LF_E_SIGNATURE_MISMATCH);
+        }
+    }
+    /* non-canonical last data character: '8' (111100) -> '9' (111101)
+     * differs only in the 2 unused low bits */
+    assert_verify(BODY_HELLO, n, "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk9=",
+                  LF_E_SIGNATURE_MISMATCH);
+}
+
+static void test_verify_rejects_changed_body(void **st)
+{
+    (void)st;
+    unsigned char *mib = mib_body();
+    char body[64];
+    const size_t n = strlen(BODY_ORDER);
+    /* every single byte of the body flipped in one bit */
+    for (size_t i = 0; i < n; i++) {
+        memcpy(body, BODY_ORDER, n);
+        body[i] = (char)(body[i] ^ 0x01);
+        assert_verify(body, n, SIG_ORDER, LF_E_SIGNATURE_MISMATCH);
+    }
+    memcpy(body, BODY_ORDER, n);
+    assert_verify(body, n - 1, SIG_ORDER, LF_E_SIGNATURE_MISMATCH); /* one byte shorter */
+    body[n] = ' ';
+    assert_verify(body, n + 1, SIG_ORDER, LF_E_SIGNATURE_MISMATCH); /* one byte longer */
+    /* the embedded NUL counts: the first 3 bytes are not the body */
+    assert_verify(BODY_NUL, 3, SIG_NUL, LF_E_SIGNATURE_MISMATCH);
+    /* 1 MiB with its last byte changed */
+    mib[MIB - 1] ^= 0x80;
+    assert_verify(mib, MIB, SIG_MIB, LF_E_SIGNATURE_MISMATCH);
+    assert_verify(mib, MIB - 1, SIG_MIB, LF_E_SIGNATURE_MISMATCH);
+    free(mib);
+}
+
+static void test_verify_rejects_other_encodings_and_shapes(void **st)
+{
+    (void)st;
+    static const char *const bad[] = {
+        SIG_HELLO_URLSAFE,                               /* url-safe alphabet */
+        "gyrtoQCO5-3obGEgiOLU6InezQyS7_Z3UWhaic1pEk8",   /* url-safe, unpadded */
+        HEX_HELLO,                                       /* hex */
+        "sha256=" SIG_HELLO,                             /* prefix */
+        "sha256=" HEX_HELLO,
+        "hmac " SIG_HELLO,
+        "gyrtoQCO5+3obGEgiOLU6 InezQyS7/Z3UWhaic1pEk8=", /* internal space */
+        "gyrtoQCO5+3obGEgiOLU6\tInezQyS7/Z3UWhaic1pEk8=", /* internal tab */
+        SIG_HELLO "\r\n",                                /* CR/LF are not spaces/tabs */
+        SIG_HELLO "\n",
+        "\r\n" SIG_HELLO,
+        "gyrtoQCO5+3obGEgiOLU6\r\nInezQyS7/Z3UWhaic1pEk8=",
+        "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk=",   /* 43 chars: a data char lost */
+        SIG_HELLO "A",                                   /* 45 chars */
+        SIG_HELLO "=",                                   /* 45 chars: extra padding */
+        "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pE",     /* 42 chars */
+        "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8==", /* double padding */
+        "GYRTOQCO5+3OBGEGIOLU6INEZQYS7/Z3UWHAIC1PEK8=",  /* case changed */
+        SIG_HELLO SIG_HELLO,                             /* twice */
+        "=" SIG_HELLO,
+        "\"" SIG_HELLO "\"",                             /* quoted */
+        "",                                              /* empty */
+        " ",
+        "\t \t",
+        "=",
+    };
+    const size_t n = strlen(BODY_HELLO);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_verify(BODY_HELLO, n, bad[i], LF_E_SIGNATURE_MISMATCH);
+}
+
+static void test_verify_null_header_is_invalid_argument(void **st)
+{
+    (void)st;
+    assert_verify(BODY_HELLO, strlen(BODY_HELLO), NULL, LF_E_INVALID_ARGUMENT);
+    assert_verify(NULL, 5, SIG_HELLO, LF_E_INVALID_ARGUMENT);
+    assert_status(lf_webhook_verify(NULL, BODY_HELLO, strlen(BODY_HELLO), SIG_HELLO),
+                  LF_E_INVALID_ARGUMENT);
+}
+
+static void test_signature_of_another_body_rejected(void **st)
+{
+    (void)st;
+    assert_verify(BODY_ORDER, strlen(BODY_ORDER), SIG_HELLO, LF_E_SIGNATURE_MISMATCH);
+    assert_verify("", 0, SIG_HELLO, LF_E_SIGNATURE_MISMATCH);
+    assert_verify(BODY_HELLO, strlen(BODY_HELLO), SIG_EMPTY, LF_E_SIGNATURE_MISMATCH);
+}
+
+/* ---- secret rotation ------------------------------------------------------- */
+
+static void test_previous_secret_accepted_unrelated_rejected(void **st)
+{
+    (void)st;
+    lf_auth_config cfg;
+    lf_auth *rotated;
+    const size_t n = strlen(BODY_ORDER);
+    unit_config(&cfg);
+    cfg.previous_client_secret = UNIT_PREVIOUS_SECRET;
+    rotated = unit_new(&cfg);
+    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, SIG_ORDER), LF_OK);
+    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, SIG_ORDER_PREVIOUS), LF_OK);
+    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, " YWdNpBnxkzhnT3z+c/oyJZ+jfO3OAWRolRjLLzdcNyg"),
+                  LF_OK);
+    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, SIG_ORDER_UNRELATED),
+                  LF_E_SIGNATURE_MISMATCH);
+    assert_status(lf_webhook_verify(rotated, BODY_HELLO, strlen(BODY_HELLO), SIG_ORDER_PREVIOUS),
+                  LF_E_SIGNATURE_MISMATCH);
+    /* signing always uses the current secret */
+    assert_sign(rotated, BODY_ORDER, n, SIG_ORDER);
+    lf_auth_free(rotated);
+
+    /* without a previous secret, the previous signature is refused */
+    assert_status(lf_webhook_verify(g_auth, BODY_ORDER, n, SIG_ORDER_PREVIOUS),
+                  LF_E_SIGNATURE_MISMATCH);
+    assert_status(lf_webhook_verify(g_auth, BODY_ORDER, n, SIG_ORDER_UNRELATED),
+                  LF_E_SIGNATURE_MISMATCH);
+}
+
+static void test_other_handle_secret(void **st)
+{
+    (void)st;
+    lf_auth_config cfg;
+    lf_auth *other;
+    unit_config(&cfg);
+    cfg.client_secret = UNIT_UNRELATED_SECRET;
+    other = unit_new(&cfg);
+    assert_sign(other, BODY_ORDER, strlen(BODY_ORDER), SIG_ORDER_UNRELATED);
+    assert_status(lf_webhook_verify(other, BODY_ORDER, strlen(BODY_ORDER), SIG_ORDER),
+                  LF_E_SIGNATURE_MISMATCH);
+    lf_auth_free(other);
+}
+
+static void test_sign_then_verify_round_trip(void **st)
+{
+    (void)st;
+    char sig[LF_SIGNATURE_BUFFER_SIZE];
+    unsigned char body[257];
+    for (size_t len = 0; len < sizeof body; len += 17) {
+        for (size_t i = 0; i < len; i++) body[i] = (unsigned char)(i * 31 + len);
+        assert_status(lf_webhook_sign(g_auth, body, len, sig, sizeof sig, NULL), LF_OK);
+        assert_int_equal(strlen(sig), 44);
+        assert_int_equal(sig[43], '=');
+        assert_status(lf_webhook_verify(g_auth, body, len, sig), LF_OK);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_vectors),
+        cmocka_unit_test(test_verify_accepts_vectors),
+        cmocka_unit_test(test_verify_accepts_without_padding),
+        cmocka_unit_test(test_verify_accepts_surrounding_spaces_and_tabs),
+        cmocka_unit_test(test_verify_rejects_every_changed_character),
+        cmocka_unit_test(test_verify_rejects_changed_body),
+        cmocka_unit_test(test_verify_rejects_other_encodings_and_shapes),
+        cmocka_unit_test(test_verify_null_header_is_invalid_argument),
+        cmocka_unit_test(test_signature_of_another_body_rejected),
+        cmocka_unit_test(test_previous_secret_accepted_unrelated_rejected),
+        cmocka_unit_test(test_other_handle_secret),
+        cmocka_unit_test(test_sign_then_verify_round_trip),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
