@@ -130,8 +130,17 @@ static void test_fragment_ignored(void **st)
                 "c0de");
     expect_code("code=c0de#%ZZ%", NULL, "c0de"); /* the fragment is not decoded */
     expect_code("code=c0de#", NULL, "c0de");
-    /* a query after the '#' is part of the fragment */
+}
+
+/* A '?' after the '#' is part of the fragment, not the start of a query: a
+ * code smuggled into the fragment must never replace or supply the code. */
+static void test_question_mark_inside_fragment_is_not_a_query(void **st)
+{
+    (void)st;
+    expect_code("https://app.example.test/cb?code=c0de#?code=evil", NULL, "c0de");
+    expect_code("code=c0de#x?code=evil", NULL, "c0de");
     expect_fail("https://app.example.test/cb#?code=c0de", NULL, LF_E_INVALID_ARGUMENT);
+    expect_fail("https://app.example.test/cb#x?code=c0de", NULL, LF_E_INVALID_ARGUMENT);
 }
 
 static void test_unknown_parameters_ignored(void **st)
@@ -432,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_full_url_bare_query_and_leading_question_mark),
         cmocka_unit_test(test_with_a_handle),
         cmocka_unit_test(test_fragment_ignored),
+        cmocka_unit_test(test_question_mark_inside_fragment_is_not_a_query),
         cmocka_unit_test(test_unknown_parameters_ignored),
         cmocka_unit_test(test_names_case_sensitive),
         cmocka_unit_test(test_semicolon_is_not_a_separator),
