@@ -107,13 +107,7 @@ pub struct lf_error {
 impl lf_error {
     /// An all-zero error (status `LF_OK`, empty strings), ready to pass in.
     pub const fn zeroed() -> lf_error {
-        lf_error {
-            status: LF_OK,
-            http_status: 0,
-            retry_after_s: 0,
-            key: [0; 64],
-            message: [0; 256],
-        }
+        lf_error { status: LF_OK, http_status: 0, retry_after_s: 0, key: [0; 64], message: [0; 256] }
     }
 }
 
@@ -122,8 +116,7 @@ impl lf_error {
 #[derive(Copy, Clone)]
 pub struct lf_allocator {
     pub alloc: Option<unsafe extern "C" fn(ctx: *mut c_void, n: usize) -> *mut c_void>,
-    pub realloc:
-        Option<unsafe extern "C" fn(ctx: *mut c_void, p: *mut c_void, n: usize) -> *mut c_void>,
+    pub realloc: Option<unsafe extern "C" fn(ctx: *mut c_void, p: *mut c_void, n: usize) -> *mut c_void>,
     pub free: Option<unsafe extern "C" fn(ctx: *mut c_void, p: *mut c_void)>,
     pub ctx: *mut c_void,
 }
@@ -183,8 +176,7 @@ extern "C" {
     pub fn lf_version() -> *const c_char;
 
     pub fn lf_auth_config_init(cfg: *mut lf_auth_config, size: usize);
-    pub fn lf_auth_new(cfg: *const lf_auth_config, out: *mut *mut lf_auth, err: *mut lf_error)
-        -> lf_status;
+    pub fn lf_auth_new(cfg: *const lf_auth_config, out: *mut *mut lf_auth, err: *mut lf_error) -> lf_status;
     pub fn lf_auth_free(auth: *mut lf_auth);
 
     pub fn lf_consent_url(
@@ -223,8 +215,7 @@ extern "C" {
         err: *mut lf_error,
     ) -> lf_status;
     pub fn lf_token_value(t: *const lf_token) -> *const c_char;
-    pub fn lf_token_copy(t: *const lf_token, buf: *mut c_char, size: usize, needed: *mut usize)
-        -> lf_status;
+    pub fn lf_token_copy(t: *const lf_token, buf: *mut c_char, size: usize, needed: *mut usize) -> lf_status;
     pub fn lf_token_free(t: *mut lf_token);
 
     pub fn lf_webhook_verify(

@@ -25,8 +25,9 @@ pub enum ClientAuth {
     Auto,
 }
 
-// `#[derive(Default)]` on enums needs rustc 1.62+ with `#[default]`; spelled
-// out for clarity and for older toolchains.
+// `#[derive(Default)]` on enums needs `#[default]` (rustc 1.62+); spelled out
+// so the crate stays buildable with older toolchains too.
+#[allow(clippy::derivable_impls)]
 impl Default for ClientAuth {
     fn default() -> ClientAuth {
         ClientAuth::JsonBody
@@ -202,8 +203,8 @@ impl<'a> CallOptions<'a> {
         CallOptions { timeout: None, cancel: Some(cancel) }
     }
 
-    /// The C struct; it borrows `self.cancel`, so use it while `self` lives.
-    fn to_sys(&self) -> sys::lf_call_options {
+    /// The C struct; it points at `self.cancel`, so use it within `'a`.
+    fn to_sys(self) -> sys::lf_call_options {
         let mut o = MaybeUninit::<sys::lf_call_options>::zeroed();
         // SAFETY: o is writable for size_of::<lf_call_options>() bytes, and
         // all-zero is a valid lf_call_options (integers and a null pointer).
@@ -233,9 +234,8 @@ fn millis(d: Duration) -> c_long {
 }
 
 fn cstring(s: &str, what: &str) -> Result<CString, Error> {
-    CString::new(s).map_err(|_| {
-        Error::binding(Status::InvalidArgument, &format!("{} contains a NUL byte", what))
-    })
+    CString::new(s)
+        .map_err(|_| Error::binding(Status::InvalidArgument, &format!("{} contains a NUL byte", what)))
 }
 
 fn opt_cstring(s: &Option<String>, what: &str) -> Result<Option<CString>, Error> {
@@ -454,15 +454,7 @@ impl Client {
         fill_string(url.len() + 1, |buf, size, needed| {
             // SAFETY: strings live across the call; buf is writable for size bytes.
             unsafe {
-                sys::lf_parse_callback(
-                    self.raw(),
-                    url_c.as_ptr(),
-                    expected_ptr,
-                    buf,
-                    size,
-                    needed,
-                    &mut err,
-                )
+                sys::lf_parse_callback(self.raw(), url_c.as_ptr(), expected_ptr, buf, size, needed, &mut err)
             }
         })
         .map_err(|st| Error::from_lf(st, &err))
@@ -521,7 +513,12 @@ impl Client {
     /// `errors` case; also `Unauthorized`, `RateLimited`, `Http`, `Protocol`),
     /// it is kept in [`Error::response`]; `Error::key`/`message` carry the
     /// first GraphQL error.
-    pub fn graphql(&self, access_token: &str, query: &str, variables_json: Option<&str>) -> Result<Response, Error> {
+    pub fn graphql(
+        &self,
+        access_token: &str,
+        query: &str,
+        variables_json: Option<&str>,
+    ) -> Result<Response, Error> {
         self.graphql_impl(access_token, query, variables_json, None)
     }
 
@@ -562,7 +559,9 @@ impl Client {
                     &mut out,
                     &mut err,
                 ),
-                None => sys::lf_graphql(self.raw(), token.as_ptr(), query.as_ptr(), vars_ptr, &mut out, &mut err),
+                None => {
+                    sys::lf_graphql(self.raw(), token.as_ptr(), query.as_ptr(), vars_ptr, &mut out, &mut err)
+                }
             }
         };
         // SAFETY: out is NULL or a response we own (set even on failure).
@@ -597,7 +596,9 @@ impl Client {
             // SAFETY: inputs live across the call; buf is writable for size bytes.
             unsafe {
                 match &opts {
-                    Some(o) => sys::lf_account_id_ex(self.raw(), token.as_ptr(), o, buf, size, needed, &mut err),
+                    Some(o) => {
+                        sys::lf_account_id_ex(self.raw(), token.as_ptr(), o, buf, size, needed, &mut err)
+                    }
                     None => sys::lf_account_id(self.raw(), token.as_ptr(), buf, size, needed, &mut err),
                 }
             }
@@ -632,7 +633,14 @@ impl Client {
         fill_string(sys::LF_SIGNATURE_BUFFER_SIZE, |buf, size, needed| {
             // SAFETY: body is valid for its length; buf is writable for size bytes.
             unsafe {
-                sys::lf_webhook_sign(self.raw(), body.as_ptr() as *const c_void, body.len(), buf, size, needed)
+                sys::lf_webhook_sign(
+                    self.raw(),
+                    body.as_ptr() as *const c_void,
+                    body.len(),
+                    buf,
+                    size,
+                    needed,
+                )
             }
         })
         .map_err(Error::from_status)

@@ -1,5 +1,8 @@
 //! `Status` (a Rust mirror of `lf_status`) and `Error` (a copy of `lf_error`).
 
+// `lf_status` is u32 with GCC/Clang but i32 with MSVC: the casts are needed there.
+#![allow(clippy::unnecessary_cast)]
+
 use crate::response::Response;
 use lightfunnels_auth_sys as sys;
 use std::ffi::CStr;

@@ -58,6 +58,7 @@ static INIT_STATUS: AtomicU32 = AtomicU32::new(0);
 /// initialisation by other code in the process (`LF_E_INVALID_ARGUMENT`: a
 /// custom allocator) leaves a usable library, so only `NoMemory` and
 /// `Internal` are reported; the library itself retries lazily on next use.
+#[allow(clippy::unnecessary_cast)] // lf_status is i32 with MSVC
 pub(crate) fn init() -> Result<(), Error> {
     INIT.call_once(|| {
         // SAFETY: NULL allocator = the C heap; no flags. Thread-safe.

@@ -80,10 +80,7 @@ pub(crate) struct WipedCString {
 impl WipedCString {
     pub(crate) fn new(s: &[u8], what: &str) -> Result<WipedCString, Error> {
         if s.contains(&0) {
-            return Err(Error::binding(
-                Status::InvalidArgument,
-                &format!("{} contains a NUL byte", what),
-            ));
+            return Err(Error::binding(Status::InvalidArgument, &format!("{} contains a NUL byte", what)));
         }
         let mut bytes = Vec::with_capacity(s.len() + 1);
         bytes.extend_from_slice(s);

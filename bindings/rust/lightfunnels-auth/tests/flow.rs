@@ -1,0 +1,562 @@
+//! End-to-end tests against lf-sandbox (docs/SANDBOX.md) over plain HTTP on
+//! 127.0.0.1 (Rust std has no TLS client; the library accepts http on
+//! loopback), plus timeout/cancel tests against a local listener that
+//! accepts connections and never answers.
+//!
+//! The sandbox binary comes from env LF_SANDBOX (set by ctest), else PATH.
+//! If neither has it the sandbox tests FAIL, unless LF_SKIP_SANDBOX=1.
+//! Every wait is bounded; each sandbox process is killed by a Drop guard.
+
+use lightfunnels_auth::{new_state, CallOptions, Client, ClientAuth, Config, Status};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const CLIENT_ID: &str = "rust-client";
+const CLIENT_SECRET: &str = "rust-secret:with=odd/chars!";
+const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+const ACCOUNT: &str = "acct_rust_binding";
+const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------------------
+// The sandbox process
+// ---------------------------------------------------------------------------
+
+struct Sandbox {
+    child: Child,
+    url: String,
+    addr: SocketAddr,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sandbox_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("LF_SANDBOX").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "LF_SANDBOX={} does not exist", p.display());
+        return Some(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if let Some(p) = std::env::split_paths(&path).map(|d| d.join("lf-sandbox")).find(|p| p.is_file()) {
+        return Some(p);
+    }
+    if std::env::var("LF_SKIP_SANDBOX").as_deref() == Ok("1") {
+        eprintln!("lf-sandbox not found and LF_SKIP_SANDBOX=1: skipping this sandbox test");
+        return None;
+    }
+    panic!(
+        "lf-sandbox not found: set LF_SANDBOX=/path/to/lf-sandbox (ctest does), put it on PATH, \
+         or set LF_SKIP_SANDBOX=1 to skip the sandbox tests explicitly"
+    );
+}
+
+/// Starts a sandbox with our client registered and auto-approve on. None
+/// only when the sandbox is unavailable and LF_SKIP_SANDBOX=1.
+fn sandbox() -> Option<Sandbox> {
+    let bin = sandbox_binary()?;
+    let stderr =
+        if std::env::var_os("LF_SANDBOX_VERBOSE").is_some() { Stdio::inherit() } else { Stdio::null() };
+    let mut child = Command::new(&bin)
+        .args(["--listen", "127.0.0.1:0", "--auto-approve", "--account-id", ACCOUNT])
+        .arg("--client")
+        .arg(format!("{}:{}:{}", CLIENT_ID, CLIENT_SECRET, REDIRECT))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {}", bin.display(), e));
+    let stdout = child.stdout.take().expect("piped stdout");
+    // The guard exists before we wait, so a failed start still kills it.
+    let mut guard = Sandbox { child, url: String::new(), addr: "127.0.0.1:1".parse().unwrap() };
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        // Reads until EOF so the sandbox never blocks on a full pipe.
+        for line in BufReader::new(stdout).lines() {
+            match line {
+                Ok(l) => {
+                    if let Some(u) = l.strip_prefix("LF_SANDBOX_URL=") {
+                        let _ = tx.send(u.trim().to_string());
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    let url = match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(u) => u,
+        Err(_) => {
+            let status = guard.child.try_wait().ok().flatten();
+            panic!("lf-sandbox printed no LF_SANDBOX_URL line within 30 s (exit status: {:?})", status);
+        }
+    };
+    let hostport =
+        url.strip_prefix("http://").unwrap_or_else(|| panic!("expected an http:// sandbox, got {}", url));
+    guard.addr = hostport.trim_end_matches('/').parse().unwrap_or_else(|_| panic!("bad sandbox URL {}", url));
+    guard.url = url.trim_end_matches('/').to_string();
+    Some(guard)
+}
+
+impl Sandbox {
+    fn config(&self) -> Config {
+        Config::new(CLIENT_ID, CLIENT_SECRET, REDIRECT)
+            .authorize_url(format!("{}/admin/oauth", self.url))
+            .token_url(format!("{}/oauth/access_token", self.url))
+            .api_url(format!("{}/api/v2", self.url))
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(20))
+    }
+
+    fn client(&self) -> Client {
+        Client::new(self.config()).expect("client for the sandbox")
+    }
+
+    /// Runs the consent step like a browser would and returns the callback
+    /// URL the sandbox redirected to (auto-approve: a 302 at once).
+    fn approve(&self, client: &Client, state: &str) -> String {
+        let url = client.consent_url(REDIRECT, &["products", "orders"], Some(state)).expect("consent URL");
+        let path = url.strip_prefix(&self.url).unwrap_or_else(|| panic!("{} is not under {}", url, self.url));
+        let r = http(self.addr, "GET", path, &[], b"");
+        assert_eq!(r.status, 302, "consent answered {}: {}", r.status, String::from_utf8_lossy(&r.body));
+        r.header("location").expect("a Location header").to_string()
+    }
+
+    /// A fresh authorization code for `client`.
+    fn code(&self, client: &Client) -> String {
+        let state = new_state().unwrap();
+        let location = self.approve(client, &state);
+        assert!(location.starts_with(REDIRECT), "{}", location);
+        client.parse_callback(&location, Some(&state)).expect("callback")
+    }
+
+    fn post_json(&self, path: &str, json: &str) -> HttpResponse {
+        http(self.addr, "POST", path, &[("Content-Type", "application/json")], json.as_bytes())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A minimal HTTP/1.1 client over TcpStream (one request per connection)
+// ---------------------------------------------------------------------------
+
+struct HttpResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl HttpResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).expect("connect");
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut req = format!("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", method, path, addr);
+    for (k, v) in headers {
+        req.push_str(&format!("{}: {}\r\n", k, v));
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    // Connection: close, so EOF ends the response; bounded in size and time.
+    s.take(4 << 20).read_to_end(&mut raw).expect("read the response");
+    parse_http(&raw)
+}
+
+fn parse_http(raw: &[u8]) -> HttpResponse {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    HttpResponse { status, headers, body: raw[end + 4..].to_vec() }
+}
+
+// ---------------------------------------------------------------------------
+// A listener that accepts and never answers
+// ---------------------------------------------------------------------------
+
+struct Silent {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Silent {
+    fn start() -> Silent {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        l.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let thread = thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(180);
+            let mut held = Vec::new();
+            while !stop2.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match l.accept() {
+                    Ok((s, _)) => held.push(s), // read nothing, answer nothing
+                    Err(_) => thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Silent { addr, stop, thread: Some(thread) }
+    }
+
+    fn client(&self, timeout: Duration) -> Client {
+        let base = format!("http://{}", self.addr);
+        Client::new(
+            Config::new(CLIENT_ID, CLIENT_SECRET, REDIRECT)
+                .authorize_url(format!("{}/admin/oauth", base))
+                .token_url(format!("{}/oauth/access_token", base))
+                .api_url(format!("{}/api/v2", base))
+                .timeout(timeout),
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[test]
+fn full_flow_exchange_account_graphql() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let client = sb.client();
+    let code = sb.code(&client);
+    assert!(!code.is_empty());
+
+    let token = client.exchange_code(&code).expect("exchange");
+    assert!(!token.is_empty());
+    assert!(!format!("{:?} {}", token, token).contains(token.secret()));
+
+    assert_eq!(client.account_id(token.secret()).expect("account id"), ACCOUNT);
+    let opts = CallOptions::with_timeout(Duration::from_secs(30));
+    assert_eq!(client.account_id_with(token.secret(), &opts).unwrap(), ACCOUNT);
+
+    let r = client.graphql(token.secret(), "query { account { id } }", None).expect("graphql");
+    assert_eq!(r.http_status(), 200);
+    let text = r.text().unwrap();
+    assert!(text.contains(ACCOUNT) && text.contains("\"data\""), "{}", text);
+    let r = client.graphql_with(token.secret(), "query { account { id } }", Some("{}"), &opts).unwrap();
+    assert!(r.text().unwrap().contains(ACCOUNT));
+
+    // GraphQL `errors`: Status::Api, the first error's key, the body kept.
+    let e = client.graphql(token.secret(), "query { orders { id } }", None).unwrap_err();
+    assert_eq!(e.status, Status::Api, "{}", e);
+    assert_eq!(e.key, "unsupported_query");
+    let resp = e.response().expect("the body of an errors answer is kept");
+    assert_eq!(resp.http_status(), 200);
+    assert!(resp.text().unwrap().contains("UnsupportedQuery"), "{}", resp.text().unwrap());
+    assert!(!e.to_string().contains(token.secret()));
+
+    // The code is single-use.
+    let e = client.exchange_code(&code).unwrap_err();
+    assert_eq!(e.status, Status::InvalidCode, "{}", e);
+    assert_eq!(e.http_status, 400);
+    assert_eq!(e.key, "invalid_grant");
+    assert!(!e.to_string().contains(&code), "the code leaked into {}", e);
+
+    // An unknown code too.
+    assert_eq!(client.exchange_code("no-such-code").unwrap_err().status, Status::InvalidCode);
+}
+
+#[test]
+fn basic_client_auth_and_per_call_options() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let client = Client::new(
+        sb.config().client_auth(ClientAuth::Basic).token_url(format!("{}/api/access_token", sb.url)),
+    )
+    .unwrap();
+    let code = sb.code(&client);
+    let flag = AtomicI32::new(0);
+    let opts = CallOptions { timeout: Some(Duration::from_secs(30)), cancel: Some(&flag) };
+    let token = client.exchange_code_with(&code, &opts).expect("basic exchange");
+    assert_eq!(client.account_id(token.secret()).unwrap(), ACCOUNT);
+    assert_eq!(client.exchange_code_with(&code, &opts).unwrap_err().status, Status::InvalidCode);
+}
+
+#[test]
+fn wrong_secret_is_invalid_client() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let good = sb.client();
+    let mut cfg = sb.config();
+    cfg.client_secret = "not-the-secret".into();
+    let bad = Client::new(cfg).unwrap();
+    let code = sb.code(&good);
+    let e = bad.exchange_code(&code).unwrap_err();
+    assert_eq!(e.status, Status::InvalidClient, "{}", e);
+    assert_eq!(e.http_status, 401);
+    assert_eq!(e.key, "invalid_client");
+    assert!(!e.to_string().contains("not-the-secret"));
+    // Basic with the wrong secret as well.
+    let bad_basic = Client::new({
+        let mut c =
+            sb.config().client_auth(ClientAuth::Basic).token_url(format!("{}/api/access_token", sb.url));
+        c.client_secret = "not-the-secret".into();
+        c
+    })
+    .unwrap();
+    let code = sb.code(&good);
+    assert_eq!(bad_basic.exchange_code(&code).unwrap_err().status, Status::InvalidClient);
+}
+
+#[test]
+fn revoked_token_is_unauthorized() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let client = sb.client();
+    let token = client.exchange_code(&sb.code(&client)).unwrap();
+    assert_eq!(client.account_id(token.secret()).unwrap(), ACCOUNT);
+
+    let r = sb.post_json("/_sandbox/revoke", &format!("{{\"access_token\":\"{}\"}}", token.secret()));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    let e = client.account_id(token.secret()).unwrap_err();
+    assert_eq!(e.status, Status::Unauthorized, "{}", e);
+    assert_eq!(e.http_status, 401);
+    assert_eq!(e.key, "unauthorized");
+    let e = client.graphql(token.secret(), "query { account { id } }", None).unwrap_err();
+    assert_eq!(e.status, Status::Unauthorized);
+    let resp = e.into_response().expect("a 401 response body");
+    assert_eq!(resp.http_status(), 401);
+    assert!(resp.text().unwrap().contains("unauthorized"));
+
+    // Revoking twice: 404.
+    let r = sb.post_json("/_sandbox/revoke", &format!("{{\"access_token\":\"{}\"}}", token.secret()));
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn sandbox_webhook_signature_verifies() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let client = sb.client();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let receiver = thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut stream = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                Err(e) => panic!("no webhook delivery within 60 s: {}", e),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        let (head_end, length) = loop {
+            let n = stream.read(&mut buf).expect("read webhook");
+            assert!(n > 0, "webhook connection closed early");
+            raw.extend_from_slice(&buf[..n]);
+            assert!(raw.len() < 1 << 20);
+            if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = parse_http_request_head(&raw[..p]);
+                let len: usize = head
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .map(|(_, v)| v.parse().unwrap())
+                    .expect("Content-Length on the webhook");
+                break (p + 4, len);
+            }
+        };
+        while raw.len() < head_end + length {
+            let n = stream.read(&mut buf).expect("read webhook body");
+            assert!(n > 0, "webhook body cut short");
+            raw.extend_from_slice(&buf[..n]);
+        }
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").unwrap();
+        let headers = parse_http_request_head(&raw[..head_end - 4]);
+        tx.send((headers, raw[head_end..head_end + length].to_vec())).unwrap();
+    });
+
+    let r = sb.post_json(
+        "/_sandbox/webhook",
+        &format!("{{\"client_id\":\"{}\",\"url\":\"http://{}/hooks/lightfunnels\"}}", CLIENT_ID, hook_addr),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let (headers, body) = rx.recv_timeout(Duration::from_secs(60)).expect("the webhook arrived");
+    receiver.join().unwrap();
+    let sig = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("lightfunnels-hmac"))
+        .map(|(_, v)| v.clone())
+        .expect("lightfunnels-hmac header");
+
+    client.verify_webhook(&body, &sig).expect("the sandbox's signature verifies");
+    assert_eq!(client.sign_webhook(&body).unwrap(), sig);
+    let mut tampered = body.clone();
+    tampered.push(b' ');
+    assert_eq!(client.verify_webhook(&tampered, &sig).unwrap_err().status, Status::SignatureMismatch);
+
+    // After a secret rotation the old signature still verifies.
+    let rotated =
+        Client::new(Config::new(CLIENT_ID, "the-new-secret", REDIRECT).previous_client_secret(CLIENT_SECRET))
+            .unwrap();
+    rotated.verify_webhook(&body, &sig).unwrap();
+    let stranger = Client::new(Config::new(CLIENT_ID, "the-new-secret", REDIRECT)).unwrap();
+    assert_eq!(stranger.verify_webhook(&body, &sig).unwrap_err().status, Status::SignatureMismatch);
+}
+
+fn parse_http_request_head(head: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn sixteen_threads_share_one_client() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let sb = Arc::new(sb);
+    let client = Arc::new(sb.client());
+    let barrier = Arc::new(std::sync::Barrier::new(16));
+    let (tx, rx) = mpsc::channel();
+    for i in 0..16 {
+        let (sb, client, barrier, tx) = (sb.clone(), client.clone(), barrier.clone(), tx.clone());
+        thread::spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // All threads start together; nothing below can block another
+                // thread, so a failure in one cannot hang the rest.
+                barrier.wait();
+                let code = sb.code(&client);
+                let token = client.exchange_code(&code).expect("exchange");
+                let account = client.account_id(token.secret()).expect("account");
+                assert_eq!(account, ACCOUNT);
+                assert_eq!(client.exchange_code(&code).unwrap_err().status, Status::InvalidCode);
+                token.secret().to_string()
+            }));
+            let _ = tx.send((i, result.map_err(|_| format!("thread {} panicked", i))));
+        });
+    }
+    drop(tx);
+    let mut tokens = std::collections::BTreeSet::new();
+    for _ in 0..16 {
+        let (i, r) = rx.recv_timeout(Duration::from_secs(300)).expect("every thread finishes within 300 s");
+        let token = r.unwrap_or_else(|e| panic!("{}", e));
+        assert!(tokens.insert(token), "thread {} got a token another thread also got", i);
+    }
+    assert_eq!(tokens.len(), 16);
+}
+
+#[test]
+fn cancel_flag_stops_a_hanging_exchange() {
+    let silent = Silent::start();
+    let client = silent.client(Duration::from_secs(120));
+
+    // Already set before the call.
+    let flag = AtomicI32::new(1);
+    let start = Instant::now();
+    let e = client.exchange_code_with("some-code", &CallOptions::with_cancel(&flag)).unwrap_err();
+    assert_eq!(e.status, Status::Cancelled, "{}", e);
+    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+
+    // Set from another thread while the request hangs.
+    let flag = Arc::new(AtomicI32::new(0));
+    let setter = {
+        let flag = flag.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(500));
+            flag.store(1, Ordering::SeqCst);
+        })
+    };
+    let start = Instant::now();
+    let e = client.exchange_code_with("some-code", &CallOptions::with_cancel(&flag)).unwrap_err();
+    let took = start.elapsed();
+    setter.join().unwrap();
+    assert_eq!(e.status, Status::Cancelled, "{}", e);
+    assert!(took >= Duration::from_millis(400), "returned before the flag was set: {:?}", took);
+    assert!(took < Duration::from_secs(20), "cancel took {:?}", took);
+
+    // GraphQL honours it too.
+    let flag = AtomicI32::new(1);
+    let e = client
+        .graphql_with("tok", "query { account { id } }", None, &CallOptions::with_cancel(&flag))
+        .unwrap_err();
+    assert_eq!(e.status, Status::Cancelled);
+    assert!(e.response().is_none());
+}
+
+#[test]
+fn timeouts_are_bounded() {
+    let silent = Silent::start();
+
+    // The client's own timeout.
+    let client = silent.client(Duration::from_secs(1));
+    let start = Instant::now();
+    let e = client.exchange_code("some-code").unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(e.status, Status::Timeout, "{}", e);
+    assert!(took >= Duration::from_millis(900), "timed out too early: {:?}", took);
+    assert!(took < Duration::from_secs(20), "timeout took {:?}", took);
+
+    // A per-call deadline shorter than the client's.
+    let client = silent.client(Duration::from_secs(120));
+    let start = Instant::now();
+    let e = client.account_id_with("tok", &CallOptions::with_timeout(Duration::from_secs(1))).unwrap_err();
+    assert_eq!(e.status, Status::Timeout, "{}", e);
+    assert!(start.elapsed() < Duration::from_secs(20), "timeout took {:?}", start.elapsed());
+}
+
+#[test]
+fn nothing_listening_is_a_network_error() {
+    // Bind then drop to get a port that (almost certainly) refuses.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = Client::new(
+        Config::new(CLIENT_ID, CLIENT_SECRET, REDIRECT)
+            .token_url(format!("http://127.0.0.1:{}/oauth/access_token", port))
+            .timeout(Duration::from_secs(10)),
+    )
+    .unwrap();
+    let e = client.exchange_code("some-code").unwrap_err();
+    assert_eq!(e.status, Status::Network, "{}", e);
+    assert_eq!(e.http_status, 0);
+}
