@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# lf-auth command line without a server: help, usage errors, refusal of
+# secrets in argv, callback parsing, webhook signing (checked with openssl).
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$TESTS_DIR/lib.sh"
+
+SECRET='cli-s3cret-DO-NOT-PRINT'
+export CLI_SECRET="$SECRET"
+
+log "help on every subcommand"
+"$LF_AUTH" --help >"$WORK/help.out" 2>&1
+expect_rc "lf-auth --help" 0 $?
+expect_contains "--help lists the exit statuses" "$WORK/help.out" "10+N"
+for sub in login consent-url callback exchange account graphql webhook-sign webhook-verify; do
+    "$LF_AUTH" "$sub" --help >"$WORK/help.$sub" 2>&1
+    expect_rc "$sub --help" 0 $?
+    expect_contains "$sub --help shows usage" "$WORK/help.$sub" "usage: lf-auth $sub"
+    expect_contains "$sub --help shows exit statuses" "$WORK/help.$sub" "xit status"
+done
+"$LF_AUTH" >/dev/null 2>&1
+expect_rc "no subcommand" 2 $?
+"$LF_AUTH" --version >"$WORK/version.out"
+expect_rc "--version" 0 $?
+expect_contains "--version names the library" "$WORK/version.out" "library"
+
+log "secrets on the command line are refused without being echoed"
+refuse() {
+    local name=$1
+    shift
+    "$LF_AUTH" "$@" >"$WORK/refuse.out" 2>"$WORK/refuse.err"
+    expect_rc "$name" 2 $?
+    expect_not_contains "$name: stdout" "$WORK/refuse.out" "$SECRET"
+    expect_not_contains "$name: stderr" "$WORK/refuse.err" "$SECRET"
+}
+refuse "--client-secret=X" exchange --client-id app --client-secret="$SECRET" --code-env X
+expect_contains "refusal explains" "$WORK/refuse.err" "--client-secret-env"
+refuse "--client-secret X" login --client-id app --client-secret "$SECRET" --scope products
+refuse "--token=X" account --token="$SECRET"
+refuse "--token X" graphql --token "$SECRET" --query q
+refuse "--code=X" exchange --client-id app --client-secret-env CLI_SECRET --code="$SECRET"
+refuse "--url=X" callback --state s --url="$SECRET"
+refuse "--previous-client-secret=X" webhook-verify --client-secret-env CLI_SECRET --previous-client-secret="$SECRET" --signature x
+refuse "positional secret" exchange "$SECRET"
+refuse "unknown option with value" account --api-key="$SECRET"
+refuse "unknown subcommand" "$SECRET"
+
+log "usage errors"
+"$LF_AUTH" exchange --client-id app --client-secret-env CLI_SECRET >/dev/null 2>"$WORK/u.err"
+expect_rc "exchange without a code" 2 $?
+expect_contains "names the code options" "$WORK/u.err" "--code-env"
+"$LF_AUTH" exchange --client-id app --client-secret-env LF_TEST_UNSET_VAR --code-env CLI_SECRET >/dev/null 2>"$WORK/u.err"
+expect_rc "unset variable" 2 $?
+"$LF_AUTH" exchange --client-id app --client-secret-stdin --code-stdin </dev/null >/dev/null 2>&1
+expect_rc "two inputs on stdin" 2 $?
+"$LF_AUTH" exchange --client-id app --client-secret-env CLI_SECRET --client-secret-file /dev/null --code-env X >/dev/null 2>&1
+expect_rc "secret given twice" 2 $?
+"$LF_AUTH" exchange --client-id app --client-secret-file "$WORK/missing" --code-env CLI_SECRET >/dev/null 2>&1
+expect_rc "unreadable secret file" 1 $?
+"$LF_AUTH" login --client-id app --client-secret-env CLI_SECRET >/dev/null 2>&1
+expect_rc "login without --scope" 2 $?
+"$LF_AUTH" login --client-id app --client-secret-env CLI_SECRET --scope products --redirect-uri https://example.com/cb >/dev/null 2>&1
+expect_rc "login with a non-loopback redirect URI" 2 $?
+"$LF_AUTH" account --token-env CLI_SECRET --timeout-ms abc >/dev/null 2>&1
+expect_rc "bad --timeout-ms" 2 $?
+"$LF_AUTH" exchange --client-id app --client-secret-env CLI_SECRET --code-env CLI_SECRET --client-auth magic >/dev/null 2>&1
+expect_rc "bad --client-auth" 2 $?
+"$LF_AUTH" account --json --token-env LF_TEST_UNSET_VAR >"$WORK/u.json" 2>/dev/null
+expect_rc "usage error with --json" 2 $?
+check "usage error JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] is False and d["error"]["status"]=="usage" else 1)' "$WORK/u.json"
+# http:// to a non-loopback host is refused by the library (exit 10+11).
+"$LF_AUTH" account --token-env CLI_SECRET --api-url http://example.com/api >/dev/null 2>&1
+expect_rc "insecure transport" 21 $?
+
+log "consent-url"
+"$LF_AUTH" consent-url --client-id app --redirect-uri http://127.0.0.1:9/cb --scope 'products, orders,products' \
+    --authorize-url https://auth.example/admin/oauth >"$WORK/c.out" 2>"$WORK/c.err"
+expect_rc "consent-url" 0 $?
+STATE=$(sed -n 's/^LF_AUTH_STATE=//p' "$WORK/c.err")
+check "state is 43 characters" test "${#STATE}" -eq 43
+expect_contains "consent URL" "$WORK/c.out" "https://auth.example/admin/oauth?client_id=app&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=products,orders&state=$STATE"
+"$LF_AUTH" consent-url --json --client-id app --redirect-uri http://127.0.0.1:9/cb --scope products --state abc \
+    --authorize-url https://auth.example/admin/oauth >"$WORK/c.json" 2>/dev/null
+expect_rc "consent-url --json" 0 $?
+check "consent-url JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["state"]=="abc" and d["url"].endswith("&state=abc") else 1)' "$WORK/c.json"
+"$LF_AUTH" consent-url --client-id app --redirect-uri http://127.0.0.1:9/cb --scope 'Bad-Scope' >/dev/null 2>&1
+expect_rc "bad scope" 11 $?
+
+log "callback"
+URL='http://127.0.0.1:9/cb?code=the-code%2B1&state=st4te'
+printf '%s\n' "$URL" | "$LF_AUTH" callback --url-stdin --state st4te >"$WORK/cb.out" 2>"$WORK/cb.err"
+expect_rc "callback" 0 $?
+check "callback prints the decoded code" test "$(cat "$WORK/cb.out")" = "the-code+1"
+CB_URL="$URL" "$LF_AUTH" callback --url-env CB_URL --state other >"$WORK/cb.out" 2>"$WORK/cb.err"
+expect_rc "callback with the wrong state" 15 $?
+expect_not_contains "wrong state: no code on stdout" "$WORK/cb.out" "the-code"
+expect_not_contains "wrong state: no code on stderr" "$WORK/cb.err" "the-code"
+printf '%s' '?error=access_denied&error_description=no+thanks&state=st4te' >"$WORK/denied.url"
+"$LF_AUTH" callback --url-file "$WORK/denied.url" --state st4te --json >"$WORK/cb.json" 2>/dev/null
+expect_rc "callback: access denied" 17 $?
+check "denied JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["error"]["status"]=="LF_E_ACCESS_DENIED" and d["error"]["key"]=="access_denied" else 1)' "$WORK/cb.json"
+CB_URL='?code=a&code=b&state=st4te' "$LF_AUTH" callback --url-env CB_URL --state st4te >/dev/null 2>&1
+expect_rc "callback: repeated code" 11 $?
+
+log "webhook-sign / webhook-verify"
+printf '{"id":"evt_1","event":"order/confirmed","total":12.5}' >"$WORK/body.json"
+"$LF_AUTH" webhook-sign --client-secret-env CLI_SECRET --body-file "$WORK/body.json" >"$WORK/sig" 2>"$WORK/sig.err"
+expect_rc "webhook-sign" 0 $?
+WANT=$(openssl dgst -sha256 -hmac "$SECRET" -binary <"$WORK/body.json" | base64)
+check "signature equals openssl's HMAC" test "$(cat "$WORK/sig")" = "$WANT"
+expect_not_contains "sign: no secret" "$WORK/sig.err" "$SECRET"
+"$LF_AUTH" webhook-verify --client-secret-env CLI_SECRET --signature "$WANT" <"$WORK/body.json" >"$WORK/v.out"
+expect_rc "webhook-verify valid" 0 $?
+check "prints valid" test "$(cat "$WORK/v.out")" = "valid"
+printf ' ' >>"$WORK/body.json"
+"$LF_AUTH" webhook-verify --client-secret-env CLI_SECRET --signature "$WANT" --body-file "$WORK/body.json" >"$WORK/v.out"
+expect_rc "webhook-verify tampered body" 29 $?
+check "prints invalid" test "$(cat "$WORK/v.out")" = "invalid"
+# Secret rotation: a webhook signed with the old secret still verifies.
+printf 'rotated body' >"$WORK/b2"
+OLD_SECRET='old-secret' "$LF_AUTH" webhook-sign --client-secret-env OLD_SECRET --body-file "$WORK/b2" >"$WORK/sig2"
+NEW_SECRET='new-secret' OLD_SECRET='old-secret' "$LF_AUTH" webhook-verify --client-secret-env NEW_SECRET \
+    --previous-client-secret-env OLD_SECRET --signature "$(cat "$WORK/sig2")" --body-file "$WORK/b2" --json >"$WORK/v.json"
+expect_rc "verify with the previous secret" 0 $?
+expect_contains "verify JSON" "$WORK/v.json" '"valid":true'
+NEW_SECRET='new-secret' "$LF_AUTH" webhook-verify --client-secret-env NEW_SECRET \
+    --signature "$(cat "$WORK/sig2")" --body-file "$WORK/b2" >/dev/null
+expect_rc "old signature without the previous secret" 29 $?
+
+finish

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# lf-auth end to end against lf-sandbox over HTTPS (a CA generated at test
+# time): every subcommand and every error path of the flow.
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$TESTS_DIR/lib.sh"
+
+command -v curl >/dev/null || { echo "curl is required"; exit 1; }
+
+SECRET='e2e-secret-9f2c'
+export APP_SECRET="$SECRET"
+export WRONG_SECRET='e2e-wrong-secret-77aa'
+PORT_A=$(free_port)
+PORT_B=$(free_port)
+PORT_C=$(free_port)
+PORT_X=$(free_port)
+
+# Sandbox A: auto-approve. Sandbox B: consent page, codes live 1 s.
+start_sandbox sbA --tls-self-signed "$WORK/tlsA" --auto-approve --account-id acct_e2e \
+    --client "app:$SECRET:http://127.0.0.1:$PORT_A/callback" \
+    --client "app:$SECRET:http://127.0.0.1:$PORT_B/cb/path"
+A=$SANDBOX_URL
+CA_A="$WORK/tlsA/ca.pem"
+start_sandbox sbB --tls-self-signed "$WORK/tlsB" --code-ttl 1 \
+    --client "app2:$SECRET:http://127.0.0.1:$PORT_C/callback"
+B=$SANDBOX_URL
+CA_B="$WORK/tlsB/ca.pem"
+case "$A" in https://127.0.0.1:*) pass ;; *) fail "sandbox A is not HTTPS: $A" ;; esac
+
+COMMON_A=(--sandbox "$A" --ca-file "$CA_A" --timeout-ms 20000)
+COMMON_B=(--sandbox "$B" --ca-file "$CA_B" --timeout-ms 20000)
+ALL_OUT="$WORK/all-output.txt"  # everything lf-auth printed that must not hold secrets
+: >"$ALL_OUT"
+collect() { cat "$@" >>"$ALL_OUT" 2>/dev/null; }
+
+# get_code SANDBOX_ARGS... : consent URL -> (auto-approve) redirect -> code.
+manual_code_A() {
+    local redirect=$1 state url loc
+    "$LF_AUTH" consent-url --client-id app --redirect-uri "$redirect" --scope products,orders \
+        "${COMMON_A[@]}" >"$WORK/cu.out" 2>"$WORK/cu.err" || return 1
+    state=$(sed -n 's/^LF_AUTH_STATE=//p' "$WORK/cu.err")
+    url=$(cat "$WORK/cu.out")
+    loc=$(redirect_of "$url" --cacert "$CA_A") || return 1
+    LOC="$loc" "$LF_AUTH" callback --url-env LOC --state "$state"
+}
+
+log "consent-url -> sandbox auto-approve -> callback -> exchange (json body)"
+CODE=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+expect_rc "manual flow: code" 0 $?
+check "code is not empty" test -n "$CODE"
+export CODE
+"$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" \
+    >"$WORK/ex.out" 2>"$WORK/ex.err"
+expect_rc "exchange" 0 $?
+TOKEN=$(cat "$WORK/ex.out")
+check "token is not empty" test -n "$TOKEN"
+collect "$WORK/ex.err"
+export TOKEN
+
+log "reused code"
+"$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" --json \
+    >"$WORK/reuse.json" 2>"$WORK/reuse.err"
+expect_rc "reused code -> LF_E_INVALID_CODE" 23 $?
+check "reused code JSON" python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; sys.exit(0 if e["status"]=="LF_E_INVALID_CODE" and e["http_status"]==400 and e["key"]=="invalid_grant" else 1)' "$WORK/reuse.json"
+collect "$WORK/reuse.json" "$WORK/reuse.err"
+
+log "account and graphql"
+"$LF_AUTH" account --token-env TOKEN "${COMMON_A[@]}" >"$WORK/acct.out" 2>"$WORK/acct.err"
+expect_rc "account" 0 $?
+check "account id" test "$(cat "$WORK/acct.out")" = "acct_e2e"
+collect "$WORK/acct.err"
+printf '%s\n' "$TOKEN" | "$LF_AUTH" account --token-stdin --json "${COMMON_A[@]}" >"$WORK/acct.json" 2>/dev/null
+expect_rc "account --token-stdin --json" 0 $?
+expect_contains "account JSON" "$WORK/acct.json" '"account_id":"acct_e2e"'
+printf '%s' "$TOKEN" >"$WORK/token.txt"
+"$LF_AUTH" graphql --token-file "$WORK/token.txt" --query 'query { account { id } }' "${COMMON_A[@]}" \
+    >"$WORK/gql.out" 2>"$WORK/gql.err"
+expect_rc "graphql" 0 $?
+expect_contains "graphql body" "$WORK/gql.out" '"id":"acct_e2e"'
+"$LF_AUTH" graphql --token-env TOKEN --query 'query { orders { id } }' "${COMMON_A[@]}" \
+    >"$WORK/gql2.out" 2>"$WORK/gql2.err"
+expect_rc "graphql unsupported query -> LF_E_API" 26 $?
+expect_contains "graphql error body on stdout" "$WORK/gql2.out" "unsupported_query"
+expect_contains "graphql error names the key" "$WORK/gql2.err" "unsupported_query"
+"$LF_AUTH" graphql --token-env TOKEN --query 'query { account { id } }' --variables '[1]' "${COMMON_A[@]}" \
+    >/dev/null 2>&1
+expect_rc "graphql variables not an object" 11 $?
+collect "$WORK/gql.err" "$WORK/gql2.err"
+
+log "client auth styles: basic and auto"
+for style in basic auto; do
+    C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+    CODE="$C" "$LF_AUTH" exchange --client-auth "$style" --client-id app --client-secret-env APP_SECRET \
+        --code-env CODE "${COMMON_A[@]}" >"$WORK/ex.$style" 2>"$WORK/ex.$style.err"
+    expect_rc "exchange --client-auth $style" 0 $?
+    check "$style: token" test -s "$WORK/ex.$style"
+    collect "$WORK/ex.$style.err"
+done
+
+log "wrong secret"
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env WRONG_SECRET --code-env CODE "${COMMON_A[@]}" \
+    >"$WORK/ws.out" 2>"$WORK/ws.err"
+expect_rc "wrong secret -> LF_E_INVALID_CLIENT" 24 $?
+expect_contains "wrong secret message" "$WORK/ws.err" "LF_E_INVALID_CLIENT"
+expect_not_contains "wrong secret: no secret" "$WORK/ws.err" "$WRONG_SECRET"
+expect_not_contains "wrong secret: no code" "$WORK/ws.err" "$C"
+check "wrong secret: nothing on stdout" test ! -s "$WORK/ws.out"
+for style in basic auto; do
+    CODE="$C" "$LF_AUTH" exchange --client-auth "$style" --client-id app --client-secret-env WRONG_SECRET \
+        --code-env CODE "${COMMON_A[@]}" >/dev/null 2>"$WORK/ws.$style.err"
+    expect_rc "wrong secret ($style)" 24 $?
+    collect "$WORK/ws.$style.err"
+done
+collect "$WORK/ws.err"
+
+log "TLS: the sandbox CA is required"
+"$LF_AUTH" account --token-env TOKEN --sandbox "$A" --timeout-ms 20000 >/dev/null 2>"$WORK/tls.err"
+expect_rc "untrusted certificate -> LF_E_TLS" 20 $?
+"$LF_AUTH" account --token-env TOKEN --sandbox "$A" --ca-file "$CA_B" --timeout-ms 20000 >/dev/null 2>&1
+expect_rc "another CA -> LF_E_TLS" 20 $?
+collect "$WORK/tls.err"
+
+log "login (auto-approve), token on stdout"
+start_login login1 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 "${COMMON_A[@]}"
+expect_contains "login prints the redirect URI" "$WORK/login1.err" "LF_AUTH_REDIRECT_URI=http://127.0.0.1:$PORT_A/callback"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o "$WORK/login1.page" "$CONSENT_URL"
+expect_rc "browser follows the redirect to the listener" 0 $?
+expect_contains "listener page" "$WORK/login1.page" "Authorized"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login" 0 "$WAIT_RC"
+LTOKEN=$(cat "$WORK/login1.out")
+check "login token" test -n "$LTOKEN"
+LTOKEN="$LTOKEN" "$LF_AUTH" account --token-env LTOKEN "${COMMON_A[@]}" >"$WORK/acct2.out" 2>/dev/null
+expect_rc "login token works" 0 $?
+collect "$WORK/login1.err"
+
+log "login --save (0600), refuses an existing file, --force replaces"
+start_login login2 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 --save "$WORK/saved.token" --json "${COMMON_A[@]}"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login --save" 0 "$WAIT_RC"
+check "saved file mode 0600" test "$(stat -c %a "$WORK/saved.token")" = 600
+check "saved token works" "$LF_AUTH" account --token-file "$WORK/saved.token" "${COMMON_A[@]}" --quiet
+expect_contains "login --save --json" "$WORK/login2.out" '"saved_to"'
+expect_not_contains "login --save prints no token" "$WORK/login2.out" "$(cat "$WORK/saved.token")"
+"$LF_AUTH" login --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 5 --save "$WORK/saved.token" "${COMMON_A[@]}" >/dev/null 2>"$WORK/exists.err"
+expect_rc "existing --save file is refused up front" 1 $?
+expect_not_contains "refused before listening" "$WORK/exists.err" "LF_AUTH_CONSENT_URL"
+OLD=$(cat "$WORK/saved.token")
+start_login login3 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 --save "$WORK/saved.token" --force "${COMMON_A[@]}"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login --save --force" 0 "$WAIT_RC"
+check "--force replaced the token" test "$(cat "$WORK/saved.token")" != "$OLD"
+check "--force keeps mode 0600" test "$(stat -c %a "$WORK/saved.token")" = 600
+
+log "login with an explicit --redirect-uri (port and path)"
+start_login login4 --client-id app --client-secret-env APP_SECRET --scope products \
+    --redirect-uri "http://127.0.0.1:$PORT_B/cb/path" --timeout 60 --json "${COMMON_A[@]}"
+curl -sS --max-time 30 -o /dev/null "http://127.0.0.1:$PORT_B/favicon.ico"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login --redirect-uri" 0 "$WAIT_RC"
+check "login --json" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["access_token"] and d["redirect_uri"].endswith("/cb/path") else 1)' "$WORK/login4.out"
+
+log "login: wrong state"
+start_login login5 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 "${COMMON_A[@]}"
+LOC=$(redirect_of "$CONSENT_URL" --cacert "$CA_A")
+# An attacker's (or stale) redirect: a real code, another state.
+BAD=$(printf '%s' "$LOC" | sed -E 's/state=[^&]*/state=forged/')
+HTTP=$(curl -sS --max-time 30 -o "$WORK/login5.page" -w '%{http_code}' "$BAD")
+check "wrong state: the browser gets 400" test "$HTTP" = 400
+wait_exit "$LOGIN_PID" 30
+expect_rc "login: wrong state -> LF_E_STATE_MISMATCH" 15 "$WAIT_RC"
+check "wrong state: no token" test ! -s "$WORK/login5.out"
+expect_contains "wrong state page" "$WORK/login5.page" "LF_E_STATE_MISMATCH"
+# The code was not spent by lf-auth: it never sends a code with a bad state.
+C=$(printf '%s' "$LOC" | sed -nE 's/.*[?&]code=([^&]*).*/\1/p')
+CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" >/dev/null 2>&1
+expect_rc "the code of a wrong-state redirect is still unused" 0 $?
+collect "$WORK/login5.err"
+
+log "login: unlisted redirect URI (the sandbox refuses, lf-auth times out)"
+start_login login6 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_X" \
+    --timeout 3 "${COMMON_A[@]}"
+HTTP=$(curl -sS --max-time 30 --cacert "$CA_A" -o "$WORK/unlisted.page" -w '%{http_code} %{redirect_url}' "$CONSENT_URL")
+check "sandbox answers 400 without a redirect" test "$HTTP" = "400 "
+wait_exit "$LOGIN_PID" 30
+expect_rc "login: no redirect -> LF_E_TIMEOUT" 19 "$WAIT_RC"
+expect_contains "timeout message" "$WORK/login6.err" "LF_E_TIMEOUT"
+
+log "login: denied consent (consent page, Deny)"
+start_login login7 --client-id app2 --client-secret-env APP_SECRET --scope products,orders --port "$PORT_C" \
+    --timeout 60 "${COMMON_B[@]}"
+LOC=$(consent_click "$CONSENT_URL" deny --cacert "$CA_B")
+check "deny redirects with error=access_denied" test "${LOC#*error=access_denied}" != "$LOC"
+curl -sS --max-time 30 -o "$WORK/login7.page" "$LOC"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login: denied -> LF_E_ACCESS_DENIED" 17 "$WAIT_RC"
+expect_contains "denied message" "$WORK/login7.err" "access_denied"
+expect_contains "denied page" "$WORK/login7.page" "declined"
+
+log "login: consent page, Approve"
+start_login login8 --client-id app2 --client-secret-env APP_SECRET --scope products --port "$PORT_C" \
+    --timeout 60 "${COMMON_B[@]}"
+LOC=$(consent_click "$CONSENT_URL" approve --cacert "$CA_B")
+curl -sS --max-time 30 -o /dev/null "$LOC"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login: approved on the consent page" 0 "$WAIT_RC"
+check "approve: token" test -s "$WORK/login8.out"
+
+log "expired code (--code-ttl 1)"
+"$LF_AUTH" consent-url --client-id app2 --redirect-uri "http://127.0.0.1:$PORT_C/callback" --scope products \
+    --state s1 "${COMMON_B[@]}" >"$WORK/cu2.out" 2>/dev/null
+LOC=$(consent_click "$(cat "$WORK/cu2.out")" approve --cacert "$CA_B")
+C=$(LOC="$LOC" "$LF_AUTH" callback --url-env LOC --state s1)
+expect_rc "callback for the expiring code" 0 $?
+sleep 2.5
+CODE="$C" "$LF_AUTH" exchange --client-id app2 --client-secret-env APP_SECRET --code-env CODE "${COMMON_B[@]}" \
+    >"$WORK/exp.out" 2>"$WORK/exp.err"
+expect_rc "expired code -> LF_E_INVALID_CODE" 23 $?
+expect_not_contains "expired: no code in errors" "$WORK/exp.err" "$C"
+collect "$WORK/exp.err"
+
+log "revoked token (POST /_sandbox/revoke)"
+"$LF_AUTH" account --token-env TOKEN "${COMMON_A[@]}" >/dev/null 2>&1
+expect_rc "token valid before revocation" 0 $?
+python3 -c 'import json,sys; print(json.dumps({"access_token": sys.argv[1]}))' "$TOKEN" >"$WORK/revoke.json"
+HTTP=$(curl -sS --max-time 20 --cacert "$CA_A" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary @"$WORK/revoke.json" "$A/_sandbox/revoke")
+check "revoke answers 200" test "$HTTP" = 200
+"$LF_AUTH" account --token-env TOKEN "${COMMON_A[@]}" --json >"$WORK/rev.json" 2>"$WORK/rev.err"
+expect_rc "revoked token -> LF_E_UNAUTHORIZED" 25 $?
+check "revoked JSON" python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; sys.exit(0 if e["status"]=="LF_E_UNAUTHORIZED" and e["http_status"]==401 else 1)' "$WORK/rev.json"
+expect_not_contains "revoked: no token in errors" "$WORK/rev.err" "$TOKEN"
+expect_not_contains "revoked: no token in JSON" "$WORK/rev.json" "$TOKEN"
+"$LF_AUTH" graphql --token-env TOKEN --query 'query { account { id } }' "${COMMON_A[@]}" >/dev/null 2>"$WORK/rev2.err"
+expect_rc "graphql with a revoked token" 25 $?
+collect "$WORK/rev.err" "$WORK/rev2.err"
+
+log "webhooks signed by the sandbox verify with lf-auth"
+RPORT=$(free_port)
+python3 "$TESTS_DIR/webhook_receiver.py" "$RPORT" "$WORK/hook" 30 >"$WORK/recv.out" 2>"$WORK/recv.err" &
+RPID=$!
+BG_PIDS+=("$RPID")
+wait_for_line "$WORK/recv.out" '^READY' 10 >/dev/null || fail "webhook receiver did not start"
+HTTP=$(curl -sS --max-time 20 --cacert "$CA_A" -o "$WORK/wh.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary "{\"client_id\":\"app\",\"url\":\"http://127.0.0.1:$RPORT/hooks\"}" "$A/_sandbox/webhook")
+check "sandbox delivered the webhook" test "$HTTP" = 200
+wait_exit "$RPID" 20
+expect_rc "receiver got one webhook" 0 "$WAIT_RC"
+"$LF_AUTH" webhook-verify --client-secret-env APP_SECRET --body-file "$WORK/hook.body" \
+    --signature "$(cat "$WORK/hook.hmac")" >"$WORK/whv.out"
+expect_rc "sandbox webhook verifies" 0 $?
+"$LF_AUTH" webhook-sign --client-secret-env APP_SECRET --body-file "$WORK/hook.body" >"$WORK/whs.out"
+check "webhook-sign matches the sandbox's header" test "$(cat "$WORK/whs.out")" = "$(tr -d ' \t' <"$WORK/hook.hmac")"
+"$LF_AUTH" webhook-verify --client-secret-env WRONG_SECRET --body-file "$WORK/hook.body" \
+    --signature "$(cat "$WORK/hook.hmac")" >/dev/null
+expect_rc "another secret does not verify" 29 $?
+
+log "no secret in any error output"
+expect_not_contains "client secret" "$ALL_OUT" "$SECRET"
+expect_not_contains "wrong secret" "$ALL_OUT" "$WRONG_SECRET"
+expect_not_contains "access token" "$ALL_OUT" "$TOKEN"
+for f in "$WORK"/sbA.err "$WORK"/sbB.err; do
+    expect_not_contains "sandbox log redacts the secret ($f)" "$f" "$SECRET"
+done
+
+finish
