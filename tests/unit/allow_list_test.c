@@ -52,13 +52,18 @@ static void assert_new_ok(const lf_auth_config *cfg, const char *what)
 {
     lf_auth *a = NULL;
     lf_error err;
-    lf_status s = lf_auth_new(cfg, &a, &err);
+    lf_status s;
+    memset(&err, 0x5A, sizeof err); /* garbage: reset at the start of the call */
+    s = lf_auth_new(cfg, &a, &err);
     if (s != LF_OK) {
         print_error("%s: lf_auth_new returned %s (%s), expected LF_OK\n", what,
                     lf_status_name(s), err.message);
         fail();
     }
     assert_non_null(a);
+    assert_int_equal(err.status, LF_OK);
+    assert_string_equal(err.key, "");
+    assert_string_equal(err.message, "");
     lf_auth_free(a);
 }
 

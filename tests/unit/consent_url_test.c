@@ -357,9 +357,32 @@ static void test_generated_values_round_trip(void **st)
     lf_auth_free(a);
 }
 
+/* The checker itself: the decoder used above must be strict, or the
+ * round-trip tests would prove nothing. */
+static void test_reference_decoder_is_strict(void **st)
+{
+    (void)st;
+    static const char *const rejected[] = {"a+b", "a b", "%4", "%G1", "%", "a#", "a&b",
+                                           "a=b", "a?b", "\xc3\xa9", "a,b", "a\"b", "a/b"};
+    size_t len = 0;
+    char *d;
+    for (size_t i = 0; i < sizeof rejected / sizeof rejected[0]; i++)
+        assert_null(unit_pct_decode(rejected[i], strlen(rejected[i]), NULL, &len));
+    d = unit_pct_decode("%41%2b%2B%20~-._%00x", 20, NULL, &len);
+    assert_non_null(d);
+    assert_int_equal(len, 10);
+    assert_memory_equal(d, "A++ ~-._\0x", 10);
+    free(d);
+    d = unit_pct_decode("a,b", 3, ",", &len);
+    assert_non_null(d);
+    assert_string_equal(d, "a,b");
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_decoder_is_strict),
         cmocka_unit_test(test_plain_values_default_authorize_url),
         cmocka_unit_test(test_state_null_omits_parameter),
         cmocka_unit_test(test_empty_state_rejected),

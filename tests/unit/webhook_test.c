@@ -213,10 +213,23 @@ static void test_verify_rejects_other_encodings_and_shapes(void **st)
         " ",
         "\t \t",
         "=",
+        "\xc3\xa9" SIG_HELLO,                           /* non-ASCII prefix */
+        SIG_HELLO "\xc2\xa0",                           /* no-break space is not a space */
+        "\v" SIG_HELLO,                                  /* vertical tab is not a tab */
     };
     const size_t n = strlen(BODY_HELLO);
+    char *huge;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_verify(BODY_HELLO, n, bad[i], LF_E_SIGNATURE_MISMATCH);
+    /* a 64 KiB header of base64 characters */
+    huge = (char *)malloc(65537);
+    assert_non_null(huge);
+    memset(huge, 'A', 65536);
+    huge[65536] = '\0';
+    assert_verify(BODY_HELLO, n, huge, LF_E_SIGNATURE_MISMATCH);
+    memcpy(huge, SIG_HELLO, 44); /* right prefix, long tail */
+    assert_verify(BODY_HELLO, n, huge, LF_E_SIGNATURE_MISMATCH);
+    free(huge);
 }
 
 static void test_verify_null_header_is_invalid_argument(void **st)
