@@ -45,6 +45,11 @@ pub use error::{Error, Status};
 pub use response::Response;
 pub use secret::{AccessToken, Secret};
 
+// The README's examples are compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// The raw declarations, for what this crate does not wrap.
 pub use lightfunnels_auth_sys as sys;
 
