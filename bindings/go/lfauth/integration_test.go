@@ -403,6 +403,7 @@ func TestCancelAbortsAStalledCall(t *testing.T) {
 func TestCloseWaitsForCallsInFlight(t *testing.T) {
 	addr, accepted := stalledListener(t)
 	c := stalledClient(t, addr)
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	errc := make(chan error, 1)
@@ -410,16 +411,22 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 	for i := 0; i < 400 && atomic.LoadInt32(accepted) == 0; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
+	if atomic.LoadInt32(accepted) == 0 {
+		t.Fatal("the exchange never reached the listener")
+	}
 	if err := c.Close(); err != nil { // blocks until the exchange has returned
 		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 1500*time.Millisecond {
+		t.Fatalf("Close returned after %v, before the in-flight call's 2 s deadline", d)
 	}
 	select {
 	case err := <-errc:
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("in-flight exchange: %v", err)
 		}
-	default:
-		t.Fatal("Close returned while a call was still running")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the exchange did not return")
 	}
 }
 

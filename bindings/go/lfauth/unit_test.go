@@ -20,7 +20,7 @@ import (
 )
 
 const (
-	testRedirect = "https://app.example.test/lightfunnels/callback?x=1&y=a b"
+	testRedirect = "https://app.example.test/lightfunnels/callback?x=1&y=a%20b"
 	testSecret   = "s3cr=t/with!odd+chars"
 )
 
