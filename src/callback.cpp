@@ -53,14 +53,15 @@ Status parse_callback(std::string_view input, const char *expected_state, char *
     if (input.size() > kMaxCallbackLength)
         return fail_empty(e, Status::InvalidArgument, "the callback is longer than 8192 bytes", code, size);
 
+    // The fragment goes first: a '?' inside it does not start a query.
+    std::size_t hash = input.find('#');
+    if (hash != std::string_view::npos) input = input.substr(0, hash);
     std::string_view query;
     std::size_t q = input.find('?');
     if (q != std::string_view::npos)
         query = input.substr(q + 1);
     else if (input.find("://") == std::string_view::npos)
         query = input;  // a bare query
-    std::size_t hash = query.find('#');
-    if (hash != std::string_view::npos) query = query.substr(0, hash);
 
     Param pcode, pstate, perror, pdesc;
     while (!query.empty()) {

@@ -14,40 +14,7 @@ namespace lf {
 
 namespace {
 
-constexpr int kApiJsonDepth = 64;
 const char kAccountQuery[] = "query { account { id } }";
-
-Status api_status(const HttpResponse &resp, const cJSON *root, JsonError je, const Redactor &r, Error &e) {
-    long st = resp.status;
-    ServerError se = server_error(root);
-    e.retry_after_s = resp.retry_after_s;
-    char prefix[128];
-    Status s;
-    if (st == 429 || se.key == "rate_limit_reached") {
-        s = Status::RateLimited;
-        std::snprintf(prefix, sizeof prefix, "API rate-limited the request (HTTP %ld)", st);
-    } else if (st == 401) {
-        s = Status::Unauthorized;
-        std::snprintf(prefix, sizeof prefix, "API rejected the access token (HTTP 401)");
-    } else if (st >= 200 && st < 300) {
-        if (!is_object(root)) {
-            const char *why = je == JsonError::TooDeep     ? "nested too deeply"
-                              : je == JsonError::NulEscape ? "contains a \\u0000 escape"
-                              : root                       ? "not a JSON object"
-                                                           : "not valid JSON";
-            e.http_status = st;
-            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", why, st);
-        }
-        if (!se.present) return Status::Ok;
-        s = Status::Api;
-        std::snprintf(prefix, sizeof prefix, "API returned errors (HTTP %ld)", st);
-    } else {
-        s = Status::Http;
-        std::snprintf(prefix, sizeof prefix, "API returned HTTP %ld%s", st,
-                      (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
-    }
-    return fail_server(e, s, st, se.key, prefix, se.message, r);
-}
 
 }  // namespace
 
@@ -93,14 +60,11 @@ Status Client::graphql(std::string_view token, const char *query, const char *va
     Status s = transport_.post(req, resp, e);
     if (s != Status::Ok) return s;
 
-    JsonError je = JsonError::None;
-    Json answer = Json::parse(resp.body, kApiJsonDepth, &je);
-    if (je == JsonError::NoMemory) throw std::bad_alloc();
     Redactor r;
     r.add(secret_.view());
     r.add(previous_secret_.view());
     r.add(token);
-    s = api_status(resp, answer.get(), je, r, e);
+    s = read_api_response(resp, r, e);
     out.status = resp.status;
     out.body = std::move(resp.body);
     *got_response = true;

@@ -4,9 +4,25 @@
 
 #include <string_view>
 
+#include "client.hpp"
+#include "error.hpp"
+#include "http.hpp"
+
 struct cJSON;
 
 namespace lf {
+
+// Nesting allowed in a token response and in an API response.
+constexpr int kTokenJsonDepth = 8;
+constexpr int kApiJsonDepth = 64;
+
+// The token endpoint's answer: Ok with `token` filled (its storage must be
+// reserved for kMaxTokenLength bytes), or the mapped failure.
+Status read_token_response(const HttpResponse &resp, const Redactor &r, Token &token, Error &e);
+
+// The API's answer: Ok for a 2xx JSON object without `errors`, else the
+// mapped failure (Api, Unauthorized, RateLimited, Http, Protocol).
+Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e);
 
 // The error a server described, as views into its parsed body.
 struct ServerError {

@@ -148,14 +148,17 @@ Status check_url(const char *url, const char *what, bool allow_fragment, UrlFact
     const char *user = u.get(CURLUPART_USER, &oom);
     const char *fragment = u.get(CURLUPART_FRAGMENT, &oom);
     if (oom) throw std::bad_alloc();
-    if (!scheme || !host || !*host) return failf(e, Status::InvalidArgument, "%s has no scheme or host", what);
+    if (!scheme) return failf(e, Status::InvalidArgument, "%s has no scheme", what);
+    facts.https = strcasecmp(scheme, "https") == 0;
+    if (!facts.https && strcasecmp(scheme, "http") != 0)
+        return failf(e, Status::InsecureTransport, "%s must use https (scheme \"%s\" refused)", what, scheme);
+    // libcurl tolerates "https:///path"; an authority must follow "//".
+    const char *sep = std::strstr(url, "://");
+    if (!sep || sep[3] == '/' || !host || !*host) return failf(e, Status::InvalidArgument, "%s has no host", what);
     if (user) return failf(e, Status::InvalidArgument, "%s must not contain user information", what);
     if (fragment && !allow_fragment) return failf(e, Status::InvalidArgument, "%s must not contain a fragment", what);
     facts.loopback = is_loopback_host(host);
-    facts.https = strcasecmp(scheme, "https") == 0;
     if (facts.https) return Status::Ok;
-    if (strcasecmp(scheme, "http") != 0)
-        return failf(e, Status::InsecureTransport, "%s must use https (scheme \"%s\" refused)", what, scheme);
     if (!facts.loopback)
         return failf(e, Status::InsecureTransport, "%s must use https: plain http is allowed only to loopback hosts",
                      what);
