@@ -1,0 +1,149 @@
+// lf-sandbox: a local stand-in for the Lightfunnels OAuth and API endpoints.
+// The contract is docs/SANDBOX.md; the manual is docs/man/lf-sandbox.1.
+#include "options.hpp"
+#include "routes.hpp"
+#include "store.hpp"
+#include "tls.hpp"
+
+#include <lightfunnels/auth.h>
+
+#include <httplib.h>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+namespace {
+
+constexpr size_t kMaxBody = 1 << 20;
+
+// Runs until a stop signal arrives or `done` is set. Signals are blocked in
+// every thread (the mask is set before any thread starts) and taken here with
+// sigtimedwait, so nothing runs in async-signal context.
+void signal_loop(httplib::Server &svr, sandbox::Store &store, const std::atomic<bool> &done,
+                 std::atomic<bool> &stopping) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    const struct timespec tick = {0, 200 * 1000 * 1000};
+    while (!done.load()) {
+        int sig = sigtimedwait(&set, nullptr, &tick);
+        if (sig == SIGUSR1) {
+            size_t n = store.revoke_all();
+            std::fprintf(stderr, "lf-sandbox: SIGUSR1: revoked %zu token(s)\n", n);
+            std::fflush(stderr);
+        } else if (sig == SIGINT || sig == SIGTERM) {
+            stopping.store(true);
+            std::fprintf(stderr, "lf-sandbox: %s: shutting down\n",
+                         sig == SIGINT ? "SIGINT" : "SIGTERM");
+            std::fflush(stderr);
+            // stop() is a no-op until listen has started: repeat until main is done.
+            while (!done.load()) {
+                svr.stop();
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+            return;
+        }
+    }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    sandbox::Options opts;
+    std::string err;
+    switch (sandbox::parse_options(argc, argv, opts, err)) {
+    case sandbox::ParseResult::help:
+        sandbox::print_usage(stdout);
+        return 0;
+    case sandbox::ParseResult::version:
+        std::printf("lf-sandbox %s (lightfunnels-auth %s)\n", LF_AUTH_VERSION_STRING, lf_version());
+        return 0;
+    case sandbox::ParseResult::error:
+        std::fprintf(stderr, "lf-sandbox: %s\nTry 'lf-sandbox --help'.\n", err.c_str());
+        return 2;
+    case sandbox::ParseResult::run:
+        break;
+    }
+
+    // Block the signals we handle before any thread exists, so every thread
+    // (including cpp-httplib's pool) inherits the mask.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::unique_ptr<httplib::Server> svr;
+    std::string scheme = "http";
+    if (!opts.tls_self_signed_dir.empty()) {
+        sandbox::TlsFiles files;
+        if (!sandbox::generate_self_signed(opts.tls_self_signed_dir, files, err)) {
+            std::fprintf(stderr, "lf-sandbox: %s\n", err.c_str());
+            return 1;
+        }
+        opts.tls_cert = files.server_cert;
+        opts.tls_key = files.server_key;
+        std::fprintf(stderr, "lf-sandbox: wrote %s (trust this CA), %s, %s\n", files.ca_cert.c_str(),
+                     files.server_cert.c_str(), files.server_key.c_str());
+    }
+    if (!opts.tls_cert.empty()) {
+        svr = std::make_unique<httplib::SSLServer>(opts.tls_cert.c_str(), opts.tls_key.c_str());
+        scheme = "https";
+    } else {
+        svr = std::make_unique<httplib::Server>();
+    }
+    if (!svr->is_valid()) {
+        std::fprintf(stderr, "lf-sandbox: cannot load the TLS certificate %s or key %s\n",
+                     opts.tls_cert.c_str(), opts.tls_key.c_str());
+        return 1;
+    }
+
+    sandbox::Store store(opts.clients, std::chrono::seconds(opts.code_ttl_s));
+    sandbox::install_routes(*svr, store, opts);
+    svr->set_payload_max_length(kMaxBody);
+    svr->set_read_timeout(10);
+    svr->set_write_timeout(10);
+    svr->set_keep_alive_timeout(2);
+
+    int port = opts.listen_port;
+    if (port == 0) {
+        port = svr->bind_to_any_port(opts.listen_host);
+        if (port <= 0) {
+            std::fprintf(stderr, "lf-sandbox: cannot bind %s\n", opts.listen_host.c_str());
+            return 1;
+        }
+    } else if (!svr->bind_to_port(opts.listen_host, port)) {
+        std::fprintf(stderr, "lf-sandbox: cannot bind %s port %d\n", opts.listen_host.c_str(), port);
+        return 1;
+    }
+    std::string host = opts.listen_host == "::1" ? "[::1]" : opts.listen_host;
+    std::printf("LF_SANDBOX_URL=%s://%s:%d\n", scheme.c_str(), host.c_str(), port);
+    std::fflush(stdout);
+    std::fprintf(stderr, "lf-sandbox: listening on %s://%s:%d (%zu client(s), %s, code ttl %lds)\n",
+                 scheme.c_str(), host.c_str(), port, opts.clients.size(),
+                 opts.auto_approve ? "auto-approve" : "consent page", opts.code_ttl_s);
+
+    std::atomic<bool> done{false}, stopping{false};
+    std::thread signals(signal_loop, std::ref(*svr), std::ref(store), std::cref(done),
+                        std::ref(stopping));
+    bool ok = svr->listen_after_bind();
+    done.store(true);
+    signals.join();
+    if (!ok && !stopping.load()) {
+        std::fprintf(stderr, "lf-sandbox: the server failed\n");
+        return 1;
+    }
+    std::fprintf(stderr, "lf-sandbox: stopped\n");
+    return 0;
+}

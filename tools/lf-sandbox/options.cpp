@@ -1,0 +1,394 @@
+#include "options.hpp"
+
+#include "util.hpp"
+
+#include <getopt.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace sandbox {
+
+void print_usage(std::FILE *out) {
+    std::fputs(
+        "Usage: lf-sandbox [options]\n"
+        "A local stand-in for the Lightfunnels OAuth and API endpoints (see lf-sandbox(1)).\n"
+        "\n"
+        "  --listen HOST:PORT         address to bind (default 127.0.0.1:0, 0 = a free port);\n"
+        "                             loopback only: 127.0.0.1, localhost or [::1]\n"
+        "  --tls-self-signed DIR      generate a CA and a server certificate, write DIR/ca.pem\n"
+        "                             (the CA clients must trust), serve HTTPS\n"
+        "  --tls-cert FILE --tls-key FILE\n"
+        "                             serve HTTPS with this certificate and key\n"
+        "                             (no TLS option: plain HTTP)\n"
+        "  --client ID:SECRET:REDIRECT_URI\n"
+        "                             register a client (repeatable; repeat an ID to allow more\n"
+        "                             redirect URIs). Throwaway test credentials only.\n"
+        "  --config FILE              JSON: {\"clients\":[{\"client_id\":..,\"client_secret\":..,\n"
+        "                             \"redirect_uris\":[..],\"account_id\":..}]}\n"
+        "  --account-id ID            account the tokens belong to (default acct_sandbox)\n"
+        "  --auto-approve             the consent endpoint redirects at once (no page)\n"
+        "  --code-ttl SECONDS         authorization-code lifetime (default 600)\n"
+        "  --help                     show this help and exit\n"
+        "  --version                  show the version and exit\n"
+        "\n"
+        "When ready it prints LF_SANDBOX_URL=<scheme>://<host>:<port> on stdout. Logs go to\n"
+        "stderr. SIGINT/SIGTERM stop it (exit 0); SIGUSR1 revokes every issued token.\n",
+        out);
+}
+
+namespace {
+
+constexpr size_t kMaxConfigBytes = 1 << 20;
+
+bool valid_client_id(const std::string &id) {
+    if (id.empty() || id.size() > 256)
+        return false;
+    for (unsigned char c : id)
+        if (c < 0x21 || c > 0x7e || c == ':')
+            return false;
+    return true;
+}
+
+bool valid_secret(const std::string &s) { return !s.empty() && s.size() <= 1024 && !has_control(s); }
+
+bool valid_account_id(const std::string &s) {
+    return !s.empty() && s.size() <= 256 && !has_control(s);
+}
+
+// Redirect URIs: absolute http(s), no fragment, no whitespace, and no query
+// parameter the sandbox itself appends (a second `code` or `state` would make
+// every callback ambiguous).
+bool valid_redirect_uri(const std::string &uri, std::string &why) {
+    size_t rest;
+    if (uri.compare(0, 8, "https://") == 0)
+        rest = 8;
+    else if (uri.compare(0, 7, "http://") == 0)
+        rest = 7;
+    else {
+        why = "must start with http:// or https://";
+        return false;
+    }
+    if (uri.size() > 2048 || has_control(uri) || uri.find(' ') != std::string::npos) {
+        why = "must be at most 2048 bytes without spaces or control characters";
+        return false;
+    }
+    if (uri.find('#') != std::string::npos) {
+        why = "must not have a fragment";
+        return false;
+    }
+    if (rest >= uri.size() || uri[rest] == '/' || uri[rest] == '?' || uri[rest] == ':') {
+        why = "has no host";
+        return false;
+    }
+    size_t q = uri.find('?');
+    if (q != std::string::npos) {
+        std::stringstream ss(uri.substr(q + 1));
+        std::string part;
+        while (std::getline(ss, part, '&')) {
+            std::string name = part.substr(0, part.find('='));
+            if (name == "code" || name == "state" || name == "error" || name == "error_description") {
+                why = "must not carry a '" + name + "' query parameter (the sandbox appends it)";
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool add_client(Options &o, ClientConfig c, std::string &err) {
+    if (!valid_client_id(c.id)) {
+        err = "client id must be 1-256 printable ASCII characters without ':'";
+        return false;
+    }
+    if (!valid_secret(c.secret)) {
+        err = "client " + c.id + ": the secret must be 1-1024 bytes without control characters";
+        return false;
+    }
+    if (!c.account_id.empty() && !valid_account_id(c.account_id)) {
+        err = "client " + c.id + ": bad account_id";
+        return false;
+    }
+    if (c.redirect_uris.empty()) {
+        err = "client " + c.id + ": at least one redirect URI is required";
+        return false;
+    }
+    for (const auto &u : c.redirect_uris) {
+        std::string why;
+        if (!valid_redirect_uri(u, why)) {
+            err = "client " + c.id + ": redirect URI " + u + " " + why;
+            return false;
+        }
+    }
+    for (auto &existing : o.clients) {
+        if (existing.id != c.id)
+            continue;
+        if (!secret_equal(existing.secret, c.secret)) {
+            err = "client " + c.id + " is registered twice with different secrets";
+            return false;
+        }
+        if (existing.account_id != c.account_id) {
+            err = "client " + c.id + " is registered twice with different account ids";
+            return false;
+        }
+        for (auto &u : c.redirect_uris) {
+            bool have = false;
+            for (auto &e : existing.redirect_uris)
+                have = have || e == u;
+            if (!have)
+                existing.redirect_uris.push_back(u);
+        }
+        return true;
+    }
+    o.clients.push_back(std::move(c));
+    return true;
+}
+
+// ID:SECRET:REDIRECT_URI. The secret ends at the first ':' (after the one
+// that ends the id) that is followed by "http".
+bool parse_client_arg(const std::string &arg, Options &o, std::string &err) {
+    size_t c1 = arg.find(':');
+    if (c1 == std::string::npos) {
+        err = "--client wants ID:SECRET:REDIRECT_URI";
+        return false;
+    }
+    size_t c2 = c1 + 1;
+    for (;;) {
+        c2 = arg.find(':', c2);
+        if (c2 == std::string::npos) {
+            err = "--client wants ID:SECRET:REDIRECT_URI (no ':http' found after the secret)";
+            return false;
+        }
+        if (arg.compare(c2 + 1, 4, "http") == 0)
+            break;
+        ++c2;
+    }
+    ClientConfig c;
+    c.id = arg.substr(0, c1);
+    c.secret = arg.substr(c1 + 1, c2 - c1 - 1);
+    c.redirect_uris.push_back(arg.substr(c2 + 1));
+    return add_client(o, std::move(c), err);
+}
+
+bool load_config(const std::string &path, Options &o, std::string &err) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        err = "cannot open --config file " + path;
+        return false;
+    }
+    std::string body;
+    char chunk[4096];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        body.append(chunk, static_cast<size_t>(in.gcount()));
+        if (body.size() > kMaxConfigBytes) {
+            err = "--config file is larger than 1 MiB";
+            return false;
+        }
+    }
+    std::string why;
+    Json root = parse_json_object(body, why);
+    if (!root) {
+        err = "--config " + path + ": " + why;
+        return false;
+    }
+    const cJSON *clients = cJSON_GetObjectItemCaseSensitive(root.get(), "clients");
+    if (!cJSON_IsArray(clients)) {
+        err = "--config " + path + ": \"clients\" must be an array";
+        return false;
+    }
+    const cJSON *item;
+    int index = 0;
+    cJSON_ArrayForEach(item, clients) {
+        std::string where = "--config " + path + ": clients[" + std::to_string(index++) + "]";
+        if (!cJSON_IsObject(item)) {
+            err = where + " is not an object";
+            return false;
+        }
+        ClientConfig c;
+        if (json_string(item, "client_id", c.id) != Field::ok ||
+            json_string(item, "client_secret", c.secret) != Field::ok) {
+            err = where + " needs string client_id and client_secret";
+            return false;
+        }
+        Field f = json_string(item, "account_id", c.account_id);
+        if (f == Field::wrong_type) {
+            err = where + ".account_id must be a string";
+            return false;
+        }
+        const cJSON *uris = cJSON_GetObjectItemCaseSensitive(item, "redirect_uris");
+        const cJSON *u;
+        if (!cJSON_IsArray(uris)) {
+            err = where + ".redirect_uris must be an array of strings";
+            return false;
+        }
+        cJSON_ArrayForEach(u, uris) {
+            if (!cJSON_IsString(u)) {
+                err = where + ".redirect_uris must be an array of strings";
+                return false;
+            }
+            c.redirect_uris.emplace_back(u->valuestring);
+        }
+        if (!add_client(o, std::move(c), err))
+            return false;
+    }
+    return true;
+}
+
+bool parse_listen(const std::string &arg, Options &o, std::string &err) {
+    std::string host, port;
+    if (!arg.empty() && arg[0] == '[') {
+        size_t close = arg.find(']');
+        if (close == std::string::npos || close + 1 >= arg.size() || arg[close + 1] != ':') {
+            err = "--listen wants HOST:PORT ([::1]:PORT for IPv6)";
+            return false;
+        }
+        host = arg.substr(1, close - 1);
+        port = arg.substr(close + 2);
+    } else {
+        size_t colon = arg.rfind(':');
+        if (colon == std::string::npos) {
+            err = "--listen wants HOST:PORT";
+            return false;
+        }
+        host = arg.substr(0, colon);
+        port = arg.substr(colon + 1);
+    }
+    if (host == "127.0.0.1" || host == "localhost")
+        o.listen_host = "127.0.0.1";
+    else if (host == "::1")
+        o.listen_host = "::1";
+    else {
+        err = "--listen: refusing to listen on '" + host +
+              "': only 127.0.0.1, localhost and [::1] are allowed";
+        return false;
+    }
+    char *end = nullptr;
+    errno = 0;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || errno != 0 || *end != '\0' || p < 0 || p > 65535) {
+        err = "--listen: bad port '" + port + "'";
+        return false;
+    }
+    o.listen_port = static_cast<int>(p);
+    return true;
+}
+
+} // namespace
+
+ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
+    enum {
+        OPT_LISTEN = 1000,
+        OPT_SELF_SIGNED,
+        OPT_CERT,
+        OPT_KEY,
+        OPT_CLIENT,
+        OPT_CONFIG,
+        OPT_ACCOUNT,
+        OPT_AUTO,
+        OPT_TTL,
+        OPT_HELP,
+        OPT_VERSION
+    };
+    static const struct option longopts[] = {
+        {"listen", required_argument, nullptr, OPT_LISTEN},
+        {"tls-self-signed", required_argument, nullptr, OPT_SELF_SIGNED},
+        {"tls-cert", required_argument, nullptr, OPT_CERT},
+        {"tls-key", required_argument, nullptr, OPT_KEY},
+        {"client", required_argument, nullptr, OPT_CLIENT},
+        {"config", required_argument, nullptr, OPT_CONFIG},
+        {"account-id", required_argument, nullptr, OPT_ACCOUNT},
+        {"auto-approve", no_argument, nullptr, OPT_AUTO},
+        {"code-ttl", required_argument, nullptr, OPT_TTL},
+        {"help", no_argument, nullptr, OPT_HELP},
+        {"version", no_argument, nullptr, OPT_VERSION},
+        {nullptr, 0, nullptr, 0}};
+    opterr = 0;
+    optind = 1;
+    bool help = false, version = false;
+    for (;;) {
+        int c = getopt_long(argc, argv, "h", longopts, nullptr);
+        if (c == -1)
+            break;
+        std::string arg = optarg ? optarg : "";
+        switch (c) {
+        case OPT_LISTEN:
+            if (!parse_listen(arg, o, err))
+                return ParseResult::error;
+            break;
+        case OPT_SELF_SIGNED:
+            if (arg.empty()) {
+                err = "--tls-self-signed wants a directory";
+                return ParseResult::error;
+            }
+            o.tls_self_signed_dir = arg;
+            break;
+        case OPT_CERT: o.tls_cert = arg; break;
+        case OPT_KEY: o.tls_key = arg; break;
+        case OPT_CLIENT:
+            if (!parse_client_arg(arg, o, err))
+                return ParseResult::error;
+            break;
+        case OPT_CONFIG:
+            if (!load_config(arg, o, err))
+                return ParseResult::error;
+            break;
+        case OPT_ACCOUNT:
+            if (!valid_account_id(arg)) {
+                err = "--account-id must be 1-256 bytes without control characters";
+                return ParseResult::error;
+            }
+            o.account_id = arg;
+            break;
+        case OPT_AUTO: o.auto_approve = true; break;
+        case OPT_TTL: {
+            char *end = nullptr;
+            errno = 0;
+            long v = std::strtol(arg.c_str(), &end, 10);
+            if (arg.empty() || errno != 0 || *end != '\0' || v < 1 || v > 31536000) {
+                err = "--code-ttl wants a number of seconds from 1 to 31536000";
+                return ParseResult::error;
+            }
+            o.code_ttl_s = v;
+            break;
+        }
+        case 'h':
+        case OPT_HELP: help = true; break;
+        case OPT_VERSION: version = true; break;
+        case ':':
+            err = std::string("option ") + argv[optind - 1] + " needs a value";
+            return ParseResult::error;
+        default:
+            err = std::string("unknown option ") + (optind > 0 ? argv[optind - 1] : "?");
+            return ParseResult::error;
+        }
+    }
+    if (help)
+        return ParseResult::help;
+    if (version)
+        return ParseResult::version;
+    if (optind < argc) {
+        err = std::string("unexpected argument ") + argv[optind];
+        return ParseResult::error;
+    }
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
+        err = "--tls-cert and --tls-key go together";
+        return ParseResult::error;
+    }
+    if (!o.tls_cert.empty() && !o.tls_self_signed_dir.empty()) {
+        err = "--tls-self-signed and --tls-cert/--tls-key exclude each other";
+        return ParseResult::error;
+    }
+    if (o.clients.empty()) {
+        err = "no client registered: use --client ID:SECRET:REDIRECT_URI or --config FILE";
+        return ParseResult::error;
+    }
+    for (auto &c : o.clients)
+        if (c.account_id.empty())
+            c.account_id = o.account_id;
+    return ParseResult::run;
+}
+
+} // namespace sandbox

@@ -1,0 +1,1127 @@
+// End-to-end test of lf-sandbox (docs/SANDBOX.md): the real binary, over
+// HTTPS with a certificate it generates, on a free loopback port; requests
+// made with libcurl (an HTTP stack independent of the server's), webhooks
+// received by a cpp-httplib server and checked with lf_webhook_verify.
+// Every wait is bounded; every sandbox is killed in teardown even when an
+// assertion fails.
+#include <lightfunnels/auth.h>
+
+#include <curl/curl.h>
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <setjmp.h>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+#include <cmocka.h>
+}
+
+extern char **environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- helpers -----------------------------------------------------------------
+
+std::string random_hex(size_t n) {
+    std::vector<unsigned char> raw(n);
+    if (RAND_bytes(raw.data(), static_cast<int>(n)) != 1)
+        std::abort();
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    }
+    return out;
+}
+
+std::string b64(const std::string &raw) {
+    std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(&out[0]),
+                            reinterpret_cast<const unsigned char *>(raw.data()),
+                            static_cast<int>(raw.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
+std::string esc(const std::string &s) {
+    char *e = curl_easy_escape(nullptr, s.c_str(), static_cast<int>(s.size()));
+    std::string out(e ? e : "");
+    curl_free(e);
+    return out;
+}
+
+std::string unesc(const std::string &s) {
+    int len = 0;
+    char *u = curl_easy_unescape(nullptr, s.c_str(), static_cast<int>(s.size()), &len);
+    std::string out(u ? u : "", u ? static_cast<size_t>(len) : 0);
+    curl_free(u);
+    return out;
+}
+
+// Parameters of a URL's query, in order (a repeated name keeps every value).
+std::multimap<std::string, std::string> query_of(const std::string &url) {
+    std::multimap<std::string, std::string> out;
+    size_t q = url.find('?');
+    if (q == std::string::npos)
+        return out;
+    std::stringstream ss(url.substr(q + 1));
+    std::string part;
+    while (std::getline(ss, part, '&')) {
+        size_t eq = part.find('=');
+        out.emplace(unesc(part.substr(0, eq)),
+                    eq == std::string::npos ? "" : unesc(part.substr(eq + 1)));
+    }
+    return out;
+}
+
+std::string one(const std::multimap<std::string, std::string> &q, const char *name) {
+    assert_int_equal(q.count(name), 1);
+    return q.find(name)->second;
+}
+
+bool contains(const std::string &hay, const std::string &needle) {
+    return hay.find(needle) != std::string::npos;
+}
+
+bool is_b64token(const std::string &s) {
+    static const std::regex re("^[A-Za-z0-9._~+/-]+=*$");
+    return std::regex_match(s, re);
+}
+
+// Every secret-like value a test handles; none may appear in a sandbox log.
+std::vector<std::string> g_canaries;
+std::mutex g_canaries_mu;
+void canary(const std::string &s) {
+    std::lock_guard<std::mutex> lock(g_canaries_mu);
+    g_canaries.push_back(s);
+}
+
+// ---- the sandbox process ----------------------------------------------------------
+
+struct Sandbox {
+    pid_t pid = -1;
+    int out_fd = -1;
+    std::string dir, url, ca, log;
+    bool reaped = false;
+};
+
+// Processes not yet reaped, by value (a failed assertion longjmps out of the
+// test, so nothing on its stack may be referenced): teardown kills them.
+struct Running {
+    pid_t pid;
+    int fd;
+    std::string log;
+};
+std::vector<Running> g_running;
+
+void unregister(pid_t pid) {
+    for (auto it = g_running.begin(); it != g_running.end(); ++it)
+        if (it->pid == pid) {
+            g_running.erase(it);
+            return;
+        }
+}
+
+const char *sandbox_bin() {
+    const char *env = std::getenv("LF_SANDBOX_BIN");
+    return env && *env ? env : LF_SANDBOX_BIN;
+}
+
+std::string make_tmpdir() {
+    const char *base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/lf-sandbox-test.XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (!mkdtemp(buf.data()))
+        fail_msg("mkdtemp failed: %s", std::strerror(errno));
+    return buf.data();
+}
+
+// Spawns lf-sandbox with `args` (plus --tls-self-signed DIR/tls unless
+// `plain`), stderr to DIR/log. Returns the exit status if it ended before
+// printing a ready line (ready == false), else fills sb.url.
+bool spawn_sandbox(Sandbox &sb, std::vector<std::string> args, bool plain, int *early_status) {
+    sb.dir = make_tmpdir();
+    sb.log = sb.dir + "/sandbox.log";
+    sb.ca = sb.dir + "/tls/ca.pem";
+    if (!plain) {
+        args.insert(args.begin(), sb.dir + "/tls");
+        args.insert(args.begin(), "--tls-self-signed");
+    }
+    args.insert(args.begin(), sandbox_bin());
+    std::vector<char *> argv;
+    for (auto &a : args)
+        argv.push_back(&a[0]);
+    argv.push_back(nullptr);
+
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, sb.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int rc = posix_spawn(&sb.pid, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0)
+        fail_msg("posix_spawn %s: %s", argv[0], std::strerror(rc));
+    sb.out_fd = fds[0];
+    g_running.push_back(Running{sb.pid, sb.out_fd, sb.log});
+
+    // Read the ready line, bounded by 30 s (key generation on a loaded machine).
+    std::string line;
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (line.find('\n') == std::string::npos) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0)
+            fail_msg("lf-sandbox printed no ready line within 30 s (log: %s)", sb.log.c_str());
+        struct pollfd p = {sb.out_fd, POLLIN, 0};
+        int n = poll(&p, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno == EINTR)
+            continue;
+        char buf[256];
+        ssize_t got = n > 0 ? read(sb.out_fd, buf, sizeof buf) : 0;
+        if (n > 0 && got == 0) { // EOF: it exited
+            int status = 0;
+            for (int i = 0; i < 100 && waitpid(sb.pid, &status, WNOHANG) == 0; ++i)
+                usleep(50 * 1000);
+            sb.reaped = true;
+            unregister(sb.pid);
+            if (early_status)
+                *early_status = status;
+            return false;
+        }
+        if (got > 0)
+            line.append(buf, static_cast<size_t>(got));
+    }
+    line.resize(line.find('\n'));
+    const std::string prefix = "LF_SANDBOX_URL=";
+    if (line.compare(0, prefix.size(), prefix) != 0)
+        fail_msg("unexpected first stdout line: %s", line.c_str());
+    sb.url = line.substr(prefix.size());
+    static const std::regex re("^https?://127\\.0\\.0\\.1:[1-9][0-9]{0,4}$");
+    if (!std::regex_match(sb.url, re))
+        fail_msg("bad ready line: %s", line.c_str());
+    return true;
+}
+
+void start(Sandbox &sb, std::vector<std::string> args, bool plain = false) {
+    if (!spawn_sandbox(sb, std::move(args), plain, nullptr))
+        fail_msg("lf-sandbox exited before it was ready (log: %s)", sb.log.c_str());
+}
+
+std::string read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Waits (bounded) for the process to end; returns its wait status, or -1.
+int wait_exit(Sandbox &sb, int seconds) {
+    int status = 0;
+    auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < deadline) {
+        pid_t r = waitpid(sb.pid, &status, WNOHANG);
+        if (r == sb.pid) {
+            sb.reaped = true;
+            unregister(sb.pid);
+            return status;
+        }
+        usleep(20 * 1000);
+    }
+    return -1;
+}
+
+void cleanup_dir(const Sandbox &sb) {
+    for (const char *f : {"/tls/ca.pem", "/tls/server-cert.pem", "/tls/server-key.pem", "/tls",
+                          "/sandbox.log", ""}) {
+        std::string p = sb.dir + f;
+        if (std::remove(p.c_str()) != 0 && errno != ENOENT)
+            std::fprintf(stderr, "could not remove %s\n", p.c_str());
+    }
+}
+
+void forget(Sandbox &sb) {
+    if (!sb.reaped)
+        unregister(sb.pid);
+    if (sb.out_fd >= 0)
+        close(sb.out_fd);
+    sb.out_fd = -1;
+}
+
+// SIGTERM, expect exit 0 within 10 s, then check the log for leaked secrets.
+void stop(Sandbox &sb) {
+    assert_int_equal(kill(sb.pid, SIGTERM), 0);
+    int status = wait_exit(sb, 10);
+    if (status == -1) {
+        kill(sb.pid, SIGKILL);
+        wait_exit(sb, 5);
+        fail_msg("lf-sandbox did not exit within 10 s of SIGTERM");
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    std::string log = read_file(sb.log);
+    assert_true(contains(log, "lf-sandbox: stopped"));
+    {
+        std::lock_guard<std::mutex> lock(g_canaries_mu);
+        for (const auto &c : g_canaries)
+            if (contains(log, c))
+                fail_msg("a secret, code or token appears in the sandbox log %s", sb.log.c_str());
+    }
+    forget(sb);
+    cleanup_dir(sb);
+}
+
+int teardown(void **) {
+    std::vector<Running> left;
+    left.swap(g_running);
+    for (const Running &r : left) {
+        kill(r.pid, SIGKILL);
+        int status;
+        for (int i = 0; i < 250 && waitpid(r.pid, &status, WNOHANG) == 0; ++i)
+            usleep(20 * 1000);
+        if (r.fd >= 0)
+            close(r.fd);
+        std::fprintf(stderr, "(lf-sandbox killed; its log is kept in %s)\n", r.log.c_str());
+    }
+    return 0;
+}
+
+// ---- HTTP with libcurl ------------------------------------------------------------
+
+struct Resp {
+    long status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers; // lower-case names
+    bool has(const char *h) const { return headers.count(h) != 0; }
+    std::string header(const char *h) const {
+        auto it = headers.find(h);
+        return it == headers.end() ? "" : it->second;
+    }
+};
+
+size_t on_body(char *p, size_t size, size_t n, void *ud) {
+    static_cast<std::string *>(ud)->append(p, size * n);
+    return size * n;
+}
+
+size_t on_header(char *p, size_t size, size_t n, void *ud) {
+    std::string line(p, size * n);
+    size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon);
+        for (auto &c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        value.erase(value.find_last_not_of(" \t\r\n") + 1);
+        (*static_cast<std::map<std::string, std::string> *>(ud))[name] = value;
+    }
+    return size * n;
+}
+
+Resp request(const Sandbox &sb, const char *method, const std::string &path,
+             const std::string &body = "", std::vector<std::string> headers = {}) {
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    Resp r;
+    std::string url = sb.url + path;
+    struct curl_slist *list = nullptr;
+    headers.push_back("Expect:");
+    for (const auto &x : headers)
+        list = curl_slist_append(list, x.c_str());
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.headers);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    if (sb.url.compare(0, 6, "https:") == 0)
+        curl_easy_setopt(h, CURLOPT_CAINFO, sb.ca.c_str()); // verification stays on
+    if (std::strcmp(method, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    }
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(h);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path.c_str(), curl_easy_strerror(rc));
+    return r;
+}
+
+Resp post_json(const Sandbox &sb, const std::string &path, const std::string &json,
+               std::vector<std::string> headers = {}) {
+    headers.push_back("Content-Type: application/json");
+    return request(sb, "POST", path, json, std::move(headers));
+}
+
+std::string json_str(const std::string &s) { // enough for the values the tests use
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+// A string member of a flat-ish JSON body, with a parse by cJSON-free means:
+// the library under test returns the same through lf_* calls; here a regex
+// on the sandbox's compact output is enough and independent.
+std::string json_field(const std::string &body, const std::string &name) {
+    std::regex re("\"" + name + "\":\"([^\"]*)\"");
+    std::smatch m;
+    if (!std::regex_search(body, m, re))
+        return "";
+    return m[1];
+}
+
+// ---- fixtures -----------------------------------------------------------------------
+
+const char *kRedirect = "https://app.example/cb";
+const char *kRedirectQ = "http://127.0.0.1:9/cb?x=1";
+
+struct Client {
+    std::string id, secret;
+};
+
+Client new_client() {
+    Client c{"app_" + random_hex(4), "sEcReT-" + random_hex(16) + ":x=/+!"};
+    canary(c.secret);
+    return c;
+}
+
+std::vector<std::string> client_args(const Client &c, std::vector<std::string> extra) {
+    std::vector<std::string> a{"--client", c.id + ":" + c.secret + ":" + kRedirect,
+                               "--client", c.id + ":" + c.secret + ":" + kRedirectQ};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+}
+
+std::string authorize_path(const std::string &id, const std::string &redirect,
+                           const std::string &scope, const std::string &state) {
+    return "/admin/oauth?client_id=" + esc(id) + "&redirect_uri=" + esc(redirect) +
+           "&scope=" + scope + "&state=" + esc(state);
+}
+
+std::string nonce_of(const std::string &html) {
+    static const std::regex re("name=\"nonce\" value=\"([A-Za-z0-9_-]+)\"");
+    std::smatch m;
+    if (!std::regex_search(html, m, re))
+        fail_msg("no nonce in the consent page");
+    return m[1];
+}
+
+// Auto-approve: a fresh code for (client, redirect).
+std::string get_code(const Sandbox &sb, const Client &c, const std::string &redirect = kRedirect) {
+    std::string state = random_hex(8);
+    Resp r = request(sb, "GET", authorize_path(c.id, redirect, "orders", state));
+    assert_int_equal(r.status, 302);
+    auto q = query_of(r.header("location"));
+    assert_string_equal(one(q, "state").c_str(), state.c_str());
+    std::string code = one(q, "code");
+    canary(code);
+    return code;
+}
+
+std::string exchange_json(const Sandbox &sb, const Client &c, const std::string &code, long *status,
+                          std::string *body = nullptr) {
+    Resp r = post_json(sb, "/oauth/access_token",
+                       "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" +
+                           json_str(c.secret) + ",\"code\":" + json_str(code) + "}");
+    *status = r.status;
+    if (body)
+        *body = r.body;
+    std::string tok = json_field(r.body, "access_token");
+    if (!tok.empty())
+        canary(tok);
+    return tok;
+}
+
+std::string basic(const Client &c) { return "Authorization: Basic " + b64(c.id + ":" + c.secret); }
+
+std::string graphql(const Sandbox &sb, const std::string &token, const std::string &query,
+                    long *status) {
+    Resp r = post_json(sb, "/api/v2", "{\"query\":" + json_str(query) + ",\"variables\":{}}",
+                       {"Authorization: Bearer " + token});
+    *status = r.status;
+    return r.body;
+}
+
+// ---- tests ----------------------------------------------------------------------------
+
+// Runs lf-sandbox to completion (bounded: 10 s); returns the wait status and
+// fills stdout / stderr.
+int run_to_exit(std::vector<std::string> args, std::string &out, std::string &err) {
+    Sandbox sb;
+    sb.dir = make_tmpdir();
+    std::string out_path = sb.dir + "/out", err_path = sb.dir + "/err";
+    args.insert(args.begin(), sandbox_bin());
+    std::vector<char *> argv;
+    for (auto &a : args)
+        argv.push_back(&a[0]);
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int rc = posix_spawn(&sb.pid, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("posix_spawn %s: %s", argv[0], std::strerror(rc));
+    g_running.push_back(Running{sb.pid, -1, err_path});
+    int status = wait_exit(sb, 10);
+    if (status == -1)
+        fail_msg("lf-sandbox %s did not exit within 10 s", args.size() > 1 ? args[1].c_str() : "");
+    forget(sb);
+    out = read_file(out_path);
+    err = read_file(err_path);
+    std::remove(out_path.c_str());
+    std::remove(err_path.c_str());
+    std::remove(sb.dir.c_str());
+    return status;
+}
+
+void test_cli(void **) {
+    std::string out, err;
+    int status = run_to_exit({"--help"}, out, err);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(contains(out, "--tls-self-signed"));
+    assert_true(contains(out, "--auto-approve"));
+
+    // Non-loopback --listen addresses, no client, bad options: exit 2, no ready line.
+    Client c = new_client();
+    std::vector<std::vector<std::string>> bad = {
+        client_args(c, {"--listen", "0.0.0.0:0"}),
+        client_args(c, {"--listen", "10.1.2.3:0"}),
+        client_args(c, {"--listen", "[::]:0"}),
+        client_args(c, {"--listen", "example.com:0"}),
+        client_args(c, {"--code-ttl", "0"}),
+        client_args(c, {"--tls-cert", "/nonexistent"}),
+        client_args(c, {"--bogus"}),
+        {"--client", c.id + ":" + c.secret},
+        {"--client", c.id + ":" + c.secret + ":ftp://x/cb"},
+        {},
+    };
+    for (size_t i = 0; i < bad.size(); ++i) {
+        status = run_to_exit(bad[i], out, err);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) != 2)
+            fail_msg("case %zu: exit %d, want 2", i, WEXITSTATUS(status));
+        assert_false(contains(out, "LF_SANDBOX_URL"));
+        assert_false(contains(err, c.secret)); // never echo a secret, even a throwaway one
+        assert_true(err.size() > 0);
+    }
+    status = run_to_exit(client_args(c, {"--listen", "1.2.3.4:0"}), out, err);
+    assert_true(contains(err, "loopback") || contains(err, "refus"));
+
+    // Plain HTTP when no TLS option is given.
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve"}), true);
+    assert_true(sb.url.compare(0, 7, "http://") == 0);
+    get_code(sb, c);
+    stop(sb);
+}
+
+void test_consent_page(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    std::string state = "st\"<b>&'" + random_hex(8);
+    canary(state);
+    Resp r = request(sb, "GET",
+                     authorize_path(c.id, kRedirect, "orders,products,contact_form_data,new_thing",
+                                    state));
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.header("content-type"), "text/html"));
+    assert_false(r.has("location"));
+    for (const char *s : {"orders", "products", "contact_form_data", "new_thing"})
+        assert_true(contains(r.body, std::string("data-scope=\"") + s + "\""));
+    assert_true(contains(r.body, "action=\"/admin/oauth/decision\""));
+    assert_true(contains(r.body, ">Approve<"));
+    assert_true(contains(r.body, ">Deny<"));
+    // Interpolated values are escaped.
+    assert_false(contains(r.body, "st\"<b>"));
+    assert_true(contains(r.body, "st&quot;&lt;b&gt;&amp;&#39;"));
+
+    // Approve: 302 to the redirect URI with code and the exact state.
+    std::string nonce = nonce_of(r.body);
+    canary(nonce);
+    Resp d = request(sb, "POST", "/admin/oauth/decision",
+                     "nonce=" + nonce + "&decision=approve",
+                     {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 302);
+    std::string loc = d.header("location");
+    assert_true(loc.compare(0, std::strlen(kRedirect) + 1, std::string(kRedirect) + "?") == 0);
+    auto q = query_of(loc);
+    assert_string_equal(one(q, "state").c_str(), state.c_str());
+    std::string code = one(q, "code");
+    canary(code);
+    assert_true(code.size() >= 22); // >= 128 bits in base64url
+    assert_true(std::regex_match(code, std::regex("^[A-Za-z0-9_-]+$")));
+
+    // The nonce is single-use.
+    Resp again = request(sb, "POST", "/admin/oauth/decision", "nonce=" + nonce + "&decision=approve",
+                         {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(again.status, 400);
+    assert_false(again.has("location"));
+
+    // The code from the page works once.
+    long status = 0;
+    assert_true(is_b64token(exchange_json(sb, c, code, &status)));
+    assert_int_equal(status, 200);
+    stop(sb);
+}
+
+void test_consent_errors(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    // Redirect URIs that are not whitelisted byte for byte: 400, never a redirect.
+    for (const char *bad : {"https://app.example/cb/", "https://APP.example/cb", "https://app.example/c",
+                            "https://evil.example/cb", "http://app.example/cb",
+                            "https://app.example/cb?x=1"}) {
+        Resp r = request(sb, "GET", authorize_path(c.id, bad, "orders", "s1"));
+        assert_int_equal(r.status, 400);
+        assert_false(r.has("location"));
+        assert_true(contains(r.header("content-type"), "text/html"));
+    }
+    // Unknown client, missing redirect URI, repeated parameter.
+    Resp r = request(sb, "GET", authorize_path("nobody", kRedirect, "orders", "s1"));
+    assert_int_equal(r.status, 400);
+    assert_false(r.has("location"));
+    r = request(sb, "GET", "/admin/oauth?client_id=" + esc(c.id) + "&scope=orders");
+    assert_int_equal(r.status, 400);
+    assert_false(r.has("location"));
+    r = request(sb, "GET", authorize_path(c.id, kRedirect, "orders", "s1") + "&state=s2");
+    assert_int_equal(r.status, 400);
+    assert_false(r.has("location"));
+    // Malformed scopes go back to the app as invalid_scope (the URI is trusted by then).
+    for (const char *scope : {"Orders", "orders,,products", "orders%20products", "", "a-b"}) {
+        r = request(sb, "GET", authorize_path(c.id, kRedirect, scope, "s3"));
+        assert_int_equal(r.status, 302);
+        auto q = query_of(r.header("location"));
+        assert_string_equal(one(q, "error").c_str(), "invalid_scope");
+        assert_string_equal(one(q, "state").c_str(), "s3");
+        assert_int_equal(q.count("code"), 0);
+    }
+    // Wrong methods.
+    assert_int_equal(request(sb, "POST", "/admin/oauth", "x=1").status, 405);
+    assert_int_equal(request(sb, "GET", "/admin/oauth/decision").status, 405);
+    stop(sb);
+}
+
+void test_deny_and_forgery(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    std::string state = "deny state/" + random_hex(4);
+    // The redirect URI with a query gets '&', not a second '?'.
+    Resp r = request(sb, "GET", authorize_path(c.id, kRedirectQ, "orders,products", state));
+    assert_int_equal(r.status, 200);
+    std::string nonce = nonce_of(r.body);
+    Resp d = request(sb, "POST", "/admin/oauth/decision", "nonce=" + nonce + "&decision=deny",
+                     {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 302);
+    std::string loc = d.header("location");
+    assert_true(loc.compare(0, std::strlen(kRedirectQ) + 1, std::string(kRedirectQ) + "&") == 0);
+    auto q = query_of(loc);
+    assert_string_equal(one(q, "x").c_str(), "1");
+    assert_string_equal(one(q, "error").c_str(), "access_denied");
+    assert_true(one(q, "error_description").size() > 0);
+    assert_string_equal(one(q, "state").c_str(), state.c_str());
+    assert_int_equal(q.count("code"), 0);
+
+    // A decision whose fields differ from the page's is refused, and burns the nonce.
+    r = request(sb, "GET", authorize_path(c.id, kRedirect, "orders", "s"));
+    nonce = nonce_of(r.body);
+    d = request(sb, "POST", "/admin/oauth/decision",
+                "nonce=" + nonce + "&decision=approve&redirect_uri=" + esc("https://evil.example/cb"),
+                {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 400);
+    assert_false(d.has("location"));
+    d = request(sb, "POST", "/admin/oauth/decision", "nonce=" + nonce + "&decision=approve",
+                {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 400);
+    // No nonce, or a made-up one.
+    d = request(sb, "POST", "/admin/oauth/decision",
+                "decision=approve&client_id=" + esc(c.id) + "&redirect_uri=" + esc(kRedirect),
+                {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 400);
+    d = request(sb, "POST", "/admin/oauth/decision", "nonce=" + random_hex(16) + "&decision=approve",
+                {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 400);
+    assert_false(d.has("location"));
+    stop(sb);
+}
+
+void test_exchange(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve", "--account-id", "acct_42"}));
+
+    // Auto-approve on a redirect URI with a query: '&' joins, code + state present.
+    std::string state = random_hex(8);
+    Resp r = request(sb, "GET", authorize_path(c.id, kRedirectQ, "orders", state));
+    assert_int_equal(r.status, 302);
+    std::string loc = r.header("location");
+    assert_true(loc.compare(0, std::strlen(kRedirectQ) + 1, std::string(kRedirectQ) + "&") == 0);
+    auto q = query_of(loc);
+    assert_string_equal(one(q, "state").c_str(), state.c_str());
+    std::string code = one(q, "code");
+    canary(code);
+
+    // JSON endpoint; then the same code again is invalid_grant.
+    long status = 0;
+    std::string body;
+    std::string tok1 = exchange_json(sb, c, code, &status);
+    assert_int_equal(status, 200);
+    assert_true(is_b64token(tok1));
+    assert_true(tok1.size() >= 22);
+    std::string again = exchange_json(sb, c, code, &status, &body);
+    assert_int_equal(status, 400);
+    assert_true(again.empty());
+    assert_string_equal(json_field(body, "error").c_str(), "invalid_grant");
+    assert_false(contains(body, code));
+
+    // Basic endpoint, code in a form body.
+    std::string code2 = get_code(sb, c);
+    Resp b = request(sb, "POST", "/api/access_token", "code=" + esc(code2),
+                     {basic(c), "Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(b.status, 200);
+    std::string tok2 = json_field(b.body, "access_token");
+    canary(tok2);
+    assert_true(is_b64token(tok2));
+    assert_string_not_equal(tok1.c_str(), tok2.c_str());
+    b = request(sb, "POST", "/api/access_token", "code=" + esc(code2),
+                {basic(c), "Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(b.status, 400);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_grant");
+
+    // Basic endpoint, code in a JSON body.
+    std::string code3 = get_code(sb, c);
+    b = post_json(sb, "/api/access_token", "{\"code\":" + json_str(code3) + "}", {basic(c)});
+    assert_int_equal(b.status, 200);
+    canary(json_field(b.body, "access_token"));
+    assert_true(is_b64token(json_field(b.body, "access_token")));
+
+    // Wrong secret (both endpoints), unknown client, missing Basic: 401 invalid_client,
+    // and the code stays usable.
+    std::string code4 = get_code(sb, c);
+    Client wrong{c.id, c.secret + "x"};
+    exchange_json(sb, wrong, code4, &status, &body);
+    assert_int_equal(status, 401);
+    assert_string_equal(json_field(body, "error").c_str(), "invalid_client");
+    Client prefix{c.id, c.secret.substr(0, c.secret.size() - 1)};
+    exchange_json(sb, prefix, code4, &status, &body);
+    assert_int_equal(status, 401);
+    Client nobody{"nobody", c.secret};
+    exchange_json(sb, nobody, code4, &status, &body);
+    assert_int_equal(status, 401);
+    b = request(sb, "POST", "/api/access_token", "code=" + esc(code4),
+                {basic(wrong), "Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(b.status, 401);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_client");
+    b = request(sb, "POST", "/api/access_token", "code=" + esc(code4),
+                {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(b.status, 401);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_client");
+    b = post_json(sb, "/oauth/access_token",
+                  "{\"client_id\":" + json_str(c.id) + ",\"code\":" + json_str(code4) + "}");
+    assert_int_equal(b.status, 401);
+    // A secret with a NUL appended must not match (no C-string truncation).
+    b = post_json(sb, "/oauth/access_token",
+                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" +
+                      json_str(c.secret + "\\u0000x") + ",\"code\":" + json_str(code4) + "}");
+    assert_true(b.status == 400 || b.status == 401);
+    exchange_json(sb, c, code4, &status);
+    assert_int_equal(status, 200);
+
+    // Unknown code; malformed bodies; missing code; wrong methods.
+    exchange_json(sb, c, "not-a-code", &status, &body);
+    assert_int_equal(status, 400);
+    assert_string_equal(json_field(body, "error").c_str(), "invalid_grant");
+    b = post_json(sb, "/oauth/access_token", "{\"client_id\":");
+    assert_int_equal(b.status, 400);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
+    b = post_json(sb, "/oauth/access_token",
+                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret) +
+                      "}");
+    assert_int_equal(b.status, 400);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
+    b = post_json(sb, "/oauth/access_token",
+                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret) +
+                      ",\"code\":1}");
+    assert_int_equal(b.status, 400);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
+    for (const char *m : {"GET", "PUT", "DELETE"}) {
+        assert_int_equal(request(sb, m, "/oauth/access_token").status, 405);
+        assert_int_equal(request(sb, m, "/api/access_token").status, 405);
+        assert_int_equal(request(sb, m, "/api/v2").status, 405);
+    }
+
+    // GraphQL: account id, with the accepted spellings.
+    for (const char *query : {"query { account { id } }", "{ account { id } }",
+                              "query{account{id}}", "\n query  Q {\n\taccount {\n id\n }\n}\n"}) {
+        std::string out = graphql(sb, tok1, query, &status);
+        assert_int_equal(status, 200);
+        assert_string_equal(out.c_str(), "{\"data\":{\"account\":{\"id\":\"acct_42\"}}}");
+    }
+    std::string out = graphql(sb, tok2, "query { products { id } }", &status);
+    assert_int_equal(status, 200);
+    assert_true(contains(out, "\"key\":\"unsupported_query\""));
+    out = graphql(sb, "unknown-" + random_hex(8), "query { account { id } }", &status);
+    assert_int_equal(status, 401);
+    assert_true(contains(out, "\"errors\":[{"));
+    assert_true(contains(out, "\"key\":\"unauthorized\""));
+    assert_true(contains(out, "\"name\":\"UnauthorizedError\""));
+    Resp g = request(sb, "POST", "/api/v2", "{\"query\":\"{ account { id } }\"}",
+                     {"Content-Type: application/json"});
+    assert_int_equal(g.status, 401);
+    g = post_json(sb, "/api/v2", "not json", {"Authorization: Bearer " + tok1});
+    assert_int_equal(g.status, 400);
+    assert_true(contains(g.body, "\"errors\""));
+
+    // Revoke: the token stops working; revoking it again is 404.
+    Resp rv = post_json(sb, "/_sandbox/revoke", "{\"access_token\":" + json_str(tok1) + "}");
+    assert_int_equal(rv.status, 200);
+    assert_true(contains(rv.body, "\"revoked\":true"));
+    graphql(sb, tok1, "query { account { id } }", &status);
+    assert_int_equal(status, 401);
+    rv = post_json(sb, "/_sandbox/revoke", "{\"access_token\":" + json_str(tok1) + "}");
+    assert_int_equal(rv.status, 404);
+    graphql(sb, tok2, "query { account { id } }", &status);
+    assert_int_equal(status, 200);
+
+    // SIGUSR1 revokes every token (bounded poll: signals are asynchronous).
+    assert_int_equal(kill(sb.pid, SIGUSR1), 0);
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    do {
+        graphql(sb, tok2, "query { account { id } }", &status);
+        if (status == 401)
+            break;
+        usleep(50 * 1000);
+    } while (Clock::now() < deadline);
+    assert_int_equal(status, 401);
+    stop(sb);
+}
+
+void test_code_expiry(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve", "--code-ttl", "1"}));
+    std::string code = get_code(sb, c);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+    long status = 0;
+    std::string body;
+    exchange_json(sb, c, code, &status, &body);
+    assert_int_equal(status, 400);
+    assert_string_equal(json_field(body, "error").c_str(), "invalid_grant");
+    // Through the other endpoint too, with a fresh code that also expires.
+    code = get_code(sb, c);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+    Resp b = request(sb, "POST", "/api/access_token", "code=" + esc(code),
+                     {basic(c), "Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(b.status, 400);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_grant");
+    stop(sb);
+}
+
+// A webhook receiver on a free loopback port (plain or TLS).
+struct Receiver {
+    std::unique_ptr<httplib::Server> svr;
+    std::thread th;
+    int port = 0;
+    std::mutex mu;
+    std::vector<std::pair<std::string, std::string>> got; // (hmac header, raw body)
+    std::string topic;
+
+    void start(const std::string &cert = "", const std::string &key = "") {
+        if (cert.empty())
+            svr = std::make_unique<httplib::Server>();
+        else
+            svr = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
+        assert_true(svr->is_valid());
+        svr->Post("/hooks/lf", [this](const httplib::Request &req, httplib::Response &res) {
+            std::lock_guard<std::mutex> lock(mu);
+            got.emplace_back(req.get_header_value("lightfunnels-hmac"), req.body);
+            topic = req.get_header_value("lightfunnels-topic");
+            res.status = 204;
+        });
+        port = svr->bind_to_any_port("127.0.0.1");
+        assert_true(port > 0);
+        th = std::thread([this] { svr->listen_after_bind(); });
+        for (int i = 0; i < 200 && !svr->is_running(); ++i)
+            usleep(10 * 1000);
+        assert_true(svr->is_running());
+    }
+    void stop() {
+        if (svr)
+            svr->stop();
+        if (th.joinable())
+            th.join();
+    }
+    ~Receiver() { stop(); }
+};
+
+lf_auth *auth_for(const Client &c) {
+    static const char *const redirects[] = {"https://app.example/cb"};
+    lf_auth_config cfg;
+    lf_auth_config_init(&cfg, sizeof cfg);
+    cfg.client_id = c.id.c_str();
+    cfg.client_secret = c.secret.c_str();
+    cfg.redirect_uris = redirects;
+    cfg.redirect_uri_count = 1;
+    lf_auth *a = nullptr;
+    lf_error err;
+    lf_status st = lf_auth_new(&cfg, &a, &err);
+    if (st != LF_OK)
+        fail_msg("lf_auth_new: %s %s", lf_status_name(st), err.message);
+    return a;
+}
+
+void test_webhook(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve"}));
+
+    Receiver plain;
+    plain.start();
+    std::string url = "http://127.0.0.1:" + std::to_string(plain.port) + "/hooks/lf";
+    Resp r = post_json(sb, "/_sandbox/webhook",
+                       "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(url) + "}");
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"delivered\":true"));
+    assert_true(contains(r.body, "\"status\":204"));
+
+    // HTTPS receiver using the sandbox's own server certificate; ca_file to trust it.
+    Receiver tls;
+    tls.start(sb.dir + "/tls/server-cert.pem", sb.dir + "/tls/server-key.pem");
+    std::string turl = "https://localhost:" + std::to_string(tls.port) + "/hooks/lf";
+    r = post_json(sb, "/_sandbox/webhook",
+                  "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(turl) +
+                      ",\"ca_file\":" + json_str(sb.ca) + "}");
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"status\":204"));
+    // Without the CA the delivery fails certificate verification: 502, not delivered.
+    r = post_json(sb, "/_sandbox/webhook",
+                  "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(turl) + "}");
+    assert_int_equal(r.status, 502);
+    assert_true(contains(r.body, "\"delivered\":false"));
+
+    // Non-loopback and malformed targets are refused before any connection.
+    for (const char *bad : {"http://10.0.0.1:9/x", "http://example.com/x", "https://8.8.8.8/x",
+                            "http://127.0.0.1.example.com/x", "http://user@127.0.0.1:9/x",
+                            "ftp://127.0.0.1/x", "http://[::2]:9/x"}) {
+        r = post_json(sb, "/_sandbox/webhook",
+                      "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(bad) + "}");
+        assert_int_equal(r.status, 400);
+    }
+    r = post_json(sb, "/_sandbox/webhook",
+                  "{\"client_id\":\"nobody\",\"url\":" + json_str(url) + "}");
+    assert_int_equal(r.status, 404);
+    plain.stop();
+    tls.stop();
+
+    // Exactly the two good deliveries arrived, each correctly signed over the raw body.
+    lf_auth *a = auth_for(c);
+    Client other = new_client();
+    lf_auth *b = auth_for(other);
+    std::vector<std::pair<std::string, std::string>> all = plain.got;
+    all.insert(all.end(), tls.got.begin(), tls.got.end());
+    assert_int_equal(plain.got.size(), 1);
+    assert_int_equal(tls.got.size(), 1);
+    for (const auto &g : all) {
+        assert_int_equal(g.first.size(), 44);
+        assert_true(contains(g.second, "\"name\":\"#1001\""));
+        assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()),
+                         LF_OK);
+        assert_int_equal(lf_webhook_verify(b, g.second.data(), g.second.size(), g.first.c_str()),
+                         LF_E_SIGNATURE_MISMATCH);
+        std::string tampered = g.second + " ";
+        assert_int_equal(lf_webhook_verify(a, tampered.data(), tampered.size(), g.first.c_str()),
+                         LF_E_SIGNATURE_MISMATCH);
+    }
+    assert_string_equal(plain.topic.c_str(), "order/confirmed");
+    lf_auth_free(a);
+    lf_auth_free(b);
+    stop(sb);
+}
+
+// The whole flow through the library's public API against the sandbox, for
+// each client-auth style.
+void test_library_flow(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve", "--account-id", "acct_lib"}));
+    std::string authorize = sb.url + "/admin/oauth";
+    std::string json_url = sb.url + "/oauth/access_token";
+    std::string basic_url = sb.url + "/api/access_token";
+    std::string api = sb.url + "/api/v2";
+    struct Style {
+        lf_client_auth mode;
+        const std::string *token_url;
+    } styles[] = {{LF_CLIENT_AUTH_JSON_BODY, &json_url},
+                  {LF_CLIENT_AUTH_BASIC, &basic_url},
+                  {LF_CLIENT_AUTH_AUTO, &basic_url},
+                  {LF_CLIENT_AUTH_AUTO, &json_url}};
+    for (const auto &s : styles) {
+        const char *const redirects[] = {kRedirect};
+        lf_auth_config cfg;
+        lf_auth_config_init(&cfg, sizeof cfg);
+        cfg.client_id = c.id.c_str();
+        cfg.client_secret = c.secret.c_str();
+        cfg.redirect_uris = redirects;
+        cfg.redirect_uri_count = 1;
+        cfg.authorize_url = authorize.c_str();
+        cfg.token_url = s.token_url->c_str();
+        cfg.api_url = api.c_str();
+        cfg.client_auth = s.mode;
+        cfg.ca_file = sb.ca.c_str();
+        cfg.timeout_ms = 20000;
+        lf_auth *a = nullptr;
+        lf_error err;
+        lf_status st = lf_auth_new(&cfg, &a, &err);
+        assert_int_equal(st, LF_OK);
+
+        char state[LF_STATE_BUFFER_SIZE];
+        assert_int_equal(lf_state_generate(state, sizeof state), LF_OK);
+        char url[2048];
+        assert_int_equal(lf_consent_url(a, kRedirect, "orders, products", state, url, sizeof url,
+                                        nullptr),
+                         LF_OK);
+        assert_true(std::strncmp(url, authorize.c_str(), authorize.size()) == 0);
+        Resp r = request(sb, "GET", std::string(url).substr(sb.url.size()));
+        assert_int_equal(r.status, 302);
+        char code[512];
+        st = lf_parse_callback(a, r.header("location").c_str(), state, code, sizeof code, nullptr,
+                               &err);
+        if (st != LF_OK)
+            fail_msg("lf_parse_callback: %s %s", lf_status_name(st), err.message);
+        canary(code);
+
+        lf_token *tok = nullptr;
+        st = lf_exchange_code(a, code, &tok, &err);
+        if (st != LF_OK)
+            fail_msg("lf_exchange_code (client_auth %d, %s): %s http %ld key %s: %s",
+                     static_cast<int>(s.mode), s.token_url->c_str(), lf_status_name(st),
+                     err.http_status, err.key, err.message);
+        canary(lf_token_value(tok));
+        // The code is spent: a second exchange is LF_E_INVALID_CODE.
+        lf_token *tok2 = nullptr;
+        assert_int_equal(lf_exchange_code(a, code, &tok2, &err), LF_E_INVALID_CODE);
+        assert_null(tok2);
+
+        char account[128];
+        st = lf_account_id(a, lf_token_value(tok), account, sizeof account, nullptr, &err);
+        if (st != LF_OK)
+            fail_msg("lf_account_id: %s %s", lf_status_name(st), err.message);
+        assert_string_equal(account, "acct_lib");
+
+        Resp rv = post_json(sb, "/_sandbox/revoke",
+                            "{\"access_token\":" + json_str(lf_token_value(tok)) + "}");
+        assert_int_equal(rv.status, 200);
+        assert_int_equal(lf_account_id(a, lf_token_value(tok), account, sizeof account, nullptr, &err),
+                         LF_E_UNAUTHORIZED);
+        lf_token_free(tok);
+        lf_auth_free(a);
+    }
+    stop(sb);
+}
+
+void test_sigterm(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    // An idle keep-alive connection must not hold up the shutdown.
+    CURL *h = curl_easy_init();
+    std::string sink;
+    std::string url = sb.url + "/admin/oauth";
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_CAINFO, sb.ca.c_str());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    auto t0 = Clock::now();
+    assert_int_equal(kill(sb.pid, SIGTERM), 0);
+    int status = wait_exit(sb, 5);
+    curl_easy_cleanup(h);
+    assert_int_not_equal(status, -1);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(Clock::now() - t0 < std::chrono::seconds(5));
+    // The log has one line per request, without the query string.
+    std::string log = read_file(sb.log);
+    assert_true(contains(log, "GET /admin/oauth 400 client_id=-"));
+    forget(sb);
+    cleanup_dir(sb);
+
+    // SIGINT also exits 0.
+    Sandbox sb2;
+    start(sb2, client_args(c, {}));
+    assert_int_equal(kill(sb2.pid, SIGINT), 0);
+    status = wait_exit(sb2, 5);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    forget(sb2);
+    cleanup_dir(sb2);
+}
+
+} // namespace
+
+int main(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_cli, teardown),
+        cmocka_unit_test_teardown(test_consent_page, teardown),
+        cmocka_unit_test_teardown(test_consent_errors, teardown),
+        cmocka_unit_test_teardown(test_deny_and_forgery, teardown),
+        cmocka_unit_test_teardown(test_exchange, teardown),
+        cmocka_unit_test_teardown(test_code_expiry, teardown),
+        cmocka_unit_test_teardown(test_webhook, teardown),
+        cmocka_unit_test_teardown(test_library_flow, teardown),
+        cmocka_unit_test_teardown(test_sigterm, teardown),
+    };
+    int failed = cmocka_run_group_tests(tests, nullptr, nullptr);
+    curl_global_cleanup();
+    return failed;
+}
