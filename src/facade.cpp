@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "alloc.hpp"
 #include "callback.hpp"
@@ -65,6 +66,15 @@ static_assert(LF_INIT_HOOK_DEPENDENCIES == lf::kHookDependencies, "init flag");
 
 lf_status to_c(Status s) noexcept { return static_cast<lf_status>(s); }
 
+// A caller may pass any number (e.g. a code from a newer version): read it
+// as an integer, never as an out-of-range enum value.
+Status status_from_c(lf_status status) noexcept {
+    std::underlying_type_t<lf_status> raw;
+    static_assert(sizeof raw == sizeof status, "enum width");
+    std::memcpy(&raw, &status, sizeof raw);
+    return raw <= static_cast<unsigned>(Status::Internal) ? static_cast<Status>(raw) : static_cast<Status>(~0u);
+}
+
 void clear_buf(char *buf, size_t size) noexcept {
     if (buf && size) buf[0] = '\0';
 }
@@ -121,7 +131,12 @@ Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e
     if (LF_HAS_FIELD(cfg, lf_auth_config, token_url)) o.token_url = cfg->token_url;
     if (LF_HAS_FIELD(cfg, lf_auth_config, api_url)) o.api_url = cfg->api_url;
     if (LF_HAS_FIELD(cfg, lf_auth_config, client_auth)) {
-        switch (cfg->client_auth) {
+        // Read as an integer: a C caller may store any value, and loading an
+        // out-of-range value as the C++ enum type would be undefined.
+        std::underlying_type_t<lf_client_auth> raw;
+        static_assert(sizeof raw == sizeof cfg->client_auth, "enum width");
+        std::memcpy(&raw, &cfg->client_auth, sizeof raw);
+        switch (raw) {
         case LF_CLIENT_AUTH_JSON_BODY: o.client_auth = lf::ClientAuth::JsonBody; break;
         case LF_CLIENT_AUTH_BASIC: o.client_auth = lf::ClientAuth::Basic; break;
         case LF_CLIENT_AUTH_AUTO: o.client_auth = lf::ClientAuth::Auto; break;
@@ -163,9 +178,9 @@ struct Owned {
 
 extern "C" {
 
-LF_API const char *lf_status_name(lf_status status) { return lf::status_name(static_cast<Status>(status)); }
+LF_API const char *lf_status_name(lf_status status) { return lf::status_name(status_from_c(status)); }
 
-LF_API const char *lf_status_message(lf_status status) { return lf::status_message(static_cast<Status>(status)); }
+LF_API const char *lf_status_message(lf_status status) { return lf::status_message(status_from_c(status)); }
 
 LF_API const char *lf_version(void) { return LF_AUTH_VERSION_STRING; }
 
