@@ -142,7 +142,8 @@ curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
 wait_exit "$LOGIN_PID" 30
 expect_rc "login --save" 0 "$WAIT_RC"
 check "saved file mode 0600" test "$(stat -c %a "$WORK/saved.token")" = 600
-check "saved token works" "$LF_AUTH" account --token-file "$WORK/saved.token" "${COMMON_A[@]}" --quiet
+"$LF_AUTH" account --token-file "$WORK/saved.token" "${COMMON_A[@]}" --quiet >"$WORK/acct3.out"
+expect_rc "saved token works" 0 $?
 expect_contains "login --save --json" "$WORK/login2.out" '"saved_to"'
 expect_not_contains "login --save prints no token" "$WORK/login2.out" "$(cat "$WORK/saved.token")"
 "$LF_AUTH" login --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
