@@ -8,9 +8,42 @@
 
 namespace lf {
 
-HmacKey::~HmacKey() { EVP_MAC_CTX_free(ctx_); }
+namespace {
+constexpr std::size_t kMaxSpare = 16;
+}
+
+HmacKey::~HmacKey() {
+    for (EVP_MAC_CTX *c : spare_) EVP_MAC_CTX_free(c);
+    EVP_MAC_CTX_free(ctx_);
+}
+
+EVP_MAC_CTX *HmacKey::take() const noexcept {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!spare_.empty()) {
+            EVP_MAC_CTX *c = spare_.back();
+            spare_.pop_back();
+            // A NULL key re-initialises from the stored key schedule.
+            if (EVP_MAC_init(c, nullptr, 0, nullptr)) return c;
+            EVP_MAC_CTX_free(c);
+        }
+    }
+    return EVP_MAC_CTX_dup(ctx_);
+}
+
+void HmacKey::give(EVP_MAC_CTX *c) const noexcept {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (spare_.size() < spare_.capacity()) {
+            spare_.push_back(c);
+            return;
+        }
+    }
+    EVP_MAC_CTX_free(c);
+}
 
 bool HmacKey::init(std::string_view key) {
+    spare_.reserve(kMaxSpare);  // first, so give() never allocates (may throw)
     EVP_MAC *mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (!mac) return false;
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
@@ -32,12 +65,15 @@ bool HmacKey::init(std::string_view key) {
 
 bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept {
     if (!ctx_) return false;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(ctx_);
+    EVP_MAC_CTX *c = take();
     if (!c) return false;
     std::size_t out_len = 0;
     bool ok = EVP_MAC_update(c, static_cast<const unsigned char *>(data), len) &&
               EVP_MAC_final(c, out, &out_len, kMacSize) && out_len == kMacSize;
-    EVP_MAC_CTX_free(c);
+    if (ok)
+        give(c);
+    else
+        EVP_MAC_CTX_free(c);
     return ok;
 }
 

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <string_view>
+
+#include "alloc.hpp"
 
 typedef struct evp_mac_ctx_st EVP_MAC_CTX;
 
@@ -12,8 +15,10 @@ namespace lf {
 constexpr std::size_t kMacSize = 32;            // HMAC-SHA256
 constexpr std::size_t kMacBase64Len = 44;       // base64 of 32 bytes, with one '='
 
-// An HMAC-SHA256 key schedule computed once; sign() duplicates it per call,
-// so one key serves any number of threads.
+// An HMAC-SHA256 key schedule computed once. sign() runs on a spare context
+// re-initialised from the stored key schedule (no key processing, no
+// allocation once warm); spares are kept for reuse, so one key serves any
+// number of threads.
 class HmacKey {
 public:
     HmacKey() = default;
@@ -27,7 +32,12 @@ public:
     bool sign_base64(const void *data, std::size_t len, char out[kMacBase64Len + 1]) const noexcept;
 
 private:
-    EVP_MAC_CTX *ctx_ = nullptr;
+    EVP_MAC_CTX *take() const noexcept;
+    void give(EVP_MAC_CTX *c) const noexcept;
+
+    EVP_MAC_CTX *ctx_ = nullptr;  // keyed master, never used directly
+    mutable std::mutex mu_;
+    mutable Vector<EVP_MAC_CTX *> spare_;
 };
 
 bool random_bytes(void *buf, std::size_t n) noexcept;
