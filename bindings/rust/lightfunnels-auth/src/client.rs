@@ -263,8 +263,9 @@ fn path_cstring(p: &std::path::Path) -> Result<CString, Error> {
 
 /// Runs a buffer-convention call `f(buf, size, needed)` until the buffer is
 /// large enough (bounded: the outputs are deterministic, so the second call
-/// normally succeeds). `first_size` 0 starts with a size query.
-fn fill_string<F>(first_size: usize, mut f: F) -> Result<String, sys::lf_status>
+/// normally succeeds) and returns the bytes before the NUL. `first_size` 0
+/// starts with a size query.
+fn fill_bytes<F>(first_size: usize, mut f: F) -> Result<Vec<u8>, sys::lf_status>
 where
     F: FnMut(*mut c_char, usize, *mut usize) -> sys::lf_status,
 {
@@ -277,7 +278,7 @@ where
         if st == sys::LF_OK {
             let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
             buf.truncate(end);
-            return String::from_utf8(buf).map_err(|_| sys::LF_E_PROTOCOL);
+            return Ok(buf);
         }
         if st == sys::LF_E_BUFFER_TOO_SMALL && needed > size {
             size = needed;
@@ -286,6 +287,13 @@ where
         return Err(st);
     }
     Err(sys::LF_E_BUFFER_TOO_SMALL)
+}
+
+/// The library's outputs are ASCII, except a callback code, which is
+/// whatever bytes the URL's escapes decoded to.
+fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, Error> {
+    String::from_utf8(bytes)
+        .map_err(|_| Error::binding(Status::InvalidArgument, &format!("{} is not valid UTF-8", what)))
 }
 
 /// A configured Lightfunnels app client (`lf_auth`).
@@ -420,7 +428,7 @@ impl Client {
         let state = state.map(|s| cstring(s, "state")).transpose()?;
         let state_ptr = state.as_ref().map(|s| s.as_ptr()).unwrap_or(ptr::null());
         // Size query first, then the fill (deterministic; never allocates in C).
-        fill_string(0, |buf, size, needed| {
+        let url = fill_bytes(0, |buf, size, needed| {
             // SAFETY: all strings live across the call; buf is NULL with size
             // 0 or writable for size bytes.
             unsafe {
@@ -435,7 +443,8 @@ impl Client {
                 )
             }
         })
-        .map_err(Error::from_status)
+        .map_err(Error::from_status)?;
+        utf8(url, "consent URL")
     }
 
     /// Extracts the authorization code from the URL (or query) the merchant
@@ -451,13 +460,14 @@ impl Client {
         let expected_ptr = expected.as_ref().map(|s| s.as_ptr()).unwrap_or(ptr::null());
         let mut err = sys::lf_error::zeroed();
         // A decoded code is never longer than the URL it came from.
-        fill_string(url.len() + 1, |buf, size, needed| {
+        let code = fill_bytes(url.len() + 1, |buf, size, needed| {
             // SAFETY: strings live across the call; buf is writable for size bytes.
             unsafe {
                 sys::lf_parse_callback(self.raw(), url_c.as_ptr(), expected_ptr, buf, size, needed, &mut err)
             }
         })
-        .map_err(|st| Error::from_lf(st, &err))
+        .map_err(|st| Error::from_lf(st, &err))?;
+        utf8(code, "the authorization code")
     }
 
     /// Exchanges a single-use authorization code for the permanent access
@@ -592,7 +602,7 @@ impl Client {
         let mut err = sys::lf_error::zeroed();
         // Each attempt is a network round trip, so start with a buffer that
         // fits any realistic id rather than with a size query.
-        fill_string(256, |buf, size, needed| {
+        let id = fill_bytes(256, |buf, size, needed| {
             // SAFETY: inputs live across the call; buf is writable for size bytes.
             unsafe {
                 match &opts {
@@ -603,7 +613,8 @@ impl Client {
                 }
             }
         })
-        .map_err(|st| Error::from_lf(st, &err))
+        .map_err(|st| Error::from_lf(st, &err))?;
+        utf8(id, "the account id")
     }
 
     /// Verifies a webhook's `lightfunnels-hmac` header against the raw
@@ -630,7 +641,7 @@ impl Client {
     /// The `lightfunnels-hmac` value for `body` with the current secret
     /// (44 base64 characters). For tests and tools that send webhooks.
     pub fn sign_webhook(&self, body: &[u8]) -> Result<String, Error> {
-        fill_string(sys::LF_SIGNATURE_BUFFER_SIZE, |buf, size, needed| {
+        let sig = fill_bytes(sys::LF_SIGNATURE_BUFFER_SIZE, |buf, size, needed| {
             // SAFETY: body is valid for its length; buf is writable for size bytes.
             unsafe {
                 sys::lf_webhook_sign(
@@ -643,7 +654,8 @@ impl Client {
                 )
             }
         })
-        .map_err(Error::from_status)
+        .map_err(Error::from_status)?;
+        utf8(sig, "the signature")
     }
 }
 

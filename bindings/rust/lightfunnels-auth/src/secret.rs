@@ -25,7 +25,8 @@ pub(crate) fn wipe(v: &mut Vec<u8>) {
 /// A client secret. Cloning makes another wiped copy; `Debug` prints
 /// `Secret(<redacted>)`. Build one with `Secret::from(string)` (the `String`
 /// is moved in, not copied).
-#[derive(Clone, PartialEq, Eq)]
+// No PartialEq: comparing secrets with `==` would not be constant-time.
+#[derive(Clone)]
 pub struct Secret {
     bytes: Vec<u8>,
 }

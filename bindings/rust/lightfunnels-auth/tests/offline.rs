@@ -168,6 +168,11 @@ fn callback_errors_map_to_statuses() {
         assert_eq!(e.status, *status, "{} -> {}", url, e);
         assert_eq!(e.http_status, 0);
     }
+    // The library decodes %FF to the byte 0xFF; a Rust String cannot hold it.
+    let e = c.parse_callback("code=ab%FF", None).unwrap_err();
+    assert_eq!(e.status, Status::InvalidArgument);
+    assert!(e.message.contains("UTF-8"), "{}", e.message);
+    assert_eq!(c.parse_callback("code=%C3%A9t%C3%A9", None).unwrap(), "été");
     let too_long = format!("code={}", "c".repeat(9000));
     assert_eq!(c.parse_callback(&too_long, None).unwrap_err().status, Status::InvalidArgument);
 }
