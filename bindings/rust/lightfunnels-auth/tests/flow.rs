@@ -94,9 +94,20 @@ fn sandbox() -> Option<Sandbox> {
     });
     let url = match rx.recv_timeout(Duration::from_secs(30)) {
         Ok(u) => u,
-        Err(_) => {
+        Err(why) => {
+            // Give an exiting process a moment so its status can be reported.
+            thread::sleep(Duration::from_millis(200));
             let status = guard.child.try_wait().ok().flatten();
-            panic!("lf-sandbox printed no LF_SANDBOX_URL line within 30 s (exit status: {:?})", status);
+            panic!(
+                "{} printed no LF_SANDBOX_URL line ({}; exit status: {:?}); \
+                 rerun with LF_SANDBOX_VERBOSE=1 to see its log",
+                bin.display(),
+                match why {
+                    mpsc::RecvTimeoutError::Timeout => "waited 30 s",
+                    mpsc::RecvTimeoutError::Disconnected => "its stdout closed",
+                },
+                status
+            );
         }
     };
     let hostport =
