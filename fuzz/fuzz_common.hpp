@@ -1,0 +1,276 @@
+// Shared helpers for the libFuzzer targets: a property check that aborts
+// with a message, input splitting, and independent reference checks (UTF-8,
+// control characters, secrets) written without the library's own helpers so
+// that a bug there cannot hide itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fz {
+
+[[noreturn]] inline void fail(const char *file, int line, const char *what, const std::string &detail) {
+    std::fprintf(stderr, "\n*** PROPERTY VIOLATED at %s:%d: %s\n", file, line, what);
+    if (!detail.empty()) std::fprintf(stderr, "*** detail: %s\n", detail.c_str());
+    std::fflush(stderr);
+    std::abort();
+}
+
+// Printable rendering of arbitrary bytes for failure messages.
+inline std::string show(std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            char tmp[8];
+            std::snprintf(tmp, sizeof tmp, "\\x%02X", c);
+            out += tmp;
+        }
+    }
+    return out + "\"";
+}
+
+#define FZ_CHECK(cond, detail)                                         \
+    do {                                                               \
+        if (!(cond)) ::fz::fail(__FILE__, __LINE__, #cond, (detail));  \
+    } while (0)
+
+// Splits data at `sep` into at most `max_fields` fields; the last field
+// keeps the rest (separators included).
+inline std::vector<std::string_view> split(std::string_view data, char sep, std::size_t max_fields) {
+    std::vector<std::string_view> out;
+    while (out.size() + 1 < max_fields) {
+        std::size_t p = data.find(sep);
+        if (p == std::string_view::npos) break;
+        out.push_back(data.substr(0, p));
+        data.remove_prefix(p + 1);
+    }
+    out.push_back(data);
+    return out;
+}
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+inline bool valid_utf8(std::string_view s) {
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    std::size_t n = s.size(), i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        std::size_t len;
+        unsigned long cp, min;
+        if ((c & 0xE0) == 0xC0) {
+            len = 2, cp = c & 0x1F, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3, cp = c & 0x0F, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (i + len > n) return false;
+        for (std::size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += len;
+    }
+    return true;
+}
+
+// C0 controls and DEL (what the contract calls control characters). With
+// LF_FUZZ_STRICT_C1=1 in the environment, the C1 controls U+0080..U+009F
+// (e.g. NEL, which some log viewers treat as a line break) count too.
+inline bool strict_c1() {
+    static const bool on = [] {
+        const char *v = std::getenv("LF_FUZZ_STRICT_C1");
+        return v && *v == '1';
+    }();
+    return on;
+}
+
+inline bool has_control(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); i++) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7F) return true;
+        if (strict_c1() && c == 0xC2 && i + 1 < s.size()) {
+            auto d = static_cast<unsigned char>(s[i + 1]);
+            if (d >= 0x80 && d <= 0x9F) return true;
+        }
+    }
+    return false;
+}
+
+// A fixed-size char field: NUL-terminated inside its bounds.
+template <std::size_t N>
+inline std::string_view field(const char (&f)[N]) {
+    const void *nul = std::memchr(f, '\0', N);
+    FZ_CHECK(nul != nullptr, "field is not NUL-terminated within its bounds");
+    return std::string_view(f, static_cast<std::size_t>(static_cast<const char *>(nul) - f));
+}
+
+// The text a server may send back, as the error fields should show it:
+// valid UTF-8, no control characters.
+template <std::size_t N>
+inline std::string_view check_text_field(const char (&f)[N], const char *name) {
+    std::string_view v = field(f);
+    FZ_CHECK(valid_utf8(v), std::string(name) + " is not valid UTF-8: " + show(v));
+    FZ_CHECK(!has_control(v), std::string(name) + " contains a control character: " + show(v));
+    return v;
+}
+
+// A secret of the realistic shape the redaction property is about: 8..128
+// bytes of printable ASCII without space, '?', '[' and ']' (the characters
+// the sanitiser itself writes), with at least one upper-case letter, one
+// lower-case letter and one digit (so it cannot be a word of the library's
+// own fixed texts, like "endpoint" or "HTTP 400").
+inline bool realistic_secret(std::string_view s) {
+    if (s.size() < 8 || s.size() > 128) return false;
+    bool up = false, low = false, dig = false;
+    for (unsigned char c : s) {
+        if (c <= 0x20 || c >= 0x7F || c == '?' || c == '[' || c == ']') return false;
+        up |= c >= 'A' && c <= 'Z';
+        low |= c >= 'a' && c <= 'z';
+        dig |= c >= '0' && c <= '9';
+    }
+    return up && low && dig;
+}
+
+inline void check_no_secret(std::string_view text, std::string_view secret, const char *where) {
+    if (secret.empty()) return;
+    FZ_CHECK(text.find(secret) == std::string_view::npos,
+             std::string(where) + " contains the secret " + show(secret) + ": " + show(text));
+}
+
+// JSON string-body forms a server could echo a secret in.
+inline std::string json_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
+inline std::string json_unicode_escape(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        char tmp[8];
+        std::snprintf(tmp, sizeof tmp, "\\u%04X", c);
+        out += tmp;
+    }
+    return out;
+}
+
+// Replaces the markers a seed or the fuzzer placed in a body: @S / @C (the
+// secret / the code, JSON-escaped), @s / @c (the same as \u00XX escapes),
+// @T (the secret's first 8 bytes: a secret cut off by the end of a string).
+inline std::string splice(std::string_view body, std::string_view secret, std::string_view code) {
+    std::string out;
+    out.reserve(body.size());
+    for (std::size_t i = 0; i < body.size(); i++) {
+        if (body[i] == '@' && i + 1 < body.size()) {
+            char m = body[i + 1];
+            if (m == 'S') { out += json_escape(secret); i++; continue; }
+            if (m == 'C') { out += json_escape(code); i++; continue; }
+            if (m == 's') { out += json_unicode_escape(secret); i++; continue; }
+            if (m == 'c') { out += json_unicode_escape(code); i++; continue; }
+            if (m == 'T') { out += json_escape(secret.substr(0, 8)); i++; continue; }
+        }
+        out.push_back(body[i]);
+    }
+    return out;
+}
+
+// Nesting depth outside strings and whether a \u0000 escape occurs inside
+// one, computed independently of the library's pre-scan.
+struct JsonShape {
+    int max_depth = 0;
+    bool nul_escape = false;
+};
+
+inline JsonShape json_shape(std::string_view t) {
+    JsonShape r;
+    int depth = 0;
+    bool in_str = false;
+    for (std::size_t i = 0; i < t.size(); i++) {
+        char c = t[i];
+        if (in_str) {
+            if (c == '\\' && i + 1 < t.size()) {
+                if (t[i + 1] == 'u' && t.substr(i + 2, 4) == "0000") r.nul_escape = true;
+                i++;
+            } else if (c == '"') {
+                in_str = false;
+            }
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > r.max_depth) r.max_depth = depth;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return r;
+}
+
+// Leading decimal number of at most `digits` digits, or `dflt`.
+inline long leading_number(std::string_view &s, int digits, long dflt) {
+    long v = 0;
+    int n = 0;
+    while (n < digits && !s.empty() && s.front() >= '0' && s.front() <= '9') {
+        v = v * 10 + (s.front() - '0');
+        s.remove_prefix(1);
+        n++;
+    }
+    return n ? v : dflt;
+}
+
+}  // namespace fz
+
+namespace fz {
+
+// The input layout of the server-response targets:
+//   "STATUS [RETRY [SECRET [CODE]]]\n" BODY
+// STATUS: up to 3 digits (default 200); RETRY: up to 4 digits, clamped to
+// [0, 3600] as the transport would; SECRET and CODE: used when they have a
+// realistic shape (see realistic_secret), else fixed canaries. BODY gets the
+// @S/@C/@s/@c/@T markers replaced (see splice).
+struct ServerInput {
+    long status = 200;
+    long retry = 0;
+    std::string secret = "Sx9secretCANARYq7Z";
+    std::string code = "Cd0codeCANARYw3K";
+    std::string body;
+};
+
+inline ServerInput server_input(std::string_view data) {
+    ServerInput in;
+    std::size_t nl = data.find('\n');
+    std::string_view ctl = nl == std::string_view::npos ? std::string_view() : data.substr(0, nl);
+    std::string_view body = nl == std::string_view::npos ? data : data.substr(nl + 1);
+    auto parts = split(ctl, ' ', 4);
+    if (!parts.empty()) {
+        std::string_view p = parts[0];
+        in.status = leading_number(p, 3, 200);
+    }
+    if (parts.size() > 1) {
+        std::string_view p = parts[1];
+        long r = leading_number(p, 4, 0);
+        in.retry = r > 3600 ? 3600 : r;
+    }
+    if (parts.size() > 2 && realistic_secret(parts[2])) in.secret.assign(parts[2]);
+    if (parts.size() > 3 && realistic_secret(parts[3])) in.code.assign(parts[3]);
+    in.body = splice(body, in.secret, in.code);
+    return in;
+}
+
+}  // namespace fz
