@@ -222,7 +222,10 @@ extern "C" void ts_server_respond(ts_server *s, int status, const char *content_
     s->reply.status = status;
     s->reply.content_type = content_type ? content_type : "application/json";
     s->reply.body = body ? body : "";
+    s->reply.headers.clear();
     s->reply.filler_set = false;
+    s->reply.chunked = false;
+    s->reply.delay_ms = 0;
 }
 
 extern "C" void ts_server_respond_header(ts_server *s, const char *name, const char *value) {
@@ -336,6 +339,9 @@ extern "C" size_t ts_request_header_count(const ts_request *r, const char *name)
     size_t n = 0;
     for (const auto &h : r->headers) n += strcasecmp(h.first.c_str(), name) == 0;
     return n;
+}
+extern "C" int ts_request_contains(const ts_request *r, const char *needle) {
+    return ts::request_contains(*r, needle) ? 1 : 0;
 }
 extern "C" const char *ts_request_body(const ts_request *r) { return r->body.c_str(); }
 extern "C" size_t ts_request_body_len(const ts_request *r) { return r->body.size(); }

@@ -64,6 +64,8 @@ const char *ts_request_header(const ts_request *r, const char *name);
 /* How many times the header occurs. */
 size_t ts_request_header_count(const ts_request *r, const char *name);
 /* The raw body (NUL-terminated for convenience; may contain NULs). */
+/* 1 when the target, a header or the body contains `needle`. */
+int ts_request_contains(const ts_request *r, const char *needle);
 const char *ts_request_body(const ts_request *r);
 size_t ts_request_body_len(const ts_request *r);
 
@@ -88,7 +90,9 @@ int ts_server_port(const ts_server *s);
  * is owned by the server and valid until ts_server_stop(). */
 const char *ts_server_url(ts_server *s, const char *path);
 
-/* Static reply (copied). content_type NULL: "application/json". */
+/* Replaces the static reply (copied): status, content type, body; clears its
+ * extra headers, filler, chunking and delay. content_type NULL:
+ * "application/json". */
 void ts_server_respond(ts_server *s, int status, const char *content_type, const char *body);
 /* Adds a header to the static reply. */
 void ts_server_respond_header(ts_server *s, const char *name, const char *value);

@@ -1,0 +1,403 @@
+/* How every kind of token-endpoint answer maps to a status and lf_error, and
+ * that no error text ever carries the secret, the code or a token. */
+#include "it_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN_PATH "/oauth/access_token"
+
+typedef struct fixture {
+    ts_server *srv;
+    ts_server *other; /* redirect target */
+    it_creds c;
+    lf_auth *a;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = test_calloc(1, sizeof *f);
+    it_creds_make(&f->c);
+    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
+    f->other = ts_server_start(it_pki, TS_CERT_GOOD);
+    assert_non_null(f->srv);
+    assert_non_null(f->other);
+    ts_server_respond(f->other, 200, NULL, "{\"access_token\":\"stolen\"}");
+    lf_auth_config cfg;
+    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+    cfg.max_response_bytes = 4096;
+    f->a = it_auth(&cfg);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    lf_auth_free(f->a);
+    ts_server_stop(f->srv);
+    ts_server_stop(f->other);
+    test_free(f);
+    return 0;
+}
+
+/* One exchange against the current reply; checks the status, that *out is
+ * NULL on failure, the canaries, and that exactly one request was made. */
+static lf_status run(fixture *f, lf_error *err) {
+    lf_token *t = (lf_token *)f; /* must be overwritten */
+    size_t before = ts_server_request_count(f->srv);
+    memset(err, 0x5a, sizeof *err);
+    lf_status st = lf_exchange_code(f->a, f->c.code, &t, err);
+    assert_int_equal(err->status, st);
+    if (st == LF_OK) {
+        assert_non_null(t);
+        lf_token_free(t);
+    } else {
+        assert_null(t);
+    }
+    assert_int_equal(ts_server_request_count(f->srv), before + 1);
+    it_assert_clean(err, &f->c, "exchange");
+    assert_non_null(memchr(err->message, '\0', sizeof err->message));
+    assert_non_null(memchr(err->key, '\0', sizeof err->key));
+    return st;
+}
+
+static void respond(fixture *f, int status, const char *ct, const char *body) {
+    ts_server_respond(f->srv, status, ct, body);
+}
+
+static void expect(fixture *f, int http, const char *ct, const char *body, lf_status want, const char *key) {
+    lf_error err;
+    respond(f, http, ct, body);
+    lf_status st = run(f, &err);
+    if (st != want)
+        fail_msg("HTTP %d body %.80s: got %s want %s (message '%s')", http, body, lf_status_name(st),
+                 lf_status_name(want), err.message);
+    if (want != LF_OK) assert_int_equal(err.http_status, http);
+    if (key) assert_string_equal(err.key, key);
+}
+
+/* ---- OAuth and Lightfunnels error bodies ---------------------------------- */
+
+static void test_invalid_grant(void **state) {
+    fixture *f = *state;
+    char body[512];
+    /* the server echoes the code and the secret: both must be redacted */
+    snprintf(body, sizeof body,
+             "{\"error\":\"invalid_grant\",\"error_description\":\"The code %s has expired (secret %s)\"}",
+             f->c.code, f->c.secret);
+    expect(f, 400, NULL, body, LF_E_INVALID_CODE, "invalid_grant");
+    lf_error err;
+    run(f, &err);
+    assert_non_null(strstr(err.message, "has expired"));
+    assert_int_equal(err.retry_after_s, 0);
+}
+
+static void test_invalid_client(void **state) {
+    fixture *f = *state;
+    expect(f, 401, NULL, "{\"error\":\"invalid_client\"}", LF_E_INVALID_CLIENT, "invalid_client");
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"error\":\"invalid_client\",\"error_description\":\"client %s with secret %s unknown\"}",
+             f->c.client_id, f->c.secret);
+    expect(f, 401, NULL, body, LF_E_INVALID_CLIENT, "invalid_client");
+}
+
+static void test_lightfunnels_errors_body(void **state) {
+    fixture *f = *state;
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"errors\":[{\"message\":\"Authorization code %s is invalid\",\"name\":\"UserInputError\","
+             "\"key\":\"invalid_grant\",\"path\":[\"accessToken\"]},"
+             "{\"message\":\"second\",\"name\":\"X\",\"key\":\"other\",\"path\":[]}]}",
+             f->c.code);
+    expect(f, 400, NULL, body, LF_E_INVALID_CODE, "invalid_grant");
+    lf_error err;
+    run(f, &err);
+    assert_non_null(strstr(err.message, "is invalid"));
+
+    snprintf(body, sizeof body,
+             "{\"errors\":[{\"message\":\"Client secret %s is wrong\",\"name\":\"AuthenticationError\","
+             "\"key\":\"invalid_client\",\"path\":[]}]}",
+             f->c.secret);
+    expect(f, 401, NULL, body, LF_E_INVALID_CLIENT, "invalid_client");
+
+    expect(f, 400, NULL,
+           "{\"errors\":[{\"message\":\"Too many requests\",\"name\":\"RateLimit\",\"key\":\"rate_limit_reached\","
+           "\"path\":[]}]}",
+           LF_E_RATE_LIMITED, "rate_limit_reached");
+}
+
+static void test_rate_limited_retry_after(void **state) {
+    fixture *f = *state;
+    lf_error err;
+    respond(f, 429, NULL, "{\"error\":\"slow_down\"}");
+    ts_server_respond_header(f->srv, "Retry-After", "7");
+    IT_ASSERT_STATUS(run(f, &err), LF_E_RATE_LIMITED, &err);
+    assert_int_equal(err.http_status, 429);
+    assert_int_equal(err.retry_after_s, 7);
+}
+
+static void test_rate_limited_retry_after_clamped(void **state) {
+    fixture *f = *state;
+    lf_error err;
+    respond(f, 429, "text/plain", "slow down");
+    ts_server_respond_header(f->srv, "Retry-After", "99999");
+    IT_ASSERT_STATUS(run(f, &err), LF_E_RATE_LIMITED, &err);
+    assert_int_equal(err.retry_after_s, 3600);
+}
+
+static void test_rate_limited_without_retry_after(void **state) {
+    fixture *f = *state;
+    lf_error err;
+    respond(f, 429, NULL, "{}");
+    IT_ASSERT_STATUS(run(f, &err), LF_E_RATE_LIMITED, &err);
+    assert_int_equal(err.retry_after_s, 0);
+}
+
+static void test_html_502_and_500(void **state) {
+    fixture *f = *state;
+    expect(f, 502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>", LF_E_HTTP, NULL);
+    expect(f, 500, NULL, "{\"error\":\"server_error\"}", LF_E_HTTP, NULL);
+    expect(f, 404, "text/html", "<html>not found</html>", LF_E_HTTP, NULL);
+}
+
+/* ---- 200 answers without a usable token ------------------------------------ */
+
+static void test_200_without_valid_token(void **state) {
+    fixture *f = *state;
+    char body[512];
+    const char *bodies[] = {
+        "<html>hello</html>",
+        "",
+        "[\"abc\"]",
+        "\"abcdef\"",
+        "42",
+        "null",
+        "{\"token\":\"abc\"}",
+        "{\"access_token\":\"\"}",
+        "{\"access_token\":12345}",
+        "{\"access_token\":null}",
+        "{\"access_token\":true}",
+        "{\"access_token\":{\"v\":\"abc\"}}",
+        "{\"access_token\":[\"abc\"]}",
+        "{\"access_token\":\"ab\\u0001cd\"}",
+        "{\"access_token\":\"ab\\ncd\"}",
+        "{\"access_token\":\"ab cd\"}",
+        "{\"access_token\":\"ab\\u0000cd\"}",
+        "{\"access_token\":\"abc\\u00e9\"}",
+        "{\"access_token\":\"abc\"} trailing",
+        "{\"access_token\":\"abc\"",
+        "{\"Access_Token\":\"abcdef\"}",
+        "{\"ACCESS_TOKEN\":\"abcdef\"}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        lf_error err;
+        respond(f, 200, NULL, bodies[i]);
+        lf_status st = run(f, &err);
+        if (st != LF_E_PROTOCOL)
+            fail_msg("body #%zu '%s': got %s, want LF_E_PROTOCOL", i, bodies[i], lf_status_name(st));
+        assert_int_equal(err.http_status, 200);
+    }
+    /* canary tokens that are rejected must not be echoed either */
+    const char *fmts[] = {
+        "{\"access_token\":\"%s\\u0000x\"}",
+        "{\"access_token\":\"%s\\r\\nX-Injected: 1\"}",
+        "{\"access_token\":\"%s\",\"access_token\":\"%s\"}",
+        "{\"access_token\":\"%s\",\"access_token\":\"other\"}",
+    };
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        lf_error err;
+        snprintf(body, sizeof body, fmts[i], f->c.token, f->c.token);
+        respond(f, 200, NULL, body);
+        lf_status st = run(f, &err);
+        if (st != LF_E_PROTOCOL)
+            fail_msg("body '%s': got %s, want LF_E_PROTOCOL", body, lf_status_name(st));
+    }
+}
+
+static void test_case_variant_ignored_next_to_real_token(void **state) {
+    fixture *f = *state;
+    char body[512];
+    snprintf(body, sizeof body, "{\"Access_Token\":\"decoy\",\"access_token\":\"%s\",\"ACCESS_TOKEN\":\"x\"}",
+             f->c.token);
+    respond(f, 200, NULL, body);
+    lf_token *t = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_exchange_code(f->a, f->c.code, &t, &err), LF_OK, &err);
+    assert_string_equal(lf_token_value(t), f->c.token);
+    lf_token_free(t);
+}
+
+static char *token_body(size_t token_len, char **token_out) {
+    char *tok = malloc(token_len + 1);
+    assert_non_null(tok);
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+    for (size_t i = 0; i < token_len; i++) tok[i] = alpha[(i * 7 + 3) % (sizeof alpha - 1)];
+    tok[token_len] = '\0';
+    char *body = malloc(token_len + 64);
+    assert_non_null(body);
+    snprintf(body, token_len + 64, "{\"access_token\":\"%s\"}", tok);
+    *token_out = tok;
+    return body;
+}
+
+static void test_token_length_boundaries(void **state) {
+    fixture *f = *state;
+    lf_auth_config cfg;
+    /* a larger response cap so only the token limit matters */
+    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+    lf_auth *a = it_auth(&cfg);
+    lf_auth_free(f->a);
+    f->a = a;
+
+    char *tok;
+    char *body = token_body(LF_MAX_TOKEN_LENGTH, &tok);
+    respond(f, 200, NULL, body);
+    lf_token *t = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_exchange_code(f->a, f->c.code, &t, &err), LF_OK, &err);
+    assert_int_equal(strlen(lf_token_value(t)), LF_MAX_TOKEN_LENGTH);
+    assert_string_equal(lf_token_value(t), tok);
+    lf_token_free(t);
+    free(body);
+    free(tok);
+
+    body = token_body(LF_MAX_TOKEN_LENGTH + 1, &tok);
+    respond(f, 200, NULL, body);
+    IT_ASSERT_STATUS(run(f, &err), LF_E_PROTOCOL, &err);
+    free(body);
+    free(tok);
+
+    body = token_body(200000, &tok);
+    respond(f, 200, NULL, body);
+    IT_ASSERT_STATUS(run(f, &err), LF_E_PROTOCOL, &err);
+    free(body);
+    free(tok);
+
+    /* padding '=' at the end is part of b64token */
+    char padded[128];
+    snprintf(padded, sizeof padded, "{\"access_token\":\"%s==\"}", f->c.token);
+    respond(f, 200, NULL, padded);
+    IT_ASSERT_STATUS(lf_exchange_code(f->a, f->c.code, &t, &err), LF_OK, &err);
+    lf_token_free(t);
+    /* '=' in the middle is not */
+    snprintf(padded, sizeof padded, "{\"access_token\":\"ab=%s\"}", f->c.token);
+    respond(f, 200, NULL, padded);
+    IT_ASSERT_STATUS(run(f, &err), LF_E_PROTOCOL, &err);
+}
+
+static char *nested(int depth, const char *inner_token) {
+    size_t n = (size_t)depth * 8 + 128;
+    char *b = malloc(n);
+    assert_non_null(b);
+    size_t o = 0;
+    o += (size_t)snprintf(b + o, n - o, "{\"access_token\":\"%s\",\"x\":", inner_token);
+    for (int i = 0; i < depth - 1; i++) b[o++] = '[';
+    for (int i = 0; i < depth - 1; i++) b[o++] = ']';
+    b[o++] = '}';
+    b[o] = '\0';
+    return b;
+}
+
+static void test_deep_nesting(void **state) {
+    fixture *f = *state;
+    lf_error err;
+    lf_auth_config cfg;
+    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+    lf_auth *a = it_auth(&cfg);
+    lf_auth_free(f->a);
+    f->a = a;
+    /* total depth 3 (object + two arrays): fine */
+    char *b = nested(3, f->c.token);
+    respond(f, 200, NULL, b);
+    IT_ASSERT_STATUS(run(f, &err), LF_OK, &err);
+    free(b);
+    int deep[] = {9, 10, 64, 1000, 20000};
+    for (size_t i = 0; i < sizeof deep / sizeof deep[0]; i++) {
+        b = nested(deep[i], f->c.token);
+        respond(f, 200, NULL, b);
+        lf_status st = run(f, &err);
+        if (st != LF_E_PROTOCOL) fail_msg("depth %d: got %s", deep[i], lf_status_name(st));
+        free(b);
+    }
+}
+
+/* ---- size caps ------------------------------------------------------------------ */
+
+static void test_response_too_large(void **state) {
+    fixture *f = *state;
+    lf_error err;
+    long long t0 = ts_now_ms();
+    respond(f, 200, NULL, "");
+    ts_server_respond_filler(f->srv, 1u << 20, 1);
+    IT_ASSERT_STATUS(run(f, &err), LF_E_RESPONSE_TOO_LARGE, &err);
+    respond(f, 200, NULL, "");
+    ts_server_respond_filler(f->srv, 1u << 20, 0);
+    IT_ASSERT_STATUS(run(f, &err), LF_E_RESPONSE_TOO_LARGE, &err);
+    /* an error status with a huge body is still bounded */
+    respond(f, 500, NULL, "");
+    ts_server_respond_filler(f->srv, 1u << 20, 1);
+    lf_status st = run(f, &err);
+    assert_true(st == LF_E_RESPONSE_TOO_LARGE || st == LF_E_HTTP);
+    assert_true(ts_now_ms() - t0 < 15000);
+}
+
+/* A body of exactly max_response_bytes is accepted; one byte more is not. */
+static void test_response_size_boundary(void **state) {
+    fixture *f = *state;
+    char *body = malloc(4098);
+    assert_non_null(body);
+    for (size_t want = 4096; want <= 4097; want++) {
+        int head = snprintf(body, 4098, "{\"access_token\":\"%s\",\"pad\":\"", f->c.token);
+        size_t o = (size_t)head;
+        while (o < want - 2) body[o++] = 'p';
+        body[o++] = '"';
+        body[o++] = '}';
+        body[o] = '\0';
+        assert_int_equal(strlen(body), want);
+        respond(f, 200, NULL, body);
+        lf_error err;
+        lf_status st = run(f, &err);
+        if (want == 4096) IT_ASSERT_STATUS(st, LF_OK, &err);
+        else IT_ASSERT_STATUS(st, LF_E_RESPONSE_TOO_LARGE, &err);
+    }
+    free(body);
+}
+
+/* ---- redirects ---------------------------------------------------------------------- */
+
+static void test_redirect_not_followed(void **state) {
+    fixture *f = *state;
+    int codes[] = {301, 302, 303, 307, 308};
+    const char *target = ts_server_url(f->other, TOKEN_PATH);
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        lf_error err;
+        respond(f, codes[i], NULL, "{}");
+        ts_server_respond_header(f->srv, "Location", target);
+        lf_status st = run(f, &err);
+        if (st != LF_E_HTTP) fail_msg("%d: got %s", codes[i], lf_status_name(st));
+        assert_int_equal(err.http_status, codes[i]);
+    }
+    assert_int_equal(ts_server_request_count(f->other), 0);
+    assert_int_equal(ts_server_connection_count(f->other), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_invalid_grant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lightfunnels_errors_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limited_retry_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limited_retry_after_clamped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limited_without_retry_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_502_and_500, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_200_without_valid_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_variant_ignored_next_to_real_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_length_boundaries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_response_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_response_size_boundary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redirect_not_followed, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, it_group_setup, it_group_teardown);
+}

@@ -1,0 +1,288 @@
+/* Using the token: lf_graphql / lf_account_id against the loopback server. */
+#include "it_common.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#define API_PATH "/api/v2"
+
+typedef struct fixture {
+    ts_server *srv;
+    ts_server *other;
+    it_creds c;
+    lf_auth *a;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = test_calloc(1, sizeof *f);
+    it_creds_make(&f->c);
+    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
+    f->other = ts_server_start(it_pki, TS_CERT_GOOD);
+    assert_non_null(f->srv);
+    assert_non_null(f->other);
+    lf_auth_config cfg;
+    it_config(&cfg, &f->c, ts_server_url(f->srv, "/oauth/access_token"), ts_server_url(f->srv, API_PATH),
+              LF_CLIENT_AUTH_JSON_BODY);
+    f->a = it_auth(&cfg);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    lf_auth_free(f->a);
+    ts_server_stop(f->srv);
+    ts_server_stop(f->other);
+    test_free(f);
+    return 0;
+}
+
+static void check_bearer(fixture *f, const ts_request *r) {
+    char want[256];
+    snprintf(want, sizeof want, "Bearer %s", f->c.token);
+    assert_int_equal(ts_request_header_count(r, "Authorization"), 1);
+    assert_string_equal(ts_request_header(r, "Authorization"), want);
+    assert_string_equal(ts_request_method(r), "POST");
+    assert_string_equal(ts_request_path(r), API_PATH);
+    const char *ct = ts_request_header(r, "Content-Type");
+    assert_non_null(ct);
+    assert_true(strncmp(ct, "application/json", 16) == 0);
+    /* the client secret never goes to the API */
+    assert_false(ts_request_contains(r, f->c.secret));
+}
+
+static void test_graphql_ok(void **state) {
+    fixture *f = *state;
+    const char *answer = "{\"data\":{\"products\":{\"edges\":[{\"node\":{\"id\":\"p1\"}}]}}}";
+    ts_server_respond(f->srv, 200, NULL, answer);
+    const char *query = "query P($first: Int) { products(first: $first) { edges { node { id } } } }";
+    lf_response *resp = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, query, "{\"first\":10,\"q\":\"a\\\"b\"}", &resp, &err),
+                     LF_OK, &err);
+    assert_non_null(resp);
+    assert_string_equal(lf_response_body(resp), answer);
+    assert_int_equal(lf_response_body_length(resp), strlen(answer));
+    assert_int_equal(lf_response_http_status(resp), 200);
+    lf_response_free(resp);
+
+    assert_int_equal(ts_server_request_count(f->srv), 1);
+    const ts_request *r = ts_server_request(f->srv, 0);
+    check_bearer(f, r);
+    cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
+    assert_non_null(root);
+    assert_int_equal(cJSON_GetArraySize(root), 2);
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "query");
+    assert_true(cJSON_IsString(q));
+    assert_string_equal(q->valuestring, query);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "variables");
+    assert_true(cJSON_IsObject(v));
+    assert_int_equal(cJSON_GetArraySize(v), 2);
+    assert_true(cJSON_GetObjectItemCaseSensitive(v, "first")->valuedouble == 10);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(v, "q")->valuestring, "a\"b");
+    cJSON_Delete(root);
+}
+
+static void test_graphql_null_variables_sent_as_empty_object(void **state) {
+    fixture *f = *state;
+    ts_server_respond(f->srv, 200, NULL, "{\"data\":{}}");
+    lf_response *resp = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ account { id } }", NULL, &resp, &err), LF_OK, &err);
+    lf_response_free(resp);
+    const ts_request *r = ts_server_request(f->srv, 0);
+    cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "variables");
+    assert_true(cJSON_IsObject(v));
+    assert_int_equal(cJSON_GetArraySize(v), 0);
+    cJSON_Delete(root);
+}
+
+static void test_graphql_errors_on_200(void **state) {
+    fixture *f = *state;
+    char answer[512];
+    snprintf(answer, sizeof answer,
+             "{\"data\":null,\"errors\":[{\"message\":\"Product not found (token %s)\",\"name\":\"NotFound\","
+             "\"key\":\"product_not_found\",\"path\":[\"product\"]},"
+             "{\"message\":\"second\",\"name\":\"X\",\"key\":\"second_key\",\"path\":[]}]}",
+             f->c.token);
+    ts_server_respond(f->srv, 200, NULL, answer);
+    lf_response *resp = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ product(id: 1) { id } }", NULL, &resp, &err), LF_E_API,
+                     &err);
+    assert_non_null(resp); /* *out stays readable on LF_E_API */
+    assert_string_equal(lf_response_body(resp), answer);
+    assert_int_equal(lf_response_http_status(resp), 200);
+    assert_string_equal(err.key, "product_not_found");
+    assert_non_null(strstr(err.message, "Product not found"));
+    assert_int_equal(err.http_status, 200);
+    it_assert_clean(&err, &f->c, "graphql errors");
+    lf_response_free(resp);
+}
+
+static void test_graphql_empty_errors_array_is_ok(void **state) {
+    fixture *f = *state;
+    ts_server_respond(f->srv, 200, NULL, "{\"data\":{\"a\":1},\"errors\":[]}");
+    lf_response *resp = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ a }", NULL, &resp, &err), LF_OK, &err);
+    lf_response_free(resp);
+}
+
+static void test_graphql_401_403_429_500(void **state) {
+    fixture *f = *state;
+    struct {
+        int http;
+        const char *body;
+        lf_status want;
+    } cases[] = {
+        {401, "{\"errors\":[{\"message\":\"Unauthorized\",\"key\":\"unauthorized\"}]}", LF_E_UNAUTHORIZED},
+        {401, "", LF_E_UNAUTHORIZED},
+        {429, "{}", LF_E_RATE_LIMITED},
+        {200, "{\"errors\":[{\"message\":\"slow\",\"key\":\"rate_limit_reached\"}]}", LF_E_RATE_LIMITED},
+        {500, "<html>oops</html>", LF_E_HTTP},
+        {404, "{}", LF_E_HTTP},
+        {200, "not json", LF_E_PROTOCOL},
+        {200, "[1,2]", LF_E_PROTOCOL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ts_server_respond(f->srv, cases[i].http, cases[i].body[0] == '<' ? "text/html" : NULL, cases[i].body);
+        if (cases[i].http == 429) ts_server_respond_header(f->srv, "Retry-After", "12");
+        lf_response *resp = NULL;
+        lf_error err;
+        lf_status st = lf_graphql(f->a, f->c.token, "{ a }", NULL, &resp, &err);
+        if (st != cases[i].want)
+            fail_msg("case %zu (HTTP %d): got %s want %s", i, cases[i].http, lf_status_name(st),
+                     lf_status_name(cases[i].want));
+        assert_int_equal(err.http_status, cases[i].http);
+        if (cases[i].http == 429) assert_int_equal(err.retry_after_s, 12);
+        /* a complete response was received: *out is set */
+        assert_non_null(resp);
+        assert_int_equal(lf_response_http_status(resp), cases[i].http);
+        it_assert_clean(&err, &f->c, "graphql status");
+        lf_response_free(resp);
+    }
+}
+
+static void test_bad_token_sends_nothing(void **state) {
+    fixture *f = *state;
+    ts_server_respond(f->srv, 200, NULL, "{\"data\":{}}");
+    char bad[5][128];
+    snprintf(bad[0], sizeof bad[0], "%s\r\nX-Evil: 1", f->c.token);
+    snprintf(bad[1], sizeof bad[1], "%s\n", f->c.token);
+    snprintf(bad[2], sizeof bad[2], "%.10s %s", f->c.token, f->c.token + 10);
+    snprintf(bad[3], sizeof bad[3], "%s", "");
+    snprintf(bad[4], sizeof bad[4], "%s\t", f->c.token);
+    for (size_t i = 0; i < 5; i++) {
+        lf_response *resp = (lf_response *)f;
+        lf_error err;
+        IT_ASSERT_STATUS(lf_graphql(f->a, bad[i], "{ a }", NULL, &resp, &err), LF_E_INVALID_ARGUMENT, &err);
+        assert_null(resp);
+        it_assert_clean(&err, &f->c, "bad token");
+        char id[64];
+        IT_ASSERT_STATUS(lf_account_id(f->a, bad[i], id, sizeof id, NULL, &err), LF_E_INVALID_ARGUMENT, &err);
+    }
+    lf_response *resp = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ a }", "[1]", &resp, &err), LF_E_INVALID_ARGUMENT, &err);
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ a }", "{\"a\":", &resp, &err), LF_E_INVALID_ARGUMENT, &err);
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, NULL, NULL, &resp, &err), LF_E_INVALID_ARGUMENT, &err);
+    IT_ASSERT_STATUS(lf_graphql(f->a, NULL, "{ a }", NULL, &resp, &err), LF_E_INVALID_ARGUMENT, &err);
+    assert_int_equal(ts_server_request_count(f->srv), 0);
+    assert_int_equal(ts_server_connection_count(f->srv), 0);
+}
+
+static void test_redirect_not_followed(void **state) {
+    fixture *f = *state;
+    ts_server_respond(f->other, 200, NULL, "{\"data\":{}}");
+    ts_server_respond(f->srv, 307, NULL, "{}");
+    ts_server_respond_header(f->srv, "Location", ts_server_url(f->other, API_PATH));
+    lf_response *resp = NULL;
+    lf_error err;
+    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ a }", NULL, &resp, &err), LF_E_HTTP, &err);
+    assert_int_equal(err.http_status, 307);
+    lf_response_free(resp);
+    assert_int_equal(ts_server_connection_count(f->other), 0);
+}
+
+static void test_account_id_string_and_integer(void **state) {
+    fixture *f = *state;
+    char id[64];
+    size_t needed = 0;
+    lf_error err;
+    ts_server_respond(f->srv, 200, NULL, "{\"data\":{\"account\":{\"id\":\"acc_7Hq2\"}}}");
+    IT_ASSERT_STATUS(lf_account_id(f->a, f->c.token, id, sizeof id, &needed, &err), LF_OK, &err);
+    assert_string_equal(id, "acc_7Hq2");
+    assert_int_equal(needed, 9);
+    const ts_request *r = ts_server_request(f->srv, 0);
+    check_bearer(f, r);
+    cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "query");
+    assert_true(cJSON_IsString(q));
+    assert_non_null(strstr(q->valuestring, "account"));
+    assert_non_null(strstr(q->valuestring, "id"));
+    cJSON_Delete(root);
+
+    ts_server_respond(f->srv, 200, NULL, "{\"data\":{\"account\":{\"id\":1234567}}}");
+    IT_ASSERT_STATUS(lf_account_id(f->a, f->c.token, id, sizeof id, &needed, &err), LF_OK, &err);
+    assert_string_equal(id, "1234567");
+
+    /* short buffer */
+    char small[4] = {'#', '#', '#', '#'};
+    IT_ASSERT_STATUS(lf_account_id(f->a, f->c.token, small, 3, &needed, &err), LF_E_BUFFER_TOO_SMALL, &err);
+    assert_int_equal(needed, 8);
+    assert_int_equal(small[0], '\0');
+    assert_int_equal(small[3], '#');
+
+    const char *bad[] = {
+        "{\"data\":{\"account\":null}}",
+        "{\"data\":{}}",
+        "{\"data\":{\"account\":{\"id\":true}}}",
+        "{\"data\":{\"account\":{\"id\":[1]}}}",
+        "{\"data\":{\"account\":{\"name\":\"x\"}}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ts_server_respond(f->srv, 200, NULL, bad[i]);
+        lf_status st = lf_account_id(f->a, f->c.token, id, sizeof id, &needed, &err);
+        if (st != LF_E_PROTOCOL) fail_msg("%s: got %s", bad[i], lf_status_name(st));
+        assert_string_equal(id, "");
+    }
+    ts_server_respond(f->srv, 401, NULL, "{}");
+    IT_ASSERT_STATUS(lf_account_id(f->a, f->c.token, id, sizeof id, &needed, &err), LF_E_UNAUTHORIZED, &err);
+}
+
+static void test_graphql_cancel_and_timeout(void **state) {
+    fixture *f = *state;
+    ts_server_respond(f->srv, 200, NULL, "{\"data\":{}}");
+    ts_server_respond_delay(f->srv, -1);
+    lf_call_options o;
+    lf_call_options_init(&o, sizeof o);
+    o.timeout_ms = 1000;
+    lf_response *resp = (lf_response *)f;
+    lf_error err;
+    long long t0 = ts_now_ms();
+    IT_ASSERT_STATUS(lf_graphql_ex(f->a, f->c.token, "{ a }", NULL, &o, &resp, &err), LF_E_TIMEOUT, &err);
+    assert_null(resp);
+    assert_true(ts_now_ms() - t0 < 5000);
+    char id[32];
+    t0 = ts_now_ms();
+    IT_ASSERT_STATUS(lf_account_id_ex(f->a, f->c.token, &o, id, sizeof id, NULL, &err), LF_E_TIMEOUT, &err);
+    assert_true(ts_now_ms() - t0 < 5000);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_graphql_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graphql_null_variables_sent_as_empty_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graphql_errors_on_200, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graphql_empty_errors_array_is_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graphql_401_403_429_500, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_token_sends_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redirect_not_followed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_id_string_and_integer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graphql_cancel_and_timeout, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, it_group_setup, it_group_teardown);
+}

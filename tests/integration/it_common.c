@@ -1,0 +1,77 @@
+#include "it_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ts_pki *it_pki;
+
+int it_group_setup(void **state) {
+    (void)state;
+    it_pki = ts_pki_create();
+    return it_pki ? 0 : -1;
+}
+
+int it_group_teardown(void **state) {
+    (void)state;
+    ts_pki_free(it_pki);
+    it_pki = NULL;
+    return 0;
+}
+
+void it_creds_make(it_creds *c) {
+    char r[40];
+    memset(c, 0, sizeof *c);
+    ts_random_token(c->client_id, sizeof c->client_id, "cid");
+    ts_random_token(r, 25, "");
+    /* '=' '/' '!' ':' inside the secret, random material around them */
+    snprintf(c->secret, sizeof c->secret, "sec%.12s=/!:%s", r, r + 12);
+    ts_random_token(r, sizeof r, "");
+    snprintf(c->secret + strlen(c->secret), sizeof c->secret - strlen(c->secret), "%.20s", r);
+    ts_random_token(c->code, sizeof c->code, "code");
+    ts_random_token(c->token, sizeof c->token, "tok");
+}
+
+void it_config(lf_auth_config *cfg, const it_creds *c, const char *token_url, const char *api_url,
+               lf_client_auth mode) {
+    static const char *const uris[] = {IT_REDIRECT_URI, "http://127.0.0.1:8976/cb"};
+    lf_auth_config_init(cfg, sizeof *cfg);
+    cfg->client_id = c->client_id;
+    cfg->client_secret = c->secret;
+    cfg->redirect_uris = uris;
+    cfg->redirect_uri_count = 2;
+    cfg->token_url = token_url;
+    cfg->api_url = api_url;
+    cfg->client_auth = mode;
+    cfg->ca_file = ts_pki_ca_file(it_pki);
+    cfg->connect_timeout_ms = 10000;
+    cfg->timeout_ms = 20000;
+}
+
+lf_auth *it_auth(const lf_auth_config *cfg) {
+    lf_auth *a = NULL;
+    lf_error err;
+    lf_status st = lf_auth_new(cfg, &a, &err);
+    IT_ASSERT_STATUS(st, LF_OK, &err);
+    assert_non_null(a);
+    return a;
+}
+
+void it_assert_no_canary(const lf_error *err, const char *const *canaries, const char *where) {
+    for (size_t i = 0; canaries[i]; i++) {
+        if (canaries[i][0] == '\0') continue;
+        if (strstr(err->message, canaries[i]) || strstr(err->key, canaries[i]))
+            fail_msg("%s: err leaks a canary (%.6s...): key '%s' message '%s'", where, canaries[i],
+                     err->key, err->message);
+    }
+}
+
+void it_assert_clean(const lf_error *err, const it_creds *c, const char *where) {
+    const char *const canaries[] = {c->secret, c->code, c->token, NULL};
+    it_assert_no_canary(err, canaries, where);
+}
+
+int it_slow(void) {
+    const char *s = getenv("LF_TEST_SLOW");
+    return s && *s && strcmp(s, "0") != 0;
+}
