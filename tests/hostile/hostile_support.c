@@ -1,0 +1,590 @@
+#define _GNU_SOURCE /* memmem, pipe2, nftw */
+#include "hostile_support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#ifndef HS_PYTHON
+#error "HS_PYTHON (the python3 interpreter) must be defined by the build"
+#endif
+#ifndef HS_SERVER_PY
+#error "HS_SERVER_PY (path of hostile_server.py) must be defined by the build"
+#endif
+#ifndef HS_MAKE_CERTS
+#error "HS_MAKE_CERTS (path of make_certs.sh) must be defined by the build"
+#endif
+
+extern char **environ;
+
+#define READY_TIMEOUT_MS 30000 /* python start-up on a loaded 2-core machine */
+#define SETTLE_TIMEOUT_MS 3000 /* connections finishing after the client left */
+
+static char g_dir[256];
+static int g_file_counter;
+static pid_t g_live[64];
+
+/* ---------------------------------------------------------------- helpers */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static void live_add(pid_t pid) {
+    for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++) {
+        if (g_live[i] == 0) {
+            g_live[i] = pid;
+            return;
+        }
+    }
+}
+
+static void live_remove(pid_t pid) {
+    for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++)
+        if (g_live[i] == pid) g_live[i] = 0;
+}
+
+static void kill_and_reap(pid_t pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    live_remove(pid);
+}
+
+static int run_and_wait(char *const argv[]) {
+    pid_t pid;
+    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0) return -1;
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* ------------------------------------------------------------------ suite */
+
+int hs_suite_setup(void) {
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    snprintf(g_dir, sizeof g_dir, "%s/lf-hostile-XXXXXX", tmp);
+    if (!mkdtemp(g_dir)) {
+        fprintf(stderr, "hostile: mkdtemp failed: %s\n", strerror(errno));
+        g_dir[0] = '\0';
+        return -1;
+    }
+    char *argv[] = {(char *)"/bin/sh", (char *)HS_MAKE_CERTS, g_dir, NULL};
+    if (run_and_wait(argv) != 0) {
+        fprintf(stderr, "hostile: making the test certificates failed\n");
+        return -1;
+    }
+    return 0;
+}
+
+void hs_suite_teardown(void) {
+    for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++)
+        if (g_live[i]) kill_and_reap(g_live[i]);
+    if (g_dir[0] && !getenv("LF_HOSTILE_KEEP")) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *hs_dir(void) { return g_dir; }
+
+const char *hs_path(const char *name) {
+    static char bufs[8][512];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", g_dir, name);
+    return b;
+}
+
+const char *hs_write_file(const char *name, const void *data, size_t len) {
+    char unique[128];
+    snprintf(unique, sizeof unique, "%s-%d", name, ++g_file_counter);
+    const char *path = hs_path(unique);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        assert_true(n > 0);
+        p += n;
+        len -= (size_t)n;
+    }
+    close(fd);
+    return path;
+}
+
+/* ------------------------------------------------------------------- case */
+
+void hs_canary(char *buf, size_t size, const char *prefix) {
+    char st[LF_STATE_BUFFER_SIZE];
+    assert_int_equal(lf_state_generate(st, sizeof st), LF_OK);
+    snprintf(buf, size, "%s%s", prefix, st);
+}
+
+void hs_base64(const void *data, size_t n, char *out) {
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = data;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)s[i] << 16;
+        if (i + 1 < n) v |= (unsigned)s[i + 1] << 8;
+        if (i + 2 < n) v |= s[i + 2];
+        out[o++] = tbl[(v >> 18) & 63];
+        out[o++] = tbl[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+int hs_case_setup(void **state) {
+    hs_case *c = calloc(1, sizeof *c);
+    if (!c) return -1;
+    hs_canary(c->client_id, sizeof c->client_id, "hs-id-");
+    hs_canary(c->secret, sizeof c->secret, "hs-secret-");
+    hs_canary(c->code, sizeof c->code, "hs-code-");
+    hs_canary(c->token, sizeof c->token, "hs-tok-");
+    char idsec[2 * HS_CANARY_SIZE];
+    snprintf(idsec, sizeof idsec, "%s:%s", c->client_id, c->secret);
+    hs_base64(idsec, strlen(idsec), c->basic);
+    c->timeout_ms = 3000;
+    c->connect_timeout_ms = 2000;
+    c->max_response_bytes = 64 * 1024;
+    c->client_auth = LF_CLIENT_AUTH_JSON_BODY;
+    c->ca_file = NULL;
+    *state = c;
+    return 0;
+}
+
+int hs_case_teardown(void **state) {
+    hs_case *c = *state;
+    if (!c) return 0;
+    hs_client_free(c);
+    lf_token_free(c->tok);
+    c->tok = NULL;
+    for (int i = 0; i < HS_MAX_SERVERS; i++) {
+        if (c->servers[i].pid) {
+            kill_and_reap(c->servers[i].pid);
+            c->servers[i].pid = 0;
+        }
+    }
+    free(c);
+    *state = NULL;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- servers */
+
+int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...) {
+    assert_true(slot >= 0 && slot < HS_MAX_SERVERS);
+    hs_server *s = &c->servers[slot];
+    assert_int_equal(s->pid, 0);
+    s->record_id = ++g_file_counter;
+    char recname[64];
+    snprintf(recname, sizeof recname, "record-%d.log", s->record_id);
+    snprintf(s->record, sizeof s->record, "%s", hs_path(recname));
+
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = HS_PYTHON;
+    argv[n++] = HS_SERVER_PY;
+    argv[n++] = "--mode";
+    argv[n++] = mode;
+    argv[n++] = "--record";
+    argv[n++] = s->record;
+    char cert[512], key[512];
+    if (tls) {
+        snprintf(cert, sizeof cert, "%s/%s.pem", g_dir, tls);
+        snprintf(key, sizeof key, "%s/%s.key", g_dir, tls);
+        argv[n++] = "--cert";
+        argv[n++] = cert;
+        argv[n++] = "--key";
+        argv[n++] = key;
+    }
+    va_list ap;
+    va_start(ap, mode);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL) {
+        assert_true(n < 62);
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, HS_PYTHON, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        print_error("posix_spawn %s: %s\n", HS_PYTHON, strerror(rc));
+        return -1;
+    }
+    s->pid = pid;
+    live_add(pid);
+
+    char line[64];
+    size_t len = 0;
+    double deadline = now_s() + READY_TIMEOUT_MS / 1000.0;
+    int ok = 0;
+    while (len + 1 < sizeof line) {
+        double left = deadline - now_s();
+        if (left <= 0) break;
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) break;
+        ssize_t r = read(fds[0], line + len, 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        if (line[len] == '\n') {
+            line[len] = '\0';
+            ok = sscanf(line, "READY %d", &s->port) == 1 && s->port > 0;
+            break;
+        }
+        len++;
+    }
+    close(fds[0]);
+    if (!ok) {
+        print_error("hostile server (mode %s) did not become ready\n", mode);
+        kill_and_reap(pid);
+        s->pid = 0;
+        return -1;
+    }
+    return 0;
+}
+
+static int read_file(const char *path, char **data, size_t *len) {
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) { /* nothing recorded yet */
+            *data = calloc(1, 1);
+            return *data ? 0 : -1;
+        }
+        return -1;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            return -1;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n < cap) break;
+        cap *= 2;
+        char *nb = realloc(buf, cap + 1);
+        if (!nb) free(buf);
+        buf = nb;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int parse_record(char *data, size_t len, hs_record *r) {
+    memset(r, 0, sizeof *r);
+    r->data = data;
+    r->len = len;
+    size_t i = 0;
+    while (i < len) {
+        char *nl = memchr(data + i, '\n', len - i);
+        if (!nl) return -1;
+        char tag[16] = "";
+        int cid = 0;
+        long long n = 0;
+        int fields = sscanf(data + i, "%15s %d %lld", tag, &cid, &n);
+        i = (size_t)(nl - data) + 1;
+        if (fields < 2) return -1;
+        if (!strcmp(tag, "CONN")) {
+            r->conns++;
+        } else if (!strcmp(tag, "END")) {
+            r->ends++;
+        } else if (!strcmp(tag, "TLSFAIL")) {
+            r->tls_failures++;
+        } else if (!strcmp(tag, "SENT")) {
+            r->sent += n;
+        } else if (!strcmp(tag, "REQ") || !strcmp(tag, "RAW")) {
+            if (fields != 3 || n < 0 || (size_t)n + 1 > len - i) return -1;
+            if (tag[1] == 'E') {
+                r->requests++;
+                if (n >= 5 && !memcmp(data + i, "POST ", 5)) r->posts++;
+            } else {
+                r->raw_chunks++;
+            }
+            r->received += (size_t)n;
+            i += (size_t)n + 1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void hs_stop(hs_server *s) {
+    if (!s->pid) return;
+    /* Let connection threads that are still running record their END. */
+    double deadline = now_s() + SETTLE_TIMEOUT_MS / 1000.0;
+    for (;;) {
+        char *data;
+        size_t len;
+        hs_record r;
+        int settled = 0;
+        if (read_file(s->record, &data, &len) == 0) {
+            if (parse_record(data, len, &r) == 0) settled = r.ends >= r.conns;
+            free(data);
+        }
+        if (settled || now_s() > deadline) break;
+        sleep_ms(50);
+    }
+    kill_and_reap(s->pid);
+    s->pid = 0;
+}
+
+int hs_read_record(const hs_server *s, hs_record *r) {
+    char *data;
+    size_t len;
+    memset(r, 0, sizeof *r);
+    if (read_file(s->record, &data, &len) != 0) return -1;
+    if (parse_record(data, len, r) != 0) {
+        free(data);
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    return 0;
+}
+
+void hs_record_free(hs_record *r) {
+    free(r->data);
+    memset(r, 0, sizeof *r);
+}
+
+int hs_record_has(const hs_record *r, const char *needle) {
+    return r->data && memmem(r->data, r->len, needle, strlen(needle)) != NULL;
+}
+
+int hs_record_blobs_with(const hs_record *r, const char *needle) {
+    int count = 0;
+    size_t i = 0, nlen = strlen(needle);
+    while (i < r->len) {
+        const char *line = r->data + i;
+        const char *nl = memchr(line, '\n', r->len - i);
+        if (!nl) break;
+        char tag[16] = "";
+        int cid = 0;
+        long long n = 0;
+        int fields = sscanf(line, "%15s %d %lld", tag, &cid, &n);
+        i = (size_t)(nl - r->data) + 1;
+        if (fields == 3 && (!strcmp(tag, "REQ") || !strcmp(tag, "RAW"))) {
+            if (memmem(r->data + i, (size_t)n, needle, nlen)) count++;
+            i += (size_t)n + 1;
+        }
+    }
+    return count;
+}
+
+/* ----------------------------------------------------------------- client */
+
+lf_status hs_client(hs_case *c, const char *scheme, int port, const char *path) {
+    static const char *const redirects[] = {"https://app.example.test/oauth/callback"};
+    snprintf(c->url, sizeof c->url, "%s://127.0.0.1:%d%s", scheme, port, path);
+    lf_auth_config cfg;
+    lf_auth_config_init(&cfg, sizeof cfg);
+    cfg.client_id = c->client_id;
+    cfg.client_secret = c->secret;
+    cfg.redirect_uris = redirects;
+    cfg.redirect_uri_count = 1;
+    cfg.token_url = c->url;
+    cfg.client_auth = c->client_auth;
+    cfg.connect_timeout_ms = c->connect_timeout_ms;
+    cfg.timeout_ms = c->timeout_ms;
+    cfg.max_response_bytes = c->max_response_bytes;
+    cfg.ca_file = c->ca_file ? c->ca_file : hs_path("ca.pem");
+    lf_error err;
+    lf_status st = lf_auth_new(&cfg, &c->auth, &err);
+    if (st != LF_OK) print_error("lf_auth_new: %s: %s\n", lf_status_name(st), err.message);
+    return st;
+}
+
+lf_status hs_exchange(hs_case *c) {
+    lf_token_free(c->tok);
+    c->tok = NULL;
+    memset(&c->err, 0x5a, sizeof c->err); /* the call must reset it */
+    double t0 = now_s();
+    c->status = lf_exchange_code(c->auth, c->code, &c->tok, &c->err);
+    c->elapsed_s = now_s() - t0;
+    if (c->status != LF_OK && c->tok != NULL) {
+        print_error("*out is not NULL after a failure\n");
+        fail();
+    }
+    return c->status;
+}
+
+void hs_client_free(hs_case *c) {
+    lf_auth_free(c->auth);
+    c->auth = NULL;
+}
+
+/* ---------------------------------------------------------------- secrets */
+
+int hs_utf8_valid(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned char b = *s;
+        size_t len;
+        uint32_t cp;
+        if (b < 0x80) {
+            s++;
+            continue;
+        } else if (b >= 0xC2 && b <= 0xDF) {
+            len = 2;
+            cp = b & 0x1Fu;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            len = 3;
+            cp = b & 0x0Fu;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            len = 4;
+            cp = b & 0x07u;
+        } else {
+            return 0;
+        }
+        for (size_t i = 1; i < len; i++) {
+            if ((s[i] & 0xC0) != 0x80) return 0; /* also catches the NUL */
+            cp = (cp << 6) | (s[i] & 0x3Fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        s += len;
+    }
+    return 1;
+}
+
+static void assert_no_window(const char *field_name, const char *field, size_t field_size,
+                             const char *what, const char *canary) {
+    /* The field must be NUL-terminated inside its array. */
+    if (!memchr(field, '\0', field_size)) {
+        print_error("err.%s is not NUL-terminated\n", field_name);
+        fail();
+    }
+    const size_t w = 16;
+    size_t n = strlen(canary);
+    if (n < w) {
+        if (n > 0 && strstr(field, canary)) {
+            print_error("err.%s contains the %s: \"%s\"\n", field_name, what, field);
+            fail();
+        }
+        return;
+    }
+    char win[17];
+    for (size_t i = 0; i + w <= n; i++) {
+        memcpy(win, canary + i, w);
+        win[w] = '\0';
+        if (strstr(field, win)) {
+            print_error("err.%s contains a piece of the %s (\"%s\"): \"%s\"\n", field_name, what, win,
+                        field);
+            fail();
+        }
+    }
+}
+
+static void assert_text(const char *field_name, const char *field) {
+    if (!hs_utf8_valid(field)) {
+        print_error("err.%s is not valid UTF-8\n", field_name);
+        fail();
+    }
+    for (const unsigned char *p = (const unsigned char *)field; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F) {
+            print_error("err.%s contains control character 0x%02x\n", field_name, *p);
+            fail();
+        }
+    }
+}
+
+void hs_assert_err_clean(const hs_case *c, ...) {
+    const lf_error *e = &c->err;
+    const char *fields[2] = {e->message, e->key};
+    const size_t sizes[2] = {sizeof e->message, sizeof e->key};
+    const char *names[2] = {"message", "key"};
+    for (int f = 0; f < 2; f++) {
+        assert_no_window(names[f], fields[f], sizes[f], "client secret", c->secret);
+        assert_no_window(names[f], fields[f], sizes[f], "authorization code", c->code);
+        assert_no_window(names[f], fields[f], sizes[f], "Basic credentials", c->basic);
+        assert_no_window(names[f], fields[f], sizes[f], "token", c->token);
+        va_list ap;
+        va_start(ap, c);
+        const char *extra;
+        while ((extra = va_arg(ap, const char *)) != NULL)
+            assert_no_window(names[f], fields[f], sizes[f], "server-sent secret", extra);
+        va_end(ap);
+        assert_text(names[f], fields[f]);
+    }
+}
+
+/* ----------------------------------------------------------------- memory */
+
+long hs_vm_kib(const char *field) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    size_t fl = strlen(field);
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, field, fl) && line[fl] == ':') {
+            v = strtol(line + fl + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+int hs_reset_peak(void) {
+    int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = write(fd, "5", 1);
+    close(fd);
+    return n == 1 ? 0 : -1;
+}

@@ -1,0 +1,158 @@
+/* Support code for the hostile-server suite: spawning hostile_server.py,
+ * reading what it recorded, the per-case client and the secret checks.
+ *
+ * Every suite uses it the same way:
+ *   main: hs_suite_setup() (temporary directory + certificates), run the
+ *         CMocka group, hs_suite_teardown() (kills every server, removes the
+ *         directory);
+ *   each test: hs_case_setup/hs_case_teardown as CMocka setup/teardown, so
+ *         servers are killed and reaped and the client freed on every path,
+ *         also after a failed assertion. */
+#ifndef LF_HOSTILE_SUPPORT_H
+#define LF_HOSTILE_SUPPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <lightfunnels/auth.h>
+
+#define HS_MAX_SERVERS 4
+#define HS_CANARY_SIZE 96
+
+/* One hostile_server.py process. */
+typedef struct hs_server {
+    pid_t pid;     /* 0 when not running */
+    int port;
+    int record_id;
+    char record[512];
+} hs_server;
+
+/* What a server recorded (see hostile_server.py). */
+typedef struct hs_record {
+    int conns;         /* CONN lines */
+    int ends;          /* END lines */
+    int tls_failures;  /* TLSFAIL lines */
+    int requests;      /* complete HTTP requests (REQ) */
+    int posts;         /* requests starting with "POST " */
+    int raw_chunks;    /* RAW blobs (bytes that were not a request) */
+    size_t received;   /* bytes in REQ + RAW blobs */
+    long long sent;    /* sum of SENT lines (streaming modes) */
+    char *data;        /* the whole file, NUL-terminated */
+    size_t len;
+} hs_record;
+
+/* One test case: unique canaries, a client, the call's result. */
+typedef struct hs_case {
+    char client_id[HS_CANARY_SIZE];
+    char secret[HS_CANARY_SIZE];
+    char code[HS_CANARY_SIZE];
+    char token[HS_CANARY_SIZE];     /* a token the server may send */
+    char basic[2 * HS_CANARY_SIZE]; /* base64(client_id ":" secret) */
+    char url[256];
+    lf_auth *auth;
+    lf_token *tok;
+    lf_error err;
+    lf_status status;
+    double elapsed_s;
+    /* Client settings, filled with the suite defaults by hs_case_setup and
+     * changeable before hs_client(). */
+    long timeout_ms;
+    long connect_timeout_ms;
+    size_t max_response_bytes;
+    lf_client_auth client_auth;
+    const char *ca_file;
+    hs_server servers[HS_MAX_SERVERS];
+} hs_case;
+
+/* Suite-wide: temporary directory with the certificates. Returns 0 on success. */
+int hs_suite_setup(void);
+void hs_suite_teardown(void);
+const char *hs_dir(void);
+/* Path of DIR/name in a static rotating buffer (8 slots). */
+const char *hs_path(const char *name);
+
+/* CMocka setup/teardown: *state becomes a fresh hs_case. */
+int hs_case_setup(void **state);
+int hs_case_teardown(void **state);
+
+/* Writes len bytes to DIR/name (a per-case unique name is made from `name`
+ * and a counter); returns the path (static rotating buffer). */
+const char *hs_write_file(const char *name, const void *data, size_t len);
+
+/* Starts hostile_server.py in `mode` on server slot `slot` of the case.
+ * `tls`: "server", "expired", "wronghost", "selfsigned" (DIR/<tls>.pem/.key)
+ * or NULL for plain TCP. Extra arguments follow, NULL-terminated. Waits
+ * (bounded) for the ready line. Returns 0 on success. */
+int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...);
+
+/* Waits (bounded, ~3 s) until every accepted connection has finished, then
+ * kills and reaps the server. Idempotent. */
+void hs_stop(hs_server *s);
+
+/* Reads the record of a stopped server. Returns 0 on success. */
+int hs_read_record(const hs_server *s, hs_record *r);
+void hs_record_free(hs_record *r);
+/* Number of REQ/RAW blobs containing needle (binary-safe). */
+int hs_record_blobs_with(const hs_record *r, const char *needle);
+/* 1 when needle occurs anywhere in the record file. */
+int hs_record_has(const hs_record *r, const char *needle);
+
+/* Creates the case's client for https://127.0.0.1:<port><path> (or http://
+ * when scheme is "http"). Returns the lf_auth_new status. */
+lf_status hs_client(hs_case *c, const char *scheme, int port, const char *path);
+
+/* lf_exchange_code(c->auth, c->code, ...) timed; fills status/elapsed/err/tok. */
+lf_status hs_exchange(hs_case *c);
+
+/* Frees the client (closing its connections); the token (a plain value)
+ * stays until the case teardown. */
+void hs_client_free(hs_case *c);
+
+/* Asserts (CMocka) that err.key and err.message contain no 16-byte window of
+ * the client secret, the code, the Basic credentials or the case token, nor
+ * of any of the extra NULL-terminated strings; and that both are valid
+ * UTF-8 without control characters. */
+void hs_assert_err_clean(const hs_case *c, ...);
+
+/* 1 when s is valid UTF-8 (no overlongs, surrogates, > U+10FFFF). */
+int hs_utf8_valid(const char *s);
+
+/* Fills buf with prefix + 43 base64url characters from lf_state_generate. */
+void hs_canary(char *buf, size_t size, const char *prefix);
+
+/* Standard base64 (with padding) of data into out (size >= 4*ceil(n/3)+1). */
+void hs_base64(const void *data, size_t n, char *out);
+
+/* Peak-memory meter: VmRSS now and VmHWM (peak) in KiB, from /proc/self/status;
+ * hs_reset_peak() resets VmHWM (writes 5 to /proc/self/clear_refs), returning
+ * 0 when the kernel allowed it. */
+long hs_vm_kib(const char *field);
+int hs_reset_peak(void);
+
+/* Assertions with readable failures. */
+#define hs_assert_status(c, expected)                                                       \
+    do {                                                                                    \
+        const hs_case *hs_c_ = (c);                                                         \
+        lf_status hs_e_ = (expected);                                                       \
+        if (hs_c_->status != hs_e_) {                                                       \
+            print_error("status %s, expected %s (http_status %ld, key \"%s\", message \"%s\")\n", \
+                        lf_status_name(hs_c_->status), lf_status_name(hs_e_),               \
+                        hs_c_->err.http_status, hs_c_->err.key, hs_c_->err.message);        \
+            fail();                                                                         \
+        }                                                                                   \
+        if (hs_e_ != LF_OK && hs_c_->err.status != hs_e_) {                                 \
+            print_error("err.status %s differs from the returned %s\n",                    \
+                        lf_status_name(hs_c_->err.status), lf_status_name(hs_e_));          \
+            fail();                                                                         \
+        }                                                                                   \
+    } while (0)
+
+#define hs_assert_elapsed_below(c, seconds)                                                 \
+    do {                                                                                    \
+        if ((c)->elapsed_s > (seconds)) {                                                   \
+            print_error("call took %.2f s, bound %.2f s\n", (c)->elapsed_s, (double)(seconds)); \
+            fail();                                                                         \
+        }                                                                                   \
+    } while (0)
+
+#endif
