@@ -131,23 +131,37 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const char *authorize = kAuthorize[(flags >> 3) & 3];
     std::string uri = std::string(http ? "http://" : "https://") + kHosts[host_i] + "/" + path;
 
-    const char *uris[] = {"https://other.example.test/cb", uri.c_str()};
-    lf_auth_config cfg;
-    lf_auth_config_init(&cfg, sizeof cfg);
-    cfg.client_id = client_id.c_str();
-    cfg.client_secret = "Sx9secretCANARYq7Z";
-    cfg.redirect_uris = uris;
-    cfg.redirect_uri_count = 2;
-    cfg.authorize_url = authorize;
-    lf_auth *a = nullptr;
-    lf_error err;
-    lf_status st = lf_auth_new(&cfg, &a, &err);
-    if (st != LF_OK) {
-        FZ_CHECK(client_id.size() > 8192 || uri.size() > 8192 || !safe_path,
-                 std::string("valid configuration refused: ") + lf_status_name(st) + " " + err.message + " uri " +
-                     fz::show(uri));
-        return 0;
+    // lf_auth is immutable: keep the last one while client_id, URI and
+    // authorize URL stay the same (mutations mostly touch scopes and state).
+    static std::string c_id, c_uri;
+    static const char *c_authorize = nullptr;
+    static lf_auth *cached = nullptr;
+    static const char *const other_uri = "https://other.example.test/cb";
+    if (!cached || c_id != client_id || c_uri != uri || c_authorize != authorize) {
+        lf_auth_free(cached);
+        cached = nullptr;
+        const char *uris[] = {other_uri, uri.c_str()};
+        lf_auth_config cfg;
+        lf_auth_config_init(&cfg, sizeof cfg);
+        cfg.client_id = client_id.c_str();
+        cfg.client_secret = "Sx9secretCANARYq7Z";
+        cfg.redirect_uris = uris;
+        cfg.redirect_uri_count = 2;
+        cfg.authorize_url = authorize;
+        lf_error err;
+        lf_status st = lf_auth_new(&cfg, &cached, &err);
+        if (st != LF_OK) {
+            FZ_CHECK(cached == nullptr, "*out not NULL on failure");
+            FZ_CHECK(client_id.size() > 8192 || uri.size() > 8192 || !safe_path,
+                     std::string("valid configuration refused: ") + lf_status_name(st) + " " + err.message +
+                         " uri " + fz::show(uri));
+            return 0;
+        }
+        c_id = client_id;
+        c_uri = uri;
+        c_authorize = authorize;
     }
+    lf_auth *a = cached;
 
     std::string want_scope;
     bool scopes_ok = normalise_scopes(scopes, want_scope);
@@ -218,11 +232,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     FZ_CHECK(bad.status == LF_E_REDIRECT_URI_NOT_ALLOWED, std::string("off-by-one URI gave ") + lf_status_name(bad.status));
     if (uri.size() > 9) {
         std::string cut = uri.substr(0, uri.size() - 1);
-        if (cut != uris[0]) {
+        if (cut != other_uri) {
             bad = build(a, cut, "read_orders", nullptr, 256, &n3);
             FZ_CHECK(bad.status == LF_E_REDIRECT_URI_NOT_ALLOWED, "truncated URI allowed");
         }
     }
-    lf_auth_free(a);
     return 0;
 }
