@@ -441,7 +441,7 @@ lf_status hs_client(hs_case *c, const char *scheme, int port, const char *path) 
     cfg.connect_timeout_ms = c->connect_timeout_ms;
     cfg.timeout_ms = c->timeout_ms;
     cfg.max_response_bytes = c->max_response_bytes;
-    cfg.ca_file = c->ca_file ? c->ca_file : hs_path("ca.pem");
+    cfg.ca_file = c->system_store ? NULL : c->ca_file ? c->ca_file : hs_path("ca.pem");
     lf_error err;
     lf_status st = lf_auth_new(&cfg, &c->auth, &err);
     if (st != LF_OK) print_error("lf_auth_new: %s: %s\n", lf_status_name(st), err.message);

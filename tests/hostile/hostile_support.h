@@ -60,7 +60,8 @@ typedef struct hs_case {
     long connect_timeout_ms;
     size_t max_response_bytes;
     lf_client_auth client_auth;
-    const char *ca_file;
+    const char *ca_file;  /* NULL: DIR/ca.pem, the test CA */
+    int system_store;     /* 1: ca_file NULL in the config (system trust store) */
     hs_server servers[HS_MAX_SERVERS];
 } hs_case;
 
