@@ -14,20 +14,25 @@ PORT_B=$(free_port)
 PORT_C=$(free_port)
 PORT_X=$(free_port)
 
-# Sandbox A: auto-approve. Sandbox B: consent page, codes live 1 s.
+# Sandbox A: auto-approve. Sandbox B: consent page. Sandbox E: codes live 1 s.
 start_sandbox sbA --tls-self-signed "$WORK/tlsA" --auto-approve --account-id acct_e2e \
     --client "app:$SECRET:http://127.0.0.1:$PORT_A/callback" \
     --client "app:$SECRET:http://127.0.0.1:$PORT_B/cb/path"
 A=$SANDBOX_URL
 CA_A="$WORK/tlsA/ca.pem"
-start_sandbox sbB --tls-self-signed "$WORK/tlsB" --code-ttl 1 \
+start_sandbox sbB --tls-self-signed "$WORK/tlsB" \
     --client "app2:$SECRET:http://127.0.0.1:$PORT_C/callback"
 B=$SANDBOX_URL
 CA_B="$WORK/tlsB/ca.pem"
+start_sandbox sbE --tls-self-signed "$WORK/tlsE" --code-ttl 1 \
+    --client "app2:$SECRET:http://127.0.0.1:$PORT_C/callback"
+E=$SANDBOX_URL
+CA_E="$WORK/tlsE/ca.pem"
 case "$A" in https://127.0.0.1:*) pass ;; *) fail "sandbox A is not HTTPS: $A" ;; esac
 
 COMMON_A=(--sandbox "$A" --ca-file "$CA_A" --timeout-ms 20000)
 COMMON_B=(--sandbox "$B" --ca-file "$CA_B" --timeout-ms 20000)
+COMMON_E=(--sandbox "$E" --ca-file "$CA_E" --timeout-ms 20000)
 ALL_OUT="$WORK/all-output.txt"  # everything lf-auth printed that must not hold secrets
 : >"$ALL_OUT"
 collect() { cat "$@" >>"$ALL_OUT" 2>/dev/null; }
@@ -119,6 +124,48 @@ expect_rc "untrusted certificate -> LF_E_TLS" 20 $?
 "$LF_AUTH" account --token-env TOKEN --sandbox "$A" --ca-file "$CA_B" --timeout-ms 20000 >/dev/null 2>&1
 expect_rc "another CA -> LF_E_TLS" 20 $?
 collect "$WORK/tls.err"
+
+log "exchange: --client-secret-stdin, --code-file, --save"
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+printf '%s\n' "$C" >"$WORK/code.txt"
+printf '%s\n' "$SECRET" | "$LF_AUTH" exchange --client-id app --client-secret-stdin --code-file "$WORK/code.txt" \
+    --save "$WORK/ex-saved.token" --json "${COMMON_A[@]}" >"$WORK/exs.json" 2>"$WORK/exs.err"
+expect_rc "exchange --save" 0 $?
+check "exchange --save: mode 0600" test "$(stat -c %a "$WORK/ex-saved.token")" = 600
+expect_contains "exchange --save --json" "$WORK/exs.json" '"saved_to"'
+"$LF_AUTH" account --token-file "$WORK/ex-saved.token" "${COMMON_A[@]}" >/dev/null 2>&1
+expect_rc "saved token works" 0 $?
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE \
+    --save "$WORK/ex-saved.token" "${COMMON_A[@]}" >/dev/null 2>&1
+expect_rc "exchange refuses an existing --save file" 1 $?
+CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" >/dev/null 2>&1
+expect_rc "...without spending the code" 0 $?
+collect "$WORK/exs.err"
+
+log "graphql --json"
+"$LF_AUTH" graphql --json --token-env TOKEN --query 'query { account { id } }' "${COMMON_A[@]}" >"$WORK/gq.json" 2>/dev/null
+expect_rc "graphql --json" 0 $?
+check "graphql JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["http_status"]==200 and d["body"]["data"]["account"]["id"]=="acct_e2e" else 1)' "$WORK/gq.json"
+"$LF_AUTH" graphql --json --token-env TOKEN --query 'query { nope }' "${COMMON_A[@]}" >"$WORK/gq2.json" 2>/dev/null
+expect_rc "graphql --json error" 26 $?
+check "graphql JSON error" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] is False and d["error"]["key"]=="unsupported_query" and d["body"]["errors"] else 1)' "$WORK/gq2.json"
+
+log "login --open runs xdg-open (a stand-in that plays the browser)"
+mkdir -p "$WORK/bin"
+cat >"$WORK/bin/xdg-open" <<XDG
+#!/bin/sh
+curl -sS --max-time 30 -L --cacert "$CA_A" -o "$WORK/xdg.page" "\$1" &
+XDG
+chmod +x "$WORK/bin/xdg-open"
+PATH="$WORK/bin:$PATH" "$LF_AUTH" login --client-id app --client-secret-env APP_SECRET --scope products \
+    --port "$PORT_A" --timeout 60 --open "${COMMON_A[@]}" >"$WORK/open.out" 2>"$WORK/open.err" &
+OPID=$!
+BG_PIDS+=("$OPID")
+wait_exit "$OPID" 90
+expect_rc "login --open" 0 "$WAIT_RC"
+check "login --open: token" test -s "$WORK/open.out"
+collect "$WORK/open.err"
 
 log "login (auto-approve), token on stdout"
 start_login login1 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
@@ -217,12 +264,12 @@ check "approve: token" test -s "$WORK/login8.out"
 
 log "expired code (--code-ttl 1)"
 "$LF_AUTH" consent-url --client-id app2 --redirect-uri "http://127.0.0.1:$PORT_C/callback" --scope products \
-    --state s1 "${COMMON_B[@]}" >"$WORK/cu2.out" 2>/dev/null
-LOC=$(consent_click "$(cat "$WORK/cu2.out")" approve --cacert "$CA_B")
+    --state s1 "${COMMON_E[@]}" >"$WORK/cu2.out" 2>/dev/null
+LOC=$(consent_click "$(cat "$WORK/cu2.out")" approve --cacert "$CA_E")
 C=$(LOC="$LOC" "$LF_AUTH" callback --url-env LOC --state s1)
 expect_rc "callback for the expiring code" 0 $?
 sleep 2.5
-CODE="$C" "$LF_AUTH" exchange --client-id app2 --client-secret-env APP_SECRET --code-env CODE "${COMMON_B[@]}" \
+CODE="$C" "$LF_AUTH" exchange --client-id app2 --client-secret-env APP_SECRET --code-env CODE "${COMMON_E[@]}" \
     >"$WORK/exp.out" 2>"$WORK/exp.err"
 expect_rc "expired code -> LF_E_INVALID_CODE" 23 $?
 expect_not_contains "expired: no code in errors" "$WORK/exp.err" "$C"
@@ -268,7 +315,7 @@ log "no secret in any error output"
 expect_not_contains "client secret" "$ALL_OUT" "$SECRET"
 expect_not_contains "wrong secret" "$ALL_OUT" "$WRONG_SECRET"
 expect_not_contains "access token" "$ALL_OUT" "$TOKEN"
-for f in "$WORK"/sbA.err "$WORK"/sbB.err; do
+for f in "$WORK"/sbA.err "$WORK"/sbB.err "$WORK"/sbE.err; do
     expect_not_contains "sandbox log redacts the secret ($f)" "$f" "$SECRET"
 done
 
