@@ -431,7 +431,13 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 }
 
 func TestSandboxConcurrentExchanges(t *testing.T) {
-	sb, c := startSandbox(t)
+	// lf-sandbox serves from a small thread pool: 50 simultaneous TLS
+	// handshakes queue there. Generous timeouts keep that queueing (on a
+	// loaded machine) from failing a test about the binding's thread safety.
+	sb, c := startSandbox(t, func(cfg *lfauth.Config) {
+		cfg.ConnectTimeout = 90 * time.Second
+		cfg.Timeout = 120 * time.Second
+	})
 	const goroutines, perGoroutine = 50, 3
 	ctx := ctxTimeout(t, 240*time.Second)
 	var wg sync.WaitGroup

@@ -47,7 +47,7 @@ type Options struct {
 type Sandbox struct {
 	URL    string       // e.g. https://127.0.0.1:41234
 	CAFile string       // the CA the library must trust
-	HTTP   *http.Client // trusts CAFile and never follows redirects
+	HTTP   *http.Client // trusts CAFile, never follows redirects, no keep-alive
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -140,7 +140,12 @@ func Start(t testing.TB, o Options) *Sandbox {
 		t.Fatalf("no certificate in %s", s.CAFile)
 	}
 	s.HTTP = &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+		// No keep-alive: an idle connection would hold one of the sandbox's
+		// few worker threads and starve the library's connections.
+		Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			DisableKeepAlives: true,
+		},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
