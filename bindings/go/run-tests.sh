@@ -35,3 +35,9 @@ echo "== go vet ./..."
 "$GO" vet ./...
 echo "== go test -count=1 ./..."
 "$GO" test -count=1 -timeout 480s ./...
+# Opt-in (slow: rebuilds the standard library): LF_GO_RACE=1 adds a run
+# under the race detector.
+if [ "${LF_GO_RACE:-0}" = 1 ]; then
+    echo "== go test -race -count=1 ./..."
+    "$GO" test -race -count=1 -timeout 480s ./...
+fi

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -441,11 +442,9 @@ func TestCloseIsIdempotentAndFinal(t *testing.T) {
 }
 
 func TestEndedContextReturnsAtOnce(t *testing.T) {
-	// 127.0.0.1:9 (discard) is never contacted: the context has ended first.
-	c := newTestClient(t, func(cfg *lfauth.Config) {
-		cfg.TokenURL = "http://127.0.0.1:9/oauth/access_token"
-		cfg.APIURL = "http://127.0.0.1:9/api/v2"
-	})
+	// The listener is never contacted: the context has ended first.
+	addr, accepted := stalledListener(t)
+	c := stalledClient(t, addr)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
@@ -466,6 +465,10 @@ func TestEndedContextReturnsAtOnce(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("ended contexts took %v", d)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := atomic.LoadInt32(accepted); n != 0 {
+		t.Errorf("%d connections made with an ended context", n)
 	}
 }
 
