@@ -158,7 +158,10 @@ std::string consent_page(const Grant &g, const std::vector<std::string> &scopes,
                          const std::string &account_id, const std::string &nonce) {
     std::string fields = hidden("nonce", nonce) + hidden("client_id", g.client_id) +
                          hidden("redirect_uri", g.redirect_uri) + hidden("scope", g.scope);
-    if (g.state)
+    // The state is informational here (the server keeps its own copy); a value
+    // a browser could not send back unchanged (not UTF-8, control characters)
+    // is left out.
+    if (g.state && is_utf8(*g.state) && !has_control(*g.state))
         fields += hidden("state", *g.state);
     std::string list;
     for (const auto &s : scopes)

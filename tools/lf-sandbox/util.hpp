@@ -39,6 +39,9 @@ std::string html_escape(const std::string &s);
 // Printable ASCII only, at most `max` bytes: safe to put in a log line.
 std::string log_safe(const std::string &s, size_t max = 80);
 
+// Well-formed UTF-8 (no overlongs, surrogates or code points over U+10FFFF).
+bool is_utf8(const std::string &s);
+
 // True when `s` contains a NUL byte or an ASCII control character.
 bool has_control(const std::string &s);
 

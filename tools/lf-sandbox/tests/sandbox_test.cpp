@@ -658,7 +658,15 @@ void test_deny_and_forgery(void **) {
     Resp r = request(sb, "GET", authorize_path(c.id, kRedirectQ, "orders,products", state));
     assert_int_equal(r.status, 200);
     std::string nonce = nonce_of(r.body);
-    Resp d = request(sb, "POST", "/admin/oauth/decision", "nonce=" + nonce + "&decision=deny",
+    // Post every field the way a browser encodes a form (spaces as '+').
+    std::string form_state = esc(state);
+    for (size_t p = form_state.find("%20"); p != std::string::npos; p = form_state.find("%20"))
+        form_state.replace(p, 3, "+");
+    assert_true(contains(form_state, "+"));
+    Resp d = request(sb, "POST", "/admin/oauth/decision",
+                     "nonce=" + nonce + "&client_id=" + esc(c.id) + "&redirect_uri=" +
+                         esc(kRedirectQ) + "&scope=orders%2Cproducts&state=" + form_state +
+                         "&decision=deny",
                      {"Content-Type: application/x-www-form-urlencoded"});
     assert_int_equal(d.status, 302);
     std::string loc = d.header("location");
