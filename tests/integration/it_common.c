@@ -75,3 +75,10 @@ int it_slow(void) {
     const char *s = getenv("LF_TEST_SLOW");
     return s && *s && strcmp(s, "0") != 0;
 }
+
+void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line) {
+    if (got != want)
+        fail_msg("%s:%d: got %s, want %s (http %ld, key '%s', message '%s')", file, line, lf_status_name(got),
+                 lf_status_name(want), err ? err->http_status : -1L, err ? err->key : "",
+                 err ? err->message : "");
+}

@@ -45,16 +45,8 @@ void it_assert_no_canary(const lf_error *err, const char *const *canaries, const
 void it_assert_clean(const lf_error *err, const it_creds *c, const char *where);
 
 /* Fails with a readable message when status differs. */
-#define IT_ASSERT_STATUS(got, want, errp)                                                          \
-    do {                                                                                           \
-        lf_status it_g_ = (got), it_w_ = (want);                                                   \
-        if (it_g_ != it_w_) {                                                                      \
-            fail_msg("%s:%d: got %s, want %s (http %ld, key '%s', message '%s')", __FILE__,       \
-                     __LINE__, lf_status_name(it_g_), lf_status_name(it_w_),                        \
-                     (errp) ? (errp)->http_status : -1L, (errp) ? (errp)->key : "",                 \
-                     (errp) ? (errp)->message : "");                                               \
-        }                                                                                          \
-    } while (0)
+void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line);
+#define IT_ASSERT_STATUS(got, want, errp) it_check_status((got), (want), (errp), __FILE__, __LINE__)
 
 /* Slow environment (valgrind twin): scale loop counts down. */
 int it_slow(void);

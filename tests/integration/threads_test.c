@@ -32,7 +32,7 @@ typedef struct worker {
     int id;
     int iterations;
     int failures;
-    char first_failure[256];
+    char first_failure[512];
 } worker;
 
 static void note_failure(worker *w, const char *what) {
@@ -51,8 +51,8 @@ static void *exchange_worker(void *arg) {
         lf_error err;
         lf_status st = lf_exchange_code(w->a, code, &t, &err);
         if (st != LF_OK) {
-            char m[256];
-            snprintf(m, sizeof m, "exchange %d: %s (%s)", i, lf_status_name(st), err.message);
+            char m[512];
+            snprintf(m, sizeof m, "exchange %d: %s (%.200s)", i, lf_status_name(st), err.message);
             note_failure(w, m);
         } else if (strcmp(lf_token_value(t), want) != 0) {
             note_failure(w, "token minted for another code");
