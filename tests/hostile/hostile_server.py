@@ -44,7 +44,8 @@ Modes (the response to every request):
   auto            a token endpoint for AUTO client-auth probes: a request carrying
                   the code from --code-file gets 200 + token from --token-file,
                   any other code gets 400 invalid_grant; --auto-accept
-                  (basic|json|both) makes the other style 401 invalid_client
+                  (basic|json|both|none) answers the styles not accepted with
+                  401 invalid_client
   http-on-tls     plain TCP: reads whatever arrives (a TLS ClientHello), answers
                   with a plain HTTP 400 and closes (use without --cert)
   tls-never       accepts TCP and never starts (nor answers) the TLS handshake
@@ -97,7 +98,7 @@ def parse_args():
     p.add_argument('--location', default='')
     p.add_argument('--code-file')
     p.add_argument('--token-file')
-    p.add_argument('--auto-accept', default='both', choices=['basic', 'json', 'both'])
+    p.add_argument('--auto-accept', default='both', choices=['basic', 'json', 'both', 'none'])
     p.add_argument('--size', type=int, default=64 << 20)
     p.add_argument('--interval', type=float, default=0.5)
     p.add_argument('--lifetime', type=float, default=120.0)
@@ -288,7 +289,7 @@ class Server:
         basic = b'\r\nauthorization: basic ' in lower
         style = 'basic' if basic else 'json'
         accept = self.args.auto_accept
-        if accept != 'both' and style != accept:
+        if accept == 'none' or (accept != 'both' and style != accept):
             status, body = 401, b'{"error":"invalid_client","error_description":"client authentication failed"}'
         elif self.code and self.code in reqbody:
             status, body = 200, b'{"access_token":"' + self.token + b'","token_type":"bearer"}'
