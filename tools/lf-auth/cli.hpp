@@ -172,6 +172,9 @@ private:
     int fd_ = -1;
 };
 
+// The exit-status table printed by every --help.
+const char *exit_help();
+
 // Subcommands (each returns the exit status).
 int cmd_login(const std::vector<std::string> &args);
 const char *login_help();

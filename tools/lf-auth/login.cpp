@@ -193,8 +193,12 @@ int cmd_login(const std::vector<std::string> &args) {
                    stdout);
         std::fputs("Endpoints and transport: as for `lf-auth exchange --help`, plus\n"
                    "  --authorize-url URL       default https://app.lightfunnels.com/admin/oauth\n"
-                   "Output: --json, --quiet (see `lf-auth --help` for exit statuses)\n",
+                   "Output:\n"
+                   "  --json                    one JSON object on stdout\n"
+                   "  --quiet                   no progress messages (the LF_AUTH_* lines stay)\n"
+                   "\n",
                    stdout);
+        std::fputs(exit_help(), stdout);
         return kExitOk;
     }
     if (scope.empty()) throw UsageError{"--scope is required (e.g. --scope products,orders)"};

@@ -13,16 +13,6 @@ using namespace lfcli;
 
 namespace {
 
-const char kExitHelp[] =
-    "Exit status:\n"
-    "  0        success (webhook-verify: the signature matches)\n"
-    "  1        local failure (file I/O, the login listener, an existing --save file)\n"
-    "  2        usage error (bad option, missing input, a secret on the command line)\n"
-    "  10+N     the library returned lf_status N, e.g. 15 LF_E_STATE_MISMATCH,\n"
-    "           17 LF_E_ACCESS_DENIED, 19 LF_E_TIMEOUT, 23 LF_E_INVALID_CODE,\n"
-    "           24 LF_E_INVALID_CLIENT, 25 LF_E_UNAUTHORIZED, 26 LF_E_API,\n"
-    "           29 LF_E_SIGNATURE_MISMATCH (see lf-auth(1) for the full table)\n";
-
 const char kMainHelp[] =
     "usage: lf-auth SUBCOMMAND [--options]\n"
     "\n"
@@ -77,7 +67,7 @@ void print_help(const char *usage, bool client, bool endpoints) {
     if (endpoints) std::fputs(kEndpointHelp, stdout);
     std::fputs(kOutputHelp, stdout);
     std::fputc('\n', stdout);
-    std::fputs(kExitHelp, stdout);
+    std::fputs(exit_help(), stdout);
 }
 
 std::string first_redirect(const Common &c) {
@@ -103,11 +93,15 @@ int cmd_consent_url(const std::vector<std::string> &args) {
                    "Prints the consent-screen URL on stdout. Without --state a fresh state\n"
                    "(256 random bits) is generated and printed on stderr as LF_AUTH_STATE=...;\n"
                    "check it later with `lf-auth callback --state STATE`. No client secret is needed.\n"
-                   "  --scope LIST              comma-separated scopes, e.g. products,orders\n"
+                   "  --client-id ID            the app's client id\n"
                    "  --redirect-uri URI        must be whitelisted for the app (exact match)\n"
+                   "  --scope LIST              comma-separated scopes, e.g. products,orders\n"
+                   "  --state STATE             use this state instead of a fresh one\n"
+                   "  --no-state                omit the state (not recommended)\n"
+                   "  --sandbox URL             authorize at URL/admin/oauth (an lf-sandbox)\n"
+                   "  --authorize-url URL       default https://app.lightfunnels.com/admin/oauth\n"
                    "\n",
                    false, false);
-        std::fputs("  --client-id ID\n  --sandbox URL | --authorize-url URL\n", stdout);
         return kExitOk;
     }
     if (scope.empty()) throw UsageError{"--scope is required (e.g. --scope products,orders)"};
@@ -522,7 +516,7 @@ int main(int argc, char **argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
         std::fputs(kMainHelp, stderr);
-        std::fputs(kExitHelp, stderr);
+        std::fputs(exit_help(), stderr);
         return kExitUsage;
     }
     if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -536,7 +530,7 @@ int main(int argc, char **argv) {
             }
         }
         std::fputs(kMainHelp, stdout);
-        std::fputs(kExitHelp, stdout);
+        std::fputs(exit_help(), stdout);
         return kExitOk;
     }
     if (args[0] == "--version") {
