@@ -35,6 +35,10 @@ Modes (the response to every request):
   chunk-badhex    chunked framing with a non-hex chunk size ("zz")
   chunk-overflow  chunked framing with an 18-digit hex chunk size
   slowloris       the response head, 1 byte every --interval seconds, never ending
+  trickle         chunked body of spaces at --rate bytes/s, never ending
+  headers-forever endless 100-byte header lines, until --size bytes
+  header-line-huge one header line of --size bytes, never terminated
+  cl-shorter      Content-Length 5 bytes shorter than the body sent
   stall           reads the request, never answers
   stall-headers   sends the head (Content-Length: 200), never the body
   rst-mid-body    head + half the body, then RST (SO_LINGER 0 close)
@@ -101,6 +105,7 @@ def parse_args():
     p.add_argument('--auto-accept', default='both', choices=['basic', 'json', 'both', 'none'])
     p.add_argument('--size', type=int, default=64 << 20)
     p.add_argument('--interval', type=float, default=0.5)
+    p.add_argument('--rate', type=int, default=2048)
     p.add_argument('--lifetime', type=float, default=120.0)
     return p.parse_args()
 
@@ -261,6 +266,35 @@ class Server:
                     break
                 time.sleep(a.interval)
             self.rec.line('SENT %d %d' % (cid, i))
+        elif mode == 'headers-forever':
+            conn.sendall(b'HTTP/1.1 200 OK\r\n')
+            sent, n = 0, 0
+            try:
+                while sent < a.size and time.monotonic() < self.deadline():
+                    line = b'X-Fill-%d: %s\r\n' % (n, b'h' * 100)
+                    conn.sendall(line)
+                    sent += len(line)
+                    n += 1
+            except (OSError, ssl.SSLError):
+                pass
+            self.rec.line('SENT %d %d' % (cid, sent))
+        elif mode == 'header-line-huge':
+            conn.sendall(b'HTTP/1.1 200 OK\r\nX-Big: ')
+            self.stream_raw(conn, cid, a.size, chunked=False, fill=b'h')
+        elif mode == 'trickle':
+            conn.sendall(self.head(a.status, [], chunked=True))
+            sent = 0
+            try:
+                while time.monotonic() < self.deadline():
+                    piece = b' ' * max(1, a.rate // 10)
+                    conn.sendall(b'%x\r\n' % len(piece) + piece + b'\r\n')
+                    sent += len(piece)
+                    time.sleep(0.1)
+            except (OSError, ssl.SSLError):
+                pass
+            self.rec.line('SENT %d %d' % (cid, sent))
+        elif mode == 'cl-shorter':
+            conn.sendall(self.head(a.status, [], max(0, len(body) - 5)) + body)
         elif mode == 'stall':
             self.wait_peer_gone(conn, cid, self.deadline())
         elif mode == 'stall-headers':
@@ -297,8 +331,8 @@ class Server:
             status, body = 400, b'{"error":"invalid_grant","error_description":"unknown authorization code"}'
         conn.sendall(self.head(status, [], len(body)) + body)
 
-    def stream_raw(self, conn, cid, total, chunked):
-        block = b' ' * 16384
+    def stream_raw(self, conn, cid, total, chunked, fill=b' '):
+        block = fill * 16384
         sent = 0
         try:
             while sent < total and time.monotonic() < self.deadline():

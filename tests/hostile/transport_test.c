@@ -133,6 +133,19 @@ static void stall_no_response(void **state) {
     assert_single_post(c, 0);
 }
 
+/* 2 KiB/s of body, forever: under the cap for the whole timeout, so only the
+ * whole-request timeout can end it. */
+static void trickle_body(void **state) {
+    hs_case *c = *state;
+    assert_int_equal(hs_start(c, 0, "server", "trickle", "--rate", "2048", NULL), 0);
+    run(c, 0);
+    hs_assert_status(c, LF_E_TIMEOUT);
+    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
+    assert_true(c->elapsed_s >= 2.5);
+    hs_assert_err_clean(c, NULL);
+    assert_single_post(c, 0);
+}
+
 /* ------------------------------------------------------- resets and closes */
 
 static void reset_mid_body(void **state) {
@@ -242,6 +255,56 @@ static void content_length_over_cap(void **state) {
     hs_assert_elapsed_below(c, TIME_BOUND_S(c));
     hs_assert_err_clean(c, NULL);
     assert_memory_bounded(&m, c->max_response_bytes);
+    assert_single_post(c, 0);
+}
+
+/* Endless header lines: the library's 64 KiB header cap. */
+static void headers_forever(void **state) {
+    hs_case *c = *state;
+    assert_int_equal(hs_start(c, 0, "server", "headers-forever", "--size", "67108864", NULL), 0);
+    assert_int_equal(hs_client(c, "https", c->servers[0].port, TOKEN_PATH), LF_OK);
+    mem_probe m;
+    mem_begin(&m);
+    hs_exchange(c);
+    mem_end(&m);
+    hs_client_free(c);
+    hs_stop(&c->servers[0]);
+    hs_assert_status(c, LF_E_RESPONSE_TOO_LARGE);
+    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
+    hs_assert_err_clean(c, NULL);
+    assert_memory_bounded(&m, c->max_response_bytes);
+    assert_single_post(c, 0);
+}
+
+/* One header line of 1 MiB, never terminated: headers over 64 KiB are
+ * LF_E_RESPONSE_TOO_LARGE by the header contract, whoever notices first. */
+static void header_line_huge(void **state) {
+    hs_case *c = *state;
+    assert_int_equal(hs_start(c, 0, "server", "header-line-huge", "--size", "1048576", NULL), 0);
+    assert_int_equal(hs_client(c, "https", c->servers[0].port, TOKEN_PATH), LF_OK);
+    mem_probe m;
+    mem_begin(&m);
+    hs_exchange(c);
+    mem_end(&m);
+    hs_client_free(c);
+    hs_stop(&c->servers[0]);
+    hs_assert_status(c, LF_E_RESPONSE_TOO_LARGE);
+    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
+    hs_assert_err_clean(c, NULL);
+    assert_memory_bounded(&m, c->max_response_bytes);
+    assert_single_post(c, 0);
+}
+
+/* Content-Length shorter than the body: the truncated JSON is refused, no
+ * partial token is handed out. */
+static void content_length_shorter_than_body(void **state) {
+    hs_case *c = *state;
+    assert_int_equal(hs_start(c, 0, "server", "cl-shorter", "--body-file", token_body(c), NULL), 0);
+    run(c, 0);
+    hs_assert_status(c, LF_E_PROTOCOL);
+    assert_null(c->tok);
+    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
+    hs_assert_err_clean(c, NULL);
     assert_single_post(c, 0);
 }
 
@@ -381,11 +444,15 @@ int main(void) {
         T(slowloris_headers),
         T(stall_after_headers),
         T(stall_no_response),
+        T(trickle_body),
         T(reset_mid_body),
         T(close_before_response),
         T(fin_mid_body),
         T(body_forever_over_cap),
         T(content_length_over_cap),
+        T(headers_forever),
+        T(header_line_huge),
+        T(content_length_shorter_than_body),
         T(chunked_body_ok),
         T(gzip_body_ok),
         T(gzip_bomb),
