@@ -12,7 +12,7 @@ if(TARGET lf-sandbox)
   endif()
   set(_lf_go_home "${PROJECT_BINARY_DIR}/bindings/go")
   add_test(NAME go_binding
-    COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/go/run-tests.sh")
+    COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/run-tests.sh")
   set_tests_properties(go_binding PROPERTIES
     FIXTURES_REQUIRED lf_staged
     LABELS "bindings"
