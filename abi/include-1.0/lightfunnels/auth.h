@@ -1,0 +1,558 @@
+/*
+ * lightfunnels-auth — the Lightfunnels app-authorization (OAuth2) flow for C,
+ * C++, Go and Rust programs.
+ *
+ * This is the only public header. It is valid C99 and C++ and has no
+ * generated parts.
+ *
+ * Conventions (they hold for every function below unless its doc says otherwise)
+ * ==============================================================================
+ *
+ * 1. Status. Every fallible function returns an lf_status. LF_OK is 0; every
+ *    other value is a positive error code whose number never changes.
+ *    lf_status_name() and lf_status_message() turn any value (even an
+ *    unknown one) into a static string; they never return NULL.
+ *
+ * 2. Error detail. Calls that talk to a server or parse input take an
+ *    optional `lf_error *err` as their last argument (NULL allowed). It is
+ *    caller-owned and fixed-size, so filling it never allocates and works
+ *    even when memory is exhausted. It is reset at the start of the call and
+ *    filled when the call fails. Its `message` never contains the client
+ *    secret, an authorization code or an access token.
+ *
+ * 3. Caller buffers. Deterministic outputs (URLs, state, codes, signatures)
+ *    are written to `(char *buf, size_t size, size_t *needed)`:
+ *    - `needed` (may be NULL) receives the bytes required including the NUL,
+ *      on success and on LF_E_BUFFER_TOO_SMALL;
+ *    - `buf == NULL && size == 0` is a legal size query (returns
+ *      LF_E_BUFFER_TOO_SMALL with `*needed` set);
+ *    - nothing is ever written at or past `buf[size]`;
+ *    - on any failure `buf` is left as a valid empty string when `size > 0`.
+ *    Fixed bounds are published as macros (LF_STATE_BUFFER_SIZE,
+ *    LF_SIGNATURE_BUFFER_SIZE) so callers can use stack arrays.
+ *
+ * 4. Network results (tokens, API responses) come back as opaque objects
+ *    (lf_token, lf_response) so that a short buffer can never lose the token
+ *    a single-use code bought. Free them with their _free function.
+ *
+ * 5. Ownership. Out-parameters are written only on success (exception:
+ *    lf_graphql, see there); on failure `*out` is set to NULL. Every _free
+ *    function accepts NULL and wipes secrets before releasing memory.
+ *    Borrowed pointers state their lifetime.
+ *
+ * 6. Threads. lf_auth is immutable after lf_auth_new() and may be used from
+ *    any number of threads at once. lf_token and lf_response are plain
+ *    values: read them from many threads, free them from one. All other
+ *    functions are reentrant.
+ *
+ * 7. NULL. A NULL pointer where an object or string is required returns
+ *    LF_E_INVALID_ARGUMENT (never a crash). Strings are NUL-terminated
+ *    UTF-8 unless a length is given.
+ *
+ * 8. Memory. Every allocation the library makes goes through the allocator
+ *    given to lf_global_init() (the C heap by default). The library never
+ *    touches process-wide state of libcurl or cJSON unless asked with
+ *    LF_INIT_HOOK_DEPENDENCIES.
+ *
+ * 9. Security. TLS certificates and host names are always verified; there
+ *    is no option to turn that off. Plain http:// is accepted only for
+ *    loopback hosts (127.0.0.0/8, ::1, localhost). Redirects are never
+ *    followed. An authorization code is never sent twice by the library.
+ *
+ * 10. Versions. Functions carry "@since" with the release that introduced
+ *    them. Values of lf_status, the layout of lf_error and lf_allocator, and
+ *    the existing fields of the struct_size-versioned structs never change
+ *    within major version 1 (see docs/ABI.md).
+ */
+#ifndef LIGHTFUNNELS_AUTH_H
+#define LIGHTFUNNELS_AUTH_H
+
+#include <stddef.h>
+
+/* ------------------------------------------------------------------------ */
+/* Declaration macros                                                        */
+/* ------------------------------------------------------------------------ */
+
+#ifndef LF_BEGIN_DECLS
+#  ifdef __cplusplus
+#    define LF_BEGIN_DECLS extern "C" {
+#    define LF_END_DECLS }
+#  else
+#    define LF_BEGIN_DECLS
+#    define LF_END_DECLS
+#  endif
+#endif
+
+/* LF_API marks every exported function. Define LF_STATIC when linking the
+ * static library; LF_BUILDING is defined only while building the library. */
+#ifndef LF_API
+#  if defined(LF_STATIC)
+#    define LF_API
+#  elif defined(_WIN32)
+#    ifdef LF_BUILDING
+#      define LF_API __declspec(dllexport)
+#    else
+#      define LF_API __declspec(dllimport)
+#    endif
+#  elif defined(__GNUC__) && __GNUC__ >= 4
+#    define LF_API __attribute__((visibility("default")))
+#  else
+#    define LF_API
+#  endif
+#endif
+
+/* LF_DEPRECATED(since, msg): warns callers of a deprecated function. Silent
+ * while building the library; define LF_NO_DEPRECATED to hide deprecated
+ * declarations entirely (they stay exported until the SONAME changes). */
+#ifndef LF_DEPRECATED
+#  if defined(LF_BUILDING) || defined(LF_NO_DEPRECATION_WARNINGS)
+#    define LF_DEPRECATED(since, msg)
+#  elif defined(__GNUC__) || defined(__clang__)
+#    define LF_DEPRECATED(since, msg) __attribute__((deprecated("since " since ": " msg)))
+#  else
+#    define LF_DEPRECATED(since, msg)
+#  endif
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define LF_AUTH_VERSION_MAJOR 1
+#define LF_AUTH_VERSION_MINOR 0
+#define LF_AUTH_VERSION_PATCH 0
+#define LF_AUTH_VERSION_STRING "1.0.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
+#define LF_AUTH_VERSION_NUMBER \
+    (LF_AUTH_VERSION_MAJOR * 10000 + LF_AUTH_VERSION_MINOR * 100 + LF_AUTH_VERSION_PATCH)
+/* True when the header is at least version a.b.c. */
+#define LF_AUTH_VERSION_CHECK(a, b, c) (LF_AUTH_VERSION_NUMBER >= ((a) * 10000 + (b) * 100 + (c)))
+
+/* ------------------------------------------------------------------------ */
+/* Bounds                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* lf_state_generate(): 43 base64url characters (256 random bits) + NUL. */
+#define LF_STATE_BUFFER_SIZE 44
+/* lf_webhook_sign(): standard base64 of a 32-byte HMAC-SHA256 (44) + NUL. */
+#define LF_SIGNATURE_BUFFER_SIZE 45
+/* Longest access token accepted from a server (bytes, without the NUL). */
+#define LF_MAX_TOKEN_LENGTH 4096
+/* Longest callback URL or query accepted by lf_parse_callback() (bytes). */
+#define LF_MAX_CALLBACK_LENGTH 8192
+
+LF_BEGIN_DECLS
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Values are ABI: never renumbered, never reused. New codes are appended. */
+typedef enum lf_status {
+    LF_OK = 0,
+    LF_E_INVALID_ARGUMENT = 1,        /* NULL, malformed or out-of-range input (incl. a bad callback) */
+    LF_E_BUFFER_TOO_SMALL = 2,        /* caller buffer too short; *needed says how much */
+    LF_E_NO_MEMORY = 3,               /* an allocation failed */
+    LF_E_REDIRECT_URI_NOT_ALLOWED = 4,/* redirect URI not in the allow-list (exact match) */
+    LF_E_STATE_MISMATCH = 5,          /* callback state missing or different from the expected one */
+    LF_E_STATE_EXPIRED = 6,           /* reserved for signed, expiring state (not produced in 1.0) */
+    LF_E_ACCESS_DENIED = 7,           /* the merchant declined (callback carried error=...) */
+    LF_E_NETWORK = 8,                 /* connection failed, reset or closed early */
+    LF_E_TIMEOUT = 9,                 /* connect or total timeout reached */
+    LF_E_TLS = 10,                    /* certificate, host name or handshake failure */
+    LF_E_INSECURE_TRANSPORT = 11,     /* http:// to a non-loopback host, or an unusable URL scheme */
+    LF_E_HTTP = 12,                   /* unexpected HTTP status (incl. any 3xx: redirects are not followed) */
+    LF_E_INVALID_CODE = 13,           /* authorization code rejected: used, expired or unknown */
+    LF_E_INVALID_CLIENT = 14,         /* client id/secret rejected */
+    LF_E_UNAUTHORIZED = 15,           /* access token rejected */
+    LF_E_API = 16,                    /* the API answered with GraphQL `errors` */
+    LF_E_PROTOCOL = 17,               /* malformed or unexpected response */
+    LF_E_RESPONSE_TOO_LARGE = 18,     /* response over max_response_bytes (or headers over 64 KiB) */
+    LF_E_SIGNATURE_MISMATCH = 19,     /* webhook signature missing or wrong */
+    LF_E_CANCELLED = 20,              /* lf_call_options.cancel was set */
+    LF_E_RATE_LIMITED = 21,           /* HTTP 429 or the platform's rate_limit_reached key */
+    LF_E_INTERNAL = 22                /* a bug or an unexpected failure inside the library */
+} lf_status;
+
+/* "LF_E_TIMEOUT" for LF_E_TIMEOUT; "LF_E_UNKNOWN" for a value this version
+ * does not know. Static storage, never NULL. Thread-safe. @since 1.0.0 */
+LF_API const char *lf_status_name(lf_status status);
+
+/* A short English sentence for the status. Static storage, never NULL.
+ * Thread-safe. @since 1.0.0 */
+LF_API const char *lf_status_message(lf_status status);
+
+/* Detail about a failure. Frozen layout: never changes within version 1.
+ *  status        the same value the call returned
+ *  http_status   HTTP status of the response, 0 when none was received
+ *  retry_after_s server's Retry-After in seconds, clamped to [0, 3600]; 0 when absent
+ *  key           server's error key (Lightfunnels `key`, or OAuth `error`),
+ *                truncated to fit, valid UTF-8, NUL-terminated; "" when none
+ *  message       what went wrong, with the server's message when it sent one;
+ *                sanitised (no control characters, valid UTF-8), truncated to
+ *                fit, and never containing the secret, a code or a token
+ * @since 1.0.0 */
+typedef struct lf_error {
+    lf_status status;
+    long http_status;
+    long retry_after_s;
+    char key[64];
+    char message[256];
+} lf_error;
+
+/* ------------------------------------------------------------------------ */
+/* Library initialisation and allocation                                     */
+/* ------------------------------------------------------------------------ */
+
+/* A custom allocator. Frozen layout. All three functions are required, must
+ * be thread-safe, and behave like malloc/realloc/free (free(ctx, NULL) is a
+ * no-op; alloc may return NULL, which the library reports as
+ * LF_E_NO_MEMORY). `ctx` is passed back unchanged. @since 1.0.0 */
+typedef struct lf_allocator {
+    void *(*alloc)(void *ctx, size_t n);
+    void *(*realloc)(void *ctx, void *p, size_t n);
+    void (*free)(void *ctx, void *p);
+    void *ctx;
+} lf_allocator;
+
+/* Flags for lf_global_init(). */
+/* Also route libcurl's and cJSON's allocations through the allocator. Both
+ * libraries keep their hooks PROCESS-WIDE: this affects every other user of
+ * libcurl/cJSON in the process. libcurl ignores it silently if the host
+ * program initialised libcurl before this call. Blocks handed out through
+ * these hooks are wiped before they are released. */
+#define LF_INIT_HOOK_DEPENDENCIES 0x1u
+
+/* Initialises the library, optionally with a custom allocator (NULL: the C
+ * heap). Optional: the first use of any other function initialises the
+ * library lazily with the defaults. Call it before anything else and before
+ * creating other threads that use the library.
+ *
+ * Calling it again with the same allocator and flags returns LF_OK. Calling
+ * it with a different allocator or flags after initialisation (explicit or
+ * lazy) returns LF_E_INVALID_ARGUMENT: call lf_global_cleanup() first.
+ *
+ * Returns LF_OK, LF_E_INVALID_ARGUMENT (unknown flag bit, an allocator with a
+ * NULL function, or a conflicting re-initialisation), LF_E_NO_MEMORY,
+ * LF_E_INTERNAL (libcurl failed to initialise). Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_global_init(const lf_allocator *allocator, unsigned flags);
+
+/* Releases global resources and restores the default allocator (and, if
+ * they were hooked, libcurl's and cJSON's). Only call it when no lf_auth,
+ * lf_token or lf_response is alive and no other thread is inside the
+ * library. Language bindings never call it. @since 1.0.0 */
+LF_API void lf_global_cleanup(void);
+
+/* "1.0.0": the version of the library actually loaded (compare with
+ * LF_AUTH_VERSION_STRING, the header's). Static storage. @since 1.0.0 */
+LF_API const char *lf_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Client handle                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lf_auth lf_auth;
+
+/* How the client authenticates at the token endpoint. */
+typedef enum lf_client_auth {
+    LF_CLIENT_AUTH_JSON_BODY = 0, /* client_id + client_secret in a JSON body (documented default) */
+    LF_CLIENT_AUTH_BASIC = 1,     /* Authorization: Basic base64(client_id ":" client_secret), code in a form body */
+    LF_CLIENT_AUTH_AUTO = 2       /* learn which one works with a probe carrying an invalid code (see lf_exchange_code) */
+} lf_client_auth;
+
+/* Client configuration. Initialise with lf_auth_config_init(&cfg, sizeof cfg)
+ * and set the fields you need. The struct only ever grows at the end; the
+ * library reads only the fields inside `struct_size`. All strings are copied
+ * by lf_auth_new(); the config may be discarded afterwards. @since 1.0.0 */
+typedef struct lf_auth_config {
+    size_t struct_size;                 /* set by lf_auth_config_init */
+    const char *client_id;              /* required, non-empty */
+    const char *client_secret;          /* required, non-empty; copied and wiped on lf_auth_free */
+    const char *previous_client_secret; /* optional: during a secret rotation, webhooks signed with
+                                           it still verify */
+    const char *const *redirect_uris;   /* allow-list of redirect URIs, exact strings; https, or
+                                           http to a loopback host */
+    size_t redirect_uri_count;          /* >= 1 */
+    const char *authorize_url;          /* NULL: https://app.lightfunnels.com/admin/oauth */
+    const char *token_url;              /* NULL: JSON_BODY -> https://api.lightfunnels.com/oauth/access_token,
+                                           BASIC -> https://api.lightfunnels.com/api/access_token,
+                                           AUTO -> probe both (newest first) */
+    const char *api_url;                /* NULL: https://services.lightfunnels.com/api/v2 */
+    lf_client_auth client_auth;         /* default LF_CLIENT_AUTH_JSON_BODY */
+    long connect_timeout_ms;            /* default 10000; must be > 0 */
+    long timeout_ms;                    /* default 30000, whole request; must be > 0 */
+    size_t max_response_bytes;          /* default 1 MiB (1048576); must be > 0 */
+    const char *ca_file;                /* NULL: the system trust store */
+    const char *user_agent;             /* NULL: "lightfunnels-auth/<version>" */
+} lf_auth_config;
+
+/* Zeroes `*cfg` and fills the defaults, writing only within the first `size`
+ * bytes (pass `sizeof *cfg` as your program was compiled): an older program
+ * is never overrun by a newer library. Sets cfg->struct_size = size. Does
+ * nothing when cfg is NULL or size is too small to hold struct_size.
+ * @since 1.0.0 */
+LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size);
+
+/* Creates a client handle from `cfg`. Checks the whole configuration at once:
+ * every URL must be absolute https (or http to a loopback host) without user
+ * info; every redirect URI too. Loads nothing from the network.
+ *
+ * On success *out owns a handle to free with lf_auth_free(); on failure *out
+ * is NULL.
+ *
+ * Returns LF_OK; LF_E_INVALID_ARGUMENT (NULL cfg/out, missing client_id or
+ * secret, no redirect URIs, malformed URL, non-positive timeout, a
+ * struct_size that does not cover the required fields (up to and including
+ * redirect_uri_count) or is larger than sizeof(lf_auth_config) of this
+ * library, a ':' in client_id with LF_CLIENT_AUTH_BASIC, unknown client_auth).
+ * Fields past a smaller struct_size (an older program) take their defaults;
+ * LF_E_INSECURE_TRANSPORT (http:// to a non-loopback host, or another scheme);
+ * LF_E_NO_MEMORY; LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_auth_new(const lf_auth_config *cfg, lf_auth **out, lf_error *err);
+
+/* Frees the handle and wipes the secrets it holds. NULL-safe. No other
+ * thread may be using the handle. @since 1.0.0 */
+LF_API void lf_auth_free(lf_auth *auth);
+
+/* ------------------------------------------------------------------------ */
+/* Consent and callback                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Builds the consent-screen URL
+ *   <authorize_url>?client_id=..&redirect_uri=..&scope=a,b[&state=..]
+ * into buf. `redirect_uri` must equal one allow-list entry byte for byte.
+ * `scopes` is a comma-separated list: surrounding whitespace is trimmed,
+ * empty entries and duplicates are dropped (first occurrence keeps its
+ * place); each scope must match [a-z0-9_]+ (unknown names are allowed) and
+ * at least one must remain. `state` (recommended: lf_state_generate()) is
+ * omitted when NULL and must be non-empty otherwise. Every value is
+ * percent-encoded (everything but A-Z a-z 0-9 - . _ ~), so any standard
+ * decoder returns exactly the input; the commas between scopes stay literal.
+ *
+ * Returns LF_OK; LF_E_INVALID_ARGUMENT (NULL a/redirect_uri/scopes, a bad
+ * scope, empty scope list, empty state, or buf NULL with size > 0);
+ * LF_E_REDIRECT_URI_NOT_ALLOWED; LF_E_BUFFER_TOO_SMALL. Never allocates.
+ * Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes,
+                                const char *state, char *buf, size_t size, size_t *needed);
+
+/* Writes a fresh state value: 256 bits from the OS CSPRNG (OpenSSL
+ * RAND_bytes), base64url without padding: 43 characters + NUL. `size` must
+ * be at least LF_STATE_BUFFER_SIZE.
+ * Returns LF_OK, LF_E_INVALID_ARGUMENT (buf NULL), LF_E_BUFFER_TOO_SMALL,
+ * LF_E_INTERNAL (the CSPRNG failed: there is never a weak fallback).
+ * Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_state_generate(char *buf, size_t size);
+
+/* Compares two NUL-terminated strings in time that depends only on their
+ * lengths, never on where they differ. Returns 1 when equal, 0 when not or
+ * when either is NULL. Thread-safe. @since 1.0.0 */
+LF_API int lf_state_equal(const char *a, const char *b);
+
+/* Parses the redirect the merchant came back with and copies the
+ * authorization code into buf.
+ *
+ * `url_or_query` is a full URL ("https://app/cb?code=..&state=..#frag"), a
+ * query with or without its leading '?', at most LF_MAX_CALLBACK_LENGTH
+ * bytes. A fragment is ignored. Parameters are separated by '&' only; names
+ * are matched case-sensitively; unknown parameters are ignored; a segment
+ * without '=' is a name with an empty value. Decoding is strict: '+' is a
+ * space, %XX needs two hex digits, %00 (a NUL) is an error, and the result
+ * is decoded exactly once.
+ *
+ * Checks, in this order:
+ *  1. a malformed escape, or a repeated code, state or error parameter:
+ *     LF_E_INVALID_ARGUMENT;
+ *  2. when expected_state is non-NULL, a missing or different state:
+ *     LF_E_STATE_MISMATCH (compared in constant time);
+ *  3. an `error` parameter (e.g. access_denied, the merchant declined):
+ *     LF_E_ACCESS_DENIED, with `error` in err->key and `error_description`
+ *     in err->message;
+ *  4. a missing or empty code, or one containing control characters:
+ *     LF_E_INVALID_ARGUMENT.
+ * `a` may be NULL (it is accepted for future per-client checks).
+ *
+ * Returns also LF_E_BUFFER_TOO_SMALL (code is larger than buf). Never
+ * allocates. Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query,
+                                   const char *expected_state, char *code, size_t size,
+                                   size_t *needed, lf_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Token exchange                                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lf_token lf_token;
+
+/* Per-call control, for callers with deadlines and cancellation. Initialise
+ * with lf_call_options_init(&o, sizeof o). Append-only. @since 1.0.0 */
+typedef struct lf_call_options {
+    size_t struct_size; /* set by lf_call_options_init */
+    long timeout_ms;    /* 0: the handle's timeout; else the smaller of the two; must be >= 0 */
+    const int *cancel;  /* optional; once *cancel != 0 the call returns LF_E_CANCELLED within ~100 ms.
+                           Read without synchronisation from the calling thread: set it with an
+                           atomic store (or from a signal handler via volatile sig_atomic_t-sized int). */
+} lf_call_options;
+
+/* Zeroes `*o`, writing only within `size` bytes, and sets struct_size.
+ * @since 1.0.0 */
+LF_API void lf_call_options_init(lf_call_options *o, size_t size);
+
+/* Exchanges a single-use authorization code for the permanent access token.
+ *
+ * Sends, depending on the client-auth style:
+ *  JSON_BODY: POST token_url, Content-Type: application/json,
+ *             {"client_id":..,"client_secret":..,"code":..}
+ *  BASIC:     POST token_url, Authorization: Basic base64(id:secret) (no
+ *             URL-escaping first), Content-Type: application/x-www-form-urlencoded,
+ *             code=<percent-encoded code>
+ *  AUTO:      on the handle's first exchange, probes the candidate
+ *             endpoint(s) with a deliberately invalid code (BASIC on
+ *             /api/access_token first, then JSON_BODY on /oauth/access_token;
+ *             both styles against token_url when one is configured). An
+ *             answer that rejects the code (invalid_grant) proves the
+ *             client was accepted; invalid_client, 401/403/404/405 mean "try
+ *             the next". The first style accepted is cached for the life of
+ *             the handle (thread-safely) and only then is the real code
+ *             sent, exactly once. A probe that fails for another reason
+ *             (network, timeout, 5xx) returns that error without sending the
+ *             real code and without caching anything. If no style is
+ *             accepted: LF_E_INVALID_CLIENT, real code not sent.
+ *
+ * Never follows redirects, never retries: a failure after the request may
+ * have reached the server (LF_E_NETWORK, LF_E_TIMEOUT, LF_E_CANCELLED,
+ * 5xx) must be treated as "the code may be spent": start the flow again.
+ *
+ * The response must be a JSON object (depth <= 8, no duplicated
+ * access_token, case-sensitive keys) whose access_token is a string of 1 to
+ * LF_MAX_TOKEN_LENGTH characters of the RFC 6750 b64token alphabet
+ * [A-Za-z0-9-._~+/]+=*.
+ *
+ * On success *out owns the token (free with lf_token_free()); on failure
+ * *out is NULL.
+ *
+ * Returns LF_OK; LF_E_INVALID_ARGUMENT (NULL a/code/out, empty code);
+ * LF_E_INVALID_CODE (400/401/403 saying the code is bad: invalid_grant);
+ * LF_E_INVALID_CLIENT (the credentials were rejected: invalid_client, or a
+ * 401/403 that does not name the code); LF_E_RATE_LIMITED (429, or the
+ * rate_limit_reached key; err->retry_after_s); LF_E_HTTP (any other non-2xx,
+ * incl. 3xx and 5xx); LF_E_PROTOCOL (2xx without a valid token, non-JSON
+ * or malformed JSON); LF_E_RESPONSE_TOO_LARGE; LF_E_NETWORK; LF_E_TIMEOUT;
+ * LF_E_TLS; LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. err->key and
+ * err->message carry the server's error and description.
+ * Thread-safe (one handle, many threads). @since 1.0.0 */
+LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token **out,
+                                  lf_error *err);
+
+/* lf_exchange_code() with per-call options (NULL: none). Also returns
+ * LF_E_INVALID_ARGUMENT for a struct_size smaller than sizeof(size_t) or
+ * larger than sizeof(lf_call_options) of this library, or a negative
+ * timeout. Fields past a smaller struct_size take their defaults.
+ * @since 1.0.0 */
+LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code,
+                                     const lf_call_options *opts, lf_token **out,
+                                     lf_error *err);
+
+/* The access token, NUL-terminated; valid until lf_token_free(t). NULL when
+ * t is NULL. @since 1.0.0 */
+LF_API const char *lf_token_value(const lf_token *t);
+
+/* Copies the token into buf (buffer convention). The token stays in t, so a
+ * short buffer loses nothing: retry with a larger one.
+ * Returns LF_OK, LF_E_INVALID_ARGUMENT (t NULL, or buf NULL with size > 0),
+ * LF_E_BUFFER_TOO_SMALL. @since 1.0.0 */
+LF_API lf_status lf_token_copy(const lf_token *t, char *buf, size_t size, size_t *needed);
+
+/* Wipes and frees the token. NULL-safe. @since 1.0.0 */
+LF_API void lf_token_free(lf_token *t);
+
+/* ------------------------------------------------------------------------ */
+/* Webhooks                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Verifies a webhook's `lightfunnels-hmac` header: base64(HMAC-SHA256(key =
+ * client_secret, message = the raw request body bytes)). Pass the body
+ * exactly as received, never a re-serialisation. The header may carry
+ * leading/trailing spaces or tabs and may omit the '=' padding; anything
+ * else (other characters, url-safe alphabet, hex, prefixes, internal
+ * whitespace) does not match. The comparison is constant-time. A signature
+ * made with previous_client_secret is accepted too.
+ * There is no timestamp in the scheme: a replayed webhook still verifies, so
+ * the application must deduplicate events.
+ *
+ * Returns LF_OK; LF_E_SIGNATURE_MISMATCH (wrong, missing, empty or malformed
+ * header); LF_E_INVALID_ARGUMENT (a NULL, or body NULL with len > 0);
+ * LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t len,
+                                   const char *hmac_header);
+
+/* Writes the `lightfunnels-hmac` value for body (with the current
+ * client_secret): 44 characters + NUL, see LF_SIGNATURE_BUFFER_SIZE. For
+ * tests and for tools that send webhooks.
+ * Returns LF_OK, LF_E_INVALID_ARGUMENT, LF_E_BUFFER_TOO_SMALL, LF_E_INTERNAL.
+ * Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_webhook_sign(const lf_auth *a, const void *body, size_t len, char *buf,
+                                 size_t size, size_t *needed);
+
+/* ------------------------------------------------------------------------ */
+/* Using the token: the GraphQL API                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lf_response lf_response;
+
+/* POSTs {"query": query, "variables": variables_json} to api_url with
+ * `Authorization: Bearer <access_token>`. `variables_json` is NULL (sent as
+ * {}) or a JSON object text. The token must be a valid b64token (checked
+ * before anything is sent, so it can never inject a header).
+ *
+ * Unlike other functions, *out is set whenever a complete HTTP response was
+ * received, EVEN WHEN THE STATUS IS NOT LF_OK (so the body of an `errors`
+ * answer stays readable); otherwise it is NULL. Free it in both cases.
+ *
+ * Returns LF_OK (2xx and no `errors`); LF_E_API (a non-empty GraphQL
+ * `errors` array: the first error's `key` and `message` are in err);
+ * LF_E_UNAUTHORIZED (401); LF_E_RATE_LIMITED (429 or the rate_limit_reached
+ * key); LF_E_HTTP (other non-2xx); LF_E_PROTOCOL (a 2xx body that is not a
+ * JSON object); LF_E_INVALID_ARGUMENT (NULL a/access_token/query/out, a
+ * malformed token, variables that are not a JSON object);
+ * LF_E_RESPONSE_TOO_LARGE; LF_E_NETWORK; LF_E_TIMEOUT; LF_E_TLS;
+ * LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query,
+                            const char *variables_json, lf_response **out, lf_error *err);
+
+/* lf_graphql() with per-call options (NULL: none). @since 1.0.0 */
+LF_API lf_status lf_graphql_ex(const lf_auth *a, const char *access_token, const char *query,
+                               const char *variables_json, const lf_call_options *opts,
+                               lf_response **out, lf_error *err);
+
+/* The response body (NUL-terminated; it may also contain NULs, see
+ * lf_response_body_length); valid until lf_response_free(r). "" for NULL.
+ * @since 1.0.0 */
+LF_API const char *lf_response_body(const lf_response *r);
+
+/* Length of the body in bytes, without the terminating NUL. 0 for NULL.
+ * @since 1.0.0 */
+LF_API size_t lf_response_body_length(const lf_response *r);
+
+/* HTTP status of the response; 0 for NULL. @since 1.0.0 */
+LF_API long lf_response_http_status(const lf_response *r);
+
+/* Frees the response (wiping the body). NULL-safe. @since 1.0.0 */
+LF_API void lf_response_free(lf_response *r);
+
+/* Asks the API which account the token belongs to (`query { account { id } }`)
+ * and copies the id into buf (buffer convention). Apps key stored tokens by
+ * it. Returns the statuses of lf_graphql(), plus LF_E_PROTOCOL when the
+ * answer has no string or integer data.account.id, and LF_E_BUFFER_TOO_SMALL.
+ * Thread-safe. @since 1.0.0 */
+LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char *buf,
+                               size_t size, size_t *needed, lf_error *err);
+
+/* lf_account_id() with per-call options (NULL: none). @since 1.0.0 */
+LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token,
+                                  const lf_call_options *opts, char *buf, size_t size,
+                                  size_t *needed, lf_error *err);
+
+LF_END_DECLS
+
+#endif /* LIGHTFUNNELS_AUTH_H */
