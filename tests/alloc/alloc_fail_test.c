@@ -1,0 +1,335 @@
+/* Allocation-failure sweeps (SQLite/libuv style): for N = 1, 2, ... fail the
+ * N-th allocation of one operation (transient: only that one; persistent:
+ * that one and every later one) until the operation succeeds. Every run must
+ * return LF_E_NO_MEMORY or LF_OK, leave *out NULL on failure, and give back
+ * every block it took. The number of failure points per operation is
+ * printed.
+ *
+ * Built twice: flags 0 (the library's own allocations), and with -DROUTE_DEPS
+ * (LF_INIT_HOOK_DEPENDENCIES: libcurl's and cJSON's allocations fail too). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lightfunnels/auth.h>
+
+#include "counting_alloc.h"
+#include "test_server.h"
+
+#ifdef ROUTE_DEPS
+#define INIT_FLAGS LF_INIT_HOOK_DEPENDENCIES
+#else
+#define INIT_FLAGS 0u
+#endif
+
+#define MAX_N 2000
+#define REDIRECT "https://app.example.test/cb"
+
+static ts_pki *pki;
+static ts_server *srv;
+static char client_id[40], secret[80], token[64];
+static const char *const uris[] = {REDIRECT};
+
+static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
+    (void)ctx;
+    ts_reply_status(reply, 200);
+    if (strcmp(ts_request_path(r), "/token") == 0)
+        ts_reply_printf(reply, NULL, "{\"access_token\":\"%s\"}", token);
+    else
+        ts_reply_text(reply, NULL, "{\"data\":{\"account\":{\"id\":\"acc_1\"}}}");
+}
+
+static void config(lf_auth_config *cfg) {
+    lf_auth_config_init(cfg, sizeof *cfg);
+    cfg->client_id = client_id;
+    cfg->client_secret = secret;
+    cfg->previous_client_secret = "previous-secret-for-rotation";
+    cfg->redirect_uris = uris;
+    cfg->redirect_uri_count = 1;
+    cfg->token_url = ts_server_url(srv, "/token");
+    cfg->api_url = ts_server_url(srv, "/api/v2");
+    cfg->ca_file = ts_pki_ca_file(pki);
+    cfg->timeout_ms = 20000;
+}
+
+/* One sweep. `op` runs the operation once and returns its status; `undo`
+ * releases what a successful run produced. `setup`/`teardown` (may be NULL)
+ * run outside the armed window around each run: the handle ops get a fresh
+ * handle per run, so that "every block given back" can be checked exactly
+ * even though a handle pools connections. Returns the failure points. */
+typedef lf_status (*op_fn)(void *ctx);
+typedef void (*undo_fn)(void *ctx);
+
+static long sweep(const char *name, void (*setup_fn)(void *), op_fn op, undo_fn undo, void (*teardown_fn)(void *),
+                  void *ctx, int persistent) {
+    long points = 0, wrong = 0, leaked = 0;
+    char wrong_list[512] = "";
+    const char *mode = persistent ? "persistent" : "transient";
+    for (long n = 1; n <= MAX_N; n++) {
+        size_t live0 = ca_live();
+        if (setup_fn) setup_fn(ctx);
+        ca_fail_at(n, persistent);
+        lf_status st = op(ctx);
+        long failed = ca_failures_since_arm();
+        ca_fail_at(0, 0);
+        if (st == LF_OK) undo(ctx);
+        if (teardown_fn) teardown_fn(ctx);
+        if (st != LF_OK && st != LF_E_NO_MEMORY) {
+            /* keep sweeping so the report lists every such point */
+            if (wrong++ < 8)
+                snprintf(wrong_list + strlen(wrong_list), sizeof wrong_list - strlen(wrong_list), " N=%ld:%s", n,
+                         lf_status_name(st));
+            points++;
+            if (ca_live() != live0) leaked++;
+            continue;
+        }
+        if (st == LF_E_NO_MEMORY && failed == 0)
+            fail_msg("%s: N=%ld: LF_E_NO_MEMORY without a failed allocation", name, n);
+        if (ca_live() != live0)
+            fail_msg("%s: N=%ld (%s, %s): %ld blocks not given back", name, n, mode, lf_status_name(st),
+                     (long)ca_live() - (long)live0);
+        if (st == LF_OK && failed == 0) {
+            printf("# %-24s %-10s %ld failure points\n", name, mode, points);
+            if (wrong)
+                fail_msg("%s (%s): %ld of %ld failure points returned neither LF_E_NO_MEMORY nor LF_OK "
+                         "(%ld of them also leaked):%s%s",
+                         name, mode, wrong, points, leaked, wrong_list, wrong > 8 ? " ..." : "");
+            return points;
+        }
+        points++; /* a NO_MEMORY, or a failure in an optional path that still succeeded */
+    }
+    fail_msg("%s: still failing after %d allocations", name, MAX_N);
+    return -1;
+}
+
+/* ---- lf_auth_new ---- */
+typedef struct new_ctx {
+    lf_auth *a;
+} new_ctx;
+
+static lf_status op_new(void *p) {
+    new_ctx *c = p;
+    lf_auth_config cfg;
+    config(&cfg);
+    lf_error err;
+    c->a = (lf_auth *)&cfg;
+    lf_status st = lf_auth_new(&cfg, &c->a, &err);
+    if (st != LF_OK) assert_null(c->a);
+    assert_int_equal(err.status, st);
+    return st;
+}
+static void undo_new(void *p) {
+    new_ctx *c = p;
+    lf_auth_free(c->a);
+    c->a = NULL;
+}
+
+static void test_sweep_auth_new(void **state) {
+    (void)state;
+    new_ctx c = {NULL};
+    assert_true(sweep("lf_auth_new", NULL, op_new, undo_new, NULL, &c, 0) > 0);
+    assert_true(sweep("lf_auth_new", NULL, op_new, undo_new, NULL, &c, 1) > 0);
+}
+
+/* ---- operations on a handle ---- */
+typedef struct handle_ctx {
+    lf_auth *a;
+    lf_token *t;
+    lf_response *r;
+    int counter;
+} handle_ctx;
+
+static lf_status op_consent(void *p) {
+    handle_ctx *c = p;
+    char url[1024], st_buf[LF_STATE_BUFFER_SIZE];
+    lf_status st = lf_state_generate(st_buf, sizeof st_buf);
+    if (st != LF_OK) return st;
+    return lf_consent_url(c->a, REDIRECT, "orders, products,orders", st_buf, url, sizeof url, NULL);
+}
+
+static lf_status op_callback(void *p) {
+    handle_ctx *c = p;
+    char code[64];
+    lf_error err;
+    return lf_parse_callback(c->a, "https://app.example.test/cb?code=abc%2Bdef&state=s1", "s1", code,
+                             sizeof code, NULL, &err);
+}
+
+static lf_status op_verify(void *p) {
+    handle_ctx *c = p;
+    const char body[] = "{\"event\":\"checkout\"}";
+    char sig[LF_SIGNATURE_BUFFER_SIZE];
+    lf_status st = lf_webhook_sign(c->a, body, sizeof body - 1, sig, sizeof sig, NULL);
+    if (st != LF_OK) return st;
+    st = lf_webhook_verify(c->a, body, sizeof body - 1, sig);
+    if (st != LF_OK) return st;
+    /* a mismatch has to be found without memory trouble too */
+    st = lf_webhook_verify(c->a, body, sizeof body - 2, sig);
+    if (st == LF_E_SIGNATURE_MISMATCH) return LF_OK;
+    return st == LF_OK ? LF_E_INTERNAL : st;
+}
+
+static lf_status op_exchange(void *p) {
+    handle_ctx *c = p;
+    char code[48];
+    snprintf(code, sizeof code, "code-%d", ++c->counter);
+    lf_error err;
+    c->t = (lf_token *)c;
+    lf_status st = lf_exchange_code(c->a, code, &c->t, &err);
+    if (st != LF_OK) {
+        assert_null(c->t);
+    } else {
+        assert_string_equal(lf_token_value(c->t), token);
+    }
+    return st;
+}
+
+static lf_status op_graphql(void *p) {
+    handle_ctx *c = p;
+    lf_error err;
+    c->r = NULL;
+    lf_status st = lf_graphql(c->a, token, "query { account { id } }", "{\"a\":[1,2]}", &c->r, &err);
+    if (st != LF_OK) {
+        lf_response_free(c->r); /* may be set when a response was received */
+        c->r = NULL;
+    }
+    return st;
+}
+
+static void undo_nothing(void *p) { (void)p; }
+static void undo_token(void *p) {
+    handle_ctx *c = p;
+    lf_token_free(c->t);
+    c->t = NULL;
+}
+static void undo_response(void *p) {
+    handle_ctx *c = p;
+    lf_response_free(c->r);
+    c->r = NULL;
+}
+
+static lf_auth *live_handle;
+static lf_auth *new_handle(void);
+
+static int free_handle(void **state) {
+    (void)state;
+    ca_fail_at(0, 0);
+    lf_auth_free(live_handle);
+    live_handle = NULL;
+    return 0;
+}
+
+static lf_auth *new_handle(void) {
+    lf_auth_config cfg;
+    config(&cfg);
+    lf_auth *a = NULL;
+    lf_error err;
+    assert_int_equal(lf_auth_new(&cfg, &a, &err), LF_OK);
+    live_handle = a;
+    return a;
+}
+
+/* The header promises these never allocate: with every allocation failing
+ * they must still succeed, having asked for nothing. */
+static void test_never_allocating_calls(void **state) {
+    (void)state;
+    handle_ctx c = {new_handle(), NULL, NULL, 0};
+    ca_fail_at(1, 1);
+    lf_status st1 = op_consent(&c);
+    lf_status st2 = op_callback(&c);
+    long requested = ca_requests_since_arm();
+    ca_fail_at(0, 0);
+    assert_int_equal(st1, LF_OK);
+    assert_int_equal(st2, LF_OK);
+    assert_int_equal(requested, 0);
+}
+
+static void fresh_handle(void *p) {
+    handle_ctx *c = p;
+    c->a = new_handle();
+}
+
+static void drop_handle(void *p) {
+    handle_ctx *c = p;
+    lf_auth_free(c->a);
+    c->a = NULL;
+    live_handle = NULL;
+}
+
+static void test_sweep_webhook(void **state) {
+    (void)state;
+    handle_ctx c = {NULL, NULL, NULL, 0};
+    long t = sweep("lf_webhook_sign+verify", fresh_handle, op_verify, undo_nothing, drop_handle, &c, 0);
+    long p = sweep("lf_webhook_sign+verify", fresh_handle, op_verify, undo_nothing, drop_handle, &c, 1);
+    assert_true(t >= 0 && p >= 0);
+}
+
+static void test_sweep_exchange(void **state) {
+    (void)state;
+    handle_ctx c = {NULL, NULL, NULL, 0};
+    assert_true(sweep("lf_exchange_code", fresh_handle, op_exchange, undo_token, drop_handle, &c, 0) > 0);
+    assert_true(sweep("lf_exchange_code", fresh_handle, op_exchange, undo_token, drop_handle, &c, 1) > 0);
+    /* a handle that saw allocation failures keeps working */
+    c.a = new_handle();
+    for (long n = 1; n <= 5; n++) {
+        ca_fail_at(n, 0);
+        if (op_exchange(&c) == LF_OK) undo_token(&c);
+        ca_fail_at(0, 0);
+    }
+    assert_int_equal(op_exchange(&c), LF_OK);
+    undo_token(&c);
+}
+
+static void test_sweep_graphql(void **state) {
+    (void)state;
+    handle_ctx c = {NULL, NULL, NULL, 0};
+    assert_true(sweep("lf_graphql", fresh_handle, op_graphql, undo_response, drop_handle, &c, 0) > 0);
+    assert_true(sweep("lf_graphql", fresh_handle, op_graphql, undo_response, drop_handle, &c, 1) > 0);
+}
+
+static void test_balanced_at_cleanup(void **state) {
+    (void)state;
+    ts_server_stop(srv);
+    srv = NULL;
+    lf_global_cleanup();
+    if (ca_live() != 0) fail_msg("%zu blocks live after lf_global_cleanup()", ca_live());
+    if (ca_canary_hits())
+        fail_msg("%zu released blocks still held the secret or the token: first %s", ca_canary_hits(),
+                 ca_first_hit());
+}
+
+int main(void) {
+    if (lf_global_init(ca_allocator(), INIT_FLAGS) != LF_OK) return 1;
+    char r[40];
+    ts_random_token(client_id, sizeof client_id, "cid");
+    ts_random_token(r, sizeof r, "");
+    snprintf(secret, sizeof secret, "sec%.16s=/!:%s", r, r + 16);
+    ts_random_token(token, sizeof token, "tok");
+    static const char *canaries[3];
+    canaries[0] = secret;
+    canaries[1] = token;
+    ca_set_canaries(canaries);
+    pki = ts_pki_create();
+    if (!pki) return 1;
+    srv = ts_server_start(pki, TS_CERT_GOOD);
+    if (!srv) return 1;
+    ts_server_set_handler(srv, handler, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sweep_auth_new),
+        cmocka_unit_test_teardown(test_never_allocating_calls, free_handle),
+        cmocka_unit_test_teardown(test_sweep_webhook, free_handle),
+        cmocka_unit_test_teardown(test_sweep_exchange, free_handle),
+        cmocka_unit_test_teardown(test_sweep_graphql, free_handle),
+        cmocka_unit_test(test_balanced_at_cleanup),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    ts_server_stop(srv);
+    ts_pki_free(pki);
+    return rc;
+}
