@@ -72,7 +72,7 @@ static void *ca_alloc_locked(size_t n) {
 static void ca_free_locked(void *p, const char *why) {
     hdr *h = (hdr *)p - 1;
     if (h->magic != CA_MAGIC) {
-        fprintf(stderr, "counting allocator: free of a block it did not allocate (%p)\n", p);
+        fprintf(stderr, "counting allocator: double free, or free of a block it did not allocate (%p)\n", p);
         abort();
     }
     scan(h, why);
