@@ -55,6 +55,8 @@ Status ensure_init() {
     return init_locked(nullptr, 0);
 }
 
+bool dependencies_hooked() noexcept { return (g_flags & kHookDependencies) != 0; }
+
 void global_cleanup() noexcept {
     std::lock_guard<std::mutex> lock(g_mu);
     if (!g_ready.load(std::memory_order_acquire)) return;

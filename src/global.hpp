@@ -12,5 +12,7 @@ Status global_init(const AllocatorHooks *hooks, unsigned flags);
 void global_cleanup() noexcept;
 // Lazy initialisation with the defaults; cheap once done.
 Status ensure_init();
+// True when libcurl's and cJSON's allocations go through our hooks.
+bool dependencies_hooked() noexcept;
 
 }  // namespace lf

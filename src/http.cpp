@@ -1,5 +1,7 @@
 #include "http.hpp"
 
+#include "global.hpp"
+
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
@@ -39,6 +41,28 @@ extern "C" size_t lf_on_body(char *p, size_t size, size_t n, void *ud) {
     return total;
 }
 
+// The request body is handed to libcurl through a read callback whose seek
+// always fails: libcurl then cannot rewind and silently re-send a request
+// (it does so on a reused connection that dies), so a single-use code is
+// never sent twice.
+struct Source {
+    const char *data = nullptr;
+    size_t len = 0;
+    size_t off = 0;
+};
+
+extern "C" size_t lf_on_read(char *buf, size_t size, size_t n, void *ud) {
+    auto *s = static_cast<Source *>(ud);
+    size_t room = size * n;
+    size_t left = s->len - s->off;
+    size_t k = left < room ? left : room;
+    std::memcpy(buf, s->data + s->off, k);
+    s->off += k;
+    return k;
+}
+
+extern "C" int lf_on_seek(void *, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
+
 extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
     auto *s = static_cast<Sink *>(ud);
     size_t total = size * n;
@@ -52,7 +76,7 @@ extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
 
 Status map_curl(CURLcode rc, const Sink &sink, const char *errbuf, const char *what, Error &e) {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    if (sink.no_memory || rc == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
+    if (sink.no_memory || rc == CURLE_OUT_OF_MEMORY || dep::take_failure()) throw std::bad_alloc();
     if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED)
         return failf(e, Status::ResponseTooLarge, "%s: response body exceeds max_response_bytes", what);
     if (sink.headers_too_large)
@@ -78,6 +102,9 @@ Status map_curl(CURLcode rc, const Sink &sink, const char *errbuf, const char *w
         return failf(e, Status::Tls, "%s: TLS failure (%s)", what, detail);
     case CURLE_UNSUPPORTED_PROTOCOL:
         return failf(e, Status::InsecureTransport, "%s: protocol refused (%s)", what, detail);
+    case CURLE_SEND_FAIL_REWIND:
+        return failf(e, Status::Network,
+                     "%s: the connection failed after the request may have been sent; not retried", what);
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_BAD_CONTENT_ENCODING:
         return failf(e, Status::Protocol, "%s: malformed HTTP response (%s)", what, detail);
@@ -117,6 +144,7 @@ struct Transport::Slot {
     CURL *easy = nullptr;
     int protocols = 0;  // 1: https only, 2: http and https
     Sink sink;
+    Source source;
     char errbuf[CURL_ERROR_SIZE] = {};
 };
 
@@ -183,6 +211,13 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_WRITEDATA, &s->sink);
         setopt(h, CURLOPT_HEADERDATA, &s->sink);
         setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
+        setopt(h, CURLOPT_POST, 1L);
+        setopt(h, CURLOPT_READFUNCTION, lf_on_read);
+        setopt(h, CURLOPT_READDATA, &s->source);
+        setopt(h, CURLOPT_SEEKFUNCTION, lf_on_seek);
+        // libcurl 7.88 can double-free a TLS session on an allocation failure
+        // inside its session cache; only reachable with hooked dependencies.
+        if (dependencies_hooked()) setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     } catch (...) {
         free_slot(s);
         throw;
@@ -239,11 +274,12 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
         s->protocols = want;
     }
     setopt(h, CURLOPT_URL, req.url);
-    setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+    s->source = Source{req.body.data(), req.body.size(), 0};
     setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     setopt(h, CURLOPT_HTTPHEADER, const_cast<curl_slist *>(req.headers));
     setopt(h, CURLOPT_TIMEOUT_MS, req.timeout_ms);
 
+    dep::take_failure();  // only failures of this transfer count below
     if (curl_multi_add_handle(s->multi, h) != CURLM_OK) throw std::bad_alloc();
     bool cancelled = false;
     CURLcode result = CURLE_OK;
@@ -277,7 +313,7 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     }
     curl_multi_remove_handle(s->multi, h);
     setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
-    setopt(h, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
+    s->source = Source{};
 
     if (cancelled) return failf(e, Status::Cancelled, "%s: cancelled", req.what);
     if (!done) return failf(e, Status::Internal, "%s: transfer ended without a result", req.what);

@@ -77,8 +77,10 @@ ServerError server_error(const cJSON *root) noexcept {
         se.message = string_value(member(root, "error_description"));
         if (se.message.empty()) se.message = string_value(member(root, "message"));
     }
+    // `errors: null` and `errors: []` report nothing; any other value is an
+    // error report, even a malformed one.
     const cJSON *errors = member(root, "errors");
-    if (errors && !cJSON_IsNull(errors)) {
+    if (errors && !cJSON_IsNull(errors) && !(cJSON_IsArray(errors) && !errors->child)) {
         se.present = true;
         const cJSON *first = cJSON_IsArray(errors) ? errors->child : nullptr;
         if (is_object(first)) {
