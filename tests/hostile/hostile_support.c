@@ -26,6 +26,9 @@
 #ifndef HS_SERVER_PY
 #error "HS_SERVER_PY (path of hostile_server.py) must be defined by the build"
 #endif
+#ifndef HS_OPENSSL
+#error "HS_OPENSSL (the openssl CLI) must be defined by the build"
+#endif
 #ifndef HS_MAKE_CERTS
 #error "HS_MAKE_CERTS (path of make_certs.sh) must be defined by the build"
 #endif
@@ -103,6 +106,7 @@ int hs_suite_setup(void) {
         g_dir[0] = '\0';
         return -1;
     }
+    setenv("OPENSSL", HS_OPENSSL, 0);
     char *argv[] = {(char *)"/bin/sh", (char *)HS_MAKE_CERTS, g_dir, NULL};
     if (run_and_wait(argv) != 0) {
         fprintf(stderr, "hostile: making the test certificates failed\n");
