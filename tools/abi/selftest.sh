@@ -66,7 +66,10 @@ modify() {  # $1 case, $2 scratch tree
     error_append)
       edit "$h" 're.sub(r"(\n    char message\[256\];[^\n]*\n)", r"\1    long abi_selftest_appended;\n", s, count=1)' ;;
     enum_value)
-      edit "$h" 're.sub(r"LF_E_TIMEOUT = 9,", "LF_E_TIMEOUT = 30,", s, count=1)' ;;
+      # The library's internal status enum is static_assert-ed equal to the
+      # public one (src/facade.cpp), so both move together here.
+      edit "$h" 're.sub(r"LF_E_TIMEOUT = 9,", "LF_E_TIMEOUT = 30,", s, count=1)' &&
+      edit "$2/src/status.hpp" 're.sub(r"Timeout = 9,", "Timeout = 30,", s, count=1)' ;;
     options_insert)
       edit "$h" 're.sub(r"(typedef struct lf_call_options \{\n    size_t struct_size;[^\n]*\n)", r"\1    long abi_selftest_inserted;\n", s, count=1)' ;;
     *) echo "selftest: unknown case $1" >&2; return 2 ;;
