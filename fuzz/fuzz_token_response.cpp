@@ -38,7 +38,13 @@ void check_success(const std::string &body, const std::string &token) {
     fz::JsonShape shape = fz::json_shape(body);
     FZ_CHECK(shape.max_depth <= lf::kTokenJsonDepth, "accepted nesting depth " + std::to_string(shape.max_depth));
     FZ_CHECK(!shape.nul_escape, "accepted a body with a \\u0000 escape");
-    FZ_CHECK(body.find('\0') == std::string::npos, "accepted a body with a raw NUL");
+    // Known bug (reported): cJSON turns \uZZZZ into U+0000, the library
+    // accepts the truncated prefix as the token.
+    if (!fz::skip_known())
+        FZ_CHECK(!shape.bad_escape, "accepted a body with an invalid escape (token may be a truncated prefix): " +
+                                        fz::show(body.substr(0, 200)));
+    if (!(fz::skip_known() && shape.bad_escape))  // a raw NUL hidden inside a bad \u escape: same bug
+        FZ_CHECK(body.find('\0') == std::string::npos, "accepted a body with a raw NUL");
     const char *end = nullptr;
     cJSON *root = cJSON_ParseWithLengthOpts(body.data(), body.size(), &end, 0);
     FZ_CHECK(root != nullptr, "accepted a body cJSON cannot parse");
@@ -53,8 +59,7 @@ void check_success(const std::string &body, const std::string &token) {
     FZ_CHECK(cJSON_IsString(t) && token == t->valuestring, "token differs from the body's access_token");
     cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
     cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
-    FZ_CHECK(!error || cJSON_IsNull(error), "accepted a body with an error member");
-    FZ_CHECK(!errors || cJSON_IsNull(errors), "accepted a body with an errors member");
+    FZ_CHECK(!fz::reports_error(error, errors), "accepted a body with an error/errors report");
     cJSON_Delete(root);
 }
 
