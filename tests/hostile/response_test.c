@@ -126,6 +126,9 @@ static void token_crlf_header_injection(void **state) { token_with(*state, "\\r\
 static void token_space(void **state) { token_with(*state, " "); }
 static void token_tab(void **state) { token_with(*state, "\\t"); }
 static void token_nul_escape(void **state) { token_with(*state, "\\u0000"); }
+/* cJSON decodes an invalid \uZZZZ escape to U+0000: must not yield the prefix. */
+static void token_invalid_escape(void **state) { token_with(*state, "\\uZZZZ"); }
+static void token_lone_surrogate(void **state) { token_with(*state, "\\ud800"); }
 static void token_non_ascii(void **state) { token_with(*state, "\\u00e9"); }
 static void token_quote(void **state) { token_with(*state, "\\\""); }
 static void token_padding_inside(void **state) { token_with(*state, "=="); }
@@ -444,6 +447,8 @@ int main(void) {
         T(token_space),
         T(token_tab),
         T(token_nul_escape),
+        T(token_invalid_escape),
+        T(token_lone_surrogate),
         T(token_non_ascii),
         T(token_quote),
         T(token_padding_inside),
