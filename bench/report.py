@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Prints bench/run's one table from the JSON files in a work directory.
+
+Usage: report.py DIR   (DIR holds inproc.json, warm.json, cold.json,
+                        rss_lf.json, rss_curl.json)
+
+Ratios are ours / baseline. In-process rows use the ratio of the medians
+(CPU time) of Google Benchmark's randomly interleaved repetitions; exchange
+rows use the median of the per-repetition ratios (each repetition runs ours
+and the baseline back to back, so the pair sees the same machine load).
+"""
+import json
+import os
+import statistics
+import sys
+
+d = sys.argv[1]
+
+
+def load(name):
+    with open(os.path.join(d, name)) as f:
+        return json.load(f)
+
+
+inproc = load("inproc.json")
+warm = load("warm.json")["series"]
+cold = load("cold.json")["series"]
+rss_lf = load("rss_lf.json")
+rss_curl = load("rss_curl.json")
+
+SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+med = {}
+for b in inproc["benchmarks"]:
+    if b.get("aggregate_name") != "median":
+        continue
+    med[b["run_name"]] = b
+
+
+def ns(name):
+    b = med[name]
+    return b["cpu_time"] * SCALE[b.get("time_unit", "ns")]
+
+
+def mbps(name):
+    # bytes / CPU second, so preemption by other processes does not count
+    b = med[name]
+    secs = b["cpu_time"] * SCALE[b.get("time_unit", "ns")] / 1e9
+    size = 1024 if "1K" in name else 1 << 20
+    return size / secs / 1e6
+
+
+def allocs(name):
+    b = med[name]
+    return sum(b.get(k, 0.0) for k in ("lf_allocs", "curl_allocs", "ossl_allocs"))
+
+
+def paired(a, b, key):
+    xs = [x / y for x, y in zip(a[key], b[key]) if y]
+    return statistics.median(xs) if xs else float("nan")
+
+
+rows = []
+
+
+def row(workload, ours, base, ratio, target, verdict):
+    rows.append((workload, ours, base, ratio, target, verdict))
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+# ---- in-process -----------------------------------------------------------------
+o, n = ns("BM_ConsentUrl_Lf"), ns("BM_ConsentUrl_Naive")
+row("consent URL (ns/op)", f"{o:.0f}", f"{n:.0f} naive", f"{o / n:.3f}",
+    "<=160 ns, ratio <=0.10", verdict(o <= 160 and o / n <= 0.10))
+a, an = allocs("BM_ConsentUrl_Lf"), allocs("BM_ConsentUrl_Naive")
+row("consent URL (allocs/op)", f"{a:g}", f"{an:g} naive", "-", "0", verdict(a == 0))
+o, n = ns("BM_ParseCallback_Lf"), ns("BM_ParseCallback_Naive")
+row("callback parse (ns/op)", f"{o:.0f}", f"{n:.0f} CURLU", f"{o / n:.3f}", "report", "info")
+a, an = allocs("BM_ParseCallback_Lf"), allocs("BM_ParseCallback_Naive")
+row("callback parse (allocs/op)", f"{a:g}", f"{an:g} CURLU", "-", "0", verdict(a == 0))
+o, n = ns("BM_Webhook1K_Lf"), ns("BM_Webhook1K_EvpMac")
+row("webhook verify 1 KiB (ns/op)", f"{o:.0f}", f"{n:.0f} EVP_MAC", f"{o / n:.3f}", "ratio <=0.65",
+    verdict(o / n <= 0.65))
+r = ns("BM_Webhook1K_Sha256Ctx")
+row("  reference: SHA256_CTX pre-keyed", f"{r:.0f}", f"{n:.0f} EVP_MAC", f"{r / n:.3f}", "(what a direct path gets)",
+    "info")
+a, an = allocs("BM_Webhook1K_Lf"), allocs("BM_Webhook1K_EvpMac")
+row("webhook verify 1 KiB (allocs/op)", f"{a:g}", f"{an:g} EVP_MAC", "-", "report", "info")
+o, n = mbps("BM_Webhook1M_Lf"), mbps("BM_Webhook1M_EvpMac")
+row("webhook verify 1 MiB (MB/s)", f"{o:.0f}", f"{n:.0f} EVP_MAC", f"{o / n:.3f}", "ratio >=0.95",
+    verdict(o / n >= 0.95))
+for name, label in (("BM_AuthNew_SystemStore", "lf_auth_new+free, system store (us)"),
+                    ("BM_AuthNew_CaFile", "lf_auth_new+free, ca_file (us)")):
+    row(label, f"{ns(name) / 1e3:.1f}", "-", "-", f"report ({allocs(name):g} allocs)", "info")
+
+# ---- exchange ----------------------------------------------------------------------
+for t in (1, 2):
+    a, b = warm.get(f"lf_t{t}"), warm.get(f"curl_t{t}")
+    if not a or not b:
+        continue
+    rx = paired(a, b, "xps")
+    rc = paired(a, b, "cpu_us")
+    row(f"exchange warm, {t} thread(s) (exch/s)", f"{a['median_xps']:.0f}", f"{b['median_xps']:.0f} curl+cJSON",
+        f"{rx:.3f}", "ratio >=0.95", verdict(rx >= 0.95))
+    row(f"exchange warm, {t} thread(s) (client CPU us/exch)", f"{a['median_cpu_us']:.1f}",
+        f"{b['median_cpu_us']:.1f} curl+cJSON", f"{rc:.3f}", "ratio <=1.05", verdict(rc <= 1.05))
+    row(f"  server CPU us/exch, {t} thread(s)", f"{a['median_server_us']:.1f}", f"{b['median_server_us']:.1f}", "-",
+        "(server is not the limit)", "info")
+
+lc, cc, lw = cold["lf_cold"], cold["curl_cold"], cold["lf_warm"]
+row("exchange cold: new handle each (exch/s)", f"{lc['median_xps']:.0f}", f"{cc['median_xps']:.0f} curl cold",
+    f"{paired(lc, cc, 'xps'):.3f}", "report", "info")
+row("exchange cold (client CPU us/exch)", f"{lc['median_cpu_us']:.0f}", f"{cc['median_cpu_us']:.0f} curl cold",
+    f"{paired(lc, cc, 'cpu_us'):.3f}", "report", "info")
+row("  warm vs cold, ours (exch/s)", f"{lw['median_xps']:.0f} warm", f"{lc['median_xps']:.0f} cold",
+    f"{paired(lw, lc, 'xps'):.1f}x", "reuse pays", verdict(paired(lw, lc, "xps") > 1))
+if "lf_cold_bundle" in cold:
+    lb, cb = cold["lf_cold_bundle"], cold["curl_cold_bundle"]
+    row("exchange cold, system-size CA file (exch/s)", f"{lb['median_xps']:.0f}",
+        f"{cb['median_xps']:.0f} curl cold", f"{paired(lb, cb, 'xps'):.3f}", "report", "info")
+    row("  CA load per new handle (client CPU us)", f"{lb['median_cpu_us'] - lc['median_cpu_us']:.0f}",
+        f"{cb['median_cpu_us'] - cc['median_cpu_us']:.0f}", "-", "bundle - 1 cert", "info")
+
+grow_lf = rss_lf["rss_kib_n"] - rss_lf["rss_kib_1k"]
+grow_curl = rss_curl["rss_kib_n"] - rss_curl["rss_kib_1k"]
+live = rss_lf["live_blocks_n"] - rss_lf["live_blocks_1k"]
+ok = grow_lf <= 1024 and live <= 0
+row(f"RSS growth 1k -> {rss_lf['total']} exch (KiB)", f"{grow_lf}", f"{grow_curl} curl+cJSON", "-",
+    "<=1024 KiB, no live-block growth", verdict(ok))
+row("  library live heap blocks 1k -> N", f"{rss_lf['live_blocks_1k']} -> {rss_lf['live_blocks_n']}", "-", "-",
+    "no growth", verdict(live <= 0))
+
+# ---- print -------------------------------------------------------------------------
+head = ("workload", "ours", "baseline", "ratio", "target", "verdict")
+w = [max(len(str(r[i])) for r in rows + [head]) for i in range(6)]
+line = "+-" + "-+-".join("-" * x for x in w) + "-+"
+print(line)
+print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(head)) + " |")
+print(line)
+for r in rows:
+    print("| " + " | ".join(str(c).ljust(w[i]) if i == 0 or i >= 4 else str(c).rjust(w[i])
+                            for i, c in enumerate(r)) + " |")
+print(line)
+ctx = inproc.get("context", {})
+print(f"ratios: ours / baseline; medians of {warm[next(iter(warm))]['xps'].__len__()} interleaved repetitions; "
+      f"{ctx.get('num_cpus', '?')} CPUs, load average {', '.join(f'{x:.1f}' for x in ctx.get('load_avg', []))} "
+      f"at start; {ctx.get('openssl', '')}; libcurl {ctx.get('libcurl', '').split()[0].split('/')[-1]}")
