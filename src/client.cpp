@@ -145,6 +145,12 @@ Client::Client(const ClientOptions &o)
     auto_attempts_[auto_attempt_count_++] = {ClientAuth::JsonBody, &token_json_};
 }
 
+std::string_view Client::basic_credentials() const noexcept {
+    std::string_view h = basic_header_.view();
+    std::size_t sp = h.rfind(' ');
+    return sp == std::string_view::npos ? std::string_view() : h.substr(sp + 1);
+}
+
 long Client::call_timeout(const CallOptions &opts) const noexcept {
     return opts.timeout_ms > 0 && opts.timeout_ms < timeout_ms_ ? opts.timeout_ms : timeout_ms_;
 }

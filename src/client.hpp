@@ -90,6 +90,8 @@ private:
     };
 
     long call_timeout(const CallOptions &opts) const noexcept;
+    // base64(id:secret), the part of basic_header_ a server could echo.
+    std::string_view basic_credentials() const noexcept;
     Status resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const;
     // One POST of `code` in `style`; token receives a valid access token.
     Status send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Token &token,

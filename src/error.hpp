@@ -19,18 +19,19 @@ struct Error {
     char message[256] = {};
 };
 
-// Up to four secrets that must never appear in an error.
+// Up to eight secrets that must never appear in an error.
 class Redactor {
 public:
     void add(std::string_view secret) noexcept {
-        if (!secret.empty() && n_ < 4) items_[n_++] = secret;
+        if (!secret.empty() && n_ < kMax) items_[n_++] = secret;
     }
     // Length of the secret that starts at src[0], 0 if none. A secret cut
     // off by the end of src counts when at least 8 bytes of it are there.
     std::size_t match(std::string_view src) const noexcept;
 
 private:
-    std::string_view items_[4];
+    static constexpr std::size_t kMax = 8;
+    std::string_view items_[kMax];
     std::size_t n_ = 0;
 };
 

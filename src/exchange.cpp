@@ -47,6 +47,7 @@ Status Client::send_code(const Attempt &a, std::string_view code, const CallOpti
     r.add(secret_.view());
     r.add(previous_secret_.view());
     r.add(code);
+    r.add(basic_credentials());
     return read_token_response(resp, r, token, e);
 }
 

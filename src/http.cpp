@@ -76,7 +76,15 @@ extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
 
 Status map_curl(CURLcode rc, const Sink &sink, const char *errbuf, const char *what, Error &e) {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    if (sink.no_memory || rc == CURLE_OUT_OF_MEMORY || dep::take_failure()) throw std::bad_alloc();
+    bool dep_oom = dep::take_failure();
+    // libcurl 7.88 reports a header line over its 100 KiB limit as
+    // CURLE_OUT_OF_MEMORY, without a message. Once headers have started to
+    // arrive, that is the server's doing: with hooked dependencies we know
+    // whether an allocation really failed; without, a giant header line is
+    // far likelier than the C heap running out at that very moment.
+    if (rc == CURLE_OUT_OF_MEMORY && !dep_oom && !sink.no_memory && sink.header_bytes > 0)
+        return failf(e, Status::ResponseTooLarge, "%s: a response header line is too large", what);
+    if (sink.no_memory || rc == CURLE_OUT_OF_MEMORY || dep_oom) throw std::bad_alloc();
     if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED)
         return failf(e, Status::ResponseTooLarge, "%s: response body exceeds max_response_bytes", what);
     if (sink.headers_too_large)

@@ -1,5 +1,6 @@
 #include "json.hpp"
 
+#include <cctype>
 #include <cstring>
 
 #include <cjson/cJSON.h>
@@ -18,8 +19,17 @@ JsonError prescan(std::string_view t, int max_depth) noexcept {
         if (in_string) {
             if (c == '\\') {
                 if (i + 1 >= t.size()) return JsonError::Syntax;
-                if (t[i + 1] == 'u' && i + 5 < t.size() && t.compare(i + 2, 4, "0000") == 0)
-                    return JsonError::NulEscape;
+                char esc = t[i + 1];
+                if (esc == 'u') {
+                    // cJSON is lenient with bad \u escapes; we are not.
+                    if (i + 5 >= t.size()) return JsonError::Syntax;
+                    for (std::size_t k = i + 2; k < i + 6; k++)
+                        if (!std::isxdigit(static_cast<unsigned char>(t[k]))) return JsonError::Syntax;
+                    if (t.compare(i + 2, 4, "0000") == 0) return JsonError::NulEscape;
+                    i += 5;
+                    continue;
+                }
+                if (esc == '\0' || !std::strchr("\"\\/bfnrt", esc)) return JsonError::Syntax;
                 i++;
             } else if (c == '"') {
                 in_string = false;

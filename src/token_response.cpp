@@ -125,7 +125,12 @@ Status read_token_response(const HttpResponse &resp, const Redactor &r, Token &t
     Json doc = Json::parse(resp.body, kTokenJsonDepth, &je);
     if (je == JsonError::NoMemory) throw std::bad_alloc();
     bool success = resp.status >= 200 && resp.status < 300;
-    if (!success || server_error(doc.get()).present) return token_error(resp, doc.get(), r, e);
+    if (!success || server_error(doc.get()).present) {
+        // A token sent along with an error is still a secret.
+        Redactor with_token = r;
+        with_token.add(string_value(member(doc.get(), "access_token")));
+        return token_error(resp, doc.get(), with_token, e);
+    }
 
     e.http_status = resp.status;
     if (!is_object(doc.get())) {
