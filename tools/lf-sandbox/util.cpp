@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cctype>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -217,13 +218,23 @@ bool is_loopback_host(const std::string &host) {
 
 // ---- JSON -----------------------------------------------------------------
 
-static bool has_nul_escape(const std::string &body) {
+// cJSON turns both "\u0000" and a malformed "\uZZZZ" into a NUL inside the
+// string, which then reads as a truncated C string ("secret\uZZZZjunk" would
+// compare equal to "secret"). Refuse such bodies, and raw NULs, up front.
+static bool has_nul_or_bad_escape(const std::string &body) {
     for (size_t i = 0; i < body.size(); ++i) {
         if (body[i] == '\0')
             return true;
         if (body[i] == '\\' && i + 1 < body.size()) {
-            if (body[i + 1] == 'u' && body.compare(i + 2, 4, "0000") == 0)
-                return true;
+            if (body[i + 1] == 'u') {
+                if (i + 6 > body.size())
+                    return true;
+                for (size_t k = i + 2; k < i + 6; ++k)
+                    if (!std::isxdigit(static_cast<unsigned char>(body[k])))
+                        return true;
+                if (body.compare(i + 2, 4, "0000") == 0)
+                    return true;
+            }
             ++i; // skip the escaped character (handles "\\u0000" correctly)
         }
     }
@@ -231,8 +242,8 @@ static bool has_nul_escape(const std::string &body) {
 }
 
 Json parse_json_object(const std::string &body, std::string &why) {
-    if (has_nul_escape(body)) {
-        why = "the body contains a NUL character";
+    if (has_nul_or_bad_escape(body)) {
+        why = "the body contains a NUL character or a malformed \\u escape";
         return nullptr;
     }
     const char *end = nullptr;

@@ -54,8 +54,9 @@ struct JsonDeleter {
 };
 using Json = std::unique_ptr<cJSON, JsonDeleter>;
 
-// Parses `body` as one JSON object. Rejects: raw NUL bytes, \u0000 escapes
-// (cJSON would silently truncate such strings), trailing non-whitespace,
+// Parses `body` as one JSON object. Rejects: raw NUL bytes, \u0000 and
+// malformed \u escapes (cJSON would silently truncate such strings), trailing
+// non-whitespace,
 // anything that is not an object, and duplicated top-level keys.
 Json parse_json_object(const std::string &body, std::string &why);
 

@@ -785,6 +785,14 @@ void test_exchange(void **) {
                   "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" +
                       json_str(c.secret + "\\u0000x") + ",\"code\":" + json_str(code4) + "}");
     assert_true(b.status == 400 || b.status == 401);
+    // Nor one followed by a malformed escape (cJSON decodes \uZZZZ to a NUL).
+    for (const char *tail : {"\\uZZZZjunk", "\\u00", "\\u12G4"}) {
+        b = post_json(sb, "/oauth/access_token",
+                      "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":\"" + c.secret +
+                          tail + "\",\"code\":" + json_str(code4) + "}");
+        assert_int_equal(b.status, 400);
+        assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
+    }
     exchange_json(sb, c, code4, &status);
     assert_int_equal(status, 200);
 
