@@ -10,6 +10,9 @@
 //   --mode cold   a new lf_auth (or easy handle) per exchange vs warm reuse.
 //   --mode rss    RSS (and, for ours, live library heap blocks) after 1,000
 //                 and after N exchanges on one handle (--impl lf|curl).
+//   --mode profile  one warm thread, N exchanges between CALLGRIND_ZERO_STATS
+//                 and CALLGRIND_DUMP_STATS (bench/profile runs it under
+//                 valgrind --tool=callgrind).
 //
 // Output: one JSON object on stdout. Errors: a message on stderr, exit 1.
 // Client CPU is measured per worker thread (getrusage RUSAGE_THREAD, user +
@@ -22,6 +25,17 @@
 #include <curl/curl.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define LF_HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef LF_HAVE_CALLGRIND
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS
+#endif
 
 #include <algorithm>
 #include <cstdarg>
@@ -171,9 +185,25 @@ size_t on_body(char *p, size_t size, size_t n, void *ud) {
     return size * n;
 }
 
+// The body through a read callback (CURLOPT_POST + CURLOPT_READFUNCTION)
+// instead of CURLOPT_POSTFIELDS: libcurl then sends the headers and the body
+// in two separate writes (two TLS records). The "curl_readcb" series measures
+// what that costs on its own.
+struct BodySource {
+    const char *data = nullptr;
+    size_t len = 0, off = 0;
+};
+size_t on_read(char *buf, size_t size, size_t n, void *ud) {
+    auto *s = static_cast<BodySource *>(ud);
+    size_t k = std::min(s->len - s->off, size * n);
+    std::memcpy(buf, s->data + s->off, k);
+    s->off += k;
+    return k;
+}
+
 class CurlClient {
 public:
-    explicit CurlClient(const char *ca = nullptr) {
+    explicit CurlClient(const char *ca = nullptr, bool read_callback = false) : read_callback_(read_callback) {
         h_ = curl_easy_init();
         headers_ = curl_slist_append(headers_, "Content-Type: application/json");
         headers_ = curl_slist_append(headers_, "Accept: application/json");
@@ -188,6 +218,11 @@ public:
         curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(h_, CURLOPT_WRITEDATA, &resp_);
         curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS, 30000L);
+        if (read_callback_) {
+            curl_easy_setopt(h_, CURLOPT_POST, 1L);
+            curl_easy_setopt(h_, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(h_, CURLOPT_READDATA, &source_);
+        }
     }
     ~CurlClient() {
         curl_easy_cleanup(h_);
@@ -207,7 +242,12 @@ public:
         cJSON_Delete(o);
         if (!body) return false;
         resp_.clear();
-        curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body);
+        if (read_callback_) {
+            source_ = BodySource{body, std::strlen(body), 0};
+            curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(source_.len));
+        } else {
+            curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body);
+        }
         CURLcode rc = curl_easy_perform(h_);
         cJSON_free(body);
         long status = 0;
@@ -230,6 +270,8 @@ private:
     CURL *h_ = nullptr;
     curl_slist *headers_ = nullptr;
     std::string resp_;
+    bool read_callback_ = false;
+    BodySource source_;
 };
 
 // ---- a measured run ------------------------------------------------------------
@@ -348,6 +390,7 @@ void mode_warm() {
     for (int t : g_opt.threads) {
         series.push_back({"lf_t" + std::to_string(t), {}});
         series.push_back({"curl_t" + std::to_string(t), {}});
+        series.push_back({"curl_readcb_t" + std::to_string(t), {}});
     }
     for (int rep = 0; rep < g_opt.reps; rep++) {
         for (size_t ti = 0; ti < g_opt.threads.size(); ti++) {
@@ -355,23 +398,27 @@ void mode_warm() {
             auto ours = [&] {
                 return run_threads(t, g_opt.seconds, [&] { return [auth] { return lf_once(auth); }; });
             };
-            auto base = [&] {
-                return run_threads(t, g_opt.seconds, [] {
-                    auto c = std::make_shared<CurlClient>();
+            auto base = [&](bool read_callback) {
+                return run_threads(t, g_opt.seconds, [read_callback] {
+                    auto c = std::make_shared<CurlClient>(nullptr, read_callback);
                     return [c] { return c->exchange(kCode); };
                 });
             };
-            // A B, then B A on the next repetition: drift hits both alike.
+            // ours, baseline, read-callback baseline; backwards on odd
+            // repetitions, so that drift hits all alike.
+            Series *ss = &series[3 * ti];
             if (rep % 2 == 0) {
-                series[2 * ti].samples.push_back(ours());
-                series[2 * ti + 1].samples.push_back(base());
+                ss[0].samples.push_back(ours());
+                ss[1].samples.push_back(base(false));
+                ss[2].samples.push_back(base(true));
             } else {
-                series[2 * ti + 1].samples.push_back(base());
-                series[2 * ti].samples.push_back(ours());
+                ss[2].samples.push_back(base(true));
+                ss[1].samples.push_back(base(false));
+                ss[0].samples.push_back(ours());
             }
-            std::fprintf(stderr, "  rep %d, %d thread(s): lf %.0f/s %.1f us, curl %.0f/s %.1f us\n", rep + 1, t,
-                         series[2 * ti].samples.back().xps, series[2 * ti].samples.back().cpu_us,
-                         series[2 * ti + 1].samples.back().xps, series[2 * ti + 1].samples.back().cpu_us);
+            std::fprintf(stderr, "  rep %d, %d thread(s): lf %.0f/s %.1f us, curl %.0f/s %.1f us, curl_readcb %.0f/s %.1f us\n",
+                         rep + 1, t, ss[0].samples.back().xps, ss[0].samples.back().cpu_us, ss[1].samples.back().xps,
+                         ss[1].samples.back().cpu_us, ss[2].samples.back().xps, ss[2].samples.back().cpu_us);
         }
     }
     lf_auth_free(auth);
@@ -465,6 +512,7 @@ void count_free(void *, void *p) {
 }
 
 void mode_rss() {
+    if (g_opt.total < 2000) die("--total must be at least 2000 for --mode rss");
     bool ours = g_opt.impl == "lf";
     int threads = g_opt.threads.empty() ? 1 : g_opt.threads[0];
     lf_auth *auth = ours ? lf_make() : nullptr;
@@ -500,6 +548,25 @@ void mode_rss() {
                 "\"rss_kib_1k\": %ld, \"rss_kib_n\": %ld, \"live_blocks_1k\": %ld, \"live_blocks_n\": %ld}\n",
                 g_opt.impl.c_str(), threads, g_opt.total, secs, rss_1k, rss_n, ours ? live_1k : -1L,
                 ours ? live_n : -1L);
+}
+
+// One thread, warm: 100 exchanges to connect and settle, then --total
+// exchanges between CALLGRIND_ZERO_STATS and CALLGRIND_DUMP_STATS.
+void mode_profile() {
+    bool ours = g_opt.impl == "lf";
+    lf_auth *auth = ours ? lf_make() : nullptr;
+    std::unique_ptr<CurlClient> client =
+        ours ? nullptr : std::make_unique<CurlClient>(nullptr, g_opt.impl == "curl_readcb");
+    auto once = [&] { return ours ? lf_once(auth) : client->exchange(kCode); };
+    for (int i = 0; i < 100; i++)
+        if (!once()) die("an exchange failed");
+    CALLGRIND_ZERO_STATS;
+    for (long i = 0; i < g_opt.total; i++)
+        if (!once()) die("an exchange failed");
+    CALLGRIND_DUMP_STATS;
+    client.reset();
+    if (auth) lf_auth_free(auth);
+    std::printf("{\"mode\": \"profile\", \"impl\": \"%s\", \"total\": %ld}\n", g_opt.impl.c_str(), g_opt.total);
 }
 
 }  // namespace
@@ -538,11 +605,12 @@ int main(int argc, char **argv) {
         else die("unknown option %s", a.c_str());
     }
     if (g_opt.url.empty() || g_opt.ca.empty() || g_opt.token.empty()) die("--url, --ca and --token are required");
-    if (g_opt.reps < 1 || g_opt.seconds <= 0 || g_opt.total < 2000) die("bad --reps/--seconds/--total");
+    if (g_opt.reps < 1 || g_opt.seconds <= 0 || g_opt.total < 1) die("bad --reps/--seconds/--total");
 
     if (g_opt.mode == "warm") mode_warm();
     else if (g_opt.mode == "cold") mode_cold();
     else if (g_opt.mode == "rss") mode_rss();
+    else if (g_opt.mode == "profile") mode_profile();
     else die("unknown mode %s", g_opt.mode.c_str());
     curl_global_cleanup();
     return 0;

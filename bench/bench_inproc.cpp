@@ -34,6 +34,17 @@
 
 #include <openssl/sha.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define LF_HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef LF_HAVE_CALLGRIND
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS
+#endif
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -448,9 +459,55 @@ BENCHMARK(BM_Webhook1M_Sha256Ctx);
 BENCHMARK(BM_AuthNew_SystemStore);
 BENCHMARK(BM_AuthNew_CaFile);
 
+// --profile=WHAT:N runs one workload N times between CALLGRIND_ZERO_STATS
+// and CALLGRIND_DUMP_STATS, so that under valgrind --tool=callgrind the
+// dump holds exactly N operations (bench/profile).
+int run_profile(const std::string &spec) {
+    size_t colon = spec.find(':');
+    std::string what = spec.substr(0, colon);
+    long n = colon == std::string::npos ? 10000 : std::atol(spec.c_str() + colon + 1);
+    char buf[1024], code[256];
+    size_t needed = 0;
+    long bad = 0;
+    CALLGRIND_ZERO_STATS;
+    for (long i = 0; i < n; i++) {
+        if (what == "consent")
+            bad += lf_consent_url(g_auth, kRedirect, kScopes, g_state.c_str(), buf, sizeof buf, &needed) != LF_OK;
+        else if (what == "consent_naive")
+            bad += naive_consent_url(kRedirect, kScopes, g_state.c_str(), buf, sizeof buf) <= 0;
+        else if (what == "parse")
+            bad += lf_parse_callback(g_auth, g_callback.c_str(), g_state.c_str(), code, sizeof code, &needed,
+                                     nullptr) != LF_OK;
+        else if (what == "parse_naive")
+            bad += naive_parse_callback(g_callback.c_str(), g_state.c_str(), code, sizeof code) != 0;
+        else if (what == "webhook1k")
+            bad += lf_webhook_verify(g_auth, g_hook_1k.body.data(), g_hook_1k.body.size(), g_hook_1k.sig) != LF_OK;
+        else if (what == "webhook1k_evp")
+            bad += !g_evp->verify(g_hook_1k.body.data(), g_hook_1k.body.size(), g_hook_1k.sig);
+        else if (what == "webhook1k_sha")
+            bad += !g_sha->verify(g_hook_1k.body.data(), g_hook_1k.body.size(), g_hook_1k.sig);
+        else {
+            std::fprintf(stderr, "unknown profile workload %s\n", what.c_str());
+            return 1;
+        }
+    }
+    CALLGRIND_DUMP_STATS;
+    if (bad) std::fprintf(stderr, "%ld of %ld operations failed\n", bad, n);
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     install_counting_allocators();  // before anything else
 
+    std::string profile;
+    for (int i = 1; i < argc; i++) {
+        if (std::strncmp(argv[i], "--profile=", 10) == 0) {
+            profile = argv[i] + 10;
+            for (int j = i; j < argc; j++) argv[j] = argv[j + 1];  // argv[argc] is NULL
+            argc--;
+            break;
+        }
+    }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
@@ -487,6 +544,14 @@ int main(int argc, char **argv) {
         !g_sha->verify(g_hook_1k.body.data(), g_hook_1k.body.size(), g_hook_1k.sig) ||
         lf_webhook_verify(g_auth, g_hook_1k.body.data(), g_hook_1k.body.size(), g_hook_1k.sig) != LF_OK)
         die("webhook self-check", LF_E_INTERNAL);
+
+    if (!profile.empty()) {
+        int rc = run_profile(profile);
+        delete g_sha;
+        delete g_evp;
+        lf_auth_free(g_auth);
+        return rc;
+    }
 
     benchmark::AddCustomContext("ossl_allocs_counted", g_ossl_counted ? "yes" : "no");
     benchmark::AddCustomContext("openssl", OpenSSL_version(OPENSSL_VERSION));

@@ -106,6 +106,11 @@ for t in (1, 2):
         f"{rx:.3f}", "ratio >=0.95", verdict(rx >= 0.95))
     row(f"exchange warm, {t} thread(s) (client CPU us/exch)", f"{a['median_cpu_us']:.1f}",
         f"{b['median_cpu_us']:.1f} curl+cJSON", f"{rc:.3f}", "ratio <=1.05", verdict(rc <= 1.05))
+    r = warm.get(f"curl_readcb_t{t}")
+    if r:
+        row(f"  baseline, body by read callback, {t} thread(s) (exch/s)", f"{r['median_xps']:.0f}",
+            f"{b['median_xps']:.0f} curl+cJSON", f"{paired(r, b, 'xps'):.3f}",
+            f"(CPU ratio {paired(r, b, 'cpu_us'):.3f})", "info")
     row(f"  server CPU us/exch, {t} thread(s)", f"{a['median_server_us']:.1f}", f"{b['median_server_us']:.1f}", "-",
         "(server is not the limit)", "info")
 
