@@ -2,8 +2,9 @@
 #             [TIMEOUT s] [NO_VALGRIND])
 # One CMocka executable per area, linked to the shared library and the test
 # support code, registered with ctest. Where valgrind exists a twin
-# `name.valgrind` is registered under the label "valgrind" (run with
-# `ctest -L valgrind`; excluded from the default label set by .ci/run).
+# `name.valgrind` is registered under the labels "valgrind" and
+# "valgrind-<first label>" (e.g. `ctest -L 'valgrind-(unit|integration)'`);
+# the main test pass excludes them with `-LE valgrind`.
 function(lf_add_test)
   cmake_parse_arguments(T "NO_VALGRIND" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
@@ -20,7 +21,8 @@ function(lf_add_test)
       COMMAND ${LF_VALGRIND} --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
               --show-leak-kinds=definite,indirect --num-callers=30 $<TARGET_FILE:${T_NAME}>)
     math(EXPR _vt "${T_TIMEOUT} * 10")
-    set_tests_properties(${T_NAME}.valgrind PROPERTIES TIMEOUT ${_vt} LABELS "valgrind"
+    list(GET T_LABELS 0 _first)
+    set_tests_properties(${T_NAME}.valgrind PROPERTIES TIMEOUT ${_vt} LABELS "valgrind;valgrind-${_first}"
       ENVIRONMENT "${T_ENV};LF_TEST_SLOW=1")
   endif()
 endfunction()

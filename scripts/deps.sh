@@ -4,10 +4,15 @@
 set -euo pipefail
 
 packages=(
+  # build
   build-essential cmake ninja-build pkgconf git ca-certificates openssl
   libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libcpp-httplib-dev
+  # bindings
   golang-go cargo rustc
-  curl python3 chromium
+  # tests: tools end to end, browser, hostile servers, sanitizers, fuzzing
+  curl python3 chromium valgrind clang libclang-rt-14-dev
+  # ABI gate, Debian packages, API reference
+  abigail-tools dpkg-dev lintian doxygen man-db file
 )
 
 missing=()

@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, builds, and runs every test
-# (C unit and integration suites, install checks, tools end to end, Go and
-# Rust bindings) through ctest.
+# The whole test suite, as CI runs it: installs dependencies, builds, and runs
+#   1. every ctest test of the main build (C unit, integration, allocation,
+#      hostile-server, ABI, install and package suites; lf-auth and lf-sandbox
+#      end to end, with a real browser; the Go and Rust bindings);
+#   2. the unit and integration suites under valgrind memcheck;
+#   3. the C suites under ASan+UBSan and the concurrency suite under TSan;
+#   4. every fuzz target on its committed corpus plus a fixed number of runs.
+# Any failure stops the script with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export BUILD_DIR=${BUILD_DIR:-build}
+jobs=${LF_JOBS:-2}
+stage() { printf '\n==== %s ====\n' "$*"; }
+
 scripts/deps.sh
-scripts/build.sh
-BUILD_DIR=${BUILD_DIR:-build}
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"${LF_JOBS:-2}" --timeout 900 "$@"
+stage "build"
+LF_CMAKE_ARGS="-DLF_TEST_VALGRIND=ON ${LF_CMAKE_ARGS:-}" scripts/build.sh
+stage "valgrind memcheck: unit and integration suites"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$jobs" -L 'valgrind-(unit|integration)'
+stage "sanitizers"
+scripts/check-sanitizers.sh
+stage "fuzzing smoke"
+scripts/fuzz-smoke.sh
+stage "all tests"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$jobs" --timeout 2400 -LE valgrind "$@"
