@@ -107,8 +107,10 @@
 #endif
 
 /** LF_DEPRECATED(since, msg): warns callers of a deprecated function. Silent
- * while building the library; define LF_NO_DEPRECATED to hide deprecated
- * declarations entirely (they stay exported until the SONAME changes). */
+ * while building the library. Every deprecated declaration is also wrapped
+ * in `#ifndef LF_NO_DEPRECATED`, so defining LF_NO_DEPRECATED hides them
+ * entirely (they stay exported until the SONAME changes). Version 1.0 has no
+ * deprecated functions. */
 #ifndef LF_DEPRECATED
 #  if defined(LF_BUILDING) || defined(LF_NO_DEPRECATION_WARNINGS)
 #    define LF_DEPRECATED(since, msg)
@@ -526,8 +528,10 @@ typedef struct lf_response lf_response;
  * received, EVEN WHEN THE STATUS IS NOT LF_OK (so the body of an `errors`
  * answer stays readable); otherwise it is NULL. Free it in both cases.
  *
- * @return LF_OK (2xx and no `errors`); LF_E_API (a non-empty GraphQL
- * `errors` array: the first error's `key` and `message` are in err);
+ * @return LF_OK (2xx and no `errors`; `"errors": []` and `"errors": null`
+ * count as none); LF_E_API (a non-empty GraphQL `errors` array, or any
+ * other non-null `errors` value: the first error's `key` and `message` are
+ * in err);
  * LF_E_UNAUTHORIZED (401); LF_E_RATE_LIMITED (429 or the rate_limit_reached
  * key); LF_E_HTTP (other non-2xx); LF_E_PROTOCOL (a 2xx body that is not a
  * JSON object); LF_E_INVALID_ARGUMENT (NULL a/access_token/query/out, a
