@@ -11,6 +11,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -83,6 +85,15 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    if (opts.exit_with_parent) {
+        // SIGTERM (handled like a normal stop) when the parent dies; if it
+        // already died before this call, stop now.
+        pid_t parent = getppid();
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent || parent == 1) {
+            std::fprintf(stderr, "lf-sandbox: the parent process is gone\n");
+            return 1;
+        }
+    }
 
     std::unique_ptr<httplib::Server> svr;
     std::string scheme = "http";

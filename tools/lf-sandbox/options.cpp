@@ -32,6 +32,8 @@ void print_usage(std::FILE *out) {
         "  --account-id ID            account the tokens belong to (default acct_sandbox)\n"
         "  --auto-approve             the consent endpoint redirects at once (no page)\n"
         "  --code-ttl SECONDS         authorization-code lifetime (default 600)\n"
+        "  --exit-with-parent         stop (as on SIGTERM) when the parent process dies, so a\n"
+        "                             test harness killed mid-run never leaves a sandbox behind\n"
         "  --help                     show this help and exit\n"
         "  --version                  show the version and exit\n"
         "\n"
@@ -288,6 +290,7 @@ ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
         OPT_CONFIG,
         OPT_ACCOUNT,
         OPT_AUTO,
+        OPT_PARENT,
         OPT_TTL,
         OPT_HELP,
         OPT_VERSION
@@ -301,6 +304,7 @@ ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
         {"config", required_argument, nullptr, OPT_CONFIG},
         {"account-id", required_argument, nullptr, OPT_ACCOUNT},
         {"auto-approve", no_argument, nullptr, OPT_AUTO},
+        {"exit-with-parent", no_argument, nullptr, OPT_PARENT},
         {"code-ttl", required_argument, nullptr, OPT_TTL},
         {"help", no_argument, nullptr, OPT_HELP},
         {"version", no_argument, nullptr, OPT_VERSION},
@@ -343,6 +347,7 @@ ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
             o.account_id = arg;
             break;
         case OPT_AUTO: o.auto_approve = true; break;
+        case OPT_PARENT: o.exit_with_parent = true; break;
         case OPT_TTL: {
             char *end = nullptr;
             errno = 0;

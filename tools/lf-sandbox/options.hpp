@@ -23,6 +23,7 @@ struct Options {
     std::vector<ClientConfig> clients; // merged by id, account ids resolved
     std::string account_id = "acct_sandbox";
     bool auto_approve = false;
+    bool exit_with_parent = false;
     long code_ttl_s = 600;
 };
 

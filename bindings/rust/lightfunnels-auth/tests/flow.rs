@@ -67,7 +67,7 @@ fn sandbox() -> Option<Sandbox> {
     let stderr =
         if std::env::var_os("LF_SANDBOX_VERBOSE").is_some() { Stdio::inherit() } else { Stdio::null() };
     let mut child = Command::new(&bin)
-        .args(["--listen", "127.0.0.1:0", "--auto-approve", "--account-id", ACCOUNT])
+        .args(["--listen", "127.0.0.1:0", "--auto-approve", "--exit-with-parent", "--account-id", ACCOUNT])
         .arg("--client")
         .arg(format!("{}:{}:{}", CLIENT_ID, CLIENT_SECRET, REDIRECT))
         .stdin(Stdio::null())
