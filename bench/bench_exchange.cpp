@@ -385,7 +385,6 @@ void print_series(const Series &s, bool last) {
 // ---- modes ------------------------------------------------------------------------
 
 void mode_warm() {
-    lf_auth *auth = lf_make();  // ONE handle for every thread and repetition
     std::vector<Series> series;
     for (int t : g_opt.threads) {
         series.push_back({"lf_t" + std::to_string(t), {}});
@@ -395,8 +394,15 @@ void mode_warm() {
     for (int rep = 0; rep < g_opt.reps; rep++) {
         for (size_t ti = 0; ti < g_opt.threads.size(); ti++) {
             int t = g_opt.threads[ti];
+            // ONE handle shared by all the threads of a run. Like the
+            // baseline's easy handles it is made afresh for each run (outside
+            // the measured time; the warm-up connects), so that each run's
+            // connections land on the nginx instances by the same lottery.
             auto ours = [&] {
-                return run_threads(t, g_opt.seconds, [&] { return [auth] { return lf_once(auth); }; });
+                lf_auth *auth = lf_make();
+                Sample s = run_threads(t, g_opt.seconds, [auth] { return [auth] { return lf_once(auth); }; });
+                lf_auth_free(auth);
+                return s;
             };
             auto base = [&](bool read_callback) {
                 return run_threads(t, g_opt.seconds, [read_callback] {
@@ -421,7 +427,6 @@ void mode_warm() {
                          ss[1].samples.back().cpu_us, ss[2].samples.back().xps, ss[2].samples.back().cpu_us);
         }
     }
-    lf_auth_free(auth);
     std::printf("{\n  \"mode\": \"warm\", \"seconds\": %.2f, \"reps\": %d,\n  \"series\": {\n", g_opt.seconds,
                 g_opt.reps);
     for (size_t i = 0; i < series.size(); i++) print_series(series[i], i + 1 == series.size());
