@@ -27,6 +27,10 @@ warm = load("warm.json")["series"]
 cold = load("cold.json")["series"]
 rss_lf = load("rss_lf.json")
 rss_curl = load("rss_curl.json")
+try:
+    ir = load("ir.json")
+except FileNotFoundError:
+    ir = {}
 
 SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 med = {}
@@ -57,6 +61,15 @@ def allocs(name):
 def paired(a, b, key):
     xs = [x / y for x, y in zip(a[key], b[key]) if y]
     return statistics.median(xs) if xs else float("nan")
+
+
+def iqr(a, b, key):
+    """Interquartile range of the per-repetition ratios: how noisy the pairs were."""
+    xs = sorted(x / y for x, y in zip(a[key], b[key]) if y)
+    if len(xs) < 4:
+        return ""
+    q = statistics.quantiles(xs, n=4)
+    return f" [{q[0]:.2f}-{q[2]:.2f}]"
 
 
 rows = []
@@ -103,16 +116,25 @@ for t in (1, 2):
     rx = paired(a, b, "xps")
     rc = paired(a, b, "cpu_us")
     row(f"exchange warm, {t} thread(s) (exch/s)", f"{a['median_xps']:.0f}", f"{b['median_xps']:.0f} curl+cJSON",
-        f"{rx:.3f}", "ratio >=0.95", verdict(rx >= 0.95))
+        f"{rx:.3f}{iqr(a, b, 'xps')}", "ratio >=0.95", verdict(rx >= 0.95))
     row(f"exchange warm, {t} thread(s) (client CPU us/exch)", f"{a['median_cpu_us']:.1f}",
-        f"{b['median_cpu_us']:.1f} curl+cJSON", f"{rc:.3f}", "ratio <=1.05", verdict(rc <= 1.05))
+        f"{b['median_cpu_us']:.1f} curl+cJSON", f"{rc:.3f}{iqr(a, b, 'cpu_us')}", "ratio <=1.05",
+        verdict(rc <= 1.05))
     r = warm.get(f"curl_readcb_t{t}")
     if r:
         row(f"  baseline, body by read callback, {t} thread(s) (exch/s)", f"{r['median_xps']:.0f}",
-            f"{b['median_xps']:.0f} curl+cJSON", f"{paired(r, b, 'xps'):.3f}",
+            f"{b['median_xps']:.0f} curl+cJSON", f"{paired(r, b, 'xps'):.3f}{iqr(r, b, 'xps')}",
             f"(CPU ratio {paired(r, b, 'cpu_us'):.3f})", "info")
     row(f"  server CPU us/exch, {t} thread(s)", f"{a['median_server_us']:.1f}", f"{b['median_server_us']:.1f}", "-",
         "(server is not the limit)", "info")
+
+if ir.get("lf") and ir.get("curl"):
+    r = ir["lf"] / ir["curl"]
+    row("exchange warm (instructions/exch, callgrind)", f"{ir['lf']:,}", f"{ir['curl']:,} curl+cJSON", f"{r:.3f}",
+        "ratio <=1.05 (stable CPU proxy)", verdict(r <= 1.05))
+    if ir.get("curl_readcb"):
+        row("  baseline, body by read callback (instr/exch)", f"{ir['curl_readcb']:,}", f"{ir['curl']:,} curl+cJSON",
+            f"{ir['curl_readcb'] / ir['curl']:.3f}", "(what the read callback costs)", "info")
 
 lc, cc, lw = cold["lf_cold"], cold["curl_cold"], cold["lf_warm"]
 row("exchange cold: new handle each (exch/s)", f"{lc['median_xps']:.0f}", f"{cc['median_xps']:.0f} curl cold",
@@ -149,6 +171,7 @@ for r in rows:
                             for i, c in enumerate(r)) + " |")
 print(line)
 ctx = inproc.get("context", {})
-print(f"ratios: ours / baseline; medians of {warm[next(iter(warm))]['xps'].__len__()} interleaved repetitions; "
+print(f"ratios: ours / baseline (exchange rows: median of per-repetition ratios [interquartile range]); "
+      f"{len(warm[next(iter(warm))]['xps'])} warm / {len(cold['lf_cold']['xps'])} cold interleaved repetitions; "
       f"{ctx.get('num_cpus', '?')} CPUs, load average {', '.join(f'{x:.1f}' for x in ctx.get('load_avg', []))} "
       f"at start; {ctx.get('openssl', '')}; libcurl {ctx.get('libcurl', '').split()[0].split('/')[-1]}")
