@@ -26,5 +26,5 @@ stage "TSan: build"
 cmake --preset tsan -DLF_BUILD_TOOLS=OFF >/dev/null
 cmake --build --preset tsan
 stage "TSan: concurrency suites"
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L threads
