@@ -12,7 +12,9 @@
 //                 and after N exchanges on one handle (--impl lf|curl).
 //   --mode profile  one warm thread, N exchanges between CALLGRIND_ZERO_STATS
 //                 and CALLGRIND_DUMP_STATS (bench/profile runs it under
-//                 valgrind --tool=callgrind).
+//                 valgrind --tool=callgrind). --impl lf, curl, or curl_readcb,
+//                 curl_ae, curl_ua, curl_uahdr, curl_lfopts: the baseline with
+//                 one (or all) of the library's extra libcurl options.
 //
 // Output: one JSON object on stdout. Errors: a message on stderr, exit 1.
 // Client CPU is measured per worker thread (getrusage RUSAGE_THREAD, user +
@@ -201,14 +203,36 @@ size_t on_read(char *buf, size_t size, size_t n, void *ud) {
     return k;
 }
 
+// Options of the library's transport that the plain baseline does not use,
+// switched on one at a time by bench/profile to price each of them.
+enum CurlExtra : unsigned {
+    kReadCallback = 1,     // body through CURLOPT_READFUNCTION
+    kAcceptEncoding = 2,   // CURLOPT_ACCEPT_ENCODING ""
+    kUserAgentOpt = 4,     // CURLOPT_USERAGENT
+    kUserAgentHeader = 8,  // the same User-Agent as a line of the header list
+};
+
+unsigned curl_extras(const std::string &impl) {
+    if (impl == "curl") return 0;
+    if (impl == "curl_readcb") return kReadCallback;
+    if (impl == "curl_ae") return kAcceptEncoding;
+    if (impl == "curl_ua") return kUserAgentOpt;
+    if (impl == "curl_uahdr") return kUserAgentHeader;
+    if (impl == "curl_lfopts") return kReadCallback | kAcceptEncoding | kUserAgentOpt;
+    die("unknown --impl %s", impl.c_str());
+}
+
 class CurlClient {
 public:
-    explicit CurlClient(const char *ca = nullptr, bool read_callback = false) : read_callback_(read_callback) {
+    explicit CurlClient(const char *ca = nullptr, unsigned extras = 0) : read_callback_(extras & kReadCallback) {
         h_ = curl_easy_init();
         headers_ = curl_slist_append(headers_, "Content-Type: application/json");
         headers_ = curl_slist_append(headers_, "Accept: application/json");
         headers_ = curl_slist_append(headers_, "Expect:");
+        if (extras & kUserAgentHeader) headers_ = curl_slist_append(headers_, "User-Agent: lightfunnels-auth/1.0.0");
         if (!h_ || !headers_) die("curl_easy_init failed");
+        if (extras & kAcceptEncoding) curl_easy_setopt(h_, CURLOPT_ACCEPT_ENCODING, "");
+        if (extras & kUserAgentOpt) curl_easy_setopt(h_, CURLOPT_USERAGENT, "lightfunnels-auth/1.0.0");
         curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h_, CURLOPT_URL, g_opt.url.c_str());
         curl_easy_setopt(h_, CURLOPT_CAINFO, ca ? ca : g_opt.ca.c_str());
@@ -406,7 +430,7 @@ void mode_warm() {
             };
             auto base = [&](bool read_callback) {
                 return run_threads(t, g_opt.seconds, [read_callback] {
-                    auto c = std::make_shared<CurlClient>(nullptr, read_callback);
+                    auto c = std::make_shared<CurlClient>(nullptr, read_callback ? kReadCallback : 0u);
                     return [c] { return c->exchange(kCode); };
                 });
             };
@@ -561,7 +585,7 @@ void mode_profile() {
     bool ours = g_opt.impl == "lf";
     lf_auth *auth = ours ? lf_make() : nullptr;
     std::unique_ptr<CurlClient> client =
-        ours ? nullptr : std::make_unique<CurlClient>(nullptr, g_opt.impl == "curl_readcb");
+        ours ? nullptr : std::make_unique<CurlClient>(nullptr, curl_extras(g_opt.impl));
     auto once = [&] { return ours ? lf_once(auth) : client->exchange(kCode); };
     for (int i = 0; i < 100; i++)
         if (!once()) die("an exchange failed");
