@@ -27,13 +27,25 @@ Verdict read_verdict(const ServerError &se) noexcept {
     return Verdict::Other;
 }
 
+// Why a body that should be a JSON object is not one, for messages.
+const char *json_problem(JsonError je, const cJSON *root) noexcept {
+    return je == JsonError::TooDeep     ? "nested too deeply"
+           : je == JsonError::NulEscape ? "contains a \\u0000 escape"
+           : root                       ? "not a JSON object"
+                                        : "not valid JSON";
+}
+
+bool rate_limited(long status, const ServerError &se) noexcept {
+    return status == 429 || se.key == "rate_limit_reached";
+}
+
 Status token_error(const HttpResponse &resp, const cJSON *root, const Redactor &r, Error &e) {
     long st = resp.status;
     ServerError se = server_error(root);
     e.retry_after_s = resp.retry_after_s;
     char prefix[128];
     Status s;
-    if (st == 429 || se.key == "rate_limit_reached") {
+    if (rate_limited(st, se)) {
         s = Status::RateLimited;
         std::snprintf(prefix, sizeof prefix, "token endpoint rate-limited the request (HTTP %ld)", st);
     } else if (st >= 300 && st < 400) {
@@ -134,11 +146,8 @@ Status read_token_response(const HttpResponse &resp, const Redactor &r, Token &t
 
     e.http_status = resp.status;
     if (!is_object(doc.get())) {
-        const char *why = je == JsonError::TooDeep     ? "nested too deeply"
-                          : je == JsonError::NulEscape ? "contains a \\u0000 escape"
-                          : doc.get()                  ? "not a JSON object"
-                                                       : "not valid JSON";
-        return failf(e, Status::Protocol, "token endpoint: the response body is %s (HTTP %ld)", why, resp.status);
+        return failf(e, Status::Protocol, "token endpoint: the response body is %s (HTTP %ld)",
+                     json_problem(je, doc.get()), resp.status);
     }
     int count = 0;
     const cJSON *t = member(doc.get(), "access_token", &count);
@@ -170,7 +179,7 @@ Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) 
     e.retry_after_s = resp.retry_after_s;
     char prefix[128];
     Status s;
-    if (st == 429 || se.key == "rate_limit_reached") {
+    if (rate_limited(st, se)) {
         s = Status::RateLimited;
         std::snprintf(prefix, sizeof prefix, "API rate-limited the request (HTTP %ld)", st);
     } else if (st == 401) {
@@ -178,12 +187,8 @@ Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) 
         std::snprintf(prefix, sizeof prefix, "API rejected the access token (HTTP 401)");
     } else if (st >= 200 && st < 300) {
         if (!is_object(root)) {
-            const char *why = je == JsonError::TooDeep     ? "nested too deeply"
-                              : je == JsonError::NulEscape ? "contains a \\u0000 escape"
-                              : root                       ? "not a JSON object"
-                                                           : "not valid JSON";
             e.http_status = st;
-            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", why, st);
+            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", json_problem(je, root), st);
         }
         if (!se.present) return Status::Ok;
         s = Status::Api;
