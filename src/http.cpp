@@ -207,7 +207,12 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
         setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-        if (!ca_file_.empty()) setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
+        if (!ca_file_.empty()) {
+            // Only these anchors: without clearing CAPATH, libcurl would also
+            // trust the system directory next to the given bundle.
+            setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
+            setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
+        }
         setopt(h, CURLOPT_USERAGENT, user_agent_.c_str());
         setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
         setopt(h, CURLOPT_SHARE, static_cast<CURLSH *>(share_));
