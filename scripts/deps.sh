@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages needed to build and test lightfunnels-auth.
-# Does nothing when they are all present. Needs root (or sudo).
+# Installs the Debian 12 packages needed to build lightfunnels-auth and run
+# the demo (`deps.sh demo`) or to build it and run every test (`deps.sh`,
+# the default). Does nothing when they are all present. Needs root (or sudo).
 set -euo pipefail
 
 packages=(
-  # build
+  # build (the library, tools and C tests are always configured together)
   build-essential cmake ninja-build pkgconf git ca-certificates openssl
   libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libcpp-httplib-dev
-  # bindings
-  golang-go cargo rustc
-  # tests: tools end to end, browser, hostile servers, sanitizers, fuzzing
-  curl python3 chromium valgrind clang libclang-rt-14-dev
-  # ABI gate, Debian packages, API reference
-  abigail-tools dpkg-dev lintian doxygen man-db file
+  # the demo drives the consent page with curl
+  curl
 )
+if [ "${1:-all}" != demo ]; then
+  packages+=(
+    # bindings
+    golang-go cargo rustc
+    # tests: browser, hostile servers, sanitizers, fuzzing
+    python3 chromium valgrind clang libclang-rt-14-dev
+    # ABI gate, Debian packages, API reference
+    abigail-tools dpkg-dev lintian doxygen man-db file
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,6 @@
 # authorization flow against lf-sandbox over HTTPS (scripts/demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh demo
 scripts/build.sh
 BUILD_DIR=${BUILD_DIR:-build} exec scripts/demo.sh
