@@ -8,15 +8,16 @@ packages=(
   # build (the library, tools and C tests are always configured together)
   build-essential cmake ninja-build pkgconf git ca-certificates openssl
   libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libcpp-httplib-dev
-  # the demo drives the consent page with curl
-  curl
+  # the demo drives the consent page with curl; configuring the test areas
+  # needs python3 (hostile-server suite)
+  curl python3
 )
 if [ "${1:-all}" != demo ]; then
   packages+=(
     # bindings
     golang-go cargo rustc
     # tests: browser, hostile servers, sanitizers, fuzzing
-    python3 chromium valgrind clang libclang-rt-14-dev
+    chromium valgrind clang libclang-rt-14-dev
     # ABI gate, Debian packages, API reference
     abigail-tools dpkg-dev lintian doxygen man-db file
   )
