@@ -33,7 +33,11 @@ endif()
 
 file(COPY ${seeds} DESTINATION "${WORK}/corpus")
 message(STATUS "fuzzing ${RUNS} runs")
-execute_process(COMMAND "${FUZZER}" ${common} ${DICT} -runs=${RUNS} -print_final_stats=1
+set(maxlen "")
+if(DEFINED MAXLEN AND NOT "${MAXLEN}" STREQUAL "" AND NOT "${MAXLEN}" STREQUAL "0")
+  set(maxlen -max_len=${MAXLEN})
+endif()
+execute_process(COMMAND "${FUZZER}" ${common} ${DICT} ${maxlen} -runs=${RUNS} -print_final_stats=1
                         "${WORK}/corpus" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "fuzzing failed (exit ${rc}); reproducer in ${WORK}/")
