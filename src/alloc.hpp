@@ -76,10 +76,10 @@ public:
     explicit SecretString(std::string_view v) : s_(v.data(), v.size()) {}
     SecretString(const SecretString &) = delete;
     SecretString &operator=(const SecretString &) = delete;
-    ~SecretString() { clear(); }
-    void clear() noexcept {
-        wipe(&s_[0], s_.capacity());
-        s_.clear();
+    // A heap buffer is wiped by Allocator::deallocate; only a short string
+    // living inside the object itself needs wiping here.
+    ~SecretString() {
+        if (s_.capacity() < sizeof s_) wipe(&s_[0], s_.capacity());
     }
     String &str() noexcept { return s_; }
     const String &str() const noexcept { return s_; }

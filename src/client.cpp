@@ -19,7 +19,6 @@ constexpr std::size_t kMaxConfigString = 8192;
 TransportConfig transport_config(const ClientOptions &o) {
     TransportConfig t;
     t.ca_file = o.ca_file;
-    t.user_agent = o.user_agent ? o.user_agent : kDefaultUserAgent;
     t.connect_timeout_ms = o.connect_timeout_ms;
     t.max_response_bytes = o.max_response_bytes;
     return t;
@@ -78,7 +77,7 @@ Client::Client(const ClientOptions &o)
       auth_(o.client_auth),
       basic_possible_(std::strchr(o.client_id, ':') == nullptr),
       timeout_ms_(o.timeout_ms),
-      response_reserve_(o.max_response_bytes < 16384 ? o.max_response_bytes : 16384),
+      response_reserve_(o.max_response_bytes < kResponseReserve ? o.max_response_bytes : kResponseReserve),
       transport_(transport_config(o)) {
     if (o.previous_client_secret) previous_secret_.str().assign(o.previous_client_secret);
 
@@ -132,13 +131,18 @@ Client::Client(const ClientOptions &o)
 
     // Header lists live in the object: libcurl only reads them, and nothing
     // secret is ever copied into libcurl-owned list memory.
-    json_headers_[0] = {header_text("Content-Type: application/json"), &json_headers_[1]};
-    json_headers_[1] = {header_text("Accept: application/json"), &json_headers_[2]};
-    json_headers_[2] = {header_text("Expect:"), nullptr};
+    // The User-Agent is a fixed line here rather than CURLOPT_USERAGENT,
+    // which libcurl would format again for every request.
+    user_agent_header_.assign("User-Agent: ").append(o.user_agent ? o.user_agent : kDefaultUserAgent);
+    json_headers_[0] = {&user_agent_header_[0], &json_headers_[1]};
+    json_headers_[1] = {header_text("Content-Type: application/json"), &json_headers_[2]};
+    json_headers_[2] = {header_text("Accept: application/json"), &json_headers_[3]};
+    json_headers_[3] = {header_text("Expect:"), nullptr};
     form_headers_[0] = {&basic_header_.str()[0], &form_headers_[1]};
-    form_headers_[1] = {header_text("Content-Type: application/x-www-form-urlencoded"), &form_headers_[2]};
-    form_headers_[2] = {header_text("Accept: application/json"), &form_headers_[3]};
-    form_headers_[3] = {header_text("Expect:"), nullptr};
+    form_headers_[1] = {&user_agent_header_[0], &form_headers_[2]};
+    form_headers_[2] = {header_text("Content-Type: application/x-www-form-urlencoded"), &form_headers_[3]};
+    form_headers_[3] = {header_text("Accept: application/json"), &form_headers_[4]};
+    form_headers_[4] = {header_text("Expect:"), nullptr};
 
     // AUTO tries the newer Basic style first, then the documented JSON body.
     if (basic_possible_) auto_attempts_[auto_attempt_count_++] = {ClientAuth::Basic, &token_basic_};

@@ -53,6 +53,9 @@ struct Response {
 
 constexpr std::size_t kMaxTokenLength = 4096;
 constexpr std::size_t kMaxCodeLength = 4096;
+// Room taken for the token endpoint's answer before the code is sent: the
+// longest valid token with room for the JSON around it.
+constexpr std::size_t kResponseReserve = kMaxTokenLength + 1024;
 
 class Client {
 public:
@@ -112,8 +115,9 @@ private:
     HmacKey mac_;
     HmacKey previous_mac_;
     SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"
-    curl_slist json_headers_[3];
-    curl_slist form_headers_[4];  // [0] is the Authorization header
+    String user_agent_header_;    // "User-Agent: ..."
+    curl_slist json_headers_[4];
+    curl_slist form_headers_[5];  // [0] is the Authorization header
     Transport transport_;
 
     mutable std::mutex auto_mu_;

@@ -1,79 +1,63 @@
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3.0 but shipped; they
+// are the way to keep HMAC key schedules without EVP's per-call costs.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "crypto.hpp"
 
-#include <openssl/core_names.h>
+#include <cstring>
+
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 namespace lf {
 
 namespace {
-constexpr std::size_t kMaxSpare = 16;
+constexpr std::size_t kBlock = 64;  // SHA-256 block size
+
+SHA256_CTX *state(unsigned char *bytes) noexcept { return reinterpret_cast<SHA256_CTX *>(bytes); }
+const SHA256_CTX *state(const unsigned char *bytes) noexcept {
+    return reinterpret_cast<const SHA256_CTX *>(bytes);
 }
+}  // namespace
 
 HmacKey::~HmacKey() {
-    for (EVP_MAC_CTX *c : spare_) EVP_MAC_CTX_free(c);
-    EVP_MAC_CTX_free(ctx_);
+    OPENSSL_cleanse(inner_, sizeof inner_);
+    OPENSSL_cleanse(outer_, sizeof outer_);
 }
 
-EVP_MAC_CTX *HmacKey::take() const noexcept {
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!spare_.empty()) {
-            EVP_MAC_CTX *c = spare_.back();
-            spare_.pop_back();
-            // A NULL key re-initialises from the stored key schedule.
-            if (EVP_MAC_init(c, nullptr, 0, nullptr)) return c;
-            EVP_MAC_CTX_free(c);
-        }
+bool HmacKey::init(std::string_view key) noexcept {
+    unsigned char k[kBlock] = {};
+    if (key.size() > kBlock) {
+        if (!SHA256(reinterpret_cast<const unsigned char *>(key.data()), key.size(), k)) return false;
+    } else {
+        std::memcpy(k, key.data(), key.size());
     }
-    return EVP_MAC_CTX_dup(ctx_);
-}
-
-void HmacKey::give(EVP_MAC_CTX *c) const noexcept {
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (spare_.size() < spare_.capacity()) {
-            spare_.push_back(c);
-            return;
-        }
+    unsigned char ipad[kBlock], opad[kBlock];
+    for (std::size_t i = 0; i < kBlock; i++) {
+        ipad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+        opad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
     }
-    EVP_MAC_CTX_free(c);
-}
-
-bool HmacKey::init(std::string_view key) {
-    spare_.reserve(kMaxSpare);  // first, so give() never allocates (may throw)
-    EVP_MAC *mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    if (!mac) return false;
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);  // the context keeps its own reference
-    if (!ctx) return false;
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (!EVP_MAC_init(ctx, reinterpret_cast<const unsigned char *>(key.data()), key.size(), params)) {
-        EVP_MAC_CTX_free(ctx);
-        return false;
-    }
-    EVP_MAC_CTX_free(ctx_);
-    ctx_ = ctx;
-    return true;
+    static_assert(sizeof(SHA256_CTX) <= kStateSize && alignof(SHA256_CTX) <= 8, "HmacKey state size");
+    bool ok = SHA256_Init(state(inner_)) && SHA256_Update(state(inner_), ipad, kBlock) &&
+              SHA256_Init(state(outer_)) && SHA256_Update(state(outer_), opad, kBlock);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(ipad, sizeof ipad);
+    OPENSSL_cleanse(opad, sizeof opad);
+    ready_ = ok;
+    return ok;
 }
 
 bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept {
-    if (!ctx_) return false;
-    EVP_MAC_CTX *c = take();
-    if (!c) return false;
-    std::size_t out_len = 0;
-    bool ok = EVP_MAC_update(c, static_cast<const unsigned char *>(data), len) &&
-              EVP_MAC_final(c, out, &out_len, kMacSize) && out_len == kMacSize;
-    if (ok)
-        give(c);
-    else
-        EVP_MAC_CTX_free(c);
+    if (!ready_) return false;
+    SHA256_CTX c = *state(inner_);
+    unsigned char inner_hash[kMacSize];
+    bool ok = SHA256_Update(&c, data, len) && SHA256_Final(inner_hash, &c);
+    c = *state(outer_);
+    ok = ok && SHA256_Update(&c, inner_hash, sizeof inner_hash) && SHA256_Final(out, &c);
+    OPENSSL_cleanse(&c, sizeof c);
+    OPENSSL_cleanse(inner_hash, sizeof inner_hash);
     return ok;
 }
 

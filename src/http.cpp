@@ -41,27 +41,18 @@ extern "C" size_t lf_on_body(char *p, size_t size, size_t n, void *ud) {
     return total;
 }
 
-// The request body is handed to libcurl through a read callback whose seek
-// always fails: libcurl then cannot rewind and silently re-send a request
-// (it does so on a reused connection that dies), so a single-use code is
-// never sent twice.
-struct Source {
-    const char *data = nullptr;
-    size_t len = 0;
-    size_t off = 0;
+// libcurl calls the pre-request callback before it sends a request; it
+// calls it again when it silently re-sends one on a fresh connection (which
+// it does when a reused connection dies after the request went out). The
+// second call is refused, so a single-use code is never sent twice.
+struct Guard {
+    int sends = 0;
 };
 
-extern "C" size_t lf_on_read(char *buf, size_t size, size_t n, void *ud) {
-    auto *s = static_cast<Source *>(ud);
-    size_t room = size * n;
-    size_t left = s->len - s->off;
-    size_t k = left < room ? left : room;
-    std::memcpy(buf, s->data + s->off, k);
-    s->off += k;
-    return k;
+extern "C" int lf_on_prereq(void *ud, char *, char *, int, int) {
+    auto *g = static_cast<Guard *>(ud);
+    return ++g->sends > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
-
-extern "C" int lf_on_seek(void *, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
 
 extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
     auto *s = static_cast<Sink *>(ud);
@@ -74,7 +65,8 @@ extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
     return total;
 }
 
-Status map_curl(CURLcode rc, const Sink &sink, const char *errbuf, const char *what, Error &e) {
+Status map_curl(CURLcode rc, const Sink &sink, const Guard &guard, const char *errbuf, const char *what,
+                Error &e) {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     bool dep_oom = dep::take_failure();
     // libcurl 7.88 reports a header line over its 100 KiB limit as
@@ -89,6 +81,10 @@ Status map_curl(CURLcode rc, const Sink &sink, const char *errbuf, const char *w
         return failf(e, Status::ResponseTooLarge, "%s: response body exceeds max_response_bytes", what);
     if (sink.headers_too_large)
         return failf(e, Status::ResponseTooLarge, "%s: response headers exceed %zu bytes", what, kMaxHeaderBytes);
+    if (rc == CURLE_ABORTED_BY_CALLBACK && guard.sends > 1)
+        return failf(e, Status::Network,
+                     "%s: the connection closed after the request was sent; not re-sent (it may have been received)",
+                     what);
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
         return failf(e, Status::Timeout, "%s: timed out (%s)", what, detail);
@@ -110,9 +106,6 @@ Status map_curl(CURLcode rc, const Sink &sink, const char *errbuf, const char *w
         return failf(e, Status::Tls, "%s: TLS failure (%s)", what, detail);
     case CURLE_UNSUPPORTED_PROTOCOL:
         return failf(e, Status::InsecureTransport, "%s: protocol refused (%s)", what, detail);
-    case CURLE_SEND_FAIL_REWIND:
-        return failf(e, Status::Network,
-                     "%s: the connection failed after the request may have been sent; not retried", what);
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_BAD_CONTENT_ENCODING:
         return failf(e, Status::Protocol, "%s: malformed HTTP response (%s)", what, detail);
@@ -152,13 +145,12 @@ struct Transport::Slot {
     CURL *easy = nullptr;
     int protocols = 0;  // 1: https only, 2: http and https
     Sink sink;
-    Source source;
+    Guard guard;
     char errbuf[CURL_ERROR_SIZE] = {};
 };
 
 Transport::Transport(const TransportConfig &cfg)
     : ca_file_(cfg.ca_file ? cfg.ca_file : ""),
-      user_agent_(cfg.user_agent ? cfg.user_agent : ""),
       connect_timeout_ms_(cfg.connect_timeout_ms),
       max_response_bytes_(cfg.max_response_bytes) {
     locks_ = make<ShareLocks>();
@@ -213,7 +205,6 @@ Transport::Slot *Transport::new_slot() const {
             setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
             setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
         }
-        setopt(h, CURLOPT_USERAGENT, user_agent_.c_str());
         setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
         setopt(h, CURLOPT_SHARE, static_cast<CURLSH *>(share_));
         setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // decoded bytes still count against the cap
@@ -224,10 +215,8 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_WRITEDATA, &s->sink);
         setopt(h, CURLOPT_HEADERDATA, &s->sink);
         setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
-        setopt(h, CURLOPT_POST, 1L);
-        setopt(h, CURLOPT_READFUNCTION, lf_on_read);
-        setopt(h, CURLOPT_READDATA, &s->source);
-        setopt(h, CURLOPT_SEEKFUNCTION, lf_on_seek);
+        setopt(h, CURLOPT_PREREQFUNCTION, lf_on_prereq);
+        setopt(h, CURLOPT_PREREQDATA, &s->guard);
         // libcurl 7.88 can double-free a TLS session on an allocation failure
         // inside its session cache; only reachable with hooked dependencies.
         if (dependencies_hooked()) setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
@@ -287,8 +276,11 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
         s->protocols = want;
     }
     setopt(h, CURLOPT_URL, req.url);
-    s->source = Source{req.body.data(), req.body.size(), 0};
+    s->guard = Guard{};
+    // POSTFIELDS, not a read callback: libcurl then sends headers and a small
+    // body in one write (one TLS record). The buffer is the caller's, wiped by it.
     setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    setopt(h, CURLOPT_POSTFIELDS, req.body.data());
     setopt(h, CURLOPT_HTTPHEADER, const_cast<curl_slist *>(req.headers));
     setopt(h, CURLOPT_TIMEOUT_MS, req.timeout_ms);
 
@@ -326,11 +318,11 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     }
     curl_multi_remove_handle(s->multi, h);
     setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
-    s->source = Source{};
+    setopt(h, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
 
     if (cancelled) return failf(e, Status::Cancelled, "%s: cancelled", req.what);
     if (!done) return failf(e, Status::Internal, "%s: transfer ended without a result", req.what);
-    if (result != CURLE_OK) return map_curl(result, s->sink, s->errbuf, req.what, e);
+    if (result != CURLE_OK) return map_curl(result, s->sink, s->guard, s->errbuf, req.what, e);
 
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);

@@ -21,7 +21,6 @@ namespace lf {
 
 struct TransportConfig {
     const char *ca_file = nullptr;   // nullptr: system store
-    const char *user_agent = nullptr;
     long connect_timeout_ms = 10000;
     std::size_t max_response_bytes = 1 << 20;
 };
@@ -62,7 +61,6 @@ private:
     static void free_slot(Slot *s) noexcept;
 
     String ca_file_;
-    String user_agent_;
     long connect_timeout_ms_;
     std::size_t max_response_bytes_;
     void *share_ = nullptr;  // CURLSH

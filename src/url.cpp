@@ -57,24 +57,38 @@ bool is_loopback_host(const char *host) noexcept {
 }
 }  // namespace
 
+// RFC 3986 unreserved characters: A-Z a-z 0-9 - . _ ~
+constexpr struct UnreservedTable {
+    bool v[256];
+    constexpr UnreservedTable() : v() {
+        for (int c = 0; c < 256; c++)
+            v[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                   c == '.' || c == '_' || c == '~';
+    }
+} kUnreserved;
+
 void OutBuf::put(std::string_view s) noexcept {
-    for (char c : s) put(c);
+    // Whole spans at once; past the end only the count moves (the output is
+    // discarded on overflow anyway).
+    if (n_ + s.size() < size_) std::memcpy(buf_ + n_, s.data(), s.size());
+    n_ += s.size();
 }
 
-bool is_unreserved(unsigned char c) noexcept {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
+bool is_unreserved(unsigned char c) noexcept { return kUnreserved.v[c]; }
 
 void OutBuf::put_encoded(std::string_view s) noexcept {
-    for (unsigned char c : s) {
-        if (is_unreserved(c)) {
-            put(static_cast<char>(c));
-        } else {
-            put('%');
-            put(kHex[c >> 4]);
-            put(kHex[c & 15]);
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t run = i;
+        while (run < s.size() && kUnreserved.v[static_cast<unsigned char>(s[run])]) run++;
+        if (run > i) {
+            put(s.substr(i, run - i));
+            i = run;
+            continue;
         }
+        auto c = static_cast<unsigned char>(s[i++]);
+        char esc[3] = {'%', kHex[c >> 4], kHex[c & 15]};
+        put(std::string_view(esc, 3));
     }
 }
 
