@@ -293,6 +293,50 @@ static void test_other_handle_secret(void **st)
     lf_auth_free(other);
 }
 
+/* Keys at and past the SHA-256 block size (64 bytes), where HMAC first
+ * hashes the key. Expected values computed with:
+ *   printf '{"event":"order/confirmed"}' | openssl dgst -sha256 -hmac KEY -binary | base64 */
+static void test_block_sized_and_long_secrets(void **st)
+{
+    static const struct {
+        size_t key_len;
+        const char *fill;
+        const char *sig;
+    } cases[] = {
+        {64, "k", "V6Qv5+/NsXQQArM2SdMYfYC7A78Tn9SwKBLQpYCL670="},
+        {65, "k", "QhQCU5s3O9R3275s4zodqzXIsnaGJqGB5caxjNNFsHk="},
+    };
+    static const char body[] = "{\"event\":\"order/confirmed\"}";
+    char key[128];
+    size_t i;
+    (void)st;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lf_auth_config cfg;
+        lf_auth *a;
+        memset(key, cases[i].fill[0], cases[i].key_len);
+        key[cases[i].key_len] = '\0';
+        unit_config(&cfg);
+        cfg.client_secret = key;
+        a = unit_new(&cfg);
+        assert_sign(a, body, strlen(body), cases[i].sig);
+        assert_status(lf_webhook_verify(a, body, strlen(body), cases[i].sig), LF_OK);
+        lf_auth_free(a);
+    }
+    {
+        /* "unit-FAKE-long-secret-" followed by 78 'x': 100 bytes. */
+        lf_auth_config cfg;
+        lf_auth *a;
+        memcpy(key, "unit-FAKE-long-secret-", 22);
+        memset(key + 22, 'x', 78);
+        key[100] = '\0';
+        unit_config(&cfg);
+        cfg.client_secret = key;
+        a = unit_new(&cfg);
+        assert_sign(a, body, strlen(body), "8i0k00AEOMNibk9mX9noquiAF510Z6gEuTiKiEFNlzA=");
+        lf_auth_free(a);
+    }
+}
+
 static void test_sign_then_verify_round_trip(void **st)
 {
     (void)st;
@@ -321,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_signature_of_another_body_rejected),
         cmocka_unit_test(test_previous_secret_accepted_unrelated_rejected),
         cmocka_unit_test(test_other_handle_secret),
+        cmocka_unit_test(test_block_sized_and_long_secrets),
         cmocka_unit_test(test_sign_then_verify_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
