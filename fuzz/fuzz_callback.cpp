@@ -77,7 +77,8 @@ Ref reference(std::string_view in, const char *expected) {
         if (amp == std::string_view::npos) break;
         query.remove_prefix(amp + 1);
     }
-    if (expected && (!has_state || state != expected)) return {LF_E_STATE_MISMATCH, {}, {}};
+    // An empty expected state never matches (header: a lost session).
+    if (expected && (!*expected || !has_state || state != expected)) return {LF_E_STATE_MISMATCH, {}, {}};
     if (has_error) return {LF_E_ACCESS_DENIED, {}, error};
     if (!has_code || code.empty()) return {LF_E_INVALID_ARGUMENT, {}, {}};
     for (unsigned char c : code)

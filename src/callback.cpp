@@ -94,7 +94,8 @@ Status parse_callback(std::string_view input, const char *expected_state, char *
         std::size_t want_len = std::strlen(expected_state);
         std::size_t got_len = 0;
         form_decoded_length(pstate.value, &got_len);
-        unsigned char diff = pstate.present && got_len == want_len ? 0 : 1;
+        // An empty expected state (a lost session) never matches, not even "state=".
+        unsigned char diff = pstate.present && want_len > 0 && got_len == want_len ? 0 : 1;
         std::size_t i = 0;
         each_decoded(pstate.value, [&](char c) {
             unsigned char w = i < want_len ? static_cast<unsigned char>(expected_state[i]) : 0;

@@ -377,7 +377,8 @@ LF_API int lf_state_equal(const char *a, const char *b);
  *  1. a malformed escape, or a repeated code, state or error parameter:
  *     LF_E_INVALID_ARGUMENT;
  *  2. when expected_state is non-NULL, a missing or different state:
- *     LF_E_STATE_MISMATCH (compared in constant time);
+ *     LF_E_STATE_MISMATCH (compared in constant time); an empty
+ *     expected_state (e.g. a lost session) never matches;
  *  3. an `error` parameter (e.g. access_denied, the merchant declined):
  *     LF_E_ACCESS_DENIED, with `error` in err->key and `error_description`
  *     in err->message;

@@ -329,6 +329,16 @@ static void test_state_mismatch(void **st)
     expect_fail("code=c0de&state=" STATE "%00", STATE, LF_E_INVALID_ARGUMENT);   /* NUL: (1) */
 }
 
+/* An empty expected state (a lost session) must not accept an empty one. */
+static void test_empty_expected_state_never_matches(void **st)
+{
+    (void)st;
+    expect_fail("code=c0de&state=", "", LF_E_STATE_MISMATCH);
+    expect_fail("code=c0de&state", "", LF_E_STATE_MISMATCH);
+    expect_fail("code=c0de", "", LF_E_STATE_MISMATCH);
+    expect_fail("code=c0de&state=x", "", LF_E_STATE_MISMATCH);
+}
+
 static void test_state_not_checked_when_expected_null(void **st)
 {
     (void)st;
@@ -456,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_long_code_within_bound),
         cmocka_unit_test(test_state_matches),
         cmocka_unit_test(test_state_mismatch),
+        cmocka_unit_test(test_empty_expected_state_never_matches),
         cmocka_unit_test(test_state_not_checked_when_expected_null),
         cmocka_unit_test(test_check_order),
         cmocka_unit_test(test_access_denied_detail),
