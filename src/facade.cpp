@@ -93,10 +93,11 @@ lf_status guard(lf_error *err, F &&f) noexcept {
         e = lf::Error{};
         s = Status::Internal;
     }
-    if (s != Status::Ok && !e.message[0]) lf::fail(e, s, lf::status_message(s));
-    if (s == Status::Ok) e = lf::Error{};
-    e.status = s;
     if (err) {
+        if (s == Status::Ok)
+            e = lf::Error{};
+        else if (!e.message[0])
+            lf::fail(e, s, lf::status_message(s));
         err->status = to_c(s);
         err->http_status = e.http_status;
         err->retry_after_s = e.retry_after_s;
@@ -106,10 +107,17 @@ lf_status guard(lf_error *err, F &&f) noexcept {
     return to_c(s);
 }
 
-// The same without an lf_error.
+// The same for calls without an lf_error (the hot paths: consent URL,
+// webhooks), which then build no error record at all.
 template <class F>
 lf_status guard_plain(F &&f) noexcept {
-    return guard(nullptr, [&](lf::Error &) { return f(); });
+    try {
+        return to_c(f());
+    } catch (const std::bad_alloc &) {
+        return LF_E_NO_MEMORY;
+    } catch (...) {
+        return LF_E_INTERNAL;
+    }
 }
 
 // Fields past struct_size belong to a newer struct than the caller's.
