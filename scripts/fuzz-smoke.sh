@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Fuzz smoke test (CI): configures a clang build with ASan + UBSan + libFuzzer
-# instrumentation in BUILD_DIR (default build-fuzz), builds only the fuzz
+# instrumentation in LF_FUZZ_BUILD_DIR (default build-fuzz), builds only the fuzz
 # targets, and runs them through ctest (label "fuzz"): each target replays
 # its committed corpus, then fuzzes a fixed number of fresh inputs.
 # Needs: clang, libclang-rt-14-dev (Debian 12). Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=${BUILD_DIR:-build-fuzz}
+BUILD_DIR=${LF_FUZZ_BUILD_DIR:-build-fuzz}  # not BUILD_DIR: run-tests.sh exports that for the main build
 JOBS=${LF_JOBS:-2}
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 
