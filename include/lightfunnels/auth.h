@@ -343,7 +343,8 @@ LF_API void lf_auth_free(lf_auth *auth);
  * decoder returns exactly the input; the commas between scopes stay literal.
  *
  * @return LF_OK; LF_E_INVALID_ARGUMENT (NULL a/redirect_uri/scopes, a bad
- * scope, empty scope list, empty state, or buf NULL with size > 0);
+ * scope, empty scope list, a scope list over 4096 bytes, empty state, or
+ * buf NULL with size > 0);
  * LF_E_REDIRECT_URI_NOT_ALLOWED; LF_E_BUFFER_TOO_SMALL. Never allocates.
  * Thread-safe. @since 1.0.0 */
 LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes,
@@ -448,7 +449,8 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * On success *out owns the token (free with lf_token_free()); on failure
  * *out is NULL.
  *
- * @return LF_OK; LF_E_INVALID_ARGUMENT (NULL a/code/out, empty code);
+ * @return LF_OK; LF_E_INVALID_ARGUMENT (NULL a/code/out, empty code or one
+ * longer than 4096 bytes);
  * LF_E_INVALID_CODE (400/401/403 saying the code is bad: invalid_grant);
  * LF_E_INVALID_CLIENT (the credentials were rejected: invalid_client, or a
  * 401/403 that does not name the code); LF_E_RATE_LIMITED (429, or the
