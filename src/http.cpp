@@ -210,6 +210,14 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // decoded bytes still count against the cap
         setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes_));
         setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        // Reuse only connections idle for less than a second. A server may
+        // close an idle keep-alive connection at any moment; libcurl 7.88
+        // takes one whose TLS close_notify is already waiting for alive, and
+        // the request sent on it fails after it went out. The library never
+        // re-sends (the pre-request guard below), so such a failure would
+        // reach the caller: better a new connection (with a resumed TLS
+        // session from the shared cache) than a spent code.
+        setopt(h, CURLOPT_MAXAGE_CONN, 0L);
         setopt(h, CURLOPT_WRITEFUNCTION, lf_on_body);
         setopt(h, CURLOPT_HEADERFUNCTION, lf_on_header);
         setopt(h, CURLOPT_WRITEDATA, &s->sink);

@@ -44,7 +44,10 @@
  * 6. Threads. lf_auth is immutable after lf_auth_new() and may be used from
  *    any number of threads at once. lf_token and lf_response are plain
  *    values: read them from many threads, free them from one. All other
- *    functions are reentrant.
+ *    functions are reentrant. A handle keeps its connections open for reuse;
+ *    one idle for a second or more is not reused (a server may close it at
+ *    any moment, and a request is never re-sent), a new one is opened with
+ *    a resumed TLS session instead.
  *
  * 7. NULL. A NULL pointer where an object or string is required returns
  *    LF_E_INVALID_ARGUMENT (never a crash). Strings are NUL-terminated

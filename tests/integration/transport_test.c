@@ -229,6 +229,28 @@ static void test_right_ca_works(void **state) {
     lf_auth_free(a);
 }
 
+/* The test server closes a keep-alive connection after 1 s idle (with a TLS
+ * close_notify). An exchange after a longer pause must open a new connection
+ * instead of failing on the stale one: the library never re-sends, so a
+ * stale reuse would surface as LF_E_NETWORK. Each code is sent once. */
+static void test_idle_connection_closed_by_server_is_not_a_failure(void **state) {
+    fixture *f = *state;
+    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
+    char body[128];
+    snprintf(body, sizeof body, "{\"access_token\":\"%s\"}", f->c.token);
+    ts_server_respond(f->srv, 200, NULL, body);
+    lf_auth *a = auth_for(f, ts_server_url(f->srv, TOKEN_PATH), 10000, NULL);
+    lf_error err;
+    char second[64];
+    snprintf(second, sizeof second, "%s-second", f->c.code);
+    IT_ASSERT_STATUS(exchange(f, a, f->c.code, NULL, &err), LF_OK, &err);
+    ts_sleep_ms(2500);
+    IT_ASSERT_STATUS(exchange(f, a, second, NULL, &err), LF_OK, &err);
+    assert_int_equal(ts_server_request_count(f->srv), 2);
+    assert_int_equal(code_sightings(f->srv, second), 1);
+    lf_auth_free(a);
+}
+
 /* ---- connection failures ---------------------------------------------------------------- */
 
 static void test_connection_refused(void **state) {
@@ -347,6 +369,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_right_ca_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_connection_closed_by_server_is_not_a_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_retry_after_5xx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_retry_after_reset, setup, teardown),
