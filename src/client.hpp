@@ -116,8 +116,8 @@ private:
     HmacKey previous_mac_;
     SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"
     String user_agent_header_;    // "User-Agent: ..."
-    curl_slist json_headers_[4];
-    curl_slist form_headers_[5];  // [0] is the Authorization header
+    curl_slist json_headers_[5];
+    curl_slist form_headers_[6];  // [0] is the Authorization header
     Transport transport_;
 
     mutable std::mutex auto_mu_;

@@ -4,6 +4,8 @@
 
 #include "crypto.hpp"
 
+#include "alloc.hpp"
+
 #include <cstring>
 
 #include <openssl/crypto.h>
@@ -23,8 +25,8 @@ const SHA256_CTX *state(const unsigned char *bytes) noexcept {
 }  // namespace
 
 HmacKey::~HmacKey() {
-    OPENSSL_cleanse(inner_, sizeof inner_);
-    OPENSSL_cleanse(outer_, sizeof outer_);
+    wipe(inner_, sizeof inner_);
+    wipe(outer_, sizeof outer_);
 }
 
 bool HmacKey::init(std::string_view key) noexcept {
@@ -42,9 +44,9 @@ bool HmacKey::init(std::string_view key) noexcept {
     static_assert(sizeof(SHA256_CTX) <= kStateSize && alignof(SHA256_CTX) <= 8, "HmacKey state size");
     bool ok = SHA256_Init(state(inner_)) && SHA256_Update(state(inner_), ipad, kBlock) &&
               SHA256_Init(state(outer_)) && SHA256_Update(state(outer_), opad, kBlock);
-    OPENSSL_cleanse(k, sizeof k);
-    OPENSSL_cleanse(ipad, sizeof ipad);
-    OPENSSL_cleanse(opad, sizeof opad);
+    wipe(k, sizeof k);
+    wipe(ipad, sizeof ipad);
+    wipe(opad, sizeof opad);
     ready_ = ok;
     return ok;
 }
@@ -56,8 +58,8 @@ bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize
     bool ok = SHA256_Update(&c, data, len) && SHA256_Final(inner_hash, &c);
     c = *state(outer_);
     ok = ok && SHA256_Update(&c, inner_hash, sizeof inner_hash) && SHA256_Final(out, &c);
-    OPENSSL_cleanse(&c, sizeof c);
-    OPENSSL_cleanse(inner_hash, sizeof inner_hash);
+    wipe(&c, sizeof c);
+    wipe(inner_hash, sizeof inner_hash);
     return ok;
 }
 
@@ -65,7 +67,7 @@ bool HmacKey::sign_base64(const void *data, std::size_t len, char out[kMacBase64
     unsigned char mac[kMacSize];
     if (!sign(data, len, mac)) return false;
     base64_encode(mac, sizeof mac, out);
-    OPENSSL_cleanse(mac, sizeof mac);
+    wipe(mac, sizeof mac);
     return true;
 }
 

@@ -90,6 +90,9 @@ static void test_json_body_sends_exactly_three_fields(void **state) {
     const char *ua = ts_request_header(r, "User-Agent");
     assert_non_null(ua);
     assert_string_equal(ua, "lightfunnels-auth/" LF_AUTH_VERSION_STRING);
+    /* no invitation to compress (a compressed answer is still decoded: the
+     * hostile suite's gzip cases) */
+    assert_int_equal(ts_request_header_count(r, "Accept-Encoding"), 0);
     lf_auth_free(a);
 }
 
@@ -107,6 +110,7 @@ static void test_basic_sends_unescaped_credentials_and_form_code(void **state) {
     const ts_request *r = only_request(f->srv, "/api/access_token");
 
     assert_int_equal(ts_request_header_count(r, "Authorization"), 1);
+    assert_int_equal(ts_request_header_count(r, "Accept-Encoding"), 0);
     const char *auth = ts_request_header(r, "Authorization");
     assert_true(strncmp(auth, "Basic ", 6) == 0);
     char decoded[256];
