@@ -7,6 +7,9 @@
 //   --mode warm   exchanges/s and client CPU µs/exchange with 1 and 2
 //                 threads; repetitions interleaved (ours, baseline, then
 //                 baseline, ours, ...); prints every sample and the medians.
+//                 With --status-urls (each server instance's stub_status), a
+//                 run is measured only when its connections are spread one
+//                 per instance; otherwise it is made again.
 //   --mode cold   a new lf_auth (or easy handle) per exchange vs warm reuse.
 //   --mode rss    RSS (and, for ours, live library heap blocks) after 1,000
 //                 and after N exchanges on one handle (--impl lf|curl).
@@ -70,6 +73,7 @@ struct Options {
     int reps = 5;
     long total = 100000;
     std::vector<int> server_pids;
+    std::vector<std::string> status_urls;  // each nginx instance's stub_status
 };
 
 const char kClientId[] = "lf_app_8c1d5e2b9a7f4c3e";
@@ -139,6 +143,72 @@ long rss_kib() {
         if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtol(line + 6, nullptr, 10);
     std::fclose(f);
     return kib;
+}
+
+std::vector<std::string> split(const char *s) {
+    std::vector<std::string> v;
+    std::string cur;
+    for (; *s; s++) {
+        if (*s == ',') {
+            v.push_back(cur);
+            cur.clear();
+        } else {
+            cur += *s;
+        }
+    }
+    if (!cur.empty()) v.push_back(cur);
+    return v;
+}
+
+size_t on_status(char *p, size_t size, size_t n, void *ud) {
+    static_cast<std::string *>(ud)->append(p, size * n);
+    return size * n;
+}
+
+// Client connections each nginx instance holds: its stub_status "Active
+// connections", less the status request itself.
+std::vector<int> server_connections() {
+    std::vector<int> out;
+    for (const std::string &u : g_opt.status_urls) {
+        CURL *h = curl_easy_init();
+        if (!h) die("curl_easy_init failed");
+        std::string body;
+        curl_easy_setopt(h, CURLOPT_URL, u.c_str());
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_status);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
+        CURLcode rc = curl_easy_perform(h);
+        curl_easy_cleanup(h);
+        int n = 0;
+        if (rc != CURLE_OK || std::sscanf(body.c_str(), "Active connections: %d", &n) != 1)
+            die("cannot read the server status at %s", u.c_str());
+        out.push_back(n - 1);
+    }
+    return out;
+}
+
+// The instances share one port (SO_REUSEPORT), and the kernel picks one per
+// connection by a hash of the client port: with 2 threads, half the runs
+// would put both connections on one single-worker server, pinned to one CPU,
+// and measure the lottery rather than the client. A run goes ahead only when
+// the warm connections are spread evenly; otherwise it is made again with
+// new connections, for ours and the baseline alike.
+bool connections_spread(int threads) {
+    size_t k = g_opt.status_urls.size();
+    if (k < 2 || threads < 2) return true;
+    int cap = static_cast<int>((static_cast<size_t>(threads) + k - 1) / k);
+    for (int attempt = 0; attempt < 25; attempt++) {  // the previous run's connections may still be closing
+        std::vector<int> c = server_connections();
+        int sum = 0, most = 0;
+        for (int x : c) {
+            sum += x;
+            most = std::max(most, x);
+        }
+        if (sum == threads) return most <= cap;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
 }
 
 // ---- ours -----------------------------------------------------------------------
@@ -333,11 +403,14 @@ private:
 };
 
 // Runs `threads` workers; each calls warm() a few times, waits at the gate,
-// then calls one() until the deadline. Returns the totals.
+// then calls one() until the deadline. Returns the totals; with check_spread,
+// a sample with count -1 when the connections were not spread evenly over the
+// servers (nothing was measured).
 template <class MakeWorker>
-Sample run_threads(int threads, double seconds, MakeWorker make_worker) {
+Sample run_threads(int threads, double seconds, MakeWorker make_worker, bool check_spread = false) {
     Gate gate(threads);
     std::atomic<bool> failed{false};
+    bool skip = false;
     std::vector<long> counts(static_cast<size_t>(threads), 0);
     std::vector<double> cpu(static_cast<size_t>(threads), 0);
     std::vector<Clock::time_point> ends(static_cast<size_t>(threads));
@@ -351,7 +424,7 @@ Sample run_threads(int threads, double seconds, MakeWorker make_worker) {
             gate.arrive_and_wait();
             double c0 = thread_cpu_s();
             long n = 0;
-            while (!failed.load(std::memory_order_relaxed) && Clock::now() < deadline) {
+            while (!skip && !failed.load(std::memory_order_relaxed) && Clock::now() < deadline) {
                 if (!w()) failed = true;
                 n++;
             }
@@ -361,6 +434,14 @@ Sample run_threads(int threads, double seconds, MakeWorker make_worker) {
         });
     }
     gate.wait_all_arrived();
+    if (check_spread && !failed && !connections_spread(threads)) {
+        skip = true;  // written before open(), read after it: ordered by the gate's mutex
+        gate.open();
+        for (auto &t : ts) t.join();
+        Sample none;
+        none.count = -1;
+        return none;
+    }
     double s0 = server_cpu_s();
     Clock::time_point start = Clock::now();
     deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -422,16 +503,31 @@ void mode_warm() {
             // baseline's easy handles it is made afresh for each run (outside
             // the measured time; the warm-up connects), so that each run's
             // connections land on the nginx instances by the same lottery.
+            auto spread = [&](auto run) {
+                for (int attempt = 0; attempt < 40; attempt++) {
+                    Sample s = run();
+                    if (s.count >= 0) return s;
+                }
+                die("the connections of %d threads never spread evenly over the servers", t);
+            };
             auto ours = [&] {
-                lf_auth *auth = lf_make();
-                Sample s = run_threads(t, g_opt.seconds, [auth] { return [auth] { return lf_once(auth); }; });
-                lf_auth_free(auth);
-                return s;
+                return spread([&] {
+                    lf_auth *auth = lf_make();
+                    Sample s = run_threads(
+                        t, g_opt.seconds, [auth] { return [auth] { return lf_once(auth); }; }, true);
+                    lf_auth_free(auth);
+                    return s;
+                });
             };
             auto base = [&](bool read_callback) {
-                return run_threads(t, g_opt.seconds, [read_callback] {
-                    auto c = std::make_shared<CurlClient>(nullptr, read_callback ? kReadCallback : 0u);
-                    return [c] { return c->exchange(kCode); };
+                return spread([&] {
+                    return run_threads(
+                        t, g_opt.seconds,
+                        [read_callback] {
+                            auto c = std::make_shared<CurlClient>(nullptr, read_callback ? kReadCallback : 0u);
+                            return [c] { return c->exchange(kCode); };
+                        },
+                        true);
                 });
             };
             // ours, baseline, read-callback baseline; backwards on odd
@@ -631,6 +727,7 @@ int main(int argc, char **argv) {
         else if (a == "--reps") g_opt.reps = std::atoi(v);
         else if (a == "--total") g_opt.total = std::atol(v);
         else if (a == "--server-pids") g_opt.server_pids = parse_ints(v);
+        else if (a == "--status-urls") g_opt.status_urls = split(v);
         else die("unknown option %s", a.c_str());
     }
     if (g_opt.url.empty() || g_opt.ca.empty() || g_opt.token.empty()) die("--url, --ca and --token are required");

@@ -6,7 +6,8 @@
 #   lfb_build               configure + build build-bench (Release, bench on)
 #   lfb_certs               test CA + 127.0.0.1 server cert in $WORK (openssl CLI)
 #   lfb_start_nginx N       N single-worker nginx on one port; sets URL, TOKEN,
-#                           PORT, WORKERS (comma-separated worker pids)
+#                           PORT, WORKERS (comma-separated worker pids),
+#                           STATUS_URLS (each instance's stub_status, plain HTTP)
 # and an EXIT trap that stops every nginx it started and removes $WORK.
 
 LFB_NAME=${LFB_NAME:-bench}
@@ -89,7 +90,32 @@ lfb_certs() {
 lfb_start_nginx() {
     local count=$1 i d cpu ncpu
     ncpu=$(nproc)
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # A free port followed by COUNT free ports (one status port per instance).
+    PORT=$(python3 - "$count" <<'PY'
+import socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    held = [s]
+    try:
+        for k in range(1, n + 1):
+            t = socket.socket()
+            held.append(t)
+            t.bind(("127.0.0.1", p + k))
+    except OSError:
+        continue
+    finally:
+        for t in held:
+            t.close()
+    print(p)
+    break
+else:
+    sys.exit("no free run of ports")
+PY
+)
+    STATUS_URLS=$(for i in $(seq 0 $((count - 1))); do echo "http://127.0.0.1:$((PORT + 1 + i))/status"; done | paste -sd, -)
     TOKEN=lfbench_$(openssl rand -hex 28)
     for i in $(seq 0 $((count - 1))); do
         d=$WORK/nginx$i
@@ -120,6 +146,12 @@ http {
             return 200 '{"access_token":"$TOKEN","token_type":"bearer","scope":"products,orders"}';
         }
         location / { return 404; }
+    }
+    # Plain-HTTP status of this instance alone: lf_bench_exchange reads its
+    # "Active connections" to check how the client connections were spread.
+    server {
+        listen 127.0.0.1:$((PORT + 1 + i));
+        location = /status { stub_status; }
     }
 }
 EOF
