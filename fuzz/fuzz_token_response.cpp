@@ -8,13 +8,15 @@
 // helpers) of depth <= 8 without \u0000 and without error/errors; every
 // failure has err.status/http_status set, retry_after in [0, 3600], and key
 // and message valid UTF-8, free of control characters and of the secret and
-// the code.
+// the code. Also: lf::append_json_string (the exchange's request body) of
+// the input's code reads back unchanged with cJSON.
 #include <cjson/cJSON.h>
 
 #include <cstdint>
 #include <string>
 
 #include "fuzz_common.hpp"
+#include "json.hpp"
 #include "token_response.hpp"
 
 namespace {
@@ -63,10 +65,25 @@ void check_success(const std::string &body, const std::string &token) {
     cJSON_Delete(root);
 }
 
+// The request side: the code as the C API can pass it (up to its first NUL),
+// written into a JSON body by lf::append_json_string, reads back unchanged
+// with cJSON, and json_string_size is exactly what was written.
+void check_json_string(std::string_view v) {
+    v = v.substr(0, v.find('\0'));
+    lf::String out("x");
+    lf::append_json_string(out, v);
+    FZ_CHECK(out.size() == 1 + lf::json_string_size(v), "json_string_size differs from what was written");
+    cJSON *str = cJSON_ParseWithLength(out.data() + 1, out.size() - 1);
+    FZ_CHECK(cJSON_IsString(str) && std::string_view(str->valuestring) == v,
+             "append_json_string did not read back: " + fz::show(std::string(v)));
+    cJSON_Delete(str);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     fz::ServerInput in = fz::server_input(std::string_view(reinterpret_cast<const char *>(data), size));
+    check_json_string(in.code);
     lf::HttpResponse resp;
     resp.status = in.status;
     resp.retry_after_s = in.retry;

@@ -144,6 +144,50 @@ void print(const cJSON *v, String &out) {
     out.resize(std::strlen(out.c_str()));
 }
 
+// The same escapes cJSON's printer uses: '"', '\\' and the control
+// characters; every other byte (UTF-8 included) is copied as it is.
+std::size_t json_string_size(std::string_view v) noexcept {
+    std::size_t n = 2;
+    for (unsigned char c : v) {
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+            n += 2;
+        else if (c < 0x20)
+            n += 6;
+        else
+            n += 1;
+    }
+    return n;
+}
+
+void append_json_string(String &out, std::string_view v) {
+    static const char hex[] = "0123456789abcdef";
+    out.reserve(out.size() + json_string_size(v));
+    out.push_back('"');
+    std::size_t run = 0;  // start of the bytes copied as they are
+    for (std::size_t i = 0; i < v.size(); i++) {
+        unsigned char c = static_cast<unsigned char>(v[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(v.data() + run, i - run);
+        run = i + 1;
+        out.push_back('\\');
+        switch (c) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '\b': out.push_back('b'); break;
+        case '\f': out.push_back('f'); break;
+        case '\n': out.push_back('n'); break;
+        case '\r': out.push_back('r'); break;
+        case '\t': out.push_back('t'); break;
+        default:
+            out.append("u00");
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    out.append(v.data() + run, v.size() - run);
+    out.push_back('"');
+}
+
 cJSON *new_object() {
     cJSON *o = cJSON_CreateObject();
     if (!o) throw std::bad_alloc();

@@ -59,6 +59,12 @@ void print(const cJSON *v, String &out);
 // Overwrites every string in the tree, then frees it.
 void wipe_and_delete(cJSON *root) noexcept;
 
+// Appends `v` as a JSON string (quotes included), escaped as cJSON's
+// printer does; json_string_size is the exact number of bytes it appends.
+// Throws std::bad_alloc.
+void append_json_string(String &out, std::string_view v);
+std::size_t json_string_size(std::string_view v) noexcept;
+
 // Throws std::bad_alloc when cJSON could not allocate.
 cJSON *new_object();
 void add_string(cJSON *object, const char *name, std::string_view value);

@@ -187,6 +187,10 @@ static void test_json_body_injection_is_byte_identical(void **state) {
     char code[128], secret[128];
     make_nasty(code, sizeof code, f->c.code);
     make_nasty(secret, sizeof secret, f->c.secret);
+    /* and what else a JSON string must escape or keep: control characters,
+     * DEL, UTF-8 */
+    strncat(code, "\x01\t\n\r\b\f\x1f\x7f\xc3\xa9/", sizeof code - strlen(code) - 1);
+    strncat(secret, "\x02\x1e\xe2\x82\xac", sizeof secret - strlen(secret) - 1);
     it_creds c = f->c;
     snprintf(c.secret, sizeof c.secret, "%s", secret);
     lf_auth_config cfg;
