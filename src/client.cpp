@@ -19,6 +19,7 @@ const char kDefaultUserAgent[] = "lightfunnels-auth/" LF_VERSION_TEXT;
 // worth compressing, and libcurl 7.88 formats that header byte by byte for
 // every request (about 9,000 instructions of a warm exchange).
 const char kNoAcceptEncoding[] = "Accept-Encoding:";
+constexpr std::string_view kBasicPrefix = "Authorization: Basic ";
 
 constexpr std::size_t kMaxConfigString = 8192;
 
@@ -127,7 +128,7 @@ Client::Client(const ClientOptions &o)
         pair.str().reserve(client_id_.size() + 1 + secret_.size());
         pair.str().append(client_id_).append(1, ':').append(secret_.str());
         String &h = basic_header_.str();
-        h.assign("Authorization: Basic ");
+        h.assign(kBasicPrefix.data(), kBasicPrefix.size());
         std::size_t prefix = h.size();
         h.resize(prefix + base64_len(pair.size()) + 1);
         std::size_t n = base64_encode(reinterpret_cast<const unsigned char *>(pair.str().data()), pair.size(),
@@ -159,8 +160,7 @@ Client::Client(const ClientOptions &o)
 
 std::string_view Client::basic_credentials() const noexcept {
     std::string_view h = basic_header_.view();
-    std::size_t sp = h.rfind(' ');
-    return sp == std::string_view::npos ? std::string_view() : h.substr(sp + 1);
+    return h.size() > kBasicPrefix.size() ? h.substr(kBasicPrefix.size()) : std::string_view();
 }
 
 long Client::call_timeout(const CallOptions &opts) const noexcept {

@@ -146,27 +146,37 @@ void print(const cJSON *v, String &out) {
 
 // The same escapes cJSON's printer uses: '"', '\\' and the control
 // characters; every other byte (UTF-8 included) is copied as it is.
-std::size_t json_string_size(std::string_view v) noexcept {
-    std::size_t n = 2;
-    for (unsigned char c : v) {
-        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
-            n += 2;
-        else if (c < 0x20)
-            n += 6;
-        else
-            n += 1;
+namespace {
+struct JsonEscapeTable {
+    unsigned char extra[256] = {};  // bytes added by escaping each byte
+    constexpr JsonEscapeTable() {
+        for (int c = 0; c < 0x20; c++) extra[c] = 5;  // \u00XX
+        for (char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) extra[static_cast<unsigned char>(c)] = 1;
     }
+};
+constexpr JsonEscapeTable kJsonEscape;
+}  // namespace
+
+std::size_t json_string_size(std::string_view v) noexcept {
+    std::size_t n = 2 + v.size();
+    for (char c : v) n += kJsonEscape.extra[static_cast<unsigned char>(c)];
     return n;
 }
 
 void append_json_string(String &out, std::string_view v) {
     static const char hex[] = "0123456789abcdef";
-    out.reserve(out.size() + json_string_size(v));
+    std::size_t n = json_string_size(v);
+    out.reserve(out.size() + n);
     out.push_back('"');
+    if (n == v.size() + 2) {  // nothing to escape: the usual case
+        out.append(v.data(), v.size());
+        out.push_back('"');
+        return;
+    }
     std::size_t run = 0;  // start of the bytes copied as they are
     for (std::size_t i = 0; i < v.size(); i++) {
         unsigned char c = static_cast<unsigned char>(v[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (!kJsonEscape.extra[c]) continue;
         out.append(v.data() + run, i - run);
         run = i + 1;
         out.push_back('\\');

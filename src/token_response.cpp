@@ -104,14 +104,23 @@ ServerError server_error(const cJSON *root) noexcept {
     return se;
 }
 
+namespace {
+struct B64TokenTable {
+    bool ok[256] = {};
+    constexpr B64TokenTable() {
+        for (int c = 'A'; c <= 'Z'; c++) ok[c] = true;
+        for (int c = 'a'; c <= 'z'; c++) ok[c] = true;
+        for (int c = '0'; c <= '9'; c++) ok[c] = true;
+        for (char c : {'-', '.', '_', '~', '+', '/'}) ok[static_cast<unsigned char>(c)] = true;
+    }
+};
+constexpr B64TokenTable kB64Token;
+}  // namespace
+
+// RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_b64token(std::string_view s) noexcept {
     std::size_t i = 0;
-    for (; i < s.size(); i++) {
-        char c = s[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                  c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-        if (!ok) break;
-    }
+    while (i < s.size() && kB64Token.ok[static_cast<unsigned char>(s[i])]) i++;
     if (i == 0) return false;
     for (; i < s.size(); i++)
         if (s[i] != '=') return false;
