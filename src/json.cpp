@@ -9,15 +9,32 @@ namespace lf {
 
 namespace {
 
+// Byte classes for the pre-scan; every other byte needs no look.
+enum : unsigned char { kPlain = 0, kQuote, kBackslash, kOpen, kClose, kNul };
+struct ScanTable {
+    unsigned char cls[256] = {};
+    constexpr ScanTable() {
+        cls[static_cast<unsigned char>('"')] = kQuote;
+        cls[static_cast<unsigned char>('\\')] = kBackslash;
+        cls[static_cast<unsigned char>('{')] = kOpen;
+        cls[static_cast<unsigned char>('[')] = kOpen;
+        cls[static_cast<unsigned char>('}')] = kClose;
+        cls[static_cast<unsigned char>(']')] = kClose;
+        cls[0] = kNul;
+    }
+};
+constexpr ScanTable kScan;
+
 // One pass over the raw text: nesting depth outside strings, and \u0000
 // inside them. The real parse comes after, from cJSON.
 JsonError prescan(std::string_view t, int max_depth) noexcept {
     int depth = 0;
     bool in_string = false;
     for (std::size_t i = 0; i < t.size(); i++) {
-        char c = t[i];
+        unsigned char cls = kScan.cls[static_cast<unsigned char>(t[i])];
+        if (cls == kPlain) continue;
         if (in_string) {
-            if (c == '\\') {
+            if (cls == kBackslash) {
                 if (i + 1 >= t.size()) return JsonError::Syntax;
                 char esc = t[i + 1];
                 if (esc == 'u') {
@@ -31,20 +48,20 @@ JsonError prescan(std::string_view t, int max_depth) noexcept {
                 }
                 if (esc == '\0' || !std::strchr("\"\\/bfnrt", esc)) return JsonError::Syntax;
                 i++;
-            } else if (c == '"') {
+            } else if (cls == kQuote) {
                 in_string = false;
-            } else if (c == '\0') {
+            } else if (cls == kNul) {
                 return JsonError::NulEscape;
             }
             continue;
         }
-        if (c == '"') {
+        if (cls == kQuote) {
             in_string = true;
-        } else if (c == '{' || c == '[') {
+        } else if (cls == kOpen) {
             if (++depth > max_depth) return JsonError::TooDeep;
-        } else if (c == '}' || c == ']') {
+        } else if (cls == kClose) {
             depth--;
-        } else if (c == '\0') {
+        } else if (cls == kNul) {
             return JsonError::Syntax;
         }
     }
