@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <string>
 #include <string_view>
@@ -28,7 +29,18 @@ bool same_allocator(const AllocatorHooks *hooks) noexcept;
 
 void *mem_alloc(std::size_t n) noexcept;  // nullptr on failure
 void mem_free(void *p) noexcept;
-void wipe(void *p, std::size_t n) noexcept;  // never optimised away
+// Zeroes n bytes; never optimised away. Small buffers (keys, MACs, hash
+// states on the stack) are zeroed inline: the empty asm statement takes the
+// pointer and clobbers memory, so the compiler must assume the zeros are
+// read and cannot drop the stores (the technique of BoringSSL's
+// OPENSSL_cleanse). Larger ones go to wipe_large.
+void wipe_large(void *p, std::size_t n) noexcept;
+inline void wipe(void *p, std::size_t n) noexcept {
+    if (!p || !n) return;
+    if (n > 256) return wipe_large(p, n);
+    std::memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
 
 // Hooks in libcurl's and cJSON's shape: they prepend the block size so every
 // block can be wiped when released. Failures set a thread-local flag that
