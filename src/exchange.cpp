@@ -23,18 +23,24 @@ Status Client::send_code(const Attempt &a, std::string_view code, const CallOpti
     req.what = "token endpoint";
     if (a.style == ClientAuth::JsonBody) {
         // Written directly, not through a cJSON tree: one buffer, sized once
-        // (no copy of the secret in cJSON's strings to wipe afterwards).
+        // (and no copies of the secret in cJSON's strings to wipe after).
         static constexpr std::string_view k1 = "{\"client_id\":", k2 = ",\"client_secret\":", k3 = ",\"code\":";
+        std::size_t n_id = json_string_size(client_id_), n_secret = json_string_size(secret_.view()),
+                    n_code = json_string_size(code);
         String &b = body.str();
-        b.reserve(k1.size() + k2.size() + k3.size() + 1 + json_string_size(client_id_) +
-                  json_string_size(secret_.view()) + json_string_size(code));
-        b.append(k1.data(), k1.size());
-        append_json_string(b, client_id_);
-        b.append(k2.data(), k2.size());
-        append_json_string(b, secret_.view());
-        b.append(k3.data(), k3.size());
-        append_json_string(b, code);
-        b.push_back('}');
+        b.resize(k1.size() + n_id + k2.size() + n_secret + k3.size() + n_code + 1);
+        char *p = &b[0];
+        auto put = [&p](std::string_view s) {
+            std::memcpy(p, s.data(), s.size());
+            p += s.size();
+        };
+        put(k1);
+        p = write_json_string(p, client_id_);
+        put(k2);
+        p = write_json_string(p, secret_.view());
+        put(k3);
+        p = write_json_string(p, code);
+        *p = '}';
         req.headers = json_headers_;
     } else {
         body.str().reserve(5 + 3 * code.size());

@@ -180,39 +180,45 @@ std::size_t json_string_size(std::string_view v) noexcept {
     return n;
 }
 
-void append_json_string(String &out, std::string_view v) {
+char *write_json_string(char *dst, std::string_view v) noexcept {
     static const char hex[] = "0123456789abcdef";
-    std::size_t n = json_string_size(v);
-    out.reserve(out.size() + n);
-    out.push_back('"');
-    if (n == v.size() + 2) {  // nothing to escape: the usual case
-        out.append(v.data(), v.size());
-        out.push_back('"');
-        return;
-    }
+    *dst++ = '"';
     std::size_t run = 0;  // start of the bytes copied as they are
     for (std::size_t i = 0; i < v.size(); i++) {
         unsigned char c = static_cast<unsigned char>(v[i]);
         if (!kJsonEscape.extra[c]) continue;
-        out.append(v.data() + run, i - run);
+        std::memcpy(dst, v.data() + run, i - run);
+        dst += i - run;
         run = i + 1;
-        out.push_back('\\');
+        *dst++ = '\\';
         switch (c) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '\b': out.push_back('b'); break;
-        case '\f': out.push_back('f'); break;
-        case '\n': out.push_back('n'); break;
-        case '\r': out.push_back('r'); break;
-        case '\t': out.push_back('t'); break;
+        case '"': *dst++ = '"'; break;
+        case '\\': *dst++ = '\\'; break;
+        case '\b': *dst++ = 'b'; break;
+        case '\f': *dst++ = 'f'; break;
+        case '\n': *dst++ = 'n'; break;
+        case '\r': *dst++ = 'r'; break;
+        case '\t': *dst++ = 't'; break;
         default:
-            out.append("u00");
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
+            *dst++ = 'u';
+            *dst++ = '0';
+            *dst++ = '0';
+            *dst++ = hex[c >> 4];
+            *dst++ = hex[c & 15];
         }
     }
-    out.append(v.data() + run, v.size() - run);
-    out.push_back('"');
+    if (v.size() > run) {  // (an empty view may have a null data())
+        std::memcpy(dst, v.data() + run, v.size() - run);
+        dst += v.size() - run;
+    }
+    *dst++ = '"';
+    return dst;
+}
+
+void append_json_string(String &out, std::string_view v) {
+    std::size_t at = out.size();
+    out.resize(at + json_string_size(v));
+    write_json_string(&out[at], v);
 }
 
 cJSON *new_object() {

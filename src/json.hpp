@@ -64,6 +64,9 @@ void wipe_and_delete(cJSON *root) noexcept;
 // Throws std::bad_alloc.
 void append_json_string(String &out, std::string_view v);
 std::size_t json_string_size(std::string_view v) noexcept;
+// The same into dst, which has room for json_string_size(v) bytes; returns
+// the end of what was written.
+char *write_json_string(char *dst, std::string_view v) noexcept;
 
 // Throws std::bad_alloc when cJSON could not allocate.
 cJSON *new_object();
