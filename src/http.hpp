@@ -3,9 +3,10 @@
 // and cancellation checked at least every 100 ms.
 //
 // A Transport keeps a pool of (multi, easy) pairs: each pair owns its
-// connection cache and CA store, so a pair taken from the pool reuses a live
-// TLS connection; a share handle gives all pairs one DNS cache and one TLS
-// session cache.
+// connection cache, so a pair taken from the pool reuses a live TLS
+// connection; a share handle gives all pairs one DNS cache and one TLS
+// session cache, and one trust store (the CA file parsed once) serves them
+// all.
 #pragma once
 
 #include <cstddef>
@@ -68,6 +69,12 @@ private:
     ShareLocks *locks_ = nullptr;
     mutable std::mutex mu_;
     mutable Vector<Slot *> idle_;
+    // The trust store, parsed once (on the first connection) and shared by
+    // every slot's TLS contexts; nullptr until then, or when it could not be
+    // built (the slots then let libcurl load the CA file themselves).
+    void *trust_store() const;  // X509_STORE
+    mutable std::mutex store_mu_;
+    mutable void *store_ = nullptr;
 };
 
 }  // namespace lf

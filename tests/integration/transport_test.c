@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #define TOKEN_PATH "/oauth/access_token"
 
@@ -229,6 +231,74 @@ static void test_right_ca_works(void **state) {
     lf_auth_free(a);
 }
 
+/* A ca_file that cannot be read: a TLS failure, nothing sent. */
+static void test_missing_ca_file(void **state) {
+    tls_fails(*state, TS_CERT_GOOD, "/nonexistent/lf-auth-test/ca.pem");
+}
+
+/* The trust store is parsed once per handle and shared by all its
+ * connections: after a first exchange has loaded ca_file, a second
+ * connection (two exchanges in flight at once need two) verifies with it
+ * even though the file is gone by then. (Before, each pooled connection
+ * slot parsed the file again: 22 ms of CPU each for the system bundle.) */
+typedef struct {
+    lf_auth *a;
+    char code[64];
+    lf_status st;
+} par_call;
+
+static void *par_exchange(void *p) {
+    par_call *c = p;
+    lf_token *t = NULL;
+    lf_error err;
+    c->st = lf_exchange_code(c->a, c->code, &t, &err);
+    if (c->st != LF_OK) fprintf(stderr, "par_exchange: %s: %s\n", lf_status_name(c->st), err.message);
+    lf_token_free(t);
+    return NULL;
+}
+
+static void test_ca_file_parsed_once_per_handle(void **state) {
+    fixture *f = *state;
+    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
+    assert_non_null(f->srv);
+    char body[128];
+    snprintf(body, sizeof body, "{\"access_token\":\"%s\"}", f->c.token);
+    ts_server_respond(f->srv, 200, NULL, body);
+
+    char ca[] = "/tmp/lf-auth-ca-XXXXXX";
+    int fd = mkstemp(ca);
+    assert_true(fd >= 0);
+    FILE *in = fopen(ts_pki_ca_file(it_pki), "rb");
+    assert_non_null(in);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(write(fd, buf, n), (ssize_t)n);
+    fclose(in);
+    close(fd);
+
+    lf_auth *a = auth_for(f, ts_server_url(f->srv, TOKEN_PATH), 10000, ca);
+    lf_error err;
+    IT_ASSERT_STATUS(exchange(f, a, f->c.code, NULL, &err), LF_OK, &err);
+    assert_int_equal(unlink(ca), 0);
+
+    /* Slow answers keep both calls in flight, so the second needs a new
+     * connection (and the test checks that it got one). */
+    ts_server_respond_delay(f->srv, 1000);
+    par_call calls[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        calls[i].a = a;
+        snprintf(calls[i].code, sizeof calls[i].code, "%s-par%d", f->c.code, i);
+        calls[i].st = LF_E_INTERNAL;
+        assert_int_equal(pthread_create(&th[i], NULL, par_exchange, &calls[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    assert_int_equal(calls[0].st, LF_OK);
+    assert_int_equal(calls[1].st, LF_OK);
+    assert_true(ts_server_connection_count(f->srv) >= 2);
+    lf_auth_free(a);
+}
+
 /* The test server closes a keep-alive connection after 1 s idle (with a TLS
  * close_notify). An exchange after a longer pause must open a new connection
  * instead of failing on the stale one: the library never re-sends, so a
@@ -369,6 +439,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_right_ca_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_ca_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_file_parsed_once_per_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_connection_closed_by_server_is_not_a_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_retry_after_5xx, setup, teardown),
