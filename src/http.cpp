@@ -191,11 +191,16 @@ Transport::~Transport() {
 
 // What libcurl itself would trust (the given CA file, or libcurl's built-in
 // defaults for the system store), parsed into one X509_STORE with the flags
-// libcurl 7.88 sets on its own store. Without this, every pool slot (each
-// has its own multi handle, and libcurl caches the parsed CA file per multi
-// handle) parsed the file again: 22 ms of CPU for the system bundle, per
-// slot. Built under a lock on first use; a failure is not cached, and the
-// caller falls back to libcurl's own loading, which reports it.
+// libcurl 7.88 sets on its own store. Each pool slot has its own multi
+// handle, and libcurl caches the parsed CA file per multi handle, so every
+// slot parsed the file again: 22 ms of CPU for the system bundle, per slot.
+// The first slot still lets libcurl load the file: libcurl does it after
+// sending the ClientHello, while the server answers, which a store built
+// before connecting cannot match (it made a cold exchange ~20 % slower in
+// wall time on loopback). From the second slot on, the pool is growing, and
+// all further slots share this store: two parses per handle instead of one
+// per slot. Built under a lock on first use; a failure is not cached, and
+// the caller falls back to libcurl's own loading, which reports it.
 void *Transport::trust_store() const {
     std::lock_guard<std::mutex> lock(store_mu_);
     if (store_) return store_;
@@ -246,7 +251,7 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
         setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-        void *store = trust_store();
+        void *store = slots_made_.fetch_add(1, std::memory_order_relaxed) > 0 ? trust_store() : nullptr;
         if (store && curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, lf_on_ssl_ctx) == CURLE_OK &&
             curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, store) == CURLE_OK) {
             // The shared store is the only source of anchors.

@@ -236,11 +236,12 @@ static void test_missing_ca_file(void **state) {
     tls_fails(*state, TS_CERT_GOOD, "/nonexistent/lf-auth-test/ca.pem");
 }
 
-/* The trust store is parsed once per handle and shared by all its
- * connections: after a first exchange has loaded ca_file, a second
- * connection (two exchanges in flight at once need two) verifies with it
- * even though the file is gone by then. (Before, each pooled connection
- * slot parsed the file again: 22 ms of CPU each for the system bundle.) */
+/* The trust store is shared by a handle's pooled connections: the first
+ * connection lets libcurl load ca_file, the second builds the shared store,
+ * and every further connection uses it, so a third connection (three
+ * exchanges in flight at once need three) verifies even though the file is
+ * gone by then. (Before, each pooled connection slot parsed the file again:
+ * 22 ms of CPU each for the system bundle.) */
 typedef struct {
     lf_auth *a;
     char code[64];
@@ -257,13 +258,33 @@ static void *par_exchange(void *p) {
     return NULL;
 }
 
-static void test_ca_file_parsed_once_per_handle(void **state) {
+/* n exchanges at once (the server answers slowly, so all are in flight
+ * together and each needs its own connection); all must succeed. */
+static void exchange_in_parallel(fixture *f, lf_auth *a, int n, const char *tag) {
+    par_call calls[3];
+    pthread_t th[3];
+    assert_true(n <= 3);
+    size_t before = ts_server_connection_count(f->srv);
+    for (int i = 0; i < n; i++) {
+        calls[i].a = a;
+        snprintf(calls[i].code, sizeof calls[i].code, "%s-%s%d", f->c.code, tag, i);
+        calls[i].st = LF_E_INTERNAL;
+        assert_int_equal(pthread_create(&th[i], NULL, par_exchange, &calls[i]), 0);
+    }
+    for (int i = 0; i < n; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < n; i++) assert_int_equal(calls[i].st, LF_OK);
+    /* the pool grew: at least one new connection beyond the idle ones */
+    assert_true(ts_server_connection_count(f->srv) > before);
+}
+
+static void test_ca_file_shared_by_pooled_connections(void **state) {
     fixture *f = *state;
     f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
     assert_non_null(f->srv);
     char body[128];
     snprintf(body, sizeof body, "{\"access_token\":\"%s\"}", f->c.token);
     ts_server_respond(f->srv, 200, NULL, body);
+    ts_server_respond_delay(f->srv, 1000);
 
     char ca[] = "/tmp/lf-auth-ca-XXXXXX";
     int fd = mkstemp(ca);
@@ -277,25 +298,10 @@ static void test_ca_file_parsed_once_per_handle(void **state) {
     close(fd);
 
     lf_auth *a = auth_for(f, ts_server_url(f->srv, TOKEN_PATH), 10000, ca);
-    lf_error err;
-    IT_ASSERT_STATUS(exchange(f, a, f->c.code, NULL, &err), LF_OK, &err);
+    exchange_in_parallel(f, a, 2, "two");  /* connections 1 and 2: the file is read */
     assert_int_equal(unlink(ca), 0);
-
-    /* Slow answers keep both calls in flight, so the second needs a new
-     * connection (and the test checks that it got one). */
-    ts_server_respond_delay(f->srv, 1000);
-    par_call calls[2];
-    pthread_t th[2];
-    for (int i = 0; i < 2; i++) {
-        calls[i].a = a;
-        snprintf(calls[i].code, sizeof calls[i].code, "%s-par%d", f->c.code, i);
-        calls[i].st = LF_E_INTERNAL;
-        assert_int_equal(pthread_create(&th[i], NULL, par_exchange, &calls[i]), 0);
-    }
-    for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
-    assert_int_equal(calls[0].st, LF_OK);
-    assert_int_equal(calls[1].st, LF_OK);
-    assert_true(ts_server_connection_count(f->srv) >= 2);
+    exchange_in_parallel(f, a, 3, "three"); /* a third connection: no read */
+    assert_true(ts_server_connection_count(f->srv) >= 3);
     lf_auth_free(a);
 }
 
@@ -440,7 +446,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_self_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_right_ca_works, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_ca_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ca_file_parsed_once_per_handle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_file_shared_by_pooled_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_connection_closed_by_server_is_not_a_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_retry_after_5xx, setup, teardown),
