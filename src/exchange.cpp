@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstring>
 
-
 #include "client.hpp"
 #include "json.hpp"
 #include "token_response.hpp"

@@ -9,8 +9,8 @@
 // parsed once) serves them all.
 #pragma once
 
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <mutex>
 #include <string_view>
 

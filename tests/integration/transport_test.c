@@ -246,10 +246,12 @@ typedef struct {
     lf_auth *a;
     char code[64];
     lf_status st;
+    pthread_barrier_t *start;
 } par_call;
 
 static void *par_exchange(void *p) {
     par_call *c = p;
+    pthread_barrier_wait(c->start); /* all calls begin together */
     lf_token *t = NULL;
     lf_error err;
     c->st = lf_exchange_code(c->a, c->code, &t, &err);
@@ -259,22 +261,30 @@ static void *par_exchange(void *p) {
 }
 
 /* n exchanges at once (the server answers slowly, so all are in flight
- * together and each needs its own connection); all must succeed. */
-static void exchange_in_parallel(fixture *f, lf_auth *a, int n, const char *tag) {
+ * together and each needs its own connection); each must end with `want`. */
+static void exchange_in_parallel_status(fixture *f, lf_auth *a, int n, const char *tag, lf_status want) {
     par_call calls[3];
     pthread_t th[3];
     assert_true(n <= 3);
     size_t before = ts_server_connection_count(f->srv);
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, (unsigned)n), 0);
     for (int i = 0; i < n; i++) {
         calls[i].a = a;
+        calls[i].start = &start;
         snprintf(calls[i].code, sizeof calls[i].code, "%s-%s%d", f->c.code, tag, i);
         calls[i].st = LF_E_INTERNAL;
         assert_int_equal(pthread_create(&th[i], NULL, par_exchange, &calls[i]), 0);
     }
     for (int i = 0; i < n; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
-    for (int i = 0; i < n; i++) assert_int_equal(calls[i].st, LF_OK);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < n; i++) assert_int_equal(calls[i].st, want);
     /* the pool grew: at least one new connection beyond the idle ones */
     assert_true(ts_server_connection_count(f->srv) > before);
+}
+
+static void exchange_in_parallel(fixture *f, lf_auth *a, int n, const char *tag) {
+    exchange_in_parallel_status(f, a, n, tag, LF_OK);
 }
 
 static void test_ca_file_shared_by_pooled_connections(void **state) {
@@ -302,6 +312,22 @@ static void test_ca_file_shared_by_pooled_connections(void **state) {
     assert_int_equal(unlink(ca), 0);
     exchange_in_parallel(f, a, 3, "three"); /* a third connection: no read */
     assert_true(ts_server_connection_count(f->srv) >= 3);
+    lf_auth_free(a);
+}
+
+/* The shared store holds only the given anchors: with the wrong CA, the
+ * connections after the first (which use it) fail verification too, and
+ * no request reaches the server. (The calls start together, so the pool
+ * grows to several slots in practice; the assertions hold either way.) */
+static void test_wrong_ca_on_pooled_connections(void **state) {
+    fixture *f = *state;
+    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
+    assert_non_null(f->srv);
+    ts_server_respond(f->srv, 200, NULL, "{\"access_token\":\"never\"}");
+    lf_auth *a = auth_for(f, ts_server_url(f->srv, TOKEN_PATH), 10000, ts_pki_wrong_ca_file(it_pki));
+    exchange_in_parallel_status(f, a, 3, "wrongca", LF_E_TLS);
+    exchange_in_parallel_status(f, a, 3, "wrongca-again", LF_E_TLS);
+    assert_int_equal(ts_server_request_count(f->srv), 0);
     lf_auth_free(a);
 }
 
@@ -447,6 +473,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_right_ca_works, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_ca_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ca_file_shared_by_pooled_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_ca_on_pooled_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_connection_closed_by_server_is_not_a_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_retry_after_5xx, setup, teardown),
