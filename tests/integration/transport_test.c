@@ -244,7 +244,7 @@ static void test_missing_ca_file(void **state) {
  * 22 ms of CPU each for the system bundle.) */
 typedef struct {
     lf_auth *a;
-    char code[64];
+    char code[256]; /* a fixture code, a tag and a number */
     lf_status st;
     pthread_barrier_t *start;
 } par_call;
