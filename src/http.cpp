@@ -7,9 +7,6 @@
 #include <stdexcept>
 
 #include <curl/curl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 
 namespace lf {
 
@@ -124,13 +121,6 @@ void setopt(CURL *h, CURLoption opt, T value) {
     if (rc != CURLE_OK) throw std::runtime_error(curl_easy_strerror(rc));
 }
 
-// Installs the Transport's trust store in a new connection's TLS context.
-// libcurl calls it after its own CA set-up, which found nothing to load.
-extern "C" CURLcode lf_on_ssl_ctx(CURL *, void *ssl_ctx, void *store) {
-    SSL_CTX_set1_cert_store(static_cast<SSL_CTX *>(ssl_ctx), static_cast<X509_STORE *>(store));
-    return CURLE_OK;
-}
-
 int load_cancel(const int *flag) noexcept {
     return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0;
 }
@@ -186,48 +176,6 @@ Transport::~Transport() {
     idle_.clear();
     curl_share_cleanup(static_cast<CURLSH *>(share_));
     destroy(locks_);
-    X509_STORE_free(static_cast<X509_STORE *>(store_));
-}
-
-// What libcurl itself would trust (the given CA file, or libcurl's built-in
-// defaults for the system store), parsed into one X509_STORE with the flags
-// libcurl 7.88 sets on its own store. Each pool slot has its own multi
-// handle, and libcurl caches the parsed CA file per multi handle, so every
-// slot parsed the file again: 22 ms of CPU for the system bundle, per slot.
-// The first slot still lets libcurl load the file: libcurl does it after
-// sending the ClientHello, while the server answers, which a store built
-// before connecting cannot match (it made a cold exchange ~20 % slower in
-// wall time on loopback). From the second slot on, the pool is growing, and
-// all further slots share this store: two parses per handle instead of one
-// per slot. Built under a lock on first use; a failure is not cached, and
-// the caller falls back to libcurl's own loading, which reports it.
-void *Transport::trust_store() const {
-    std::lock_guard<std::mutex> lock(store_mu_);
-    if (store_) return store_;
-    const char *file = nullptr;
-    const char *dir = nullptr;
-    CURL *probe = nullptr;
-    if (!ca_file_.empty()) {
-        file = ca_file_.c_str();
-    } else {
-        probe = curl_easy_init();
-        if (!probe) throw std::bad_alloc();
-        char *f = nullptr, *d = nullptr;
-        if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &f) == CURLE_OK) file = f;
-        if (curl_easy_getinfo(probe, CURLINFO_CAPATH, &d) == CURLE_OK) dir = d;
-    }
-    X509_STORE *st = X509_STORE_new();
-    bool ok = st && (file || dir) && (!file || X509_STORE_load_file(st, file) == 1) &&
-              (!dir || X509_STORE_load_path(st, dir) == 1) &&
-              X509_STORE_set_flags(st, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN) == 1;
-    if (probe) curl_easy_cleanup(probe);
-    ERR_clear_error();  // a failed load leaves OpenSSL errors behind; libcurl reports its own
-    if (!ok) {
-        X509_STORE_free(st);
-        return nullptr;
-    }
-    store_ = st;
-    return store_;
 }
 
 void Transport::free_slot(Slot *s) noexcept {
@@ -251,20 +199,11 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
         setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-        void *store = slots_made_.fetch_add(1, std::memory_order_relaxed) > 0 ? trust_store() : nullptr;
-        if (store && curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, lf_on_ssl_ctx) == CURLE_OK &&
-            curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, store) == CURLE_OK) {
-            // The shared store is the only source of anchors.
-            setopt(h, CURLOPT_CAINFO, static_cast<const char *>(nullptr));
+        if (!ca_file_.empty()) {
+            // Only these anchors: without clearing CAPATH, libcurl would also
+            // trust the system directory next to the given bundle.
+            setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
             setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
-        } else {
-            setopt(h, CURLOPT_SSL_CTX_FUNCTION, static_cast<curl_ssl_ctx_callback>(nullptr));
-            if (!ca_file_.empty()) {
-                // Only these anchors: without clearing CAPATH, libcurl would
-                // also trust the system directory next to the given bundle.
-                setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
-                setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
-            }
         }
         setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
         setopt(h, CURLOPT_SHARE, static_cast<CURLSH *>(share_));

@@ -3,13 +3,11 @@
 // and cancellation checked at least every 100 ms.
 //
 // A Transport keeps a pool of (multi, easy) pairs: each pair owns its
-// connection cache, so a pair taken from the pool reuses a live TLS
-// connection; a share handle gives all pairs one DNS cache and one TLS
-// session cache, and from the second pair on, one trust store (the CA file
-// parsed once) serves them all.
+// connection cache and CA store, so a pair taken from the pool reuses a live
+// TLS connection; a share handle gives all pairs one DNS cache and one TLS
+// session cache.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string_view>
@@ -70,13 +68,6 @@ private:
     ShareLocks *locks_ = nullptr;
     mutable std::mutex mu_;
     mutable Vector<Slot *> idle_;
-    // The trust store shared by every slot after the first, parsed once when
-    // the pool grows; nullptr until then, or when it could not be built (the
-    // slots then let libcurl load the CA file themselves).
-    void *trust_store() const;  // X509_STORE
-    mutable std::mutex store_mu_;
-    mutable void *store_ = nullptr;
-    mutable std::atomic<unsigned> slots_made_{0};
 };
 
 }  // namespace lf

@@ -298,7 +298,7 @@ typedef struct lf_auth_config {
     long connect_timeout_ms;            /**< default 10000; must be > 0 */
     long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
-    const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file (read at the handle's first connection, and once more for all further connections when its pool grows) */
+    const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file */
     const char *user_agent;             /**< NULL: "lightfunnels-auth/<version>" */
 } lf_auth_config;
 
