@@ -8,7 +8,7 @@
 // helpers) of depth <= 8 without \u0000 and without error/errors; every
 // failure has err.status/http_status set, retry_after in [0, 3600], and key
 // and message valid UTF-8, free of control characters and of the secret and
-// the code. Also: lf::append_json_string (the exchange's request body) of
+// the code. Also: lf::write_json_string (the exchange's request body) of
 // the input's code reads back unchanged with cJSON.
 #include <cjson/cJSON.h>
 
@@ -66,16 +66,16 @@ void check_success(const std::string &body, const std::string &token) {
 }
 
 // The request side: the code as the C API can pass it (up to its first NUL),
-// written into a JSON body by lf::append_json_string, reads back unchanged
+// written into a JSON body by lf::write_json_string, reads back unchanged
 // with cJSON, and json_string_size is exactly what was written.
 void check_json_string(std::string_view v) {
     v = v.substr(0, v.find('\0'));
-    lf::String out("x");
-    lf::append_json_string(out, v);
-    FZ_CHECK(out.size() == 1 + lf::json_string_size(v), "json_string_size differs from what was written");
-    cJSON *str = cJSON_ParseWithLength(out.data() + 1, out.size() - 1);
+    std::string out(lf::json_string_size(v), '\0');
+    char *end = lf::write_json_string(&out[0], v);
+    FZ_CHECK(end == out.data() + out.size(), "json_string_size differs from what was written");
+    cJSON *str = cJSON_ParseWithLength(out.data(), out.size());
     FZ_CHECK(cJSON_IsString(str) && std::string_view(str->valuestring) == v,
-             "append_json_string did not read back: " + fz::show(std::string(v)));
+             "write_json_string did not read back: " + fz::show(std::string(v)));
     cJSON_Delete(str);
 }
 

@@ -215,12 +215,6 @@ char *write_json_string(char *dst, std::string_view v) noexcept {
     return dst;
 }
 
-void append_json_string(String &out, std::string_view v) {
-    std::size_t at = out.size();
-    out.resize(at + json_string_size(v));
-    write_json_string(&out[at], v);
-}
-
 cJSON *new_object() {
     cJSON *o = cJSON_CreateObject();
     if (!o) throw std::bad_alloc();

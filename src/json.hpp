@@ -59,13 +59,10 @@ void print(const cJSON *v, String &out);
 // Overwrites every string in the tree, then frees it.
 void wipe_and_delete(cJSON *root) noexcept;
 
-// Appends `v` as a JSON string (quotes included), escaped as cJSON's
-// printer does; json_string_size is the exact number of bytes it appends.
-// Throws std::bad_alloc.
-void append_json_string(String &out, std::string_view v);
+// Writes `v` as a JSON string (quotes included) into dst, escaped as
+// cJSON's printer does; dst has room for json_string_size(v) bytes, the
+// exact number written. Returns the end of what was written.
 std::size_t json_string_size(std::string_view v) noexcept;
-// The same into dst, which has room for json_string_size(v) bytes; returns
-// the end of what was written.
 char *write_json_string(char *dst, std::string_view v) noexcept;
 
 // Throws std::bad_alloc when cJSON could not allocate.
