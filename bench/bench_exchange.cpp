@@ -160,10 +160,7 @@ std::vector<std::string> split(const char *s) {
     return v;
 }
 
-size_t on_status(char *p, size_t size, size_t n, void *ud) {
-    static_cast<std::string *>(ud)->append(p, size * n);
-    return size * n;
-}
+size_t on_body(char *p, size_t size, size_t n, void *ud);
 
 // Client connections each nginx instance holds: its stub_status "Active
 // connections", less the status request itself.
@@ -174,7 +171,7 @@ std::vector<int> server_connections() {
         if (!h) die("curl_easy_init failed");
         std::string body;
         curl_easy_setopt(h, CURLOPT_URL, u.c_str());
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_status);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
         curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
