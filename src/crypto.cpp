@@ -6,7 +6,10 @@
 
 #include "alloc.hpp"
 
+#include <cstdint>
 #include <cstring>
+
+#include <endian.h>
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -51,16 +54,59 @@ bool HmacKey::init(std::string_view key) noexcept {
     return ok;
 }
 
+namespace {
+// htobe*: one bswap and one store each (a byte loop gets vectorised into
+// a long shuffle by GCC).
+void store_be32(unsigned char *p, std::uint32_t v) noexcept {
+    v = htobe32(v);
+    std::memcpy(p, &v, sizeof v);
+}
+void store_be64(unsigned char *p, std::uint64_t v) noexcept {
+    v = htobe64(v);
+    std::memcpy(p, &v, sizeof v);
+}
+void digest_of(const SHA256_CTX &c, unsigned char *out) noexcept {
+    for (int i = 0; i < 8; i++) store_be32(out + 4 * i, c.h[i]);
+}
+}  // namespace
+
+// SHA-256's closing padding (FIPS 180-4 5.1.1) is built here on the stack
+// and fed to SHA256_Transform, and the digest read from the state words,
+// rather than going through SHA256_Final: that copies the tail into the
+// context, cleanses it and formats the digest byte by byte, twice per
+// MAC. The key block was whole, so the inner state starts with no
+// buffered bytes and every whole block of the body goes straight to the
+// block function. Checked against OpenSSL's HMAC for every length from 0
+// to 300 and at random by fuzz_webhook.
 bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept {
     if (!ready_) return false;
+    const auto *p = static_cast<const unsigned char *>(data);
     SHA256_CTX c = *state(inner_);
-    unsigned char inner_hash[kMacSize];
-    bool ok = SHA256_Update(&c, data, len) && SHA256_Final(inner_hash, &c);
+    std::size_t whole = len - len % kBlock;
+    if (whole && !SHA256_Update(&c, p, whole)) {
+        wipe(&c, sizeof c);
+        return false;
+    }
+    alignas(16) unsigned char block[2 * kBlock];
+    std::size_t tail = len - whole;
+    std::size_t padded = tail + 1 + 8 <= kBlock ? kBlock : 2 * kBlock;  // 0x80, then the bit length
+    std::memset(block, 0, padded);
+    if (tail) std::memcpy(block, p + whole, tail);
+    block[tail] = 0x80;
+    store_be64(block + padded - 8, (static_cast<std::uint64_t>(len) + kBlock) * 8);
+    SHA256_Transform(&c, block);
+    if (padded > kBlock) SHA256_Transform(&c, block + kBlock);
+    // Outer hash: one block holding the inner digest and its padding.
+    digest_of(c, block);
+    block[kMacSize] = 0x80;
+    std::memset(block + kMacSize + 1, 0, kBlock - kMacSize - 1 - 8);
+    store_be64(block + kBlock - 8, (kBlock + kMacSize) * 8);
     c = *state(outer_);
-    ok = ok && SHA256_Update(&c, inner_hash, sizeof inner_hash) && SHA256_Final(out, &c);
+    SHA256_Transform(&c, block);
+    digest_of(c, out);
     wipe(&c, sizeof c);
-    wipe(inner_hash, sizeof inner_hash);
-    return ok;
+    wipe(block, sizeof block);
+    return true;
 }
 
 bool HmacKey::sign_base64(const void *data, std::size_t len, char out[kMacBase64Len + 1]) const noexcept {
@@ -69,6 +115,14 @@ bool HmacKey::sign_base64(const void *data, std::size_t len, char out[kMacBase64
     base64_encode(mac, sizeof mac, out);
     wipe(mac, sizeof mac);
     return true;
+}
+
+bool HmacKey::verify(const void *data, std::size_t len, const unsigned char want[kMacSize], bool *ok) const noexcept {
+    unsigned char mac[kMacSize];
+    *ok = sign(data, len, mac);
+    bool match = *ok && ct_equal(mac, want, kMacSize);
+    wipe(mac, sizeof mac);
+    return match;
 }
 
 bool random_bytes(void *buf, std::size_t n) noexcept {
@@ -81,8 +135,49 @@ std::size_t base64_encode(const unsigned char *in, std::size_t n, char *out) noe
     return w < 0 ? 0 : static_cast<std::size_t>(w);
 }
 
+namespace {
+struct Base64DecodeTable {
+    static constexpr unsigned char kInvalid = 0xff;
+    unsigned char value[256] = {};
+    constexpr Base64DecodeTable() {
+        const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (unsigned char &v : value) v = kInvalid;
+        for (unsigned i = 0; i < 64; i++) value[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
+    }
+};
+constexpr Base64DecodeTable kBase64;
+}  // namespace
+
+bool base64_decode_mac(std::string_view s, unsigned char out[kMacSize]) noexcept {
+    static_assert(kMacSize == 32 && kMacBase64Len - 1 == 43, "10 whole groups and one of 3 characters");
+    if (s.size() != kMacBase64Len - 1) return false;
+    unsigned char six[kMacBase64Len - 1];
+    unsigned char bad = 0;
+    for (std::size_t i = 0; i < s.size(); i++) {
+        six[i] = kBase64.value[static_cast<unsigned char>(s[i])];
+        bad |= six[i];
+    }
+    if (bad & 0xc0) return false;    // some character outside the alphabet
+    if (six[42] & 0x03) return false;  // bits past the 256th: not canonical
+    std::size_t o = 0;
+    for (std::size_t i = 0; i < 40; i += 4) {
+        std::uint32_t v = (six[i] << 18) | (six[i + 1] << 12) | (six[i + 2] << 6) | six[i + 3];
+        out[o++] = static_cast<unsigned char>(v >> 16);
+        out[o++] = static_cast<unsigned char>(v >> 8);
+        out[o++] = static_cast<unsigned char>(v);
+    }
+    std::uint32_t v = (six[40] << 10) | (six[41] << 4) | (six[42] >> 2);  // 16 bits
+    out[o++] = static_cast<unsigned char>(v >> 8);
+    out[o] = static_cast<unsigned char>(v);
+    return true;
+}
+
 bool ct_equal(const void *a, const void *b, std::size_t n) noexcept {
-    return CRYPTO_memcmp(a, b, n) == 0;
+    const auto *x = static_cast<const unsigned char *>(a);
+    const auto *y = static_cast<const unsigned char *>(b);
+    int diff = n % kCtChunk;  // a misuse never compares equal
+    for (std::size_t i = 0; i + kCtChunk <= n; i += kCtChunk) diff |= CRYPTO_memcmp(x + i, y + i, kCtChunk);
+    return diff == 0;
 }
 
 }  // namespace lf

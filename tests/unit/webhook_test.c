@@ -17,6 +17,9 @@
  */
 #include "unit_support.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 /* SECRET = UNIT_CLIENT_SECRET = "unit-FAKE-secret-not-real-4c1e9b77d20a" */
 #define SIG_EMPTY "eR0ROuC6GVWEdktq9ab104HqxokIWaqnx45nzcN8nRQ=" /* BODY = "" */
 #define BODY_ORDER "{\"id\":1,\"event\":\"order.created\"}"
@@ -351,6 +354,35 @@ static void test_sign_then_verify_round_trip(void **st)
     }
 }
 
+/* Every body length where SHA-256's closing padding changes shape (the
+ * 0x80 byte and the 8-byte length fit in the last block up to 55 bytes of
+ * tail, need a second block from 56 to 63) is checked against OpenSSL's
+ * own HMAC: lengths 0 to 300, and around 1 KiB and 4 KiB. */
+static void test_sign_matches_openssl_at_every_padding_boundary(void **st)
+{
+    static const size_t extra[] = {1007, 1008, 1015, 1016, 1023, 1024, 1025, 4095, 4096, 4151, 4152};
+    unsigned char body[4200];
+    size_t i, len, n;
+    (void)st;
+    for (i = 0; i < sizeof body; i++) body[i] = (unsigned char)(i * 131 + 7);
+    for (n = 0; n < 301 + sizeof extra / sizeof extra[0]; n++) {
+        char got[LF_SIGNATURE_BUFFER_SIZE];
+        unsigned char mac[EVP_MAX_MD_SIZE], want[64];
+        unsigned int mac_len = 0;
+        len = n < 301 ? n : extra[n - 301];
+        assert_non_null(HMAC(EVP_sha256(), UNIT_CLIENT_SECRET, (int)strlen(UNIT_CLIENT_SECRET), body, len, mac,
+                             &mac_len));
+        assert_int_equal(mac_len, 32);
+        assert_int_equal(EVP_EncodeBlock(want, mac, 32), 44);
+        assert_status(lf_webhook_sign(g_auth, body, len, got, sizeof got, NULL), LF_OK);
+        if (strcmp(got, (const char *)want) != 0) {
+            print_error("%zu-byte body: signed %s, OpenSSL says %s\n", len, got, (const char *)want);
+            fail();
+        }
+        assert_status(lf_webhook_verify(g_auth, body, len, (const char *)want), LF_OK);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_other_handle_secret),
         cmocka_unit_test(test_block_sized_and_long_secrets),
         cmocka_unit_test(test_sign_then_verify_round_trip),
+        cmocka_unit_test(test_sign_matches_openssl_at_every_padding_boundary),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
