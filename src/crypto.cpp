@@ -90,7 +90,7 @@ bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize
     alignas(16) unsigned char block[2 * kBlock];
     std::size_t tail = len - whole;
     std::size_t padded = tail + 1 + 8 <= kBlock ? kBlock : 2 * kBlock;  // 0x80, then the bit length
-    std::memset(block, 0, padded);
+    std::memset(block, 0, sizeof block);  // a constant size: vector stores, not rep stos
     if (tail) std::memcpy(block, p + whole, tail);
     block[tail] = 0x80;
     store_be64(block + padded - 8, (static_cast<std::uint64_t>(len) + kBlock) * 8);
@@ -149,27 +149,25 @@ constexpr Base64DecodeTable kBase64;
 }  // namespace
 
 bool base64_decode_mac(std::string_view s, unsigned char out[kMacSize]) noexcept {
-    static_assert(kMacSize == 32 && kMacBase64Len - 1 == 43, "10 whole groups and one of 3 characters");
+    static_assert(kMacSize == 32 && kMacBase64Len - 1 == 43, "10 groups of 4 characters, then 3");
     if (s.size() != kMacBase64Len - 1) return false;
-    unsigned char six[kMacBase64Len - 1];
-    unsigned char bad = 0;
-    for (std::size_t i = 0; i < s.size(); i++) {
-        six[i] = kBase64.value[static_cast<unsigned char>(s[i])];
-        bad |= six[i];
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    const unsigned char *v = kBase64.value;
+    std::uint32_t bad = 0;  // collects kInvalid's high bits
+    for (int g = 0; g < 10; g++, p += 4, out += 3) {
+        std::uint32_t a = v[p[0]], b = v[p[1]], c = v[p[2]], d = v[p[3]];
+        bad |= a | b | c | d;
+        std::uint32_t bits = a << 18 | b << 12 | c << 6 | d;
+        out[0] = static_cast<unsigned char>(bits >> 16);
+        out[1] = static_cast<unsigned char>(bits >> 8);
+        out[2] = static_cast<unsigned char>(bits);
     }
-    if (bad & 0xc0) return false;    // some character outside the alphabet
-    if (six[42] & 0x03) return false;  // bits past the 256th: not canonical
-    std::size_t o = 0;
-    for (std::size_t i = 0; i < 40; i += 4) {
-        std::uint32_t v = (six[i] << 18) | (six[i + 1] << 12) | (six[i + 2] << 6) | six[i + 3];
-        out[o++] = static_cast<unsigned char>(v >> 16);
-        out[o++] = static_cast<unsigned char>(v >> 8);
-        out[o++] = static_cast<unsigned char>(v);
-    }
-    std::uint32_t v = (six[40] << 10) | (six[41] << 4) | (six[42] >> 2);  // 16 bits
-    out[o++] = static_cast<unsigned char>(v >> 8);
-    out[o] = static_cast<unsigned char>(v);
-    return true;
+    std::uint32_t a = v[p[0]], b = v[p[1]], c = v[p[2]];
+    bad |= a | b | c | (c & 0x03) << 6;  // c's low 2 bits would be past the 256th
+    std::uint32_t bits = a << 10 | b << 4 | c >> 2;
+    out[0] = static_cast<unsigned char>(bits >> 8);
+    out[1] = static_cast<unsigned char>(bits);
+    return (bad & 0xc0) == 0;
 }
 
 bool ct_equal(const void *a, const void *b, std::size_t n) noexcept {

@@ -48,7 +48,8 @@ inline constexpr std::size_t base64_len(std::size_t n) { return 4 * ((n + 2) / 3
 // of a MAC (RFC 4648 4; the '=' is the caller's). False for any other
 // character or length, or when the last character carries bits past the
 // 256th, so exactly one string decodes to each MAC. Table-driven: the
-// input is public, and no lookup is indexed by the MAC we computed.
+// input is public, and no lookup is indexed by the MAC we computed. out
+// holds garbage when it returns false.
 bool base64_decode_mac(std::string_view s, unsigned char out[kMacSize]) noexcept;
 // Constant-time equality of n bytes; n must be a multiple of 16. It is
 // OpenSSL's CRYPTO_memcmp called per 16 bytes: its x86-64 code compares 16
