@@ -31,16 +31,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define LF_HAVE_CALLGRIND 1
-#endif
-#endif
-#ifndef LF_HAVE_CALLGRIND
-#define CALLGRIND_ZERO_STATS
-#define CALLGRIND_DUMP_STATS
-#endif
+#include "callgrind_markers.hpp"
 
 #include <algorithm>
 #include <cstdarg>

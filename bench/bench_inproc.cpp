@@ -36,16 +36,7 @@
 
 #include <openssl/sha.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define LF_HAVE_CALLGRIND 1
-#endif
-#endif
-#ifndef LF_HAVE_CALLGRIND
-#define CALLGRIND_ZERO_STATS
-#define CALLGRIND_DUMP_STATS
-#endif
+#include "callgrind_markers.hpp"
 
 #include <atomic>
 #include <cstdio>
