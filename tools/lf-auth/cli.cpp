@@ -394,6 +394,30 @@ void SaveFile::prepare(const std::string &path, bool force) {
     if (fchmod(fd_, 0600) != 0) throw LocalError{"cannot set mode 0600 on " + tmp_ + ": " + std::strerror(errno)};
 }
 
+void deliver_token(const Common &c, lf_token *tok, SaveFile &out, const char *redirect_uri) {
+    struct Owner {
+        lf_token *t;
+        ~Owner() { lf_token_free(t); }
+    } owner{tok};
+    const bool save = out.active();  // commit() closes the file
+    if (save) {
+        out.commit(lf_token_value(tok));
+        progress(c, "access token saved to %s (mode 0600)", out.path().c_str());
+    }
+    if (c.json) {
+        cJSON *o = json_ok();
+        if (save)
+            cJSON_AddStringToObject(o, "saved_to", out.path().c_str());
+        else
+            cJSON_AddStringToObject(o, "access_token", lf_token_value(tok));
+        if (redirect_uri) cJSON_AddStringToObject(o, "redirect_uri", redirect_uri);
+        emit_json(o);
+    } else if (!save) {
+        std::printf("%s\n", lf_token_value(tok));
+        std::fflush(stdout);
+    }
+}
+
 void SaveFile::commit(const char *data) {
     std::string text = std::string(data) + "\n";
     const char *p = text.data();

@@ -172,6 +172,13 @@ private:
     int fd_ = -1;
 };
 
+// Hands an access token to the user and frees it: saved through `out` when
+// it is active (a progress line; with --json {"ok":true,"saved_to":...}),
+// otherwise printed on stdout (with --json as "access_token"). With
+// --json, `redirect_uri` (when not null) is added to the object. Throws
+// LocalError when the file cannot be written; tok is freed either way.
+void deliver_token(const Common &c, lf_token *tok, SaveFile &out, const char *redirect_uri);
+
 // The exit-status table printed by every --help.
 const char *exit_help();
 

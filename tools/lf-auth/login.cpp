@@ -356,34 +356,8 @@ int cmd_login(const std::vector<std::string> &args) {
     }
     if (oc.status != LF_OK) return report_failure(c, "login", oc.status, &oc.err);
 
-    lf_token *tok = oc.token;
-    try {
-        if (out.active()) {
-            out.commit(lf_token_value(tok));
-            progress(c, "access token saved to %s (mode 0600)", save.c_str());
-            if (c.json) {
-                cJSON *o = json_ok();
-                cJSON_AddStringToObject(o, "saved_to", save.c_str());
-                cJSON_AddStringToObject(o, "redirect_uri", l.redirect_uri.c_str());
-                emit_json(o);
-            }
-        } else {
-            progress(c, "authorized; the access token follows on stdout");
-            if (c.json) {
-                cJSON *o = json_ok();
-                cJSON_AddStringToObject(o, "access_token", lf_token_value(tok));
-                cJSON_AddStringToObject(o, "redirect_uri", l.redirect_uri.c_str());
-                emit_json(o);
-            } else {
-                std::printf("%s\n", lf_token_value(tok));
-                std::fflush(stdout);
-            }
-        }
-    } catch (...) {
-        lf_token_free(tok);
-        throw;
-    }
-    lf_token_free(tok);
+    if (!out.active()) progress(c, "authorized; the access token follows on stdout");
+    deliver_token(c, oc.token, out, l.redirect_uri.c_str());
     return kExitOk;
 }
 

@@ -237,30 +237,8 @@ int cmd_exchange(const std::vector<std::string> &args) {
     s = lf_exchange_code(client.get(), code.c_str(), &tok, &err);
     code.wipe();
     if (s != LF_OK) return report_failure(c, "exchange", s, &err);
-    int rc = kExitOk;
-    try {
-        if (out.active()) {
-            out.commit(lf_token_value(tok));
-            progress(c, "access token saved to %s (mode 0600)", save.c_str());
-            if (c.json) {
-                cJSON *o = json_ok();
-                cJSON_AddStringToObject(o, "saved_to", save.c_str());
-                emit_json(o);
-            }
-        } else if (c.json) {
-            cJSON *o = json_ok();
-            cJSON_AddStringToObject(o, "access_token", lf_token_value(tok));
-            emit_json(o);
-        } else {
-            std::printf("%s\n", lf_token_value(tok));
-            std::fflush(stdout);
-        }
-    } catch (...) {
-        lf_token_free(tok);
-        throw;
-    }
-    lf_token_free(tok);
-    return rc;
+    deliver_token(c, tok, out, nullptr);
+    return kExitOk;
 }
 
 // ---- account ----------------------------------------------------------------------
