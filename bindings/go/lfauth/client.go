@@ -198,6 +198,27 @@ func (c *Client) release() {
 	runtime.KeepAlive(c)
 }
 
+// startCall begins a call that goes over the network: ctx as call options
+// (beginCall), then the shared lock on the handle (acquire). Undo both with
+// finishCall.
+func (c *Client) startCall(ctx context.Context) (*C.lf_auth, *call, error) {
+	cl, err := beginCall(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := c.acquire()
+	if err != nil {
+		cl.end()
+		return nil, nil, err
+	}
+	return h, cl, nil
+}
+
+func (c *Client) finishCall(cl *call) {
+	c.release()
+	cl.end()
+}
+
 // ConsentURL builds the URL of the consent screen to send the merchant to.
 // redirectURI must equal one of Config.RedirectURIs byte for byte. Each
 // scope must match [a-z0-9_]+; blanks and duplicates are dropped. state is
@@ -315,16 +336,11 @@ func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
 		return nil, err
 	}
 	defer freeSecret(cCode)
-	cl, err := beginCall(ctx)
+	h, cl, err := c.startCall(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer cl.end()
-	h, err := c.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer c.release()
+	defer c.finishCall(cl)
 
 	var tok *C.lf_token
 	var detail C.lf_error
@@ -345,16 +361,11 @@ func (c *Client) AccountID(ctx context.Context, token string) (string, error) {
 		return "", err
 	}
 	defer freeSecret(cTok)
-	cl, err := beginCall(ctx)
+	h, cl, err := c.startCall(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer cl.end()
-	h, err := c.acquire()
-	if err != nil {
-		return "", err
-	}
-	defer c.release()
+	defer c.finishCall(cl)
 
 	var detail C.lf_error
 	// A short buffer would cost a second request: start large.
@@ -402,16 +413,11 @@ func (c *Client) GraphQL(ctx context.Context, token, query string, variables any
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(cQuery))
-	cl, err := beginCall(ctx)
+	h, cl, err := c.startCall(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer cl.end()
-	h, err := c.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer c.release()
+	defer c.finishCall(cl)
 
 	var resp *C.lf_response
 	var detail C.lf_error
