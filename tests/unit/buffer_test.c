@@ -14,7 +14,6 @@
 
 typedef lf_status (*buf_fn)(char *buf, size_t size, size_t *needed);
 
-static lf_auth *g_auth;
 
 #define CALLBACK_CODE "unit-FAKE-code-91c2d7"
 /* base64(HMAC-SHA256(UNIT_CLIENT_SECRET, "hello world")), computed with
@@ -150,20 +149,6 @@ static void check_failure_leaves_empty(buf_fn fn, lf_status expected)
     }
 }
 
-static int setup(void **st)
-{
-    (void)st;
-    g_auth = unit_default_auth();
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    lf_auth_free(g_auth);
-    return 0;
-}
-
 static void test_consent_url_convention(void **st)
 {
     (void)st;
@@ -257,5 +242,5 @@ int main(void)
         cmocka_unit_test(test_webhook_sign_fits_the_published_bound),
         cmocka_unit_test(test_state_generate_convention),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_group_setup, unit_group_teardown);
 }

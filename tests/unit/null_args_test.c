@@ -14,21 +14,6 @@
 #define TOKEN "unit-FAKE-token-c4d2a9"
 #define QUERY "query { account { id } }"
 
-static lf_auth *g_auth;
-
-static int setup(void **st)
-{
-    (void)st;
-    g_auth = unit_default_auth();
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    lf_auth_free(g_auth);
-    return 0;
-}
 
 /* err garbage-filled; after the call err.status must equal the return. */
 static lf_error dirty_err(void)
@@ -303,5 +288,5 @@ int main(void)
         cmocka_unit_test(test_response_accessors),
         cmocka_unit_test(test_account_id),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_group_setup, unit_group_teardown);
 }

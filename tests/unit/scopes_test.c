@@ -7,21 +7,6 @@
  */
 #include "unit_support.h"
 
-static lf_auth *g_auth;
-
-static int setup(void **st)
-{
-    (void)st;
-    g_auth = unit_default_auth();
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    lf_auth_free(g_auth);
-    return 0;
-}
 
 /* The raw scope parameter of the consent URL built for `scopes`. */
 static void assert_scope_becomes(const char *scopes, const char *expected)
@@ -169,5 +154,5 @@ int main(void)
         cmocka_unit_test(test_malformed_scope_rejected),
         cmocka_unit_test(test_empty_list_rejected),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_group_setup, unit_group_teardown);
 }

@@ -117,6 +117,27 @@ static inline lf_auth *unit_default_auth(void)
     return unit_new(&cfg);
 }
 
+/* One default handle shared by the tests of a suite, as a CMocka group
+ * fixture:
+ *   return cmocka_run_group_tests(tests, unit_group_setup, unit_group_teardown);
+ * and the tests use g_auth. */
+static lf_auth *g_auth;
+
+static inline int unit_group_setup(void **st)
+{
+    (void)st;
+    g_auth = unit_default_auth();
+    return g_auth != NULL ? 0 : -1;
+}
+
+static inline int unit_group_teardown(void **st)
+{
+    (void)st;
+    lf_auth_free(g_auth);
+    g_auth = NULL;
+    return 0;
+}
+
 /* ---- an independent, strict percent-decoder ------------------------------ */
 
 static inline int unit_hexval(char c)

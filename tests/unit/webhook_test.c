@@ -42,21 +42,6 @@ static const char BODY_NUL[7] = {'a', 'b', 'c', '\0', 'd', 'e', 'f'};
 
 #define MIB (1u << 20)
 
-static lf_auth *g_auth;
-
-static int setup(void **st)
-{
-    (void)st;
-    g_auth = unit_default_auth();
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    lf_auth_free(g_auth);
-    return 0;
-}
 
 static unsigned char *mib_body(void)
 {
@@ -401,5 +386,5 @@ int main(void)
         cmocka_unit_test(test_sign_then_verify_round_trip),
         cmocka_unit_test(test_sign_matches_openssl_at_every_padding_boundary),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_group_setup, unit_group_teardown);
 }
