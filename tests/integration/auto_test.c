@@ -108,9 +108,7 @@ static int setup(void **state) {
     f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
     assert_non_null(f->srv);
     ts_server_set_handler(f->srv, handler, &f->m);
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_AUTO);
-    f->a = it_auth(&cfg);
+    f->a = it_auth_at(&f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_AUTO);
     add_code(f, f->c.code);
     *state = f;
     return 0;
@@ -157,33 +155,60 @@ static void expect_token(const char *got, const char *code) {
     assert_string_equal(got, want);
 }
 
+/* An exchange of `code` that must succeed with the server's token for it. */
+static void exchange_ok(fixture *f, const char *code) {
+    lf_error err;
+    char tok[256];
+    char what[96];
+    snprintf(what, sizeof what, "exchange of %.60s", code);
+    it_expect_status(exchange(f, code, &err, tok, sizeof tok), LF_OK, &err, what);
+    expect_token(tok, code);
+}
+
+/* A new code the server honours (written to code), exchanged with
+ * exchange_ok(). */
+static void exchange_new_code(fixture *f, char *code, size_t size) {
+    ts_random_token(code, size, "code");
+    add_code(f, code);
+    exchange_ok(f, code);
+}
+
+/* `code` reached the server exactly once: that request is inspected into
+ * *s and its index returned. */
+static size_t sent_once(fixture *f, const char *code, seen *s) {
+    size_t idx = 0;
+    size_t n = sightings(f, code, &idx);
+    if (n != 1) fail_msg("code %.60s reached the server %zu times, want once", code, n);
+    inspect(ts_server_request(f->srv, idx), &f->c, s);
+    return idx;
+}
+
+/* The handle's first exchange, of the fixture's code: it succeeds and the
+ * code goes out once, as the last request (after any probes). */
+static size_t first_exchange(fixture *f, seen *s) {
+    exchange_ok(f, f->c.code);
+    size_t idx = sent_once(f, f->c.code, s);
+    assert_int_equal(idx, ts_server_request_count(f->srv) - 1);
+    return idx;
+}
+
 static void test_basic_only_server(void **state) {
     fixture *f = *state;
     f->m.accept_basic = 1;
-    lf_error err;
-    char tok[256];
-    IT_ASSERT_STATUS(exchange(f, f->c.code, &err, tok, sizeof tok), LF_OK, &err);
-    expect_token(tok, f->c.code);
-    size_t idx = 0;
-    assert_int_equal(sightings(f, f->c.code, &idx), 1);
     seen s;
-    inspect(ts_server_request(f->srv, idx), &f->c, &s);
+    size_t idx = first_exchange(f, &s);
     assert_true(s.basic_ok);
     assert_true(s.is_form);
-    assert_false(ts_mem_contains(ts_request_body(ts_server_request(f->srv, idx)),
-                                 ts_request_body_len(ts_server_request(f->srv, idx)), "client_secret"));
-    /* at least one probe went before, and the real code was the last request */
+    const ts_request *r = ts_server_request(f->srv, idx);
+    assert_false(ts_mem_contains(ts_request_body(r), ts_request_body_len(r), "client_secret"));
+    /* at least one probe went before */
     assert_true(idx >= 1);
-    assert_int_equal(idx, ts_server_request_count(f->srv) - 1);
 
     /* learned: the next exchanges go straight out in Basic style */
     size_t before = ts_server_request_count(f->srv);
     for (int i = 0; i < 3; i++) {
         char code2[48];
-        ts_random_token(code2, sizeof code2, "code");
-        add_code(f, code2);
-        IT_ASSERT_STATUS(exchange(f, code2, &err, tok, sizeof tok), LF_OK, &err);
-        expect_token(tok, code2);
+        exchange_new_code(f, code2, sizeof code2);
         assert_int_equal(ts_server_request_count(f->srv), before + 1 + (size_t)i);
         inspect(ts_server_request(f->srv, before + (size_t)i), &f->c, &s);
         assert_true(s.basic_ok);
@@ -191,50 +216,28 @@ static void test_basic_only_server(void **state) {
     }
 }
 
-static void json_only(fixture *f) {
+/* A server that takes JSON-body credentials only and refuses Basic ones with
+ * HTTP reject_status. */
+static void json_only(fixture *f, int reject_status) {
     f->m.accept_json = 1;
-    lf_error err;
-    char tok[256];
-    IT_ASSERT_STATUS(exchange(f, f->c.code, &err, tok, sizeof tok), LF_OK, &err);
-    expect_token(tok, f->c.code);
-    size_t idx = 0;
-    assert_int_equal(sightings(f, f->c.code, &idx), 1);
+    f->m.reject_status = reject_status;
     seen s;
-    inspect(ts_server_request(f->srv, idx), &f->c, &s);
+    size_t idx = first_exchange(f, &s);
     assert_true(s.json_ok);
     assert_false(s.has_basic);
-    assert_int_equal(idx, ts_server_request_count(f->srv) - 1);
     /* a Basic probe was refused before the JSON style was picked */
     assert_true(idx >= 2);
 
     size_t before = ts_server_request_count(f->srv);
     char code2[48];
-    ts_random_token(code2, sizeof code2, "code");
-    add_code(f, code2);
-    IT_ASSERT_STATUS(exchange(f, code2, &err, tok, sizeof tok), LF_OK, &err);
-    expect_token(tok, code2);
+    exchange_new_code(f, code2, sizeof code2);
     assert_int_equal(ts_server_request_count(f->srv), before + 1);
 }
 
-static void test_json_only_server(void **state) { json_only(*state); }
-
-static void test_json_only_server_basic_404(void **state) {
-    fixture *f = *state;
-    f->m.reject_status = 404;
-    json_only(f);
-}
-
-static void test_json_only_server_basic_405(void **state) {
-    fixture *f = *state;
-    f->m.reject_status = 405;
-    json_only(f);
-}
-
-static void test_json_only_server_basic_403(void **state) {
-    fixture *f = *state;
-    f->m.reject_status = 403;
-    json_only(f);
-}
+static void test_json_only_server(void **state) { json_only(*state, 401); }
+static void test_json_only_server_basic_404(void **state) { json_only(*state, 404); }
+static void test_json_only_server_basic_405(void **state) { json_only(*state, 405); }
+static void test_json_only_server_basic_403(void **state) { json_only(*state, 403); }
 
 static void test_both_reject_client(void **state) {
     fixture *f = *state;
@@ -264,8 +267,7 @@ static void test_probe_hits_500(void **state) {
     pthread_mutex_lock(&f->m.mu);
     f->m.fail_500 = 0;
     pthread_mutex_unlock(&f->m.mu);
-    IT_ASSERT_STATUS(exchange(f, f->c.code, &err, tok, sizeof tok), LF_OK, &err);
-    expect_token(tok, f->c.code);
+    exchange_ok(f, f->c.code);
     assert_true(ts_server_request_count(f->srv) >= probes + 2);
     assert_int_equal(sightings(f, f->c.code, NULL), 1);
 }
@@ -305,10 +307,8 @@ static void test_concurrent_first_use(void **state) {
     for (int i = 0; i < 4; i++) {
         IT_ASSERT_STATUS(rs[i].st, LF_OK, (lf_error *)NULL);
         expect_token(rs[i].tok, rs[i].code);
-        size_t idx = 0;
-        assert_int_equal(sightings(f, rs[i].code, &idx), 1);
         seen s;
-        inspect(ts_server_request(f->srv, idx), &f->c, &s);
+        sent_once(f, rs[i].code, &s);
         assert_true(s.json_ok);
     }
 }

@@ -8,35 +8,31 @@
 
 #define TOKEN_PATH "/oauth/access_token"
 
-typedef struct fixture {
-    ts_server *srv;
-    ts_server *other; /* redirect target */
-    it_creds c;
-    lf_auth *a;
-} fixture;
+/* srv: the token endpoint under test; other: a redirect target that answers
+ * with a token of its own and must never be reached. */
+typedef it_two_servers fixture;
 
-static int setup(void **state) {
-    fixture *f = test_calloc(1, sizeof *f);
-    it_creds_make(&f->c);
-    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
-    f->other = ts_server_start(it_pki, TS_CERT_GOOD);
-    assert_non_null(f->srv);
-    assert_non_null(f->other);
-    ts_server_respond(f->other, 200, NULL, "{\"access_token\":\"stolen\"}");
+/* (Re)makes the test's handle for the token endpoint, with this response
+ * cap (0: the library's default, 1 MiB). */
+static void use_handle(fixture *f, size_t max_response_bytes) {
     lf_auth_config cfg;
     it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    cfg.max_response_bytes = 4096;
+    if (max_response_bytes) cfg.max_response_bytes = max_response_bytes;
+    lf_auth_free(f->a);
+    f->a = NULL; /* teardown frees f->a, even when it_auth() fails */
     f->a = it_auth(&cfg);
+}
+
+static int setup(void **state) {
+    fixture *f = it_two_servers_new();
+    ts_server_respond(f->other, 200, NULL, "{\"access_token\":\"stolen\"}");
+    use_handle(f, 4096);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state) {
-    fixture *f = *state;
-    lf_auth_free(f->a);
-    ts_server_stop(f->srv);
-    ts_server_stop(f->other);
-    test_free(f);
+    it_two_servers_free(*state);
     return 0;
 }
 
@@ -241,14 +237,22 @@ static char *token_body(size_t token_len, char **token_out) {
     return body;
 }
 
+/* An answer whose token has token_len characters: LF_E_PROTOCOL. */
+static void token_of_length_refused(fixture *f, size_t token_len) {
+    char *tok;
+    char *body = token_body(token_len, &tok);
+    respond(f, 200, NULL, body);
+    lf_error err;
+    char what[64];
+    snprintf(what, sizeof what, "token of %zu characters", token_len);
+    it_expect_status(run(f, &err), LF_E_PROTOCOL, &err, what);
+    free(body);
+    free(tok);
+}
+
 static void test_token_length_boundaries(void **state) {
     fixture *f = *state;
-    lf_auth_config cfg;
-    /* a larger response cap so only the token limit matters */
-    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
-    lf_auth_free(f->a);
-    f->a = a;
+    use_handle(f, 0); /* a larger response cap so only the token limit matters */
 
     char *tok;
     char *body = token_body(LF_MAX_TOKEN_LENGTH, &tok);
@@ -262,17 +266,8 @@ static void test_token_length_boundaries(void **state) {
     free(body);
     free(tok);
 
-    body = token_body(LF_MAX_TOKEN_LENGTH + 1, &tok);
-    respond(f, 200, NULL, body);
-    IT_ASSERT_STATUS(run(f, &err), LF_E_PROTOCOL, &err);
-    free(body);
-    free(tok);
-
-    body = token_body(200000, &tok);
-    respond(f, 200, NULL, body);
-    IT_ASSERT_STATUS(run(f, &err), LF_E_PROTOCOL, &err);
-    free(body);
-    free(tok);
+    token_of_length_refused(f, LF_MAX_TOKEN_LENGTH + 1);
+    token_of_length_refused(f, 200000);
 
     /* padding '=' at the end is part of b64token */
     char padded[128];
@@ -302,11 +297,7 @@ static char *nested(int depth, const char *inner_token) {
 static void test_deep_nesting(void **state) {
     fixture *f = *state;
     lf_error err;
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
-    lf_auth_free(f->a);
-    f->a = a;
+    use_handle(f, 0);
     /* total depth 3 (object + two arrays): fine */
     char *b = nested(3, f->c.token);
     respond(f, 200, NULL, b);
@@ -339,7 +330,7 @@ static void test_response_too_large(void **state) {
     ts_server_respond_filler(f->srv, 1u << 20, 1);
     lf_status st = run(f, &err);
     assert_true(st == LF_E_RESPONSE_TOO_LARGE || st == LF_E_HTTP);
-    assert_true(ts_now_ms() - t0 < 15000);
+    it_assert_faster_than(t0, 15000, "three exchanges answered with 1 MiB");
 }
 
 /* A body of exactly max_response_bytes is accepted; one byte more is not. */

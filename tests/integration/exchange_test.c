@@ -7,10 +7,12 @@
 #include <string.h>
 
 #define TOKEN_PATH "/oauth/access_token"
+#define BASIC_PATH "/api/access_token"
 
 typedef struct fixture {
     ts_server *srv;
     it_creds c;
+    lf_auth *a; /* the test's handle (teardown frees it) */
 } fixture;
 
 static int setup(void **state) {
@@ -27,6 +29,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
+    lf_auth_free(f->a);
     ts_server_stop(f->srv);
     test_free(f);
     return 0;
@@ -72,13 +75,25 @@ static void exchange_ok(lf_auth *a, const char *code, const char *want_token) {
     lf_token_free(t);
 }
 
+/* Makes the test's handle for creds `c`, posting to `path` in `mode`. */
+static lf_auth *handle_for(fixture *f, const it_creds *c, const char *path, lf_client_auth mode) {
+    assert_null(f->a);
+    f->a = it_auth_at(c, ts_server_url(f->srv, path), NULL, mode);
+    return f->a;
+}
+
+/* A handle as handle_for() makes it, and one exchange of `code` on it that
+ * returns the fixture's token: the single request it made, a POST to
+ * `path`. */
+static const ts_request *exchange_once(fixture *f, const it_creds *c, const char *path, lf_client_auth mode,
+                                       const char *code) {
+    exchange_ok(handle_for(f, c, path, mode), code, f->c.token);
+    return only_request(f->srv, path);
+}
+
 static void test_json_body_sends_exactly_three_fields(void **state) {
     fixture *f = *state;
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
-    exchange_ok(a, f->c.code, f->c.token);
-    const ts_request *r = only_request(f->srv, TOKEN_PATH);
+    const ts_request *r = exchange_once(f, &f->c, TOKEN_PATH, LF_CLIENT_AUTH_JSON_BODY, f->c.code);
     const char *ct = ts_request_header(r, "Content-Type");
     assert_non_null(ct);
     assert_true(strncmp(ct, "application/json", 16) == 0);
@@ -93,21 +108,16 @@ static void test_json_body_sends_exactly_three_fields(void **state) {
     /* no invitation to compress (a compressed answer is still decoded: the
      * hostile suite's gzip cases) */
     assert_int_equal(ts_request_header_count(r, "Accept-Encoding"), 0);
-    lf_auth_free(a);
 }
 
 static void test_basic_sends_unescaped_credentials_and_form_code(void **state) {
     fixture *f = *state;
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, "/api/access_token"), NULL, LF_CLIENT_AUTH_BASIC);
     /* the secret really has the characters URL-escaping would mangle */
     assert_non_null(strchr(f->c.secret, '='));
     assert_non_null(strchr(f->c.secret, '/'));
     assert_non_null(strchr(f->c.secret, '!'));
     assert_non_null(strchr(f->c.secret, ':'));
-    lf_auth *a = it_auth(&cfg);
-    exchange_ok(a, f->c.code, f->c.token);
-    const ts_request *r = only_request(f->srv, "/api/access_token");
+    const ts_request *r = exchange_once(f, &f->c, BASIC_PATH, LF_CLIENT_AUTH_BASIC, f->c.code);
 
     assert_int_equal(ts_request_header_count(r, "Authorization"), 1);
     assert_int_equal(ts_request_header_count(r, "Accept-Encoding"), 0);
@@ -133,14 +143,11 @@ static void test_basic_sends_unescaped_credentials_and_form_code(void **state) {
     memcpy(secret_hex_part, f->c.secret, 15);
     secret_hex_part[15] = '\0';
     assert_false(ts_mem_contains(ts_request_body(r), ts_request_body_len(r), secret_hex_part));
-    lf_auth_free(a);
 }
 
 static void test_token_copy_short_buffer_keeps_token(void **state) {
     fixture *f = *state;
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
+    lf_auth *a = handle_for(f, &f->c, TOKEN_PATH, LF_CLIENT_AUTH_JSON_BODY);
     lf_token *t = NULL;
     lf_error err;
     IT_ASSERT_STATUS(lf_exchange_code(a, f->c.code, &t, &err), LF_OK, &err);
@@ -174,7 +181,6 @@ static void test_token_copy_short_buffer_keeps_token(void **state) {
     lf_token_free(t);
     /* one exchange, whatever the caller did with buffers */
     assert_int_equal(ts_server_request_count(f->srv), 1);
-    lf_auth_free(a);
 }
 
 /* A code (and secret) full of characters that break naive body building. */
@@ -193,58 +199,41 @@ static void test_json_body_injection_is_byte_identical(void **state) {
     strncat(secret, "\x02\x1e\xe2\x82\xac", sizeof secret - strlen(secret) - 1);
     it_creds c = f->c;
     snprintf(c.secret, sizeof c.secret, "%s", secret);
-    lf_auth_config cfg;
-    it_config(&cfg, &c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
-    exchange_ok(a, code, f->c.token);
-    const ts_request *r = only_request(f->srv, TOKEN_PATH);
+    const ts_request *r = exchange_once(f, &c, TOKEN_PATH, LF_CLIENT_AUTH_JSON_BODY, code);
     const char *names[] = {"client_id", "client_secret", "code"};
     const char *values[] = {c.client_id, secret, code};
     assert_json_exact(r, names, values, 3);
-    lf_auth_free(a);
 }
 
 static void test_form_body_injection_is_byte_identical(void **state) {
     fixture *f = *state;
     char code[128];
     make_nasty(code, sizeof code, f->c.code);
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, "/api/access_token"), NULL, LF_CLIENT_AUTH_BASIC);
-    lf_auth *a = it_auth(&cfg);
-    exchange_ok(a, code, f->c.token);
-    const ts_request *r = only_request(f->srv, "/api/access_token");
+    const ts_request *r = exchange_once(f, &f->c, BASIC_PATH, LF_CLIENT_AUTH_BASIC, code);
     char got[256];
     /* exactly one field named code, nothing smuggled in by '&' or '=' */
     assert_int_equal(ts_form_field(ts_request_body(r), ts_request_body_len(r), "code", got, sizeof got), 1);
     assert_string_equal(got, code);
     assert_int_equal(ts_form_field(ts_request_body(r), ts_request_body_len(r), "x", got, sizeof got), 0);
     assert_int_equal(ts_form_field(ts_request_body(r), ts_request_body_len(r), "b", got, sizeof got), 0);
-    lf_auth_free(a);
 }
 
 static void test_basic_secret_with_utf8_and_percent(void **state) {
     fixture *f = *state;
     it_creds c = f->c;
     snprintf(c.secret, sizeof c.secret, "%.16s%%41+\xc3\xa9:%s", f->c.secret, f->c.secret + 16);
-    lf_auth_config cfg;
-    it_config(&cfg, &c, ts_server_url(f->srv, "/api/access_token"), NULL, LF_CLIENT_AUTH_BASIC);
-    lf_auth *a = it_auth(&cfg);
-    exchange_ok(a, f->c.code, f->c.token);
-    const ts_request *r = only_request(f->srv, "/api/access_token");
+    const ts_request *r = exchange_once(f, &c, BASIC_PATH, LF_CLIENT_AUTH_BASIC, f->c.code);
     const char *auth = ts_request_header(r, "Authorization");
     assert_non_null(auth);
     char decoded[256], want[256];
     assert_true(ts_base64_decode(auth + 6, decoded, sizeof decoded) > 0);
     snprintf(want, sizeof want, "%s:%s", c.client_id, c.secret);
     assert_string_equal(decoded, want);
-    lf_auth_free(a);
 }
 
 static void test_two_exchanges_two_requests(void **state) {
     fixture *f = *state;
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
+    lf_auth *a = handle_for(f, &f->c, TOKEN_PATH, LF_CLIENT_AUTH_JSON_BODY);
     char code2[48];
     ts_random_token(code2, sizeof code2, "code2");
     exchange_ok(a, f->c.code, f->c.token);
@@ -255,7 +244,6 @@ static void test_two_exchanges_two_requests(void **state) {
                                 ts_request_body_len(ts_server_request(f->srv, 0)), f->c.code));
     assert_true(ts_mem_contains(ts_request_body(ts_server_request(f->srv, 1)),
                                 ts_request_body_len(ts_server_request(f->srv, 1)), code2));
-    lf_auth_free(a);
 }
 
 static void test_custom_user_agent(void **state) {
@@ -263,33 +251,27 @@ static void test_custom_user_agent(void **state) {
     lf_auth_config cfg;
     it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
     cfg.user_agent = "my-app/2.3 (+https://example.test)";
-    lf_auth *a = it_auth(&cfg);
-    exchange_ok(a, f->c.code, f->c.token);
+    f->a = it_auth(&cfg);
+    exchange_ok(f->a, f->c.code, f->c.token);
     const ts_request *r = only_request(f->srv, TOKEN_PATH);
     assert_string_equal(ts_request_header(r, "User-Agent"), "my-app/2.3 (+https://example.test)");
-    lf_auth_free(a);
 }
 
 static void test_bad_arguments_send_nothing(void **state) {
     fixture *f = *state;
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
-    lf_token *t = (lf_token *)&cfg; /* must be reset to NULL */
+    lf_auth *a = handle_for(f, &f->c, TOKEN_PATH, LF_CLIENT_AUTH_JSON_BODY);
+    lf_token *t = (lf_token *)f; /* must be reset to NULL */
     lf_error err;
     IT_ASSERT_STATUS(lf_exchange_code(a, "", &t, &err), LF_E_INVALID_ARGUMENT, &err);
     assert_null(t);
-    t = (lf_token *)&cfg;
+    t = (lf_token *)f;
     IT_ASSERT_STATUS(lf_exchange_code(a, NULL, &t, &err), LF_E_INVALID_ARGUMENT, &err);
     assert_null(t);
     IT_ASSERT_STATUS(lf_exchange_code(NULL, f->c.code, &t, &err), LF_E_INVALID_ARGUMENT, &err);
     IT_ASSERT_STATUS(lf_exchange_code(a, f->c.code, NULL, &err), LF_E_INVALID_ARGUMENT, &err);
-    lf_call_options o;
-    lf_call_options_init(&o, sizeof o);
-    o.timeout_ms = -1;
+    lf_call_options o = it_call_options(-1, NULL);
     IT_ASSERT_STATUS(lf_exchange_code_ex(a, f->c.code, &o, &t, &err), LF_E_INVALID_ARGUMENT, &err);
     assert_int_equal(ts_server_request_count(f->srv), 0);
-    lf_auth_free(a);
 }
 
 int main(void) {

@@ -7,35 +7,40 @@
 
 #define API_PATH "/api/v2"
 
-typedef struct fixture {
-    ts_server *srv;
-    ts_server *other;
-    it_creds c;
-    lf_auth *a;
-} fixture;
+/* srv: token endpoint and API; other: a redirect target that must never be
+ * reached. */
+typedef it_two_servers fixture;
 
 static int setup(void **state) {
-    fixture *f = test_calloc(1, sizeof *f);
-    it_creds_make(&f->c);
-    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
-    f->other = ts_server_start(it_pki, TS_CERT_GOOD);
-    assert_non_null(f->srv);
-    assert_non_null(f->other);
-    lf_auth_config cfg;
-    it_config(&cfg, &f->c, ts_server_url(f->srv, "/oauth/access_token"), ts_server_url(f->srv, API_PATH),
-              LF_CLIENT_AUTH_JSON_BODY);
-    f->a = it_auth(&cfg);
+    fixture *f = it_two_servers_new();
+    f->a = it_auth_at(&f->c, ts_server_url(f->srv, "/oauth/access_token"), ts_server_url(f->srv, API_PATH),
+                      LF_CLIENT_AUTH_JSON_BODY);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state) {
-    fixture *f = *state;
-    lf_auth_free(f->a);
-    ts_server_stop(f->srv);
-    ts_server_stop(f->other);
-    test_free(f);
+    it_two_servers_free(*state);
     return 0;
+}
+
+/* lf_graphql with the fixture's token, which must end with `want`; the
+ * response (NULL when none) is the caller's to check and free. */
+static lf_response *graphql_expect(fixture *f, const char *query, const char *variables, lf_status want,
+                                   lf_error *err) {
+    lf_response *resp = NULL;
+    lf_status st = lf_graphql(f->a, f->c.token, query, variables, &resp, err);
+    char what[160];
+    snprintf(what, sizeof what, "lf_graphql '%.120s'", query);
+    it_expect_status(st, want, err, what);
+    return resp;
+}
+
+/* The request's body parsed as JSON (the caller cJSON_Deletes it). */
+static cJSON *request_json(const ts_request *r) {
+    cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
+    if (!root) fail_msg("request body is not JSON: %.200s", ts_request_body(r));
+    return root;
 }
 
 static void check_bearer(fixture *f, const ts_request *r) {
@@ -57,10 +62,8 @@ static void test_graphql_ok(void **state) {
     const char *answer = "{\"data\":{\"products\":{\"edges\":[{\"node\":{\"id\":\"p1\"}}]}}}";
     ts_server_respond(f->srv, 200, NULL, answer);
     const char *query = "query P($first: Int) { products(first: $first) { edges { node { id } } } }";
-    lf_response *resp = NULL;
     lf_error err;
-    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, query, "{\"first\":10,\"q\":\"a\\\"b\"}", &resp, &err),
-                     LF_OK, &err);
+    lf_response *resp = graphql_expect(f, query, "{\"first\":10,\"q\":\"a\\\"b\"}", LF_OK, &err);
     assert_non_null(resp);
     assert_string_equal(lf_response_body(resp), answer);
     assert_int_equal(lf_response_body_length(resp), strlen(answer));
@@ -70,8 +73,7 @@ static void test_graphql_ok(void **state) {
     assert_int_equal(ts_server_request_count(f->srv), 1);
     const ts_request *r = ts_server_request(f->srv, 0);
     check_bearer(f, r);
-    cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
-    assert_non_null(root);
+    cJSON *root = request_json(r);
     assert_int_equal(cJSON_GetArraySize(root), 2);
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "query");
     assert_true(cJSON_IsString(q));
@@ -87,12 +89,9 @@ static void test_graphql_ok(void **state) {
 static void test_graphql_null_variables_sent_as_empty_object(void **state) {
     fixture *f = *state;
     ts_server_respond(f->srv, 200, NULL, "{\"data\":{}}");
-    lf_response *resp = NULL;
     lf_error err;
-    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ account { id } }", NULL, &resp, &err), LF_OK, &err);
-    lf_response_free(resp);
-    const ts_request *r = ts_server_request(f->srv, 0);
-    cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
+    lf_response_free(graphql_expect(f, "{ account { id } }", NULL, LF_OK, &err));
+    cJSON *root = request_json(ts_server_request(f->srv, 0));
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "variables");
     assert_true(cJSON_IsObject(v));
     assert_int_equal(cJSON_GetArraySize(v), 0);
@@ -108,10 +107,8 @@ static void test_graphql_errors_on_200(void **state) {
              "{\"message\":\"second\",\"name\":\"X\",\"key\":\"second_key\",\"path\":[]}]}",
              f->c.token);
     ts_server_respond(f->srv, 200, NULL, answer);
-    lf_response *resp = NULL;
     lf_error err;
-    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ product(id: 1) { id } }", NULL, &resp, &err), LF_E_API,
-                     &err);
+    lf_response *resp = graphql_expect(f, "{ product(id: 1) { id } }", NULL, LF_E_API, &err);
     assert_non_null(resp); /* *out stays readable on LF_E_API */
     assert_string_equal(lf_response_body(resp), answer);
     assert_int_equal(lf_response_http_status(resp), 200);
@@ -125,10 +122,8 @@ static void test_graphql_errors_on_200(void **state) {
 static void test_graphql_empty_errors_array_is_ok(void **state) {
     fixture *f = *state;
     ts_server_respond(f->srv, 200, NULL, "{\"data\":{\"a\":1},\"errors\":[]}");
-    lf_response *resp = NULL;
     lf_error err;
-    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ a }", NULL, &resp, &err), LF_OK, &err);
-    lf_response_free(resp);
+    lf_response_free(graphql_expect(f, "{ a }", NULL, LF_OK, &err));
 }
 
 static void test_graphql_401_403_429_500(void **state) {
@@ -199,11 +194,9 @@ static void test_redirect_not_followed(void **state) {
     ts_server_respond(f->other, 200, NULL, "{\"data\":{}}");
     ts_server_respond(f->srv, 307, NULL, "{}");
     ts_server_respond_header(f->srv, "Location", ts_server_url(f->other, API_PATH));
-    lf_response *resp = NULL;
     lf_error err;
-    IT_ASSERT_STATUS(lf_graphql(f->a, f->c.token, "{ a }", NULL, &resp, &err), LF_E_HTTP, &err);
+    lf_response_free(graphql_expect(f, "{ a }", NULL, LF_E_HTTP, &err));
     assert_int_equal(err.http_status, 307);
-    lf_response_free(resp);
     assert_int_equal(ts_server_connection_count(f->other), 0);
 }
 
@@ -218,7 +211,7 @@ static void test_account_id_string_and_integer(void **state) {
     assert_int_equal(needed, 9);
     const ts_request *r = ts_server_request(f->srv, 0);
     check_bearer(f, r);
-    cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
+    cJSON *root = request_json(r);
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "query");
     assert_true(cJSON_IsString(q));
     assert_non_null(strstr(q->valuestring, "account"));
@@ -255,21 +248,18 @@ static void test_account_id_string_and_integer(void **state) {
 
 static void test_graphql_cancel_and_timeout(void **state) {
     fixture *f = *state;
-    ts_server_respond(f->srv, 200, NULL, "{\"data\":{}}");
-    ts_server_respond_delay(f->srv, -1);
-    lf_call_options o;
-    lf_call_options_init(&o, sizeof o);
-    o.timeout_ms = 1000;
+    it_never_answer(f->srv);
+    lf_call_options o = it_call_options(1000, NULL);
     lf_response *resp = (lf_response *)f;
     lf_error err;
     long long t0 = ts_now_ms();
     IT_ASSERT_STATUS(lf_graphql_ex(f->a, f->c.token, "{ a }", NULL, &o, &resp, &err), LF_E_TIMEOUT, &err);
     assert_null(resp);
-    assert_true(ts_now_ms() - t0 < 5000);
+    it_assert_faster_than(t0, 5000, "lf_graphql_ex with a 1 s call timeout");
     char id[32];
     t0 = ts_now_ms();
     IT_ASSERT_STATUS(lf_account_id_ex(f->a, f->c.token, &o, id, sizeof id, NULL, &err), LF_E_TIMEOUT, &err);
-    assert_true(ts_now_ms() - t0 < 5000);
+    it_assert_faster_than(t0, 5000, "lf_account_id_ex with a 1 s call timeout");
 }
 
 int main(void) {

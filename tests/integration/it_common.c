@@ -57,6 +57,43 @@ lf_auth *it_auth(const lf_auth_config *cfg) {
     return a;
 }
 
+lf_auth *it_auth_at(const it_creds *c, const char *token_url, const char *api_url, lf_client_auth mode) {
+    lf_auth_config cfg;
+    it_config(&cfg, c, token_url, api_url, mode);
+    return it_auth(&cfg);
+}
+
+it_two_servers *it_two_servers_new(void) {
+    it_two_servers *f = test_calloc(1, sizeof *f);
+    assert_non_null(f);
+    it_creds_make(&f->c);
+    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
+    f->other = ts_server_start(it_pki, TS_CERT_GOOD);
+    assert_non_null(f->srv);
+    assert_non_null(f->other);
+    return f;
+}
+
+void it_two_servers_free(it_two_servers *f) {
+    lf_auth_free(f->a);
+    ts_server_stop(f->srv);
+    ts_server_stop(f->other);
+    test_free(f);
+}
+
+void it_never_answer(ts_server *s) {
+    ts_server_respond(s, 200, NULL, "{}");
+    ts_server_respond_delay(s, -1);
+}
+
+lf_call_options it_call_options(long timeout_ms, const int *cancel) {
+    lf_call_options o;
+    lf_call_options_init(&o, sizeof o);
+    o.timeout_ms = timeout_ms;
+    o.cancel = cancel;
+    return o;
+}
+
 void it_assert_no_canary(const lf_error *err, const char *const *canaries, const char *where) {
     for (size_t i = 0; canaries[i]; i++) {
         if (canaries[i][0] == '\0') continue;
@@ -76,9 +113,21 @@ int it_slow(void) {
     return s && *s && strcmp(s, "0") != 0;
 }
 
-void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line) {
+void it_expect_status(lf_status got, lf_status want, const lf_error *err, const char *what) {
     if (got != want)
-        fail_msg("%s:%d: got %s, want %s (http %ld, key '%s', message '%s')", file, line, lf_status_name(got),
+        fail_msg("%s: got %s, want %s (http %ld, key '%s', message '%s')", what, lf_status_name(got),
                  lf_status_name(want), err ? err->http_status : -1L, err ? err->key : "",
                  err ? err->message : "");
+}
+
+void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line) {
+    if (got == want) return;
+    char where[256];
+    snprintf(where, sizeof where, "%s:%d", file, line);
+    it_expect_status(got, want, err, where);
+}
+
+void it_assert_faster_than(long long t0, long long limit_ms, const char *what) {
+    long long took = ts_now_ms() - t0;
+    if (took >= limit_ms) fail_msg("%s took %lld ms, limit %lld ms", what, took, limit_ms);
 }

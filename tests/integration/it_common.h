@@ -37,6 +37,29 @@ void it_config(lf_auth_config *cfg, const it_creds *c, const char *token_url, co
                lf_client_auth mode);
 /* lf_auth_new() that must succeed. */
 lf_auth *it_auth(const lf_auth_config *cfg);
+/* it_config() with nothing changed, then it_auth(). */
+lf_auth *it_auth_at(const it_creds *c, const char *token_url, const char *api_url, lf_client_auth mode);
+
+/* A per-test fixture of two loopback HTTPS servers (good certificate):
+ * `srv` answers the calls under test, `other` is a redirect target that must
+ * never be reached. `a` is left NULL for the suite's setup to make (it knows
+ * the paths and limits); it_two_servers_free() frees it. */
+typedef struct it_two_servers {
+    ts_server *srv;
+    ts_server *other;
+    it_creds c;
+    lf_auth *a;
+} it_two_servers;
+/* test_calloc()s the fixture, makes fresh creds, starts both servers. */
+it_two_servers *it_two_servers_new(void);
+void it_two_servers_free(it_two_servers *f);
+
+/* Holds every reply of `s` forever: the server reads each request and never
+ * answers (until ts_server_stop). */
+void it_never_answer(ts_server *s);
+
+/* Per-call options: timeout_ms 0 is the handle's timeout, cancel NULL none. */
+lf_call_options it_call_options(long timeout_ms, const int *cancel);
 
 /* Fails the test when err->message or err->key contains any of the
  * NULL-terminated canaries. */
@@ -44,9 +67,15 @@ void it_assert_no_canary(const lf_error *err, const char *const *canaries, const
 /* Same for the creds (secret, code, token). */
 void it_assert_clean(const lf_error *err, const it_creds *c, const char *where);
 
-/* Fails with a readable message when status differs. */
+/* Fails with a readable message, naming `what`, when status differs. */
+void it_expect_status(lf_status got, lf_status want, const lf_error *err, const char *what);
+/* The same, naming a source line. */
 void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line);
 #define IT_ASSERT_STATUS(got, want, errp) it_check_status((got), (want), (errp), __FILE__, __LINE__)
+
+/* Fails, naming `what` and the time taken, unless less than limit_ms has
+ * passed since t0 (a ts_now_ms() reading). */
+void it_assert_faster_than(long long t0, long long limit_ms, const char *what);
 
 /* Slow environment (valgrind twin): scale loop counts down. */
 int it_slow(void);

@@ -113,9 +113,7 @@ static void test_shared_handle_many_threads(void **state) {
     ts_server *srv = ts_server_start(it_pki, TS_CERT_GOOD);
     assert_non_null(srv);
     ts_server_set_handler(srv, mint, NULL);
-    lf_auth_config cfg;
-    it_config(&cfg, &c, ts_server_url(srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
-    lf_auth *a = it_auth(&cfg);
+    lf_auth *a = it_auth_at(&c, ts_server_url(srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
 
     enum { N = EXCHANGE_THREADS + 4 };
     worker w[N];
