@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* memmem */
 /* Hostile-server suite, single-use code safety (issue 5; RELIABILITY.md §3
  * A 10, C 37) and the transport side of secret hygiene.
  *
@@ -21,51 +20,46 @@
 
 #include "hostile_support.h"
 
-#define TIME_BOUND_S(c) ((double)(c)->timeout_ms / 1000.0 + 2.0)
-#define TOKEN_PATH "/oauth/access_token"
+static const char *token_body(const hs_case *c) { return hs_token_body(c, ""); }
 
-static const char *token_body(const hs_case *c) {
-    static char body[256];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\"}", c->token);
-    return hs_write_file("body", body, strlen(body));
-}
+static const char *server_error_body(void) { return hs_write_file("body", "{\"error\":\"server_error\"}", 24); }
 
-static void run(hs_case *c) {
-    assert_int_equal(hs_client(c, "https", c->servers[0].port, TOKEN_PATH), LF_OK);
-    hs_exchange(c);
-    hs_client_free(c);
-    hs_stop(&c->servers[0]);
-}
-
-/* The server saw `requests` requests and `with_code` of them carried the code. */
+/* The server on slot 0 saw `requests` requests (all POSTs), `with_code` of them carrying the code. */
 static void assert_requests(const hs_case *c, int requests, int with_code) {
-    hs_record r;
-    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
-    int got = hs_record_blobs_with(&r, c->code);
-    if (r.requests != requests || got != with_code || r.posts != r.requests) {
-        print_error("server saw %d requests (%d POSTs), %d carrying the real code; expected %d and %d\n",
-                    r.requests, r.posts, got, requests, with_code);
-        hs_record_free(&r);
-        fail();
-    }
-    hs_record_free(&r);
+    hs_assert_requests(c, 0, requests, with_code);
+}
+
+/* Starts `mode` (with the NULL-terminated extra arguments) on slot 0, runs
+ * the call and checks its failure: `expected`, with that HTTP status unless
+ * http_status is 0, no token, within T, err clean, and one request that
+ * carried the real code `with_code` times (1; 0 when an AUTO probe failed). */
+static void expect_failurev(hs_case *c, lf_status expected, long http_status, int with_code, const char *mode,
+                            va_list ap) {
+    assert_int_equal(hs_startv(c, 0, "server", mode, ap), 0);
+    hs_run(c, 0);
+    hs_assert_status(c, expected);
+    assert_null(c->tok);
+    if (http_status) assert_int_equal(c->err.http_status, http_status);
+    hs_assert_elapsed_below(c, HS_TIME_BOUND_S(c));
+    hs_assert_err_clean(c, NULL);
+    assert_requests(c, 1, with_code);
 }
 
 /* ------------------------------------------ failures after the code was sent */
 
+/* The code was sent once and the call failed: it is not sent again. */
+HS_SENTINEL static void expect_not_retried(hs_case *c, lf_status expected, long http_status, const char *mode, ...) {
+    va_list ap;
+    va_start(ap, mode);
+    expect_failurev(c, expected, http_status, 1, mode, ap);
+    va_end(ap);
+}
+
 static void status_not_retried(hs_case *c, int status, lf_status expected) {
     char st[8];
     snprintf(st, sizeof st, "%d", status);
-    const char *body = hs_write_file("body", "{\"error\":\"server_error\"}", 24);
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--status", st, "--body-file", body, "--header",
-                              "Retry-After: 1", NULL),
-                     0);
-    run(c);
-    hs_assert_status(c, expected);
-    assert_int_equal(c->err.http_status, status);
-    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
-    hs_assert_err_clean(c, NULL);
-    assert_requests(c, 1, 1);
+    expect_not_retried(c, expected, status, "ok", "--status", st, "--body-file", server_error_body(), "--header",
+                       "Retry-After: 1", NULL);
 }
 
 static void http_500_not_retried(void **state) { status_not_retried(*state, 500, LF_E_HTTP); }
@@ -75,12 +69,7 @@ static void http_504_not_retried(void **state) { status_not_retried(*state, 504,
 static void http_429_not_retried(void **state) { status_not_retried(*state, 429, LF_E_RATE_LIMITED); }
 
 static void mode_not_retried(hs_case *c, const char *mode, lf_status expected) {
-    assert_int_equal(hs_start(c, 0, "server", mode, "--body-file", token_body(c), NULL), 0);
-    run(c);
-    hs_assert_status(c, expected);
-    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
-    hs_assert_err_clean(c, NULL);
-    assert_requests(c, 1, 1);
+    expect_not_retried(c, expected, 0, mode, "--body-file", token_body(c), NULL);
 }
 
 static void timeout_not_retried(void **state) { mode_not_retried(*state, "stall", LF_E_TIMEOUT); }
@@ -109,7 +98,7 @@ static void cancel_not_retried(void **state) {
     hs_case *c = *state;
     c->timeout_ms = 20000;
     assert_int_equal(hs_start(c, 0, "server", "stall", NULL), 0);
-    assert_int_equal(hs_client(c, "https", c->servers[0].port, TOKEN_PATH), LF_OK);
+    assert_int_equal(hs_client(c, "https", c->servers[0].port, HS_TOKEN_PATH), LF_OK);
     int flag = 0;
     lf_call_options o;
     lf_call_options_init(&o, sizeof o);
@@ -141,76 +130,46 @@ static void start_auto(hs_case *c, const char *accept) {
                      0);
 }
 
-/* The single request that carried the real code, as a NUL-terminated copy. */
-static int request_with_code_has(const hs_case *c, const char *needle) {
-    hs_record r;
-    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
-    int found = 0;
-    size_t i = 0;
-    while (i < r.len) {
-        const char *line = r.data + i;
-        const char *nl = memchr(line, '\n', r.len - i);
-        if (!nl) break;
-        char tag[16] = "";
-        int cid = 0;
-        long long n = 0;
-        int fields = sscanf(line, "%15s %d %lld", tag, &cid, &n);
-        i = (size_t)(nl - r.data) + 1;
-        if (fields == 3) {
-            const char *blob = r.data + i;
-            if (memmem(blob, (size_t)n, c->code, strlen(c->code)) && memmem(blob, (size_t)n, needle, strlen(needle)))
-                found = 1;
-            i += (size_t)n + 1;
-        }
-    }
-    hs_record_free(&r);
-    return found;
-}
-
-static void auto_run(hs_case *c, const char *accept) {
+/* AUTO against `auto --auto-accept accept`: LF_OK with the case token,
+ * `requests` requests in all, the real code in exactly one, and that one
+ * contains `needle` (how the real code travelled). */
+static void expect_auto_ok(hs_case *c, const char *accept, int requests, const char *needle) {
     c->client_auth = LF_CLIENT_AUTH_AUTO;
     start_auto(c, accept);
-    run(c);
+    hs_run(c, 0);
+    hs_assert_got_token(c);
+    assert_requests(c, requests, 1);
+    hs_record r;
+    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
+    int with_needle = hs_record_blobs_with_both(&r, c->code, needle);
+    hs_record_free(&r);
+    if (with_needle != 1) {
+        print_error("the request with the real code does not contain \"%s\"\n", needle);
+        fail();
+    }
 }
 
 /* Both styles accepted: the Basic probe (first) is answered invalid_grant,
  * the real code goes once, with Basic. */
 static void auto_basic_accepted(void **state) {
     hs_case *c = *state;
-    auto_run(c, "both");
-    hs_assert_status(c, LF_OK);
-    assert_string_equal(lf_token_value(c->tok), c->token);
-    assert_requests(c, 2, 1);
     char auth[256];
     snprintf(auth, sizeof auth, "Authorization: Basic %s\r\n", c->basic);
-    assert_true(request_with_code_has(c, auth));
+    expect_auto_ok(c, "both", 2, auth);
 }
 
 /* Only JSON accepted: Basic probe 401 invalid_client, JSON probe
  * invalid_grant, then the real code once, in a JSON body. */
-static void auto_json_only(void **state) {
-    hs_case *c = *state;
-    auto_run(c, "json");
-    hs_assert_status(c, LF_OK);
-    assert_string_equal(lf_token_value(c->tok), c->token);
-    assert_requests(c, 3, 1);
-    assert_true(request_with_code_has(c, "Content-Type: application/json"));
-}
+static void auto_json_only(void **state) { expect_auto_ok(*state, "json", 3, "Content-Type: application/json"); }
 
-static void auto_basic_only(void **state) {
-    hs_case *c = *state;
-    auto_run(c, "basic");
-    hs_assert_status(c, LF_OK);
-    assert_requests(c, 2, 1);
-    assert_true(request_with_code_has(c, "application/x-www-form-urlencoded"));
-}
+static void auto_basic_only(void **state) { expect_auto_ok(*state, "basic", 2, "application/x-www-form-urlencoded"); }
 
 /* The learned style is cached: a second exchange sends no probe. */
 static void auto_second_exchange_no_probe(void **state) {
     hs_case *c = *state;
     c->client_auth = LF_CLIENT_AUTH_AUTO;
     start_auto(c, "json");
-    assert_int_equal(hs_client(c, "https", c->servers[0].port, TOKEN_PATH), LF_OK);
+    assert_int_equal(hs_client(c, "https", c->servers[0].port, HS_TOKEN_PATH), LF_OK);
     hs_exchange(c);
     hs_assert_status(c, LF_OK);
     char first_code[HS_CANARY_SIZE];
@@ -234,42 +193,33 @@ static void auto_second_exchange_no_probe(void **state) {
 }
 
 /* A probe that fails for another reason ends the call: the real code is never sent. */
-static void auto_probe_500_code_not_sent(void **state) {
-    hs_case *c = *state;
+HS_SENTINEL static void expect_probe_failure(hs_case *c, lf_status expected, long http_status, const char *mode,
+                                             ...) {
     c->client_auth = LF_CLIENT_AUTH_AUTO;
-    const char *body = hs_write_file("body", "{\"error\":\"server_error\"}", 24);
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--status", "500", "--body-file", body, NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_E_HTTP);
-    assert_int_equal(c->err.http_status, 500);
-    hs_assert_err_clean(c, NULL);
-    assert_requests(c, 1, 0);
+    va_list ap;
+    va_start(ap, mode);
+    expect_failurev(c, expected, http_status, 0, mode, ap);
+    va_end(ap);
+}
+
+static void auto_probe_500_code_not_sent(void **state) {
+    expect_probe_failure(*state, LF_E_HTTP, 500, "ok", "--status", "500", "--body-file", server_error_body(), NULL);
 }
 
 static void auto_probe_timeout_code_not_sent(void **state) {
-    hs_case *c = *state;
-    c->client_auth = LF_CLIENT_AUTH_AUTO;
-    assert_int_equal(hs_start(c, 0, "server", "stall", NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_E_TIMEOUT);
-    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
-    hs_assert_err_clean(c, NULL);
-    assert_requests(c, 1, 0);
+    expect_probe_failure(*state, LF_E_TIMEOUT, 0, "stall", NULL);
 }
 
 static void auto_probe_reset_code_not_sent(void **state) {
     hs_case *c = *state;
-    c->client_auth = LF_CLIENT_AUTH_AUTO;
-    assert_int_equal(hs_start(c, 0, "server", "rst-mid-body", "--body-file", token_body(c), NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_E_NETWORK);
-    hs_assert_err_clean(c, NULL);
-    assert_requests(c, 1, 0);
+    expect_probe_failure(c, LF_E_NETWORK, 0, "rst-mid-body", "--body-file", token_body(c), NULL);
 }
 
 static void auto_no_style_accepted(void **state) {
     hs_case *c = *state;
-    auto_run(c, "none");
+    c->client_auth = LF_CLIENT_AUTH_AUTO;
+    start_auto(c, "none");
+    hs_run(c, 0);
     hs_assert_status(c, LF_E_INVALID_CLIENT);
     hs_assert_err_clean(c, NULL);
     assert_requests(c, 2, 0);
@@ -278,26 +228,13 @@ static void auto_no_style_accepted(void **state) {
 /* A server that "accepts" the deliberately invalid probe is not trusted with the real code. */
 static void auto_probe_accepted_code_not_sent(void **state) {
     hs_case *c = *state;
-    c->client_auth = LF_CLIENT_AUTH_AUTO;
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--body-file", token_body(c), NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_E_PROTOCOL);
-    assert_null(c->tok);
-    hs_assert_err_clean(c, NULL);
-    assert_requests(c, 1, 0);
+    expect_probe_failure(c, LF_E_PROTOCOL, 0, "ok", "--body-file", token_body(c), NULL);
 }
 
 /* A redirect answering the probe: not followed, code not sent. */
 static void auto_probe_redirect_code_not_sent(void **state) {
-    hs_case *c = *state;
-    c->client_auth = LF_CLIENT_AUTH_AUTO;
-    assert_int_equal(hs_start(c, 0, "server", "redirect", "--status", "307", "--location",
-                              "https://127.0.0.1:{port}/api/access_token", NULL),
-                     0);
-    run(c);
-    hs_assert_status(c, LF_E_HTTP);
-    assert_int_equal(c->err.http_status, 307);
-    assert_requests(c, 1, 0);
+    expect_probe_failure(*state, LF_E_HTTP, 307, "redirect", "--status", "307", "--location",
+                         "https://127.0.0.1:{port}/api/access_token", NULL);
 }
 
 /* ------------------------------------------- secret hygiene on the wire */
@@ -306,10 +243,7 @@ static void auto_probe_redirect_code_not_sent(void **state) {
 static void basic_secret_only_in_authorization(void **state) {
     hs_case *c = *state;
     c->client_auth = LF_CLIENT_AUTH_BASIC;
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--body-file", token_body(c), NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_OK);
-    assert_requests(c, 1, 1);
+    hs_expect_token(c, "ok", token_body(c));
     hs_record r;
     assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
     char auth[256];
@@ -323,10 +257,7 @@ static void basic_secret_only_in_authorization(void **state) {
 /* JSON_BODY: no Authorization header at all; secret once, in the body. */
 static void json_secret_only_in_body(void **state) {
     hs_case *c = *state;
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--body-file", token_body(c), NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_OK);
-    assert_requests(c, 1, 1);
+    hs_expect_token(c, "ok", token_body(c));
     hs_record r;
     assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
     int with_secret = hs_record_blobs_with(&r, c->secret);
@@ -340,7 +271,7 @@ static void json_secret_only_in_body(void **state) {
 
 /* --------------------------------------------------------------------- main */
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, hs_case_setup, hs_case_teardown)
+#define T(fn) HS_TEST(fn)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -368,8 +299,5 @@ int main(void) {
         T(basic_secret_only_in_authorization),
         T(json_secret_only_in_body),
     };
-    int rc = 1;
-    if (hs_suite_setup() == 0) rc = cmocka_run_group_tests_name("hostile_code_safety", tests, NULL, NULL);
-    hs_suite_teardown();
-    return rc;
+    return hs_run_suite("hostile_code_safety", tests);
 }

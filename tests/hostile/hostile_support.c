@@ -121,6 +121,11 @@ void hs_suite_teardown(void) {
     if (g_dir[0] && !getenv("LF_HOSTILE_KEEP")) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+int hs_suite_end(int rc) {
+    hs_suite_teardown();
+    return rc;
+}
+
 const char *hs_dir(void) { return g_dir; }
 
 const char *hs_path(const char *name) {
@@ -212,9 +217,18 @@ int hs_case_teardown(void **state) {
 /* ---------------------------------------------------------------- servers */
 
 int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...) {
+    va_list ap;
+    va_start(ap, mode);
+    int rc = hs_startv(c, slot, tls, mode, ap);
+    va_end(ap);
+    return rc;
+}
+
+int hs_startv(hs_case *c, int slot, const char *tls, const char *mode, va_list ap) {
     assert_true(slot >= 0 && slot < HS_MAX_SERVERS);
     hs_server *s = &c->servers[slot];
     assert_int_equal(s->pid, 0);
+    snprintf(s->mode, sizeof s->mode, "%s", mode);
     s->record_id = ++g_file_counter;
     char recname[64];
     snprintf(recname, sizeof recname, "record-%d.log", s->record_id);
@@ -237,14 +251,11 @@ int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...) {
         argv[n++] = "--key";
         argv[n++] = key;
     }
-    va_list ap;
-    va_start(ap, mode);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL) {
         assert_true(n < 62);
         argv[n++] = a;
     }
-    va_end(ap);
     argv[n] = NULL;
 
     int fds[2];
@@ -410,8 +421,12 @@ int hs_record_has(const hs_record *r, const char *needle) {
 }
 
 int hs_record_blobs_with(const hs_record *r, const char *needle) {
+    return hs_record_blobs_with_both(r, needle, needle);
+}
+
+int hs_record_blobs_with_both(const hs_record *r, const char *needle, const char *other) {
     int count = 0;
-    size_t i = 0, nlen = strlen(needle);
+    size_t i = 0, nlen = strlen(needle), olen = strlen(other);
     while (i < r->len) {
         const char *line = r->data + i;
         const char *nl = memchr(line, '\n', r->len - i);
@@ -422,7 +437,8 @@ int hs_record_blobs_with(const hs_record *r, const char *needle) {
         int fields = sscanf(line, "%15s %d %lld", tag, &cid, &n);
         i = (size_t)(nl - r->data) + 1;
         if (fields == 3 && (!strcmp(tag, "REQ") || !strcmp(tag, "RAW"))) {
-            if (memmem(r->data + i, (size_t)n, needle, nlen)) count++;
+            const char *blob = r->data + i;
+            if (memmem(blob, (size_t)n, needle, nlen) && memmem(blob, (size_t)n, other, olen)) count++;
             i += (size_t)n + 1;
         }
     }
@@ -469,6 +485,48 @@ lf_status hs_exchange(hs_case *c) {
 void hs_client_free(hs_case *c) {
     lf_auth_free(c->auth);
     c->auth = NULL;
+}
+
+const char *hs_token_body(const hs_case *c, const char *more) {
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"access_token\":\"%s\"%s}", c->token, more);
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    return hs_write_file("body", body, (size_t)n);
+}
+
+void hs_run(hs_case *c, int slot) {
+    assert_int_equal(hs_client(c, "https", c->servers[slot].port, HS_TOKEN_PATH), LF_OK);
+    hs_exchange(c);
+    hs_client_free(c); /* closes the connections, so the server can finish */
+    hs_stop(&c->servers[slot]);
+}
+
+void hs_assert_requests(const hs_case *c, int slot, int requests, int with_code) {
+    hs_record r;
+    assert_int_equal(hs_read_record(&c->servers[slot], &r), 0);
+    int got = hs_record_blobs_with(&r, c->code);
+    if (r.requests != requests || r.posts != r.requests || got != with_code) {
+        print_error("server %d (mode \"%s\") saw %d requests (%d POSTs), %d carrying the code; "
+                    "expected %d, all POSTs, %d with the code\n",
+                    slot, c->servers[slot].mode, r.requests, r.posts, got, requests, with_code);
+        hs_record_free(&r);
+        fail();
+    }
+    hs_record_free(&r);
+}
+
+void hs_assert_got_token(const hs_case *c) {
+    hs_assert_status(c, LF_OK);
+    assert_non_null(c->tok);
+    assert_string_equal(lf_token_value(c->tok), c->token);
+}
+
+void hs_expect_token(hs_case *c, const char *mode, const char *body) {
+    assert_int_equal(hs_start(c, 0, "server", mode, "--body-file", body, NULL), 0);
+    hs_run(c, 0);
+    hs_assert_got_token(c);
+    hs_assert_elapsed_below(c, HS_TIME_BOUND_S(c));
+    hs_assert_requests(c, 0, 1, 1);
 }
 
 /* ---------------------------------------------------------------- secrets */

@@ -4,13 +4,14 @@
  * Every suite uses it the same way:
  *   main: hs_suite_setup() (temporary directory + certificates), run the
  *         CMocka group, hs_suite_teardown() (kills every server, removes the
- *         directory);
+ *         directory): all three are hs_run_suite(name, tests);
  *   each test: hs_case_setup/hs_case_teardown as CMocka setup/teardown, so
  *         servers are killed and reaped and the client freed on every path,
  *         also after a failed assertion. */
 #ifndef LF_HOSTILE_SUPPORT_H
 #define LF_HOSTILE_SUPPORT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -19,12 +20,25 @@
 #define HS_MAX_SERVERS 4
 #define HS_CANARY_SIZE 96
 
+/* Varargs functions whose argument list ends with NULL. */
+#if defined(__GNUC__)
+#define HS_SENTINEL __attribute__((sentinel))
+#else
+#define HS_SENTINEL
+#endif
+
+/* The token endpoint's path on every hostile server. */
+#define HS_TOKEN_PATH "/oauth/access_token"
+/* "T", the usual time bound of a case: the whole-request timeout + 2 s. */
+#define HS_TIME_BOUND_S(c) ((double)(c)->timeout_ms / 1000.0 + 2.0)
+
 /* One hostile_server.py process. */
 typedef struct hs_server {
     pid_t pid;     /* 0 when not running */
     int port;
     int record_id;
     char record[512];
+    char mode[32]; /* --mode, for failure messages */
 } hs_server;
 
 /* What a server recorded (see hostile_server.py). */
@@ -84,7 +98,13 @@ const char *hs_write_file(const char *name, const void *data, size_t len);
  * `tls`: "server", "expired", "wronghost", "selfsigned" (DIR/<tls>.pem/.key)
  * or NULL for plain TCP. Extra arguments follow, NULL-terminated. Waits
  * (bounded) for the ready line. Returns 0 on success. */
-int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...);
+HS_SENTINEL int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...);
+/* The same with the extra arguments as a va_list (for varargs helpers). */
+int hs_startv(hs_case *c, int slot, const char *tls, const char *mode, va_list ap);
+
+/* Writes {"access_token":"<c->token>"<more>} to a new body file and returns
+ * its path; `more` is "" or further members, starting with a comma. */
+const char *hs_token_body(const hs_case *c, const char *more);
 
 /* Waits (bounded, ~3 s) until every accepted connection has finished, then
  * kills and reaps the server. Idempotent. */
@@ -95,6 +115,8 @@ int hs_read_record(const hs_server *s, hs_record *r);
 void hs_record_free(hs_record *r);
 /* Number of REQ/RAW blobs containing needle (binary-safe). */
 int hs_record_blobs_with(const hs_record *r, const char *needle);
+/* Number of REQ/RAW blobs containing both needles. */
+int hs_record_blobs_with_both(const hs_record *r, const char *needle, const char *other);
 /* 1 when needle occurs anywhere in the record file. */
 int hs_record_has(const hs_record *r, const char *needle);
 
@@ -108,6 +130,23 @@ lf_status hs_exchange(hs_case *c);
 /* Frees the client (closing its connections); the token (a plain value)
  * stays until the case teardown. */
 void hs_client_free(hs_case *c);
+
+/* One whole call against server `slot`: hs_client (https, HS_TOKEN_PATH,
+ * asserted LF_OK), hs_exchange, hs_client_free (so the server can finish),
+ * hs_stop. */
+void hs_run(hs_case *c, int slot);
+
+/* Asserts (CMocka) that server `slot` saw `requests` requests, all of them
+ * POSTs, and that `with_code` of them carried the case's code. */
+void hs_assert_requests(const hs_case *c, int slot, int requests, int with_code);
+
+/* Asserts that the call returned LF_OK with the case token. */
+void hs_assert_got_token(const hs_case *c);
+
+/* Starts `mode` on slot 0 answering with the token body file `body`, runs
+ * the call and asserts LF_OK with the case token, within HS_TIME_BOUND_S,
+ * and exactly one request, a POST carrying the code. */
+void hs_expect_token(hs_case *c, const char *mode, const char *body);
 
 /* Asserts (CMocka) that err.key and err.message contain no 16-byte window of
  * the client secret, the code, the Basic credentials or the case token, nor
@@ -130,15 +169,17 @@ void hs_base64(const void *data, size_t n, char *out);
 long hs_vm_kib(const char *field);
 int hs_reset_peak(void);
 
-/* Assertions with readable failures. */
+/* Assertions with readable failures (naming the mode of the slot-0 server). */
 #define hs_assert_status(c, expected)                                                       \
     do {                                                                                    \
         const hs_case *hs_c_ = (c);                                                         \
         lf_status hs_e_ = (expected);                                                       \
         if (hs_c_->status != hs_e_) {                                                       \
-            print_error("status %s, expected %s (http_status %ld, key \"%s\", message \"%s\")\n", \
+            print_error("status %s, expected %s (server mode \"%s\", http_status %ld, key \"%s\", " \
+                        "message \"%s\")\n",                                                \
                         lf_status_name(hs_c_->status), lf_status_name(hs_e_),               \
-                        hs_c_->err.http_status, hs_c_->err.key, hs_c_->err.message);        \
+                        hs_c_->servers[0].mode, hs_c_->err.http_status, hs_c_->err.key,     \
+                        hs_c_->err.message);                                                \
             fail();                                                                         \
         }                                                                                   \
         if (hs_e_ != LF_OK && hs_c_->err.status != hs_e_) {                                 \
@@ -155,5 +196,15 @@ int hs_reset_peak(void);
             fail();                                                                         \
         }                                                                                   \
     } while (0)
+
+/* CMocka test entry for a case with the hostile setup/teardown. */
+#define HS_TEST(fn) cmocka_unit_test_setup_teardown(fn, hs_case_setup, hs_case_teardown)
+
+/* main's body: hs_suite_setup, the CMocka group `tests` (an array), then
+ * hs_suite_teardown on every path. Evaluates to the exit code. */
+#define hs_run_suite(name, tests) \
+    hs_suite_end(hs_suite_setup() == 0 ? cmocka_run_group_tests_name(name, tests, NULL, NULL) : 1)
+/* hs_suite_teardown(), then returns rc. */
+int hs_suite_end(int rc);
 
 #endif

@@ -15,49 +15,78 @@
 
 #include "hostile_support.h"
 
-#define TIME_BOUND_S(c) ((double)(c)->timeout_ms / 1000.0 + 2.0)
-#define TOKEN_PATH "/oauth/access_token"
-
-/* Serves `body` (len bytes) with `status` and an optional extra header, runs
- * one exchange, stops the server and checks it saw exactly one POST. */
-static void serve(hs_case *c, int status, const char *ctype, const void *body, size_t len,
-                  const char *header) {
+/* Serves `body` with `status`, content type `ctype` (NULL: JSON) and an
+ * optional extra header, runs one call, stops the server and checks the time
+ * bound and that it saw exactly one POST, carrying the code. */
+static void serve(hs_case *c, int status, const char *ctype, const char *header, const char *body) {
     char st[8];
     snprintf(st, sizeof st, "%d", status);
-    const char *file = hs_write_file("body", body, len);
+    const char *file = hs_write_file("body", body, strlen(body));
     const char *ct = ctype ? ctype : "application/json";
-    if (header)
-        assert_int_equal(hs_start(c, 0, "server", "ok", "--status", st, "--content-type", ct, "--body-file",
-                                  file, "--header", header, NULL),
-                         0);
-    else
-        assert_int_equal(
-            hs_start(c, 0, "server", "ok", "--status", st, "--content-type", ct, "--body-file", file, NULL), 0);
-    assert_int_equal(hs_client(c, "https", c->servers[0].port, TOKEN_PATH), LF_OK);
-    hs_exchange(c);
-    hs_client_free(c);
-    hs_stop(&c->servers[0]);
-    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
-    hs_record r;
-    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
-    if (r.posts != 1 || hs_record_blobs_with(&r, c->code) != 1) {
-        print_error("server saw %d POSTs, expected exactly 1 carrying the code\n", r.posts);
-        hs_record_free(&r);
-        fail();
-    }
-    hs_record_free(&r);
+    /* Without a header the argument list ends where "--header" would be. */
+    assert_int_equal(hs_start(c, 0, "server", "ok", "--status", st, "--content-type", ct, "--body-file", file,
+                              header ? "--header" : NULL, header, NULL),
+                     0);
+    hs_run(c, 0);
+    hs_assert_elapsed_below(c, HS_TIME_BOUND_S(c));
+    hs_assert_requests(c, 0, 1, 1);
 }
 
-static void serve_text(hs_case *c, int status, const char *body) {
-    serve(c, status, NULL, body, strlen(body), NULL);
+/* Copies the template `tpl` into out, replacing $TOKEN, $CODE, $SECRET, $ID
+ * and $BASIC with the case's canaries. */
+static void expand(const hs_case *c, const char *tpl, char *out, size_t size) {
+    static const char *const names[] = {"$TOKEN", "$CODE", "$SECRET", "$ID", "$BASIC"};
+    const char *const values[] = {c->token, c->code, c->secret, c->client_id, c->basic};
+    size_t n = 0;
+    while (*tpl) {
+        const char *piece = tpl;
+        size_t plen = 1, skip = 1;
+        for (size_t v = 0; v < sizeof names / sizeof names[0]; v++) {
+            if (!strncmp(tpl, names[v], strlen(names[v]))) {
+                piece = values[v];
+                plen = strlen(piece);
+                skip = strlen(names[v]);
+                break;
+            }
+        }
+        assert_true(n + plen < size);
+        memcpy(out + n, piece, plen);
+        n += plen;
+        tpl += skip;
+    }
+    out[n] = '\0';
+}
+
+/* serve() with the template `tpl` (see expand) as the body, no extra header. */
+static void serve_template(hs_case *c, int status, const char *ctype, const char *tpl) {
+    char body[2048];
+    expand(c, tpl, body, sizeof body);
+    serve(c, status, ctype, NULL, body);
+}
+
+/* The call failed with `expected` (and the HTTP status `status`, unless 200),
+ * no token, err clean. */
+static void assert_failed(const hs_case *c, int status, lf_status expected) {
+    hs_assert_status(c, expected);
+    if (status != 200) assert_int_equal(c->err.http_status, status);
+    assert_null(c->tok);
+    hs_assert_err_clean(c, NULL);
+}
+
+/* Serves the template `tpl` with `status` and content type `ctype` (NULL:
+ * JSON); the call must fail (see assert_failed). */
+static void expect_error(hs_case *c, int status, const char *ctype, const char *tpl, lf_status expected) {
+    serve_template(c, status, ctype, tpl);
+    assert_failed(c, status, expected);
 }
 
 /* A 200 whose body must be refused as LF_E_PROTOCOL, no token handed out. */
-static void expect_protocol(hs_case *c, const char *body) {
-    serve_text(c, 200, body);
-    hs_assert_status(c, LF_E_PROTOCOL);
-    assert_null(c->tok);
-    hs_assert_err_clean(c, NULL);
+static void expect_protocol(hs_case *c, const char *tpl) { expect_error(c, 200, NULL, tpl, LF_E_PROTOCOL); }
+
+/* A 200 whose body (a template) carries the case token, which is accepted. */
+static void expect_token(hs_case *c, const char *tpl) {
+    serve_template(c, 200, NULL, tpl);
+    hs_assert_got_token(c);
 }
 
 /* --------------------------------------------------------- not JSON at all */
@@ -66,44 +95,18 @@ static const char kHtml[] =
     "<!DOCTYPE html><html><head><title>Oops</title></head><body><h1>Something went wrong</h1>"
     "<p>Please try again later.</p></body></html>";
 
-static void html_200(void **state) {
-    hs_case *c = *state;
-    serve(c, 200, "text/html", kHtml, strlen(kHtml), NULL);
-    hs_assert_status(c, LF_E_PROTOCOL);
-    assert_null(c->tok);
-    hs_assert_err_clean(c, NULL);
-}
-
-static void html_502(void **state) {
-    hs_case *c = *state;
-    serve(c, 502, "text/html", kHtml, strlen(kHtml), NULL);
-    hs_assert_status(c, LF_E_HTTP);
-    assert_int_equal(c->err.http_status, 502);
-    hs_assert_err_clean(c, NULL);
-}
+static void html_200(void **state) { expect_error(*state, 200, "text/html", kHtml, LF_E_PROTOCOL); }
+static void html_502(void **state) { expect_error(*state, 502, "text/html", kHtml, LF_E_HTTP); }
 
 static void empty_body_200(void **state) { expect_protocol(*state, ""); }
 static void json_array(void **state) { expect_protocol(*state, "[{\"access_token\":\"abc\"}]"); }
 static void json_string(void **state) { expect_protocol(*state, "\"access_token\""); }
 static void json_number(void **state) { expect_protocol(*state, "42"); }
-static void trailing_garbage(void **state) {
-    hs_case *c = *state;
-    char body[256];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\"}x", c->token);
-    expect_protocol(c, body);
-}
+static void trailing_garbage(void **state) { expect_protocol(*state, "{\"access_token\":\"$TOKEN\"}x"); }
 static void two_documents(void **state) {
-    hs_case *c = *state;
-    char body[256];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\"}{\"access_token\":\"%s\"}", c->token, c->token);
-    expect_protocol(c, body);
+    expect_protocol(*state, "{\"access_token\":\"$TOKEN\"}{\"access_token\":\"$TOKEN\"}");
 }
-static void truncated_json(void **state) {
-    hs_case *c = *state;
-    char body[256];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\"", c->token);
-    expect_protocol(c, body);
-}
+static void truncated_json(void **state) { expect_protocol(*state, "{\"access_token\":\"$TOKEN\""); }
 
 /* ------------------------------------------------------------ access_token */
 
@@ -136,7 +139,8 @@ static void token_padding_inside(void **state) { token_with(*state, "=="); }
 static char *token_of_length(size_t n) {
     char *t = malloc(n + 1);
     assert_non_null(t);
-    for (size_t i = 0; i < n; i++) t[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"[i % 66];
+    static const char b64token[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+    for (size_t i = 0; i < n; i++) t[i] = b64token[i % 66];
     t[n] = '\0';
     return t;
 }
@@ -147,7 +151,7 @@ static void token_at_limit(hs_case *c, size_t n, int accepted) {
     char *body = malloc(blen);
     assert_non_null(body);
     snprintf(body, blen, "{\"access_token\":\"%s\"}", t);
-    serve_text(c, 200, body);
+    serve(c, 200, NULL, NULL, body);
     if (accepted) {
         hs_assert_status(c, LF_OK);
         assert_non_null(c->tok);
@@ -166,34 +170,20 @@ static void token_4097_rejected(void **state) { token_at_limit(*state, LF_MAX_TO
 static void token_60000_rejected(void **state) { token_at_limit(*state, 60000, 0); }
 
 static void token_duplicated(void **state) {
-    hs_case *c = *state;
-    char body[256];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\",\"access_token\":\"other-token\"}", c->token);
-    expect_protocol(c, body);
+    expect_protocol(*state, "{\"access_token\":\"$TOKEN\",\"access_token\":\"other-token\"}");
 }
 
 static void token_duplicated_same_value(void **state) {
-    hs_case *c = *state;
-    char body[256];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\",\"access_token\":\"%s\"}", c->token, c->token);
-    expect_protocol(c, body);
+    expect_protocol(*state, "{\"access_token\":\"$TOKEN\",\"access_token\":\"$TOKEN\"}");
 }
 
 static void token_case_variant_only(void **state) {
-    hs_case *c = *state;
-    char body[256];
-    snprintf(body, sizeof body, "{\"Access_Token\":\"%s\",\"ACCESS_TOKEN\":\"%s\"}", c->token, c->token);
-    expect_protocol(c, body);
+    expect_protocol(*state, "{\"Access_Token\":\"$TOKEN\",\"ACCESS_TOKEN\":\"$TOKEN\"}");
 }
 
 /* A valid token next to a case variant: the exact key wins, the variant is ignored. */
 static void token_with_case_variant_sibling(void **state) {
-    hs_case *c = *state;
-    char body[256];
-    snprintf(body, sizeof body, "{\"Access_Token\":\"decoy\",\"access_token\":\"%s\"}", c->token);
-    serve_text(c, 200, body);
-    hs_assert_status(c, LF_OK);
-    assert_string_equal(lf_token_value(c->tok), c->token);
+    expect_token(*state, "{\"Access_Token\":\"decoy\",\"access_token\":\"$TOKEN\"}");
 }
 
 /* ----------------------------------------------------------------- nesting */
@@ -209,7 +199,7 @@ static void nested(hs_case *c, int depth, lf_status expected) {
     for (int i = 1; i < depth; i++) body[n++] = ']';
     body[n++] = '}';
     body[n] = '\0';
-    serve_text(c, 200, body);
+    serve(c, 200, NULL, NULL, body);
     free(body);
     hs_assert_status(c, expected);
     if (expected == LF_OK) assert_string_equal(lf_token_value(c->tok), c->token);
@@ -221,149 +211,105 @@ static void nesting_9_rejected(void **state) { nested(*state, 9, LF_E_PROTOCOL);
 static void nesting_1000_rejected(void **state) { nested(*state, 1000, LF_E_PROTOCOL); }
 
 static void nesting_objects_9_rejected(void **state) {
-    hs_case *c = *state;
-    char body[512];
-    snprintf(body, sizeof body,
-             "{\"access_token\":\"%s\",\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}}", c->token);
-    expect_protocol(c, body);
+    expect_protocol(*state, "{\"access_token\":\"$TOKEN\","
+                            "\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}}");
 }
 
 /* Brackets inside strings are not nesting. */
 static void brackets_in_strings_accepted(void **state) {
-    hs_case *c = *state;
-    char body[512];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\",\"note\":\"[[[[[[[[[[{{{{{{{{{{\"}", c->token);
-    serve_text(c, 200, body);
-    hs_assert_status(c, LF_OK);
-    assert_string_equal(lf_token_value(c->tok), c->token);
+    expect_token(*state, "{\"access_token\":\"$TOKEN\",\"note\":\"[[[[[[[[[[{{{{{{{{{{\"}");
 }
 
 /* ----------------------------------------------------------- error bodies */
 
 static void invalid_utf8_in_error_description(void **state) {
     hs_case *c = *state;
-    static const char body[] =
-        "{\"error\":\"invalid_grant\",\"error_description\":\"bad \xff\xfe bytes, overlong \xc0\xaf, "
-        "surrogate \xed\xa0\x80, truncated \xe2\x82, ok \xc3\xa9 done\"}";
-    serve(c, 400, NULL, body, sizeof body - 1, NULL);
-    hs_assert_status(c, LF_E_INVALID_CODE);
-    assert_int_equal(c->err.http_status, 400);
+    expect_error(c, 400, NULL,
+                 "{\"error\":\"invalid_grant\",\"error_description\":\"bad \xff\xfe bytes, overlong \xc0\xaf, "
+                 "surrogate \xed\xa0\x80, truncated \xe2\x82, ok \xc3\xa9 done\"}",
+                 LF_E_INVALID_CODE);
     assert_string_equal(c->err.key, "invalid_grant");
     assert_true(hs_utf8_valid(c->err.message));
     assert_non_null(strstr(c->err.message, "done")); /* the description is kept, sanitised */
-    hs_assert_err_clean(c, NULL);
 }
 
 static void invalid_utf8_in_error_key(void **state) {
     hs_case *c = *state;
-    static const char body[] = "{\"error\":\"weird\xff\xc0key\",\"error_description\":\"x\"}";
-    serve(c, 400, NULL, body, sizeof body - 1, NULL);
-    hs_assert_status(c, LF_E_HTTP);
+    expect_error(c, 400, NULL, "{\"error\":\"weird\xff\xc0key\",\"error_description\":\"x\"}", LF_E_HTTP);
     assert_true(hs_utf8_valid(c->err.key));
-    hs_assert_err_clean(c, NULL);
 }
 
 static void control_chars_in_error_description(void **state) {
-    hs_case *c = *state;
-    serve_text(c, 400,
-               "{\"error\":\"invalid_grant\",\"error_description\":\"line1\\r\\nSet-Cookie: x=1\\u001b[31m\\u0007\"}");
-    hs_assert_status(c, LF_E_INVALID_CODE);
-    hs_assert_err_clean(c, NULL); /* also: no control characters */
+    /* err clean also means: no control characters */
+    expect_error(*state, 400, NULL,
+                 "{\"error\":\"invalid_grant\",\"error_description\":\"line1\\r\\nSet-Cookie: x=1\\u001b[31m\\u0007\"}",
+                 LF_E_INVALID_CODE);
 }
 
 /* ------------------------------------------------------------- Retry-After */
 
+/* Serves `body` with `status` and the Retry-After `header`: the call fails
+ * with `expected` (see assert_failed) and retry_after_s in [lo, hi]. */
+static void expect_retry_after(hs_case *c, int status, const char *body, const char *header, lf_status expected,
+                               long lo, long hi) {
+    serve(c, status, NULL, header, body);
+    assert_failed(c, status, expected);
+    print_message("      %s -> retry_after_s %ld\n", header, c->err.retry_after_s);
+    assert_in_range(c->err.retry_after_s, lo, hi);
+}
+
 static void retry_after_500_seconds(void **state) {
-    hs_case *c = *state;
-    serve(c, 500, NULL, "{\"error\":\"server_error\"}", 24, "Retry-After: 120");
-    hs_assert_status(c, LF_E_HTTP);
-    assert_int_equal(c->err.http_status, 500);
-    assert_int_equal(c->err.retry_after_s, 120);
-    hs_assert_err_clean(c, NULL);
+    expect_retry_after(*state, 500, "{\"error\":\"server_error\"}", "Retry-After: 120", LF_E_HTTP, 120, 120);
 }
 
 static void retry_after_429_clamped(void **state) {
-    hs_case *c = *state;
-    serve(c, 429, NULL, "{\"error\":\"rate_limit_reached\"}", 30, "Retry-After: 99999");
-    hs_assert_status(c, LF_E_RATE_LIMITED);
-    assert_int_equal(c->err.http_status, 429);
-    assert_int_equal(c->err.retry_after_s, 3600);
-    hs_assert_err_clean(c, NULL);
+    expect_retry_after(*state, 429, "{\"error\":\"rate_limit_reached\"}", "Retry-After: 99999", LF_E_RATE_LIMITED,
+                       3600, 3600);
 }
 
 static void retry_after_429_http_date(void **state) {
-    hs_case *c = *state;
     char header[96];
     time_t when = time(NULL) + 600;
     struct tm tm;
     gmtime_r(&when, &tm);
     strftime(header, sizeof header, "Retry-After: %a, %d %b %Y %H:%M:%S GMT", &tm);
-    serve(c, 429, NULL, "{}", 2, header);
-    hs_assert_status(c, LF_E_RATE_LIMITED);
-    print_message("      %s -> retry_after_s %ld\n", header, c->err.retry_after_s);
     /* ~600 s minus however long the machine took; never outside the clamp. */
-    assert_in_range(c->err.retry_after_s, 300, 3600);
-    hs_assert_err_clean(c, NULL);
+    expect_retry_after(*state, 429, "{}", header, LF_E_RATE_LIMITED, 300, 3600);
 }
 
 static void retry_after_503_garbage(void **state) {
-    hs_case *c = *state;
-    serve(c, 503, NULL, "{}", 2, "Retry-After: soon-ish, maybe");
-    hs_assert_status(c, LF_E_HTTP);
-    assert_int_equal(c->err.http_status, 503);
-    assert_int_equal(c->err.retry_after_s, 0);
+    expect_retry_after(*state, 503, "{}", "Retry-After: soon-ish, maybe", LF_E_HTTP, 0, 0);
 }
 
 static void retry_after_429_negative(void **state) {
-    hs_case *c = *state;
-    serve(c, 429, NULL, "{}", 2, "Retry-After: -5");
-    hs_assert_status(c, LF_E_RATE_LIMITED);
-    assert_int_equal(c->err.retry_after_s, 0);
+    expect_retry_after(*state, 429, "{}", "Retry-After: -5", LF_E_RATE_LIMITED, 0, 0);
 }
 
 static void retry_after_429_huge(void **state) {
-    hs_case *c = *state;
-    serve(c, 429, NULL, "{}", 2, "Retry-After: 1000000000000000000000000000000");
-    hs_assert_status(c, LF_E_RATE_LIMITED);
-    assert_in_range(c->err.retry_after_s, 0, 3600);
+    expect_retry_after(*state, 429, "{}", "Retry-After: 1000000000000000000000000000000", LF_E_RATE_LIMITED, 0, 3600);
 }
 
 /* --------------------------------------------------------- echoed secrets */
 
-/* 400 invalid_grant whose description echoes `echo` (printf with %s = ...). */
+/* A failing answer (template `tpl`, see expand) that repeats secrets:
+ * `expected`, and err clean, so none of them survives in err. */
+static void expect_redacted(hs_case *c, int status, const char *ctype, const char *tpl, lf_status expected) {
+    expect_error(c, status, ctype, tpl, expected);
+    print_message("      err.key: %s\n      err.message: %s\n", c->err.key, c->err.message);
+}
+
+/* 400 invalid_grant whose description echoes `echo` (a template). */
 static void echo_in_description(hs_case *c, const char *echo) {
-    char body[1024];
-    snprintf(body, sizeof body,
-             "{\"error\":\"invalid_grant\",\"error_description\":\"request was: %s (rejected)\"}", echo);
-    serve_text(c, 400, body);
-    hs_assert_status(c, LF_E_INVALID_CODE);
-    print_message("      err.message: %s\n", c->err.message);
-    hs_assert_err_clean(c, NULL);
+    char tpl[1024];
+    snprintf(tpl, sizeof tpl, "{\"error\":\"invalid_grant\",\"error_description\":\"request was: %s (rejected)\"}",
+             echo);
+    expect_redacted(c, 400, NULL, tpl, LF_E_INVALID_CODE);
 }
 
-static void echo_code(void **state) {
-    hs_case *c = *state;
-    echo_in_description(c, c->code);
-}
-
-static void echo_secret(void **state) {
-    hs_case *c = *state;
-    echo_in_description(c, c->secret);
-}
-
-static void echo_secret_basic_form(void **state) {
-    hs_case *c = *state;
-    char echo[300];
-    snprintf(echo, sizeof echo, "Authorization: Basic %s", c->basic);
-    echo_in_description(c, echo);
-}
-
-static void echo_id_colon_secret(void **state) {
-    hs_case *c = *state;
-    char echo[300];
-    snprintf(echo, sizeof echo, "%s:%s", c->client_id, c->secret);
-    echo_in_description(c, echo);
-}
+static void echo_code(void **state) { echo_in_description(*state, "$CODE"); }
+static void echo_secret(void **state) { echo_in_description(*state, "$SECRET"); }
+static void echo_secret_basic_form(void **state) { echo_in_description(*state, "Authorization: Basic $BASIC"); }
+static void echo_id_colon_secret(void **state) { echo_in_description(*state, "$ID:$SECRET"); }
 
 static void echo_code_json_escaped(void **state) {
     hs_case *c = *state;
@@ -375,26 +321,15 @@ static void echo_code_json_escaped(void **state) {
 
 /* The server sends a token in the same answer and echoes it in the text. */
 static void echo_token_sent_in_same_response(void **state) {
-    hs_case *c = *state;
-    char body[1024];
-    snprintf(body, sizeof body,
-             "{\"access_token\":\"%s\",\"error\":\"invalid_grant\",\"error_description\":\"token %s already issued\"}",
-             c->token, c->token);
-    serve_text(c, 400, body);
-    hs_assert_status(c, LF_E_INVALID_CODE);
-    assert_null(c->tok);
-    print_message("      err.message: %s\n", c->err.message);
-    hs_assert_err_clean(c, NULL);
+    expect_redacted(*state, 400, NULL,
+                    "{\"access_token\":\"$TOKEN\",\"error\":\"invalid_grant\",\"error_description\":\"token $TOKEN "
+                    "already issued\"}",
+                    LF_E_INVALID_CODE);
 }
 
 static void echo_in_error_key(void **state) {
-    hs_case *c = *state;
-    char body[1024];
-    snprintf(body, sizeof body, "{\"error\":\"%s\",\"error_description\":\"%s\"}", c->secret, c->code);
-    serve_text(c, 401, body);
-    print_message("      err.key: %s\n      err.message: %s\n", c->err.key, c->err.message);
-    hs_assert_status(c, LF_E_INVALID_CLIENT);
-    hs_assert_err_clean(c, NULL);
+    expect_redacted(*state, 401, NULL, "{\"error\":\"$SECRET\",\"error_description\":\"$CODE\"}",
+                    LF_E_INVALID_CLIENT);
 }
 
 /* The secret placed so that it straddles the end of err.message: no prefix
@@ -405,24 +340,20 @@ static void echo_secret_at_truncation_boundary(void **state) {
     for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++) {
         char echo[512];
         memset(echo, 'p', (size_t)pads[i]);
-        snprintf(echo + pads[i], sizeof echo - (size_t)pads[i], "%s", c->secret);
+        snprintf(echo + pads[i], sizeof echo - (size_t)pads[i], "$SECRET");
+        print_message("      %d bytes of padding before the secret\n", pads[i]);
         echo_in_description(c, echo);
     }
 }
 
 static void echo_code_in_html_502(void **state) {
-    hs_case *c = *state;
-    char body[1024];
-    snprintf(body, sizeof body, "<html><body>upstream failed for code=%s secret=%s</body></html>", c->code,
-             c->secret);
-    serve(c, 502, "text/html", body, strlen(body), NULL);
-    hs_assert_status(c, LF_E_HTTP);
-    hs_assert_err_clean(c, NULL);
+    expect_redacted(*state, 502, "text/html",
+                    "<html><body>upstream failed for code=$CODE secret=$SECRET</body></html>", LF_E_HTTP);
 }
 
 /* --------------------------------------------------------------------- main */
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, hs_case_setup, hs_case_teardown)
+#define T(fn) HS_TEST(fn)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -483,8 +414,5 @@ int main(void) {
         T(echo_secret_at_truncation_boundary),
         T(echo_code_in_html_502),
     };
-    int rc = 1;
-    if (hs_suite_setup() == 0) rc = cmocka_run_group_tests_name("hostile_response", tests, NULL, NULL);
-    hs_suite_teardown();
-    return rc;
+    return hs_run_suite("hostile_response", tests);
 }

@@ -13,22 +13,6 @@
 
 #include "hostile_support.h"
 
-#define TIME_BOUND_S(c) ((double)(c)->timeout_ms / 1000.0 + 2.0)
-#define TOKEN_PATH "/oauth/access_token"
-
-static const char *token_body(const hs_case *c) {
-    static char body[256];
-    snprintf(body, sizeof body, "{\"access_token\":\"%s\"}", c->token);
-    return hs_write_file("body", body, strlen(body));
-}
-
-static void run(hs_case *c) {
-    assert_int_equal(hs_client(c, "https", c->servers[0].port, TOKEN_PATH), LF_OK);
-    hs_exchange(c);
-    hs_client_free(c);
-    hs_stop(&c->servers[0]);
-}
-
 /* Nothing readable reached the server: no HTTP request, and neither the
  * code nor the secret (nor the Basic form) anywhere in what it received. */
 static void assert_nothing_sent(const hs_case *c, int allow_raw) {
@@ -45,19 +29,23 @@ static void assert_nothing_sent(const hs_case *c, int allow_raw) {
     hs_record_free(&r);
 }
 
+/* Runs the call against the server on slot 0, which must refuse it before
+ * any request: `expected` within bound_s, err clean, nothing sent (bytes
+ * other than a request allowed with allow_raw). */
+static void expect_refused(hs_case *c, lf_status expected, double bound_s, int allow_raw) {
+    hs_run(c, 0);
+    print_message("      %s: %s\n", lf_status_name(c->status), c->err.message);
+    hs_assert_status(c, expected);
+    hs_assert_elapsed_below(c, bound_s);
+    hs_assert_err_clean(c, NULL);
+    assert_nothing_sent(c, allow_raw);
+}
+
 /* Control: the same PKI with the right certificate works, so the failures
  * below are the certificate's fault, not the harness's. */
 static void good_certificate_ok(void **state) {
     hs_case *c = *state;
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--body-file", token_body(c), NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_OK);
-    assert_string_equal(lf_token_value(c->tok), c->token);
-    hs_record r;
-    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
-    assert_int_equal(r.posts, 1);
-    assert_int_equal(hs_record_blobs_with(&r, c->code), 1);
-    hs_record_free(&r);
+    hs_expect_token(c, "ok", hs_token_body(c, ""));
 }
 
 /* A plain HTTP server on the port of an https URL: the ClientHello gets an
@@ -66,21 +54,14 @@ static void good_certificate_ok(void **state) {
 static void plain_http_server_for_https_url(void **state) {
     hs_case *c = *state;
     assert_int_equal(hs_start(c, 0, NULL, "http-on-tls", NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_E_TLS);
-    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
-    hs_assert_err_clean(c, NULL);
-    assert_nothing_sent(c, 1); /* it did receive the ClientHello */
+    expect_refused(c, LF_E_TLS, HS_TIME_BOUND_S(c), 1); /* it did receive the ClientHello */
 }
 
+/* A token endpoint with the certificate DIR/<cert>.pem: the handshake fails,
+ * no byte after it. */
 static void bad_certificate(hs_case *c, const char *cert) {
-    assert_int_equal(hs_start(c, 0, cert, "ok", "--body-file", token_body(c), NULL), 0);
-    run(c);
-    print_message("      %s: %s\n", lf_status_name(c->status), c->err.message);
-    hs_assert_status(c, LF_E_TLS);
-    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
-    hs_assert_err_clean(c, NULL);
-    assert_nothing_sent(c, 0);
+    assert_int_equal(hs_start(c, 0, cert, "ok", "--body-file", hs_token_body(c, ""), NULL), 0);
+    expect_refused(c, LF_E_TLS, HS_TIME_BOUND_S(c), 0);
 }
 
 static void expired_certificate(void **state) { bad_certificate(*state, "expired"); }
@@ -89,43 +70,34 @@ static void wrong_host_certificate(void **state) { bad_certificate(*state, "wron
 
 /* With the system trust store (ca_file NULL, the production default) the
  * self-signed certificate and the test CA's certificate are both refused. */
-static void self_signed_against_system_store(void **state) {
-    hs_case *c = *state;
+static void bad_certificate_for_system_store(hs_case *c, const char *cert) {
     c->system_store = 1;
-    bad_certificate(c, "selfsigned");
+    bad_certificate(c, cert);
 }
 
-static void test_ca_not_in_system_store(void **state) {
-    hs_case *c = *state;
-    c->system_store = 1;
-    bad_certificate(c, "server");
-}
+static void self_signed_against_system_store(void **state) { bad_certificate_for_system_store(*state, "selfsigned"); }
+static void test_ca_not_in_system_store(void **state) { bad_certificate_for_system_store(*state, "server"); }
 
 /* TCP accepted, the server never answers the ClientHello: the connect
- * timeout (which covers the handshake) ends the call. */
+ * timeout (which covers the handshake) ends the call within bound_s. */
+static void handshake_never_starts(hs_case *c, double bound_s) {
+    assert_int_equal(hs_start(c, 0, "server", "tls-never", NULL), 0);
+    expect_refused(c, LF_E_TIMEOUT, bound_s, 1);
+}
+
 static void tls_handshake_never_starts(void **state) {
     hs_case *c = *state;
-    assert_int_equal(hs_start(c, 0, "server", "tls-never", NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_E_TIMEOUT);
-    hs_assert_elapsed_below(c, (double)c->connect_timeout_ms / 1000.0 + 2.0);
-    hs_assert_err_clean(c, NULL);
-    assert_nothing_sent(c, 1);
+    handshake_never_starts(c, (double)c->connect_timeout_ms / 1000.0 + 2.0);
 }
 
 /* The same with a long connect timeout: the whole-request timeout bounds it. */
 static void tls_handshake_never_starts_total_bound(void **state) {
     hs_case *c = *state;
     c->connect_timeout_ms = 60000;
-    assert_int_equal(hs_start(c, 0, "server", "tls-never", NULL), 0);
-    run(c);
-    hs_assert_status(c, LF_E_TIMEOUT);
-    hs_assert_elapsed_below(c, TIME_BOUND_S(c));
-    hs_assert_err_clean(c, NULL);
-    assert_nothing_sent(c, 1);
+    handshake_never_starts(c, HS_TIME_BOUND_S(c));
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, hs_case_setup, hs_case_teardown)
+#define T(fn) HS_TEST(fn)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -139,8 +111,5 @@ int main(void) {
         T(tls_handshake_never_starts),
         T(tls_handshake_never_starts_total_bound),
     };
-    int rc = 1;
-    if (hs_suite_setup() == 0) rc = cmocka_run_group_tests_name("hostile_tls", tests, NULL, NULL);
-    hs_suite_teardown();
-    return rc;
+    return hs_run_suite("hostile_tls", tests);
 }
