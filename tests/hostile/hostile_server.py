@@ -69,6 +69,15 @@ READ_TIMEOUT_S = 15.0
 MAX_REQUEST = 1 << 20
 
 
+def recv_or_empty(sock, n):
+    """sock.recv(n); b'' when the peer is gone, the socket timed out or TLS
+    failed (socket.timeout and ssl.SSLError are OSErrors)."""
+    try:
+        return sock.recv(n)
+    except OSError:
+        return b''
+
+
 class Recorder:
     def __init__(self, path):
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -158,10 +167,7 @@ class Server:
     def read_request(self, conn, cid):
         buf = b''
         while b'\r\n\r\n' not in buf:
-            try:
-                chunk = conn.recv(65536)
-            except (OSError, ssl.SSLError):
-                chunk = b''
+            chunk = recv_or_empty(conn, 65536)
             if not chunk:
                 break
             buf += chunk
@@ -184,10 +190,7 @@ class Server:
             elif name == b'expect' and value.strip().lower() == b'100-continue':
                 conn.sendall(b'HTTP/1.1 100 Continue\r\n\r\n')
         while len(rest) < length:
-            try:
-                chunk = conn.recv(65536)
-            except (OSError, ssl.SSLError):
-                chunk = b''
+            chunk = recv_or_empty(conn, 65536)
             if not chunk:
                 break
             rest += chunk
@@ -372,10 +375,7 @@ class Server:
                 return
             if mode == 'http-on-tls':
                 sock.settimeout(3.0)
-                try:
-                    data = sock.recv(65536)
-                except OSError:
-                    data = b''
+                data = recv_or_empty(sock, 65536)
                 if data:
                     self.rec.blob('RAW', cid, data)
                 msg = b'<html><body>400 plain HTTP</body></html>'
