@@ -81,16 +81,21 @@ void digest_of(const SHA256_CTX &c, unsigned char *out) noexcept {
 bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept {
     if (!ready_) return false;
     const auto *p = static_cast<const unsigned char *>(data);
+    // Of the context only h, the chaining state, ever holds key-derived
+    // bytes: whole blocks bypass its buffer, which stays as SHA256_Init
+    // left it. So h is what gets wiped, as are the inner digest's bytes
+    // in block; zeroing whole structures here costs a rep stos each.
     SHA256_CTX c = *state(inner_);
     std::size_t whole = len - len % kBlock;
     if (whole && !SHA256_Update(&c, p, whole)) {
-        wipe(&c, sizeof c);
+        wipe(c.h, sizeof c.h);
         return false;
     }
     alignas(16) unsigned char block[2 * kBlock];
     std::size_t tail = len - whole;
     std::size_t padded = tail + 1 + 8 <= kBlock ? kBlock : 2 * kBlock;  // 0x80, then the bit length
-    std::memset(block, 0, sizeof block);  // a constant size: vector stores, not rep stos
+    std::memset(block, 0, kBlock);
+    if (padded > kBlock) std::memset(block + kBlock, 0, kBlock);
     if (tail) std::memcpy(block, p + whole, tail);
     block[tail] = 0x80;
     store_be64(block + padded - 8, (static_cast<std::uint64_t>(len) + kBlock) * 8);
@@ -101,11 +106,11 @@ bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize
     block[kMacSize] = 0x80;
     std::memset(block + kMacSize + 1, 0, kBlock - kMacSize - 1 - 8);
     store_be64(block + kBlock - 8, (kBlock + kMacSize) * 8);
-    c = *state(outer_);
+    std::memcpy(c.h, state(outer_)->h, sizeof c.h);
     SHA256_Transform(&c, block);
     digest_of(c, out);
-    wipe(&c, sizeof c);
-    wipe(block, sizeof block);
+    wipe(c.h, sizeof c.h);
+    wipe(block, kMacSize);
     return true;
 }
 
