@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "json.hpp"
 #include "url.hpp"
 
 namespace lf {
@@ -134,6 +135,24 @@ Client::Client(const ClientOptions &o)
         std::size_t n = base64_encode(reinterpret_cast<const unsigned char *>(pair.str().data()), pair.size(),
                                       &h[prefix]);
         h.resize(prefix + n);
+    }
+
+    // The JSON body up to the code, escaped once: per exchange only the code
+    // is (exchange.cpp).
+    if (auth_ != ClientAuth::Basic) {
+        static constexpr std::string_view k1 = "{\"client_id\":", k2 = ",\"client_secret\":", k3 = ",\"code\":";
+        String &b = json_prefix_.str();
+        b.resize(k1.size() + json_string_size(client_id_) + k2.size() + json_string_size(secret_.view()) + k3.size());
+        char *p = &b[0];
+        auto put = [&p](std::string_view t) {
+            std::memcpy(p, t.data(), t.size());
+            p += t.size();
+        };
+        put(k1);
+        p = write_json_string(p, client_id_);
+        put(k2);
+        p = write_json_string(p, secret_.view());
+        put(k3);
     }
 
     // Header lists live in the object: libcurl only reads them, and nothing

@@ -115,6 +115,7 @@ private:
     HmacKey mac_;
     HmacKey previous_mac_;
     SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"
+    SecretString json_prefix_;   // {"client_id":<id>,"client_secret":<secret>,"code":
     String user_agent_header_;    // "User-Agent: ..."
     curl_slist json_headers_[5];
     curl_slist form_headers_[6];  // [0] is the Authorization header

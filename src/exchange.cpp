@@ -23,22 +23,12 @@ Status Client::send_code(const Attempt &a, std::string_view code, const CallOpti
     if (a.style == ClientAuth::JsonBody) {
         // Written directly, not through a cJSON tree: one buffer, sized once
         // (and no copies of the secret in cJSON's strings to wipe after).
-        static constexpr std::string_view k1 = "{\"client_id\":", k2 = ",\"client_secret\":", k3 = ",\"code\":";
-        std::size_t n_id = json_string_size(client_id_), n_secret = json_string_size(secret_.view()),
-                    n_code = json_string_size(code);
+        // Everything up to the code was escaped by the constructor.
+        std::string_view prefix = json_prefix_.view();
         String &b = body.str();
-        b.resize(k1.size() + n_id + k2.size() + n_secret + k3.size() + n_code + 1);
-        char *p = &b[0];
-        auto put = [&p](std::string_view s) {
-            std::memcpy(p, s.data(), s.size());
-            p += s.size();
-        };
-        put(k1);
-        p = write_json_string(p, client_id_);
-        put(k2);
-        p = write_json_string(p, secret_.view());
-        put(k3);
-        p = write_json_string(p, code);
+        b.resize(prefix.size() + json_string_size(code) + 1);
+        std::memcpy(&b[0], prefix.data(), prefix.size());
+        char *p = write_json_string(&b[prefix.size()], code);
         *p = '}';
         req.headers = json_headers_;
     } else {
