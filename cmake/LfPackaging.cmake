@@ -214,7 +214,7 @@ This package contains the shared library.")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME "${LF_DEB_DEV_NAME}")
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION "libdevel")
 set(CPACK_DEBIAN_DEV_PACKAGE_ARCHITECTURE_IS_SAME ON)
-# The .pc file has Requires.private: libcurl libcjson libcrypto, so
+# The .pc file has Requires.private: libcurl libcjson libcrypto libssl, so
 # `pkg-config --cflags` needs their .pc files.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
   "${LF_DEB_RUNTIME_NAME} (= ${LF_DEB_FULL_VERSION}), libcurl4-openssl-dev | libcurl-dev, libcjson-dev, libssl-dev")

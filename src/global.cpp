@@ -1,5 +1,7 @@
 #include "global.hpp"
 
+#include "trust.hpp"
+
 #include <atomic>
 #include <mutex>
 
@@ -60,6 +62,7 @@ bool dependencies_hooked() noexcept { return (g_flags & kHookDependencies) != 0;
 void global_cleanup() noexcept {
     std::lock_guard<std::mutex> lock(g_mu);
     if (!g_ready.load(std::memory_order_acquire)) return;
+    trust::clear();
     curl_global_cleanup();
     if (g_flags & kHookDependencies) cJSON_InitHooks(nullptr);
     set_allocator(nullptr);

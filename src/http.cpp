@@ -1,12 +1,14 @@
 #include "http.hpp"
 
 #include "global.hpp"
+#include "trust.hpp"
 
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 namespace lf {
 
@@ -121,6 +123,33 @@ void setopt(CURL *h, CURLoption opt, T value) {
     if (rc != CURLE_OK) throw std::runtime_error(curl_easy_strerror(rc));
 }
 
+// What a slot's TLS contexts trust: the process-wide store for ca_file
+// (trust.hpp), installed by libcurl's SSL_CTX callback at each new
+// connection, so a changed file is seen by the next connection.
+struct Trust {
+    const char *ca_file = nullptr;  // the Transport's; nullptr: system store
+    bool no_memory = false;
+    char why[320] = {};  // why the CA file could not be used
+};
+
+extern "C" CURLcode lf_on_ssl_ctx(CURL *, void *ssl_ctx, void *ud) {
+    auto *t = static_cast<Trust *>(ud);
+    X509_STORE *store = nullptr;
+    switch (trust::acquire(t->ca_file, &store, t->why, sizeof t->why)) {
+    case trust::Result::Ok:
+        SSL_CTX_set_cert_store(static_cast<SSL_CTX *>(ssl_ctx), store);  // takes the reference
+        return CURLE_OK;
+    case trust::Result::NoSource:
+        return CURLE_OK;  // libcurl has no CA location either: nothing verifies, as before
+    case trust::Result::NoMemory:
+        t->no_memory = true;
+        return CURLE_OUT_OF_MEMORY;
+    case trust::Result::Failed:
+        break;
+    }
+    return CURLE_SSL_CACERT_BADFILE;
+}
+
 int load_cancel(const int *flag) noexcept {
     return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0;
 }
@@ -146,6 +175,7 @@ struct Transport::Slot {
     int protocols = 0;  // 1: https only, 2: http and https
     Sink sink;
     Guard guard;
+    Trust trust;
     char errbuf[CURL_ERROR_SIZE] = {};
 };
 
@@ -199,9 +229,19 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
         setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-        if (!ca_file_.empty()) {
-            // Only these anchors: without clearing CAPATH, libcurl would also
-            // trust the system directory next to the given bundle.
+        s->trust.ca_file = ca_file_.empty() ? nullptr : ca_file_.c_str();
+        if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, lf_on_ssl_ctx) == CURLE_OK) {
+            // The callback installs the only anchors. libcurl loads nothing
+            // itself, and keeps no per-multi copy of the store that would
+            // outlive a change of the file.
+            setopt(h, CURLOPT_SSL_CTX_DATA, static_cast<void *>(&s->trust));
+            setopt(h, CURLOPT_CAINFO, static_cast<const char *>(nullptr));
+            setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
+            setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+        } else if (!ca_file_.empty()) {
+            // A libcurl without the callback (another TLS backend) loads the
+            // file itself. Only these anchors: without clearing CAPATH, it
+            // would also trust the system directory next to the given bundle.
             setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
             setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
         }
@@ -300,6 +340,8 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     s->sink.body = &resp.body;
     s->sink.max_body = max_response_bytes_;
     s->errbuf[0] = '\0';
+    s->trust.why[0] = '\0';
+    s->trust.no_memory = false;
 
     int want = req.allow_http ? 2 : 1;
     if (s->protocols != want) {
@@ -353,7 +395,10 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
 
     if (cancelled) return failf(e, Status::Cancelled, "%s: cancelled", req.what);
     if (!done) return failf(e, Status::Internal, "%s: transfer ended without a result", req.what);
-    if (result != CURLE_OK) return map_curl(result, s->sink, s->guard, s->errbuf, req.what, e);
+    if (result != CURLE_OK) {
+        if (s->trust.no_memory) throw std::bad_alloc();
+        return map_curl(result, s->sink, s->guard, s->trust.why[0] ? s->trust.why : s->errbuf, req.what, e);
+    }
 
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);

@@ -298,7 +298,9 @@ typedef struct lf_auth_config {
     long connect_timeout_ms;            /**< default 10000; must be > 0 */
     long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
-    const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file */
+    const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file.
+                                           Parsed once per process and shared while the file is unchanged; checked
+                                           for changes at each new connection */
     const char *user_agent;             /**< NULL: "lightfunnels-auth/<version>" */
 } lf_auth_config;
 
