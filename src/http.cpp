@@ -237,7 +237,11 @@ Transport::Slot *Transport::new_slot() const {
             setopt(h, CURLOPT_SSL_CTX_DATA, static_cast<void *>(&s->trust));
             setopt(h, CURLOPT_CAINFO, static_cast<const char *>(nullptr));
             setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
-            setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+            // libcurl 7.87+ keeps the store it verified with per multi handle;
+            // an older libcurl (at run time) has no such cache to turn off.
+            if (curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L) == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
+#endif
         } else if (!ca_file_.empty()) {
             // A libcurl without the callback (another TLS backend) loads the
             // file itself. Only these anchors: without clearing CAPATH, it

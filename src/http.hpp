@@ -3,9 +3,10 @@
 // and cancellation checked at least every 100 ms.
 //
 // A Transport keeps a pool of (multi, easy) pairs: each pair owns its
-// connection cache and CA store, so a pair taken from the pool reuses a live
-// TLS connection; a share handle gives all pairs one DNS cache and one TLS
-// session cache.
+// connection cache, so a pair taken from the pool reuses a live TLS
+// connection; a share handle gives all pairs one DNS cache and one TLS
+// session cache. Every new connection verifies with the process-wide trust
+// store for the CA file (trust.hpp), installed by an SSL_CTX callback.
 #pragma once
 
 #include <cstddef>
