@@ -107,6 +107,27 @@ void prefill(X509_STORE *st) noexcept {
     }
 }
 
+// Completes a store that is `r` so far: the CA directory (if any) as a
+// lookup, libcurl's flags, the derived fields; *out on success, else freed.
+Result finish(X509_STORE *st, Result r, const char *dir, X509_STORE **out, char *why, std::size_t why_size) noexcept {
+    if (r == Result::Ok && dir && *dir && X509_STORE_load_path(st, dir) != 1) {
+        std::snprintf(why, why_size, "cannot use the CA directory %s", dir);
+        r = Result::Failed;
+    }
+    // libcurl 7.88 sets these on its own stores (and sets them again on this
+    // one after the ClientHello: the same bits, so the value never changes).
+    if (r == Result::Ok && X509_STORE_set_flags(st, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN) != 1)
+        r = Result::NoMemory;
+    ERR_clear_error();  // libcurl reads this thread's error queue for its own messages
+    if (r != Result::Ok) {
+        X509_STORE_free(st);
+        return r;
+    }
+    prefill(st);
+    *out = st;
+    return Result::Ok;
+}
+
 // Parses the open PEM file `fd` (closed here) the way libcurl's
 // X509_STORE_load_file() would: every certificate and CRL it holds; a parse
 // error anywhere, or no certificate at all, fails the whole file.
@@ -151,22 +172,7 @@ Result build(int fd, const char *file, const char *dir, X509_STORE **out, char *
         }
     }
     sk_X509_INFO_pop_free(infos, X509_INFO_free);
-    if (r == Result::Ok && dir && *dir && X509_STORE_load_path(st, dir) != 1) {
-        std::snprintf(why, why_size, "cannot use the CA directory %s", dir);
-        r = Result::Failed;
-    }
-    // libcurl 7.88 sets these on its own stores (and sets them again on this
-    // one after the ClientHello: the same bits, so the value never changes).
-    if (r == Result::Ok && X509_STORE_set_flags(st, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN) != 1)
-        r = Result::NoMemory;
-    ERR_clear_error();  // libcurl reads this thread's error queue for its own messages
-    if (r != Result::Ok) {
-        X509_STORE_free(st);
-        return r;
-    }
-    prefill(st);
-    *out = st;
-    return Result::Ok;
+    return finish(st, r, dir, out, why, why_size);
 }
 
 // A CA directory alone: OpenSSL reads it lazily, by subject hash, at each
@@ -175,20 +181,7 @@ Result dir_only(const char *dir, X509_STORE **out, char *why, std::size_t why_si
     if (!dir[0]) return Result::NoSource;
     X509_STORE *st = X509_STORE_new();
     if (!st) return Result::NoMemory;
-    Result r = Result::Ok;
-    if (X509_STORE_load_path(st, dir) != 1) {
-        std::snprintf(why, why_size, "cannot use the CA directory %s", dir);
-        r = Result::Failed;
-    } else if (X509_STORE_set_flags(st, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN) != 1) {
-        r = Result::NoMemory;
-    }
-    ERR_clear_error();
-    if (r != Result::Ok) {
-        X509_STORE_free(st);
-        return r;
-    }
-    *out = st;
-    return r;
+    return finish(st, Result::Ok, dir, out, why, why_size);
 }
 
 Entry *find(const char *file, bool system) noexcept {
