@@ -56,10 +56,10 @@ static int teardown(void **state) {
     return 0;
 }
 
-/* Writes `copies` copies of the PEM file `src` (or `text`, if src is NULL)
- * to the staging file and renames it over f->ca: a new file, as package
- * managers and editors replace one. */
-static void install_ca(fixture *f, const char *src, const char *text, int copies) {
+/* Writes the PEM file `src` (or `text`, if src is NULL) to the staging file
+ * and renames it over f->ca: a new file, as package managers and editors
+ * replace one. */
+static void install_ca(fixture *f, const char *src, const char *text) {
     static char pem[64 * 1024];
     size_t n = 0;
     if (src) {
@@ -74,7 +74,7 @@ static void install_ca(fixture *f, const char *src, const char *text, int copies
     }
     FILE *out = fopen(f->staging, "wb");
     assert_non_null(out);
-    for (int i = 0; i < copies; i++) assert_int_equal(fwrite(pem, 1, n, out), n);
+    assert_int_equal(fwrite(pem, 1, n, out), n);
     assert_int_equal(fclose(out), 0);
     assert_int_equal(rename(f->staging, f->ca), 0);
 }
@@ -132,11 +132,11 @@ static int exchange_on_new_handle(fixture *f, lf_status want) {
  * replaced file (same bytes, new inode) is parsed again, once. */
 static void test_ca_file_parsed_once_while_unchanged(void **state) {
     fixture *f = *state;
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     assert_int_equal(exchange_on_new_handle(f, LF_OK), 1);
     assert_int_equal(exchange_on_new_handle(f, LF_OK), 0);
     assert_int_equal(exchange_on_new_handle(f, LF_OK), 0);
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     assert_int_equal(exchange_on_new_handle(f, LF_OK), 1);
     assert_int_equal(exchange_on_new_handle(f, LF_OK), 0);
 }
@@ -161,7 +161,7 @@ static void *par_exchange(void *p) {
 
 static void test_parallel_connections_share_one_parse(void **state) {
     fixture *f = *state;
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     lf_auth *a = handle(f, NULL);
     ts_server_respond_delay(f->srv, 1000); /* keeps the first call in flight */
     ca_opens(f);
@@ -183,13 +183,13 @@ static void test_parallel_connections_share_one_parse(void **state) {
  * restores it. */
 static void test_replaced_ca_file_takes_effect(void **state) {
     fixture *f = *state;
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     assert_int_equal(exchange_on_new_handle(f, LF_OK), 1);
     size_t served = ts_server_request_count(f->srv);
-    install_ca(f, ts_pki_wrong_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_wrong_ca_file(it_pki), NULL);
     assert_int_equal(exchange_on_new_handle(f, LF_E_TLS), 1);
     assert_int_equal(ts_server_request_count(f->srv), served);
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     assert_int_equal(exchange_on_new_handle(f, LF_OK), 1);
 }
 
@@ -200,13 +200,13 @@ static void test_replaced_ca_file_takes_effect(void **state) {
  * libcurl and browsers. */
 static void test_next_connection_of_a_handle_reads_a_changed_file(void **state) {
     fixture *f = *state;
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     lf_auth *a = handle(f, NULL);
     lf_error err;
     ca_opens(f);
     IT_ASSERT_STATUS(exchange(f, a, &err), LF_OK, &err);
     assert_int_equal(ca_opens(f), 1);
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     usleep(1300 * 1000); /* the test server closes keep-alive connections idle for 1 s */
     size_t conns = ts_server_connection_count(f->srv);
     IT_ASSERT_STATUS(exchange(f, a, &err), LF_OK, &err);
@@ -228,7 +228,7 @@ static void expect_ca_failure(fixture *f, const char *ca_file, const char *says)
 
 static void test_removed_ca_file(void **state) {
     fixture *f = *state;
-    install_ca(f, ts_pki_ca_file(it_pki), NULL, 1);
+    install_ca(f, ts_pki_ca_file(it_pki), NULL);
     lf_auth *a = handle(f, NULL);
     lf_error err;
     IT_ASSERT_STATUS(exchange(f, a, &err), LF_OK, &err);
@@ -240,13 +240,13 @@ static void test_removed_ca_file(void **state) {
 
 static void test_ca_file_without_certificates(void **state) {
     fixture *f = *state;
-    install_ca(f, NULL, "just text, no PEM block\n", 1);
+    install_ca(f, NULL, "just text, no PEM block\n");
     expect_ca_failure(f, f->ca, "holds no certificate");
 }
 
 static void test_ca_file_with_broken_pem(void **state) {
     fixture *f = *state;
-    install_ca(f, NULL, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", 1);
+    install_ca(f, NULL, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
     expect_ca_failure(f, f->ca, "cannot parse");
 }
 
