@@ -300,7 +300,8 @@ typedef struct lf_auth_config {
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
     const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file.
                                            Parsed once per process and shared while the file is unchanged; checked
-                                           for changes at each new connection */
+                                           for changes at each new connection. Not read by lf_auth_new(): a file that
+                                           cannot be used fails the call that connects with LF_E_TLS, nothing sent */
     const char *user_agent;             /**< NULL: "lightfunnels-auth/<version>" */
 } lf_auth_config;
 
