@@ -1,14 +1,20 @@
 # lf_add_test(NAME name SOURCES a.c b.cpp [LIBS ...] [LABELS ...] [ENV k=v ...]
-#             [TIMEOUT s] [NO_VALGRIND])
+#             [TIMEOUT s] [NO_VALGRIND] [INTERNAL])
 # One CMocka executable per area, linked to the shared library and the test
-# support code, registered with ctest. Where valgrind exists a twin
+# support code, registered with ctest. INTERNAL links the library's object
+# code (lf_core) instead, for the few suites that compare internal functions
+# with each other (as the fuzz targets do). Where valgrind exists a twin
 # `name.valgrind` is registered under the labels "valgrind" and
 # "valgrind-<first label>" (e.g. `ctest -L 'valgrind-(unit|integration)'`);
 # the main test pass excludes them with `-LE valgrind`.
 function(lf_add_test)
-  cmake_parse_arguments(T "NO_VALGRIND" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
+  cmake_parse_arguments(T "NO_VALGRIND;INTERNAL" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ENV" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
-  target_link_libraries(${T_NAME} PRIVATE lightfunnels::auth lf_test_support ${T_LIBS})
+  if(T_INTERNAL)
+    target_link_libraries(${T_NAME} PRIVATE lf_core lf_test_support ${T_LIBS})
+  else()
+    target_link_libraries(${T_NAME} PRIVATE lightfunnels::auth lf_test_support ${T_LIBS})
+  endif()
   lf_set_warnings(${T_NAME})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)

@@ -47,10 +47,18 @@ inline constexpr std::size_t base64_len(std::size_t n) { return 4 * ((n + 2) / 3
 // Decodes the 43 significant characters of the canonical standard base64
 // of a MAC (RFC 4648 4; the '=' is the caller's). False for any other
 // character or length, or when the last character carries bits past the
-// 256th, so exactly one string decodes to each MAC. Table-driven: the
-// input is public, and no lookup is indexed by the MAC we computed. out
-// holds garbage when it returns false.
+// 256th, so exactly one string decodes to each MAC. The input is public,
+// and nothing is indexed by the MAC we computed. out holds garbage when it
+// returns false. On x86-64 CPUs with SSSE3 it runs base64_decode_mac_ssse3,
+// elsewhere base64_decode_mac_portable; both accept exactly the same
+// strings and give the same bytes (tests/unit/base64_mac_test.cpp compares
+// them on every single-byte change of many encodings).
 bool base64_decode_mac(std::string_view s, unsigned char out[kMacSize]) noexcept;
+// Table-driven, one pass (about 15 ns).
+bool base64_decode_mac_portable(std::string_view s, unsigned char out[kMacSize]) noexcept;
+// Three 16-byte vectors (about 4 ns). Only where ssse3_available().
+bool base64_decode_mac_ssse3(std::string_view s, unsigned char out[kMacSize]) noexcept;
+bool ssse3_available() noexcept;
 // Constant-time equality of n bytes; n must be a multiple of 16. It is
 // OpenSSL's CRYPTO_memcmp called per 16 bytes: its x86-64 code compares 16
 // bytes as two words but any other length byte by byte (here 48 bytes took
