@@ -3,7 +3,8 @@
 # Sets ROOT, BUILD, WORK; provides:
 #   lfb_fail MSG            print and exit 2
 #   lfb_prereqs             check the tools; exit 2 with what to install
-#   lfb_build               configure + build build-bench (Release, bench on)
+#   lfb_build [TARGET...]   configure + build build-bench (Release, bench on);
+#                           default targets: lf_bench_inproc lf_bench_exchange
 #   lfb_certs               test CA + 127.0.0.1 server cert in $WORK (openssl CLI)
 #   lfb_start_nginx N       N single-worker nginx on one port; sets URL, TOKEN,
 #                           PORT, WORKERS (comma-separated worker pids),
@@ -56,10 +57,13 @@ lfb_build() {
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLF_BUILD_BENCH=ON \
         -DBUILD_TESTING=OFF -DLF_BUILD_TOOLS=OFF >"$WORK/cmake.log" 2>&1 ||
         { cat "$WORK/cmake.log" >&2; lfb_fail "configure failed"; }
-    cmake --build "$BUILD" -j2 --target lf_bench_inproc lf_bench_exchange >"$WORK/build.log" 2>&1 ||
+    local targets=("$@")
+    ((${#targets[@]})) || targets=(lf_bench_inproc lf_bench_exchange)
+    cmake --build "$BUILD" -j2 --target "${targets[@]}" >"$WORK/build.log" 2>&1 ||
         { tail -40 "$WORK/build.log" >&2; lfb_fail "build failed"; }
     INPROC=$BUILD/bench/lf_bench_inproc
     EXCHANGE=$BUILD/bench/lf_bench_exchange
+    DUDECT=$BUILD/bench/lf_dudect
 }
 
 lfb_certs() {
