@@ -16,8 +16,8 @@ if [ "${1:-all}" != demo ]; then
   packages+=(
     # bindings
     golang-go cargo rustc
-    # tests: browser, hostile servers, sanitizers, fuzzing
-    chromium valgrind clang libclang-rt-14-dev
+    # tests: browser, hostile servers, sanitizers, fuzzing, coverage
+    chromium valgrind clang libclang-rt-14-dev gcovr
     # ABI gate, Debian packages, API reference
     abigail-tools dpkg-dev lintian doxygen man-db file
   )
