@@ -215,6 +215,15 @@ static void test_next_connection_of_a_handle_reads_a_changed_file(void **state) 
     lf_auth_free(a);
 }
 
+/* A CA file that also holds a CRL (bundles of that kind exist) is read
+ * whole: its certificates are trusted, nothing else changes. */
+static void test_ca_file_with_a_crl(void **state) {
+    fixture *f = *state;
+    install_ca(f, ts_pki_ca_with_crl_file(it_pki), NULL);
+    assert_int_equal(exchange_on_new_handle(f, LF_OK), 1);
+    assert_int_equal(exchange_on_new_handle(f, LF_OK), 0);
+}
+
 /* A failure that names the file and says what is wrong with it. */
 static void expect_ca_failure(fixture *f, const char *ca_file, const char *says) {
     lf_auth *a = handle(f, ca_file);
@@ -271,6 +280,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_parallel_connections_share_one_parse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replaced_ca_file_takes_effect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_connection_of_a_handle_reads_a_changed_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_file_with_a_crl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_ca_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ca_file_without_certificates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ca_file_with_broken_pem, setup, teardown),

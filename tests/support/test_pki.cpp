@@ -92,6 +92,29 @@ bool write_cert(const std::string &path, X509 *cert) {
     return std::fclose(f) == 0 && ok;
 }
 
+// The CA certificate followed by a CRL it signed that revokes nothing: a CA
+// file of the mixed kind some bundles are.
+bool write_ca_with_crl(const std::string &path, const KeyCert &ca) {
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *last = X509_gmtime_adj(nullptr, -3600);
+    ASN1_TIME *next = X509_gmtime_adj(nullptr, 30L * 86400);
+    bool ok = crl && last && next && X509_CRL_set_version(crl, 1) == 1 &&
+              X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca.cert)) == 1 &&
+              X509_CRL_set1_lastUpdate(crl, last) == 1 && X509_CRL_set1_nextUpdate(crl, next) == 1 &&
+              X509_CRL_sign(crl, ca.key, EVP_sha256()) > 0;
+    ASN1_TIME_free(last);
+    ASN1_TIME_free(next);
+    FILE *f = ok ? std::fopen(path.c_str(), "w") : nullptr;
+    if (f) {
+        ok = PEM_write_X509(f, ca.cert) == 1 && PEM_write_X509_CRL(f, crl) == 1;
+        ok = std::fclose(f) == 0 && ok;
+    } else {
+        ok = false;
+    }
+    X509_CRL_free(crl);
+    return ok;
+}
+
 void free_kc(KeyCert &kc) {
     X509_free(kc.cert);
     EVP_PKEY_free(kc.key);
@@ -106,6 +129,7 @@ struct ts_pki {
     std::string dir;
     std::string ca_file;
     std::string wrong_ca_file;
+    std::string ca_with_crl_file;
     ts::KeyCert ca, wrong_ca;
     ts::KeyCert leaf[4]; // indexed by ts_cert
 };
@@ -146,8 +170,10 @@ extern "C" ts_pki *ts_pki_create(void) {
     if (ok) {
         pki->ca_file = pki->dir + "/ca.pem";
         pki->wrong_ca_file = pki->dir + "/wrong-ca.pem";
+        pki->ca_with_crl_file = pki->dir + "/ca-with-crl.pem";
         ok = ts::write_cert(pki->ca_file, pki->ca.cert) &&
-             ts::write_cert(pki->wrong_ca_file, pki->wrong_ca.cert);
+             ts::write_cert(pki->wrong_ca_file, pki->wrong_ca.cert) &&
+             ts::write_ca_with_crl(pki->ca_with_crl_file, pki->ca);
     }
     if (!ok) {
         ts_pki_free(pki);
@@ -160,6 +186,7 @@ extern "C" void ts_pki_free(ts_pki *pki) {
     if (!pki) return;
     if (!pki->ca_file.empty()) unlink(pki->ca_file.c_str());
     if (!pki->wrong_ca_file.empty()) unlink(pki->wrong_ca_file.c_str());
+    if (!pki->ca_with_crl_file.empty()) unlink(pki->ca_with_crl_file.c_str());
     if (!pki->dir.empty()) rmdir(pki->dir.c_str());
     ts::free_kc(pki->ca);
     ts::free_kc(pki->wrong_ca);
@@ -170,5 +197,8 @@ extern "C" void ts_pki_free(ts_pki *pki) {
 extern "C" const char *ts_pki_ca_file(const ts_pki *pki) { return pki ? pki->ca_file.c_str() : nullptr; }
 extern "C" const char *ts_pki_wrong_ca_file(const ts_pki *pki) {
     return pki ? pki->wrong_ca_file.c_str() : nullptr;
+}
+extern "C" const char *ts_pki_ca_with_crl_file(const ts_pki *pki) {
+    return pki ? pki->ca_with_crl_file.c_str() : nullptr;
 }
 extern "C" const char *ts_pki_dir(const ts_pki *pki) { return pki ? pki->dir.c_str() : nullptr; }

@@ -47,6 +47,8 @@ void ts_pki_free(ts_pki *pki);
 const char *ts_pki_ca_file(const ts_pki *pki);
 /* PEM file of an unrelated CA that signed nothing the servers use. */
 const char *ts_pki_wrong_ca_file(const ts_pki *pki);
+/* The test CA followed by an (empty) CRL it signed, in one PEM file. */
+const char *ts_pki_ca_with_crl_file(const ts_pki *pki);
 /* The temporary directory (for tests that want to write more files). */
 const char *ts_pki_dir(const ts_pki *pki);
 
