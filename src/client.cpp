@@ -28,6 +28,7 @@ TransportConfig transport_config(const ClientOptions &o) {
     TransportConfig t;
     t.ca_file = o.ca_file;
     t.connect_timeout_ms = o.connect_timeout_ms;
+    t.stall_timeout_ms = o.stall_timeout_ms;
     t.max_response_bytes = o.max_response_bytes;
     return t;
 }
@@ -51,7 +52,7 @@ Status Client::validate(const ClientOptions &o, Error &e) {
         return fail(e, Status::InvalidArgument, "client_auth is not a known lf_client_auth value");
     if (o.client_auth == ClientAuth::Basic && std::strchr(o.client_id, ':'))
         return fail(e, Status::InvalidArgument, "client_id contains ':', which HTTP Basic cannot carry");
-    if (o.connect_timeout_ms <= 0 || o.timeout_ms <= 0)
+    if (o.connect_timeout_ms <= 0 || o.timeout_ms <= 0 || o.stall_timeout_ms <= 0)
         return fail(e, Status::InvalidArgument, "timeouts must be greater than zero");
     if (o.max_response_bytes == 0) return fail(e, Status::InvalidArgument, "max_response_bytes must be greater than zero");
     if (o.user_agent)
@@ -114,6 +115,7 @@ Client::Client(const ClientOptions &o)
         ep.url.assign(url);
         check_url(url, "endpoint", false, facts, ignored);
         ep.allow_http = !facts.https;
+        ep.loopback = facts.loopback;
     };
     set_endpoint(token_json_, o.token_url ? o.token_url : kDefaultTokenJson);
     set_endpoint(token_basic_, o.token_url ? o.token_url : kDefaultTokenBasic);

@@ -35,11 +35,13 @@ struct ClientOptions {
     std::size_t max_response_bytes = 1 << 20;
     const char *ca_file = nullptr;
     const char *user_agent = nullptr;
+    long stall_timeout_ms = 10000;
 };
 
 struct CallOptions {
     long timeout_ms = 0;  // 0: the handle's
     const int *cancel = nullptr;
+    Sent *code_sent = nullptr;  // exchange: whether the real code can have reached the server
 };
 
 struct Token {
@@ -81,7 +83,8 @@ public:
 private:
     struct Endpoint {
         String url;
-        bool allow_http = false;
+        bool allow_http = false;  // plain http (to loopback)
+        bool loopback = false;    // never through a proxy
     };
     struct RedirectUri {
         String raw;
@@ -97,7 +100,8 @@ private:
     std::string_view basic_credentials() const noexcept;
     Status resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const;
     // One POST of `code` in `style`; token receives a valid access token.
-    Status send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Token &token,
+    // sent (may be nullptr) tracks whether `code` can have reached the server.
+    Status send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
                      Error &e) const;
 
     String client_id_;

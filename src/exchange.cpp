@@ -11,15 +11,17 @@
 
 namespace lf {
 
-Status Client::send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Token &token,
+Status Client::send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
                          Error &e) const {
     SecretString body;
     HttpRequest req;
     req.url = a.endpoint->url.c_str();
     req.allow_http = a.endpoint->allow_http;
+    req.loopback = a.endpoint->loopback;
     req.timeout_ms = call_timeout(opts);
     req.cancel = opts.cancel;
     req.what = "token endpoint";
+    req.sent = sent;
     if (a.style == ClientAuth::JsonBody) {
         // Written directly, not through a cJSON tree: one buffer, sized once
         // (and no copies of the secret in cJSON's strings to wipe after).
@@ -82,7 +84,7 @@ Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) 
     for (int i = 0; i < auto_attempt_count_; i++) {
         Token scratch;
         Error pe;
-        Status s = send_code(auto_attempts_[i], probe, opts, scratch, pe);
+        Status s = send_code(auto_attempts_[i], probe, opts, nullptr, scratch, pe);
         if (s == Status::InvalidCode) {  // the client got past authentication
             auto_choice_.store(i, std::memory_order_release);
             chosen = auto_attempts_[i];
@@ -116,7 +118,7 @@ Status Client::exchange(std::string_view code, const CallOptions &opts, Token &o
         Status s = resolve_auto(opts, a, e);
         if (s != Status::Ok) return s;
     }
-    return send_code(a, code, opts, out, e);
+    return send_code(a, code, opts, opts.code_sent, out, e);
 }
 
 }  // namespace lf

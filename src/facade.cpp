@@ -63,6 +63,10 @@ static_assert(LF_MAX_TOKEN_LENGTH == lf::kMaxTokenLength, "token bound");
 static_assert(LF_MAX_CALLBACK_LENGTH == lf::kMaxCallbackLength, "callback bound");
 static_assert(LF_SIGNATURE_BUFFER_SIZE == lf::kMacBase64Len + 1, "signature bound");
 static_assert(LF_INIT_HOOK_DEPENDENCIES == lf::kHookDependencies, "init flag");
+static_assert(LF_CODE_NOT_SENT == static_cast<int>(lf::Sent::No) &&
+                  LF_CODE_MAYBE_SENT == static_cast<int>(lf::Sent::Maybe) &&
+                  LF_CODE_SENT == static_cast<int>(lf::Sent::Yes),
+              "lf_code_sent");
 
 lf_status to_c(Status s) noexcept { return static_cast<lf_status>(s); }
 
@@ -156,6 +160,7 @@ Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e
     if (LF_HAS_FIELD(cfg, lf_auth_config, max_response_bytes)) o.max_response_bytes = cfg->max_response_bytes;
     if (LF_HAS_FIELD(cfg, lf_auth_config, ca_file)) o.ca_file = cfg->ca_file;
     if (LF_HAS_FIELD(cfg, lf_auth_config, user_agent)) o.user_agent = cfg->user_agent;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, stall_timeout_ms)) o.stall_timeout_ms = cfg->stall_timeout_ms;
     return Status::Ok;
 }
 
@@ -166,6 +171,7 @@ Status read_call_options(const lf_call_options *opts, lf::CallOptions &o, lf::Er
                         "lf_call_options.struct_size is not one this library knows (use lf_call_options_init)");
     if (LF_HAS_FIELD(opts, lf_call_options, timeout_ms)) o.timeout_ms = opts->timeout_ms;
     if (LF_HAS_FIELD(opts, lf_call_options, cancel)) o.cancel = opts->cancel;
+    // code_sent is written by the exchange itself (lf_exchange_code_ex).
     if (o.timeout_ms < 0) return lf::fail(e, Status::InvalidArgument, "lf_call_options.timeout_ms is negative");
     return Status::Ok;
 }
@@ -214,6 +220,7 @@ LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size) {
     d.connect_timeout_ms = 10000;
     d.timeout_ms = 30000;
     d.max_response_bytes = 1u << 20;
+    d.stall_timeout_ms = 10000;
     std::memset(cfg, 0, size);
     std::memcpy(cfg, &d, size < sizeof d ? size : sizeof d);
     cfg->struct_size = size;
@@ -299,11 +306,15 @@ LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query, c
 LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const lf_call_options *opts, lf_token **out,
                                      lf_error *err) {
     if (out) *out = nullptr;
-    return guard(err, [&](lf::Error &e) {
+    // Updated by the transport as the request goes out and the answer comes
+    // back, so it stays right whatever the call ends with (even an exception).
+    lf::Sent sent = lf::Sent::No;
+    lf_status st = guard(err, [&](lf::Error &e) {
         if (!a || !code || !out) return lf::fail(e, Status::InvalidArgument, "a, code and out are required");
         lf::CallOptions co;
         Status s = read_call_options(opts, co, e);
         if (s != Status::Ok) return s;
+        co.code_sent = &sent;
         // The token object and its storage exist before the code is spent.
         Owned<lf_token> t;
         t.p = lf::make<lf_token>();
@@ -312,6 +323,10 @@ LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const l
         if (s == Status::Ok) *out = t.release();
         return s;
     });
+    if (opts && opts->struct_size <= sizeof(lf_call_options) && LF_HAS_FIELD(opts, lf_call_options, code_sent) &&
+        opts->code_sent)
+        *opts->code_sent = static_cast<lf_code_sent>(sent);
+    return st;
 }
 
 LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token **out, lf_error *err) {

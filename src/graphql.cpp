@@ -51,6 +51,7 @@ Status Client::graphql(std::string_view token, const char *query, const char *va
     HttpRequest req;
     req.url = api_.url.c_str();
     req.allow_http = api_.allow_http;
+    req.loopback = api_.loopback;
     req.body = body.view();
     req.headers = &auth_header;
     req.timeout_ms = call_timeout(opts);

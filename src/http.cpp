@@ -4,8 +4,13 @@
 #include "trust.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
@@ -49,11 +54,18 @@ extern "C" size_t lf_on_body(char *p, size_t size, size_t n, void *ud) {
 // second call is refused, so a single-use code is never sent twice.
 struct Guard {
     int sends = 0;
+    Sent *sent = nullptr;  // the request's
 };
+
+void raise(Sent *sent, Sent to) noexcept {
+    if (sent && static_cast<int>(*sent) < static_cast<int>(to)) *sent = to;
+}
 
 extern "C" int lf_on_prereq(void *ud, char *, char *, int, int) {
     auto *g = static_cast<Guard *>(ud);
-    return ++g->sends > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+    if (++g->sends > 1) return CURL_PREREQFUNC_ABORT;
+    raise(g->sent, Sent::Maybe);  // from here on the request may reach the server
+    return CURL_PREREQFUNC_OK;
 }
 
 extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
@@ -106,8 +118,10 @@ Status map_curl(CURLcode rc, const Sink &sink, const Guard &guard, const char *e
     case CURLE_USE_SSL_FAILED:
     case CURLE_SSL_CLIENTCERT:
         return failf(e, Status::Tls, "%s: TLS failure (%s)", what, detail);
+    // Every URL was checked for its scheme before anything was sent and
+    // redirects are never followed, so here libcurl means the answer: an
+    // HTTP/0.9 reply or a status line that is not HTTP/1.x.
     case CURLE_UNSUPPORTED_PROTOCOL:
-        return failf(e, Status::InsecureTransport, "%s: protocol refused (%s)", what, detail);
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_BAD_CONTENT_ENCODING:
         return failf(e, Status::Protocol, "%s: malformed HTTP response (%s)", what, detail);
@@ -134,6 +148,9 @@ struct Trust {
 
 extern "C" CURLcode lf_on_ssl_ctx(CURL *, void *ssl_ctx, void *ud) {
     auto *t = static_cast<Trust *>(ud);
+    // libcurl installs a key-logging callback when SSLKEYLOGFILE is set; the
+    // keys of connections that carry secrets are never written anywhere.
+    SSL_CTX_set_keylog_callback(static_cast<SSL_CTX *>(ssl_ctx), nullptr);
     X509_STORE *store = nullptr;
     switch (trust::acquire(t->ca_file, &store, t->why, sizeof t->why)) {
     case trust::Result::Ok:
@@ -154,6 +171,39 @@ int load_cancel(const int *flag) noexcept {
     return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0;
 }
 
+long long now_ms() noexcept {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// A request whose connection moves no byte either way for the stall limit
+// is given up on, long before the whole-request timeout: the server stalls.
+// (libcurl's low-speed limit averages over its last five seconds, so it
+// fires seconds late.) Connecting and the TLS handshake are the connect
+// timeout's: the watch starts when the request starts to go out.
+class StallWatch {
+public:
+    explicit StallWatch(long limit_ms) noexcept : limit_ms_(limit_ms) {}
+    bool stalled(CURL *h, const Sink &sink, const Guard &guard) noexcept {
+        if (guard.sends == 0) return false;
+        curl_off_t up = 0;
+        curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
+        unsigned long long moved = sink.header_bytes + sink.body->size() + static_cast<unsigned long long>(up);
+        long long now = now_ms();
+        if (since_ < 0 || moved != moved_) {
+            moved_ = moved;
+            since_ = now;
+            return false;
+        }
+        return now - since_ >= limit_ms_;
+    }
+
+private:
+    long limit_ms_;
+    unsigned long long moved_ = 0;
+    long long since_ = -1;
+};
+
 }  // namespace
 
 struct Transport::ShareLocks {
@@ -169,40 +219,88 @@ extern "C" void lf_share_unlock(CURL *, curl_lock_data data, void *ud) {
 }
 }  // namespace
 
+// The sockets a slot's connections use, so that a child process can let go
+// of the ones it inherited without touching them (see adopt_after_fork).
+struct Sockets {
+    static constexpr int kMax = 8;  // above the connection cache's limit + 1
+    curl_socket_t fd[kMax];
+    Sockets() noexcept {
+        for (curl_socket_t &f : fd) f = CURL_SOCKET_BAD;
+    }
+};
+
+extern "C" curl_socket_t lf_open_socket(void *ud, curlsocktype, struct curl_sockaddr *a) {
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd == CURL_SOCKET_BAD) return fd;
+    auto *s = static_cast<Sockets *>(ud);
+    for (curl_socket_t &f : s->fd) {
+        if (f == CURL_SOCKET_BAD) {
+            f = fd;
+            return fd;
+        }
+    }
+    close(fd);  // cannot happen with the cache limit below; refuse rather than lose track
+    return CURL_SOCKET_BAD;
+}
+
+extern "C" int lf_close_socket(void *ud, curl_socket_t fd) {
+    for (curl_socket_t &f : static_cast<Sockets *>(ud)->fd)
+        if (f == fd) f = CURL_SOCKET_BAD;
+    return close(fd);
+}
+
+constexpr long kMaxCachedConnections = 4;
+static_assert(kMaxCachedConnections + 1 < Sockets::kMax, "room for the cached connections and a new one");
+
 struct Transport::Slot {
     CURLM *multi = nullptr;
     CURL *easy = nullptr;
     int protocols = 0;  // 1: https only, 2: http and https
+    int no_proxy = -1;  // 1: proxies off (loopback), 0: the environment's
     Sink sink;
     Guard guard;
     Trust trust;
+    Sockets sockets;
     char errbuf[CURL_ERROR_SIZE] = {};
 };
 
 Transport::Transport(const TransportConfig &cfg)
     : ca_file_(cfg.ca_file ? cfg.ca_file : ""),
       connect_timeout_ms_(cfg.connect_timeout_ms),
-      max_response_bytes_(cfg.max_response_bytes) {
-    locks_ = make<ShareLocks>();
+      stall_timeout_ms_(cfg.stall_timeout_ms),
+      max_response_bytes_(cfg.max_response_bytes),
+      pid_(getpid()) {
+    make_share();
+}
+
+// A new share handle (one DNS cache, one TLS-session cache) for the slots
+// made from now on. The previous one, if any, is left to its slots.
+void Transport::make_share() const {
+    ShareLocks *locks = make<ShareLocks>();
     CURLSH *sh = curl_share_init();
     if (!sh) {
-        destroy(locks_);
+        destroy(locks);
         throw std::bad_alloc();
     }
-    share_ = sh;
     if (curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, lf_share_lock) != CURLSHE_OK ||
         curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, lf_share_unlock) != CURLSHE_OK ||
-        curl_share_setopt(sh, CURLSHOPT_USERDATA, locks_->m) != CURLSHE_OK ||
+        curl_share_setopt(sh, CURLSHOPT_USERDATA, locks->m) != CURLSHE_OK ||
         curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
         curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
         curl_share_cleanup(sh);
-        destroy(locks_);
+        destroy(locks);
         throw std::bad_alloc();
     }
+    share_ = sh;
+    locks_ = locks;
 }
 
 Transport::~Transport() {
-    for (Slot *s : idle_) free_slot(s);
+    bool inherited = getpid() != pid_;  // freed in a child process: see adopt_after_fork
+    for (Slot *s : idle_) {
+        if (inherited) let_go_of_sockets(s);
+        free_slot(s);
+    }
     idle_.clear();
     curl_share_cleanup(static_cast<CURLSH *>(share_));
     destroy(locks_);
@@ -221,7 +319,13 @@ Transport::Slot *Transport::new_slot() const {
         s->multi = curl_multi_init();
         s->easy = curl_easy_init();
         if (!s->multi || !s->easy) throw std::bad_alloc();
+        if (curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, kMaxCachedConnections) == CURLM_OUT_OF_MEMORY)
+            throw std::bad_alloc();
         CURL *h = s->easy;
+        setopt(h, CURLOPT_OPENSOCKETFUNCTION, lf_open_socket);
+        setopt(h, CURLOPT_OPENSOCKETDATA, static_cast<void *>(&s->sockets));
+        setopt(h, CURLOPT_CLOSESOCKETFUNCTION, lf_close_socket);
+        setopt(h, CURLOPT_CLOSESOCKETDATA, static_cast<void *>(&s->sockets));
         setopt(h, CURLOPT_NOSIGNAL, 1L);
         setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // never: requests carry credentials
         setopt(h, CURLOPT_PROTOCOLS_STR, "https");
@@ -296,6 +400,7 @@ thread_local const void *t_last_slot = nullptr;
 Transport::Slot *Transport::acquire() const {
     {
         std::lock_guard<std::mutex> lock(mu_);
+        if (getpid() != pid_) adopt_after_fork();
         if (!idle_.empty()) {
             std::size_t i = idle_.size() - 1;
             for (std::size_t k = 0; k < idle_.size(); k++) {
@@ -313,6 +418,40 @@ Transport::Slot *Transport::acquire() const {
         idle_.reserve(idle_.size() + 1 > kMaxIdleSlots ? idle_.size() + 1 : kMaxIdleSlots);
     }
     return new_slot();
+}
+
+void Transport::let_go_of_sockets(Slot *s) noexcept {
+    for (curl_socket_t fd : s->sockets.fd) {
+        if (fd == CURL_SOCKET_BAD) continue;
+        int blank = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (blank >= 0) {
+            dup3(blank, fd, O_CLOEXEC);
+            close(blank);
+        }
+    }
+}
+
+// In a child process after fork(): the pooled connections are the
+// parent's, still open in the parent. Closing them the usual way would read
+// from and write a TLS close_notify to the parent's sockets, so each socket
+// is first replaced (dup2) by a fresh, unconnected one; libcurl's cleanup
+// then fails harmlessly on that and closes it. The share (DNS and TLS-session
+// caches, and locks a parent thread may have held) is replaced too. Slots
+// other parent threads were using at the fork are not in this process's
+// pool any more: they are left alone.
+void Transport::adopt_after_fork() const {
+    for (Slot *s : idle_) {
+        let_go_of_sockets(s);
+        free_slot(s);
+    }
+    idle_.clear();
+    void *old_share = share_;
+    ShareLocks *old_locks = locks_;
+    make_share();
+    // Still in use when another parent thread had a slot out at the fork:
+    // then it stays (with those slots, which this process never sees again).
+    if (curl_share_cleanup(static_cast<CURLSH *>(old_share)) == CURLSHE_OK) destroy(old_locks);
+    pid_ = getpid();
 }
 
 void Transport::release(Slot *s) const noexcept {
@@ -352,8 +491,18 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
         setopt(h, CURLOPT_PROTOCOLS_STR, want == 2 ? "http,https" : "https");
         s->protocols = want;
     }
+    // Plain http is allowed only because it stays on this machine: a
+    // loopback request never goes through a proxy (an empty CURLOPT_PROXY
+    // also overrides http_proxy, ALL_PROXY and friends). Other https URLs
+    // honour the environment's proxy, which tunnels TLS with CONNECT.
+    int no_proxy = req.loopback ? 1 : 0;
+    if (s->no_proxy != no_proxy) {
+        setopt(h, CURLOPT_PROXY, no_proxy ? "" : static_cast<const char *>(nullptr));
+        s->no_proxy = no_proxy;
+    }
     setopt(h, CURLOPT_URL, req.url);
     s->guard = Guard{};
+    s->guard.sent = req.sent;
     // POSTFIELDS, not a read callback: libcurl then sends headers and a small
     // body in one write (one TLS record). The buffer is the caller's, wiped by it.
     setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
@@ -363,7 +512,8 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
 
     dep::take_failure();  // only failures of this transfer count below
     if (curl_multi_add_handle(s->multi, h) != CURLM_OK) throw std::bad_alloc();
-    bool cancelled = false;
+    bool cancelled = false, stalled = false;
+    StallWatch watch(stall_timeout_ms_);
     CURLcode result = CURLE_OK;
     bool done = false;
     // Bounded: libcurl ends the transfer at CURLOPT_TIMEOUT_MS, and the
@@ -391,6 +541,10 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
             cancelled = true;
             break;
         }
+        if (watch.stalled(h, s->sink, s->guard)) {
+            stalled = true;
+            break;
+        }
         curl_multi_poll(s->multi, nullptr, 0, kPollMs, nullptr);
     }
     curl_multi_remove_handle(s->multi, h);
@@ -398,12 +552,15 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     setopt(h, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
 
     if (cancelled) return failf(e, Status::Cancelled, "%s: cancelled", req.what);
+    if (stalled)
+        return failf(e, Status::Timeout, "%s: timed out (no data for %ld ms)", req.what, stall_timeout_ms_);
     if (!done) return failf(e, Status::Internal, "%s: transfer ended without a result", req.what);
     if (result != CURLE_OK) {
         if (s->trust.no_memory) throw std::bad_alloc();
         return map_curl(result, s->sink, s->guard, s->trust.why[0] ? s->trust.why : s->errbuf, req.what, e);
     }
 
+    raise(req.sent, Sent::Yes);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     curl_off_t retry = 0;

@@ -23,17 +23,24 @@ namespace lf {
 struct TransportConfig {
     const char *ca_file = nullptr;   // nullptr: system store
     long connect_timeout_ms = 10000;
+    long stall_timeout_ms = 10000;   // under 1 byte/s for this long: Timeout
     std::size_t max_response_bytes = 1 << 20;
 };
+
+// Whether a request can have reached the server (lf_code_sent).
+enum class Sent { No = 0, Maybe = 1, Yes = 2 };
 
 struct HttpRequest {
     const char *url = nullptr;
     bool allow_http = false;              // the URL is plain http to loopback
+    bool loopback = false;                // the host is loopback: never use a proxy
     std::string_view body;
     const curl_slist *headers = nullptr;  // borrowed, read-only
     long timeout_ms = 30000;
     const int *cancel = nullptr;
     const char *what = "server";          // for messages: "token endpoint", "API"
+    Sent *sent = nullptr;                 // optional: raised to Maybe as the request goes out,
+                                          // to Yes when a complete answer arrived
 };
 
 struct HttpResponse {
@@ -57,18 +64,25 @@ public:
 private:
     struct Slot;
     Slot *acquire() const;
+    void adopt_after_fork() const;  // under mu_
+    void make_share() const;
     void release(Slot *s) const noexcept;
     Slot *new_slot() const;
     static void free_slot(Slot *s) noexcept;
+    static void let_go_of_sockets(Slot *s) noexcept;
 
     String ca_file_;
     long connect_timeout_ms_;
+    long stall_timeout_ms_;
     std::size_t max_response_bytes_;
-    void *share_ = nullptr;  // CURLSH
     struct ShareLocks;
-    ShareLocks *locks_ = nullptr;
+    // The share for new slots (CURLSH) and its locks; replaced in a child
+    // process after fork() (under mu_), so mutable.
+    mutable void *share_ = nullptr;
+    mutable ShareLocks *locks_ = nullptr;
     mutable std::mutex mu_;
     mutable Vector<Slot *> idle_;
+    mutable int pid_;  // the process the pool belongs to
 };
 
 }  // namespace lf

@@ -131,11 +131,11 @@
 /** Major version of this header: changes only with an ABI break (and the SONAME). */
 #define LF_AUTH_VERSION_MAJOR 1
 /** Minor version of this header: grows with backward-compatible additions. */
-#define LF_AUTH_VERSION_MINOR 0
+#define LF_AUTH_VERSION_MINOR 1
 /** Patch version of this header: fixes without interface changes. */
 #define LF_AUTH_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH" of this header; lf_version() gives the loaded library's. */
-#define LF_AUTH_VERSION_STRING "1.0.0"
+#define LF_AUTH_VERSION_STRING "1.1.0"
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for `#if` comparisons. */
 #define LF_AUTH_VERSION_NUMBER \
     (LF_AUTH_VERSION_MAJOR * 10000 + LF_AUTH_VERSION_MINOR * 100 + LF_AUTH_VERSION_PATCH)
@@ -257,7 +257,7 @@ LF_API lf_status lf_global_init(const lf_allocator *allocator, unsigned flags);
  * library. Language bindings never call it. @since 1.0.0 */
 LF_API void lf_global_cleanup(void);
 
-/** "1.0.0": the version of the library actually loaded (compare with
+/** "1.1.0": the version of the library actually loaded (compare with
  * LF_AUTH_VERSION_STRING, the header's). Static storage. @since 1.0.0 */
 LF_API const char *lf_version(void);
 
@@ -303,6 +303,11 @@ typedef struct lf_auth_config {
                                            for changes at each new connection. Not read by lf_auth_new(): a file that
                                            cannot be used fails the call that connects with LF_E_TLS, nothing sent */
     const char *user_agent;             /**< NULL: "lightfunnels-auth/<version>" */
+    long stall_timeout_ms;              /**< default 10000; must be > 0. Once a request has started to go
+                                           out, no byte sent or received for this long fails it with
+                                           LF_E_TIMEOUT: a server that stalls is given up on before timeout_ms
+                                           (which still bounds one that trickles). Checked every ~100 ms.
+                                           @since 1.1.0 */
 } lf_auth_config;
 
 /** Zeroes `*cfg` and fills the defaults, writing only within the first `size`
@@ -408,6 +413,19 @@ LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query,
  * @since 1.0.0 */
 typedef struct lf_token lf_token;
 
+/** Whether an authorization code can have reached the token endpoint, as
+ * told by lf_exchange_code_ex() through lf_call_options.code_sent.
+ * @since 1.1.0 */
+typedef enum lf_code_sent {
+    LF_CODE_NOT_SENT = 0,   /**< the code provably never left this process (bad argument, cancelled or
+                                 timed out before sending, connection refused, DNS or TLS failure before
+                                 the request, an AUTO probe that failed): try again with the same code */
+    LF_CODE_MAYBE_SENT = 1, /**< the request went out (or started to) and no complete answer came back
+                                 (reset, timeout or cancel after sending): the code may be spent, so send
+                                 the merchant through consent again */
+    LF_CODE_SENT = 2        /**< the server answered: it has seen the code (success or a rejection) */
+} lf_code_sent;
+
 /** Per-call control, for callers with deadlines and cancellation. Initialise
  * with lf_call_options_init(&o, sizeof o). Append-only. @since 1.0.0 */
 typedef struct lf_call_options {
@@ -416,6 +434,9 @@ typedef struct lf_call_options {
     const int *cancel;  /**< optional; once *cancel != 0 the call returns LF_E_CANCELLED within ~100 ms.
                            Read without synchronisation from the calling thread: set it with an
                            atomic store (or from a signal handler via volatile sig_atomic_t-sized int). */
+    lf_code_sent *code_sent; /**< optional out: lf_exchange_code_ex() writes whether the code can have
+                                reached the server, before it returns, whatever the status (LF_CODE_SENT on
+                                LF_OK). Other calls ignore it. @since 1.1.0 */
 } lf_call_options;
 
 /** Zeroes `*o`, writing only within `size` bytes, and sets struct_size.
@@ -446,6 +467,8 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * Never follows redirects, never retries: a failure after the request may
  * have reached the server (LF_E_NETWORK, LF_E_TIMEOUT, LF_E_CANCELLED,
  * 5xx) must be treated as "the code may be spent": start the flow again.
+ * lf_exchange_code_ex() with lf_call_options.code_sent tells the two cases
+ * apart: LF_CODE_NOT_SENT means the same code can be tried again at once.
  *
  * The response must be a JSON object (depth <= 8, no duplicated
  * access_token, case-sensitive keys) whose access_token is a string of 1 to
