@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <mutex>
 #include <string_view>
@@ -99,6 +100,7 @@ private:
     // base64(id:secret), the part of basic_header_ a server could echo.
     std::string_view basic_credentials() const noexcept;
     Status resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const;
+    Status probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) const;
     // One POST of `code` in `style`; token receives a valid access token.
     // sent (may be nullptr) tracks whether `code` can have reached the server.
     Status send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
@@ -126,6 +128,8 @@ private:
     Transport transport_;
 
     mutable std::mutex auto_mu_;
+    mutable std::condition_variable auto_cv_;
+    mutable bool auto_probing_ = false;  // under auto_mu_
     mutable std::atomic<int> auto_choice_{-1};  // index into auto_attempts_
     Attempt auto_attempts_[2];
     int auto_attempt_count_ = 0;

@@ -1,6 +1,7 @@
 // The code exchange: building the request in each client-auth style,
 // learning the style for AUTO without risking the real code, and mapping
 // the token endpoint's answer.
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -55,59 +56,111 @@ Status Client::send_code(const Attempt &a, std::string_view code, const CallOpti
     return read_token_response(resp, r, token, e);
 }
 
-Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const {
-    int c = auto_choice_.load(std::memory_order_acquire);
-    if (c >= 0) {
-        chosen = auto_attempts_[c];
-        return Status::Ok;
-    }
-    // One thread probes; the others wait for its answer.
-    std::lock_guard<std::mutex> lock(auto_mu_);
-    c = auto_choice_.load(std::memory_order_acquire);
-    if (c >= 0) {
-        chosen = auto_attempts_[c];
-        return Status::Ok;
-    }
-    // A code no server can have issued: 'lf-auth-probe-' + 128 random bits.
+namespace {
+
+// A code no server can have issued: 'lf-auth-probe-' + 128 random bits.
+bool make_probe_code(char (&probe)[64]) noexcept {
     unsigned char rnd[16];
-    if (!random_bytes(rnd, sizeof rnd)) return fail(e, Status::Internal, "the CSPRNG failed");
-    char probe[64] = "lf-auth-probe-";
-    std::size_t p = std::strlen(probe);
+    if (!random_bytes(rnd, sizeof rnd)) return false;
+    static const char hex[] = "0123456789abcdef";
+    std::size_t p = std::strlen(std::strcpy(probe, "lf-auth-probe-"));
     for (unsigned char b : rnd) {
-        static const char hex[] = "0123456789abcdef";
         probe[p++] = hex[b >> 4];
         probe[p++] = hex[b & 15];
     }
     probe[p] = '\0';
+    return true;
+}
 
+enum class ProbeVerdict { Accepted, Rejected, Failed };
+
+// What the answer to a probe says about the style it used. The HTTP status
+// decides first: 401 and 403 (and invalid_client in any body) mean the
+// client was rejected in that style, whatever the message says. Only a code
+// rejected by a server that got past authentication proves the style.
+ProbeVerdict judge_probe(Status s, const Error &pe) noexcept {
+    long st = pe.http_status;
+    bool client_rejected = st == 401 || st == 403 || std::strcmp(pe.key, "invalid_client") == 0;
+    if (s == Status::InvalidCode && !client_rejected) return ProbeVerdict::Accepted;
+    if (s == Status::InvalidClient || s == Status::InvalidCode || client_rejected) return ProbeVerdict::Rejected;
+    if (s == Status::Http && (st == 400 || st == 404 || st == 405 || st == 415)) return ProbeVerdict::Rejected;
+    return ProbeVerdict::Failed;
+}
+
+long long now_ms() noexcept {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Status Client::probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) const {
+    char probe[64];
+    if (!make_probe_code(probe)) return fail(e, Status::Internal, "the CSPRNG failed");
     Error last;
     for (int i = 0; i < auto_attempt_count_; i++) {
         Token scratch;
         Error pe;
         Status s = send_code(auto_attempts_[i], probe, opts, nullptr, scratch, pe);
-        if (s == Status::InvalidCode) {  // the client got past authentication
-            auto_choice_.store(i, std::memory_order_release);
-            chosen = auto_attempts_[i];
-            return Status::Ok;
-        }
-        bool rejected = s == Status::InvalidClient ||
-                        (s == Status::Http && (pe.http_status == 400 || pe.http_status == 401 ||
-                                               pe.http_status == 403 || pe.http_status == 404 ||
-                                               pe.http_status == 405 || pe.http_status == 415));
         if (s == Status::Ok) {
             return fail(e, Status::Protocol,
                         "token endpoint accepted a deliberately invalid probe code; refusing to send the real code");
         }
-        if (!rejected) {
+        switch (judge_probe(s, pe)) {
+        case ProbeVerdict::Accepted:
+            auto_choice_.store(i, std::memory_order_release);
+            chosen = auto_attempts_[i];
+            return Status::Ok;
+        case ProbeVerdict::Rejected:
+            last = pe;
+            continue;
+        case ProbeVerdict::Failed:
             e = pe;
             return s;
         }
-        last = pe;
     }
     e = last;
     e.retry_after_s = 0;
     return fail(e, Status::InvalidClient,
                 "no client-authentication style was accepted by the token endpoint (AUTO probe); the code was not sent");
+}
+
+// One thread probes at a time, without holding the lock over the network;
+// the others wait for its answer, each within its own deadline and cancel
+// flag. A probe that ends without an answer caches nothing: the next
+// caller probes again.
+Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const {
+    int c = auto_choice_.load(std::memory_order_acquire);
+    if (c < 0) {
+        long long deadline = now_ms() + call_timeout(opts);
+        std::unique_lock<std::mutex> lock(auto_mu_);
+        while (auto_probing_ && auto_choice_.load(std::memory_order_acquire) < 0) {
+            if (opts.cancel && __atomic_load_n(opts.cancel, __ATOMIC_ACQUIRE))
+                return fail(e, Status::Cancelled, "cancelled while waiting for another call's AUTO probe; the code was not sent");
+            long long left = deadline - now_ms();
+            if (left <= 0)
+                return fail(e, Status::Timeout, "timed out waiting for another call's AUTO probe; the code was not sent");
+            auto_cv_.wait_for(lock, std::chrono::milliseconds(left < 100 ? left : 100));
+        }
+        c = auto_choice_.load(std::memory_order_acquire);
+        if (c < 0) {
+            auto_probing_ = true;
+            lock.unlock();
+            struct Done {
+                const Client *self;
+                ~Done() {
+                    {
+                        std::lock_guard<std::mutex> l(self->auto_mu_);
+                        self->auto_probing_ = false;
+                    }
+                    self->auto_cv_.notify_all();
+                }
+            } done{this};
+            return probe_styles(opts, chosen, e);
+        }
+    }
+    chosen = auto_attempts_[c];
+    return Status::Ok;
 }
 
 Status Client::exchange(std::string_view code, const CallOptions &opts, Token &out, Error &e) const {

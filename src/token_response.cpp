@@ -20,10 +20,12 @@ Verdict read_verdict(const ServerError &se) noexcept {
         contains_nocase(k, "secret") || contains_nocase(k, "credential"))
         return Verdict::BadClient;
     if (!k.empty() && k != "invalid_request" && k != "unauthorized" && k != "forbidden") return Verdict::Other;
+    // A message naming the client wins over one naming the code: "code
+    // exchange requires valid client credentials" is about the client.
     std::string_view m = se.message;
-    if (contains_nocase(m, "code") || contains_nocase(m, "grant")) return Verdict::BadCode;
     if (contains_nocase(m, "client") || contains_nocase(m, "secret") || contains_nocase(m, "credential"))
         return Verdict::BadClient;
+    if (contains_nocase(m, "code") || contains_nocase(m, "grant")) return Verdict::BadCode;
     return Verdict::Other;
 }
 

@@ -16,6 +16,8 @@ typedef struct model {
     int accept_json;
     int reject_status; /* for the style not accepted: 401 (invalid_client), 403, 404 or 405 */
     int fail_500;
+    const char *reject_body; /* NULL: invalid_client for 401, {} otherwise */
+    long probe_delay_ms;     /* how long probes wait for their answer */
     const it_creds *c;
     char codes[MAX_CODES][64]; /* the real codes this server honours */
     size_t ncodes;
@@ -79,10 +81,13 @@ static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
     int known = 0;
     for (size_t i = 0; i < m->ncodes; i++) known |= strcmp(m->codes[i], s.code) == 0;
     int reject = m->reject_status;
+    const char *reject_body = m->reject_body;
+    if (strncmp(s.code, "lf-auth-probe-", 14) == 0 && m->probe_delay_ms) ts_reply_delay(reply, m->probe_delay_ms);
     pthread_mutex_unlock(&m->mu);
     if (!ok) {
         ts_reply_status(reply, reject);
-        ts_reply_text(reply, NULL, reject == 401 ? "{\"error\":\"invalid_client\"}" : "{}");
+        if (!reject_body) reject_body = reject == 401 ? "{\"error\":\"invalid_client\"}" : "{}";
+        ts_reply_text(reply, NULL, reject_body);
     } else if (known) {
         ts_reply_status(reply, 200);
         ts_reply_printf(reply, NULL, "{\"access_token\":\"tok-%s\"}", s.code);
@@ -239,6 +244,74 @@ static void test_json_only_server_basic_404(void **state) { json_only(*state, 40
 static void test_json_only_server_basic_405(void **state) { json_only(*state, 405); }
 static void test_json_only_server_basic_403(void **state) { json_only(*state, 403); }
 
+/* A 401 whose message also names the code still rejects the client in that
+ * style: the status decides, not the words. */
+static void test_json_only_server_basic_401_naming_the_code(void **state) {
+    fixture *f = *state;
+    f->m.reject_body = "{\"error\":\"unauthorized\",\"message\":\"authorization code exchange requires valid "
+                       "client credentials\"}";
+    json_only(f, 401);
+}
+
+static void test_json_only_server_basic_403_invalid_grant(void **state) {
+    fixture *f = *state;
+    f->m.reject_body = "{\"error\":\"invalid_grant\"}";
+    json_only(f, 403);
+}
+
+typedef struct prober {
+    fixture *f;
+    lf_status st;
+} prober;
+
+static void *first_use(void *arg) {
+    prober *p = arg;
+    lf_token *t = NULL;
+    p->st = lf_exchange_code(p->f->a, p->f->c.code, &t, NULL);
+    lf_token_free(t);
+    return NULL;
+}
+
+/* While one call probes (its probes answered after 3 s), a second call
+ * with a 300 ms timeout, or a set cancel flag, ends on its own terms, and
+ * its code is never sent. */
+static void waiting_caller(fixture *f, long timeout_ms, int cancelled, lf_status want) {
+    f->m.accept_json = 1;
+    f->m.probe_delay_ms = 3000;
+    prober p = {f, LF_E_INTERNAL};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, first_use, &p), 0);
+    assert_true(ts_server_wait_requests(f->srv, 1, 5000)); /* the probe is out */
+
+    char code[48];
+    ts_random_token(code, sizeof code, "waiter");
+    add_code(f, code);
+    int cancel = cancelled;
+    lf_code_sent sent = LF_CODE_SENT;
+    lf_call_options o = it_call_options(timeout_ms, &cancel);
+    o.code_sent = &sent;
+    lf_token *t = NULL;
+    lf_error err;
+    long long t0 = ts_now_ms();
+    lf_status st = lf_exchange_code_ex(f->a, code, &o, &t, &err);
+    it_assert_faster_than(t0, 1500, "a call waiting for another call's probe");
+    IT_ASSERT_STATUS(st, want, &err);
+    assert_null(t);
+    assert_int_equal(sent, LF_CODE_NOT_SENT);
+
+    pthread_join(th, NULL);
+    IT_ASSERT_STATUS(p.st, LF_OK, (lf_error *)NULL);
+    assert_int_equal(sightings(f, code, NULL), 0);
+}
+
+static void test_waiting_caller_keeps_its_own_timeout(void **state) {
+    waiting_caller(*state, 300, 0, LF_E_TIMEOUT);
+}
+
+static void test_waiting_caller_keeps_its_own_cancel_flag(void **state) {
+    waiting_caller(*state, 0, 1, LF_E_CANCELLED);
+}
+
 static void test_both_reject_client(void **state) {
     fixture *f = *state;
     for (int round = 0; round < 2; round++) {
@@ -320,6 +393,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_json_only_server_basic_404, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_only_server_basic_405, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_only_server_basic_403, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_only_server_basic_401_naming_the_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_only_server_basic_403_invalid_grant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_caller_keeps_its_own_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_caller_keeps_its_own_cancel_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_both_reject_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_hits_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_first_use, setup, teardown),
