@@ -38,6 +38,18 @@ std::size_t utf8_len(const unsigned char *s, std::size_t n) noexcept {
     return len;
 }
 
+// A character a terminal acts on instead of printing: the C1 controls
+// U+0080..U+009F (CSI, OSC and NEL among them, honoured by many terminals in
+// their UTF-8 form) and the bidirectional marks, embeddings, overrides and
+// isolates (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), which
+// reorder the text shown around them. s holds one valid sequence of len bytes.
+bool is_format_control(const unsigned char *s, std::size_t len) noexcept {
+    if (len == 2) return (s[0] == 0xC2 && s[1] <= 0x9F) || (s[0] == 0xD8 && s[1] == 0x9C);
+    if (len != 3 || s[0] != 0xE2) return false;
+    if (s[1] == 0x80) return s[2] == 0x8E || s[2] == 0x8F || (s[2] >= 0xAA && s[2] <= 0xAE);
+    return s[1] == 0x81 && s[2] >= 0xA6 && s[2] <= 0xA9;
+}
+
 }  // namespace
 
 std::size_t Redactor::match(std::string_view src) const noexcept {
@@ -70,16 +82,16 @@ void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redac
             continue;
         }
         std::size_t len = utf8_len(s + i, src.size() - i);
-        if (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) len = 0;
-        std::size_t out_len = len ? len : 1;
+        bool control = (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) || is_format_control(s + i, len);
+        bool keep = len && !control;
+        std::size_t out_len = keep ? len : 1;
         if (o + out_len >= cap) break;
-        if (len) {
+        if (keep) {
             std::memcpy(dst + o, s + i, len);
-            i += len;
         } else {
             dst[o] = (s[i] == '\t' || s[i] == '\n' || s[i] == '\r') ? ' ' : '?';
-            i += 1;
         }
+        i += len ? len : 1;
         o += out_len;
     }
     dst[o] = '\0';

@@ -1,7 +1,8 @@
 // Failure detail, filled without allocating. Everything that reaches
-// `message` or `key` is sanitised (valid UTF-8, no control characters),
-// truncated on a character boundary, and scrubbed of the secrets a
-// Redactor names (client secret, code, token), however a server echoed them.
+// `message` or `key` is sanitised (valid UTF-8, no C0 or C1 control
+// characters, no bidirectional formatting characters), truncated on a
+// character boundary, and scrubbed of the secrets a Redactor names (client
+// secret, code, token), however a server echoed them.
 #pragma once
 
 #include <cstddef>
@@ -43,9 +44,13 @@ Status failf(Error &e, Status s, const char *fmt, ...) noexcept __attribute__((f
 Status fail_server(Error &e, Status s, long http_status, std::string_view key, const char *prefix,
                    std::string_view server_text, const Redactor &r) noexcept;
 
-// Copies src into dst[cap] as sanitised UTF-8 (invalid sequences and control
-// characters become '?'), every secret of `r` replaced by "[redacted]",
-// truncated on a character boundary, NUL-terminated.
+// Copies src into dst[cap] as sanitised UTF-8, every secret of `r` replaced
+// by "[redacted]" (see Redactor). '?' replaces each invalid byte, each C0
+// control but TAB, LF and CR (which become a space), DEL, each C1 control
+// (U+0080..U+009F) and each bidirectional mark, embedding, override or isolate
+// (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069): a terminal that
+// prints the text must neither act on it nor show it reordered. The output
+// is truncated on a character boundary and NUL-terminated.
 void sanitize_copy(char *dst, std::size_t cap, std::string_view src,
                    const Redactor *r = nullptr) noexcept;
 
