@@ -52,16 +52,52 @@ bool is_format_control(const unsigned char *s, std::size_t len) noexcept {
 
 }  // namespace
 
-std::size_t Redactor::match(std::string_view src) const noexcept {
-    for (std::size_t k = 0; k < n_; k++) {
-        std::string_view secret = items_[k];
-        if (src.size() >= secret.size()) {
-            if (std::memcmp(src.data(), secret.data(), secret.size()) == 0) return secret.size();
-        } else if (src.size() >= 8 && std::memcmp(src.data(), secret.data(), src.size()) == 0) {
-            return src.size();
+// Bytes from text[0] that a secret starting there covers: kMinRun when the
+// window text[0..kMinRun) occurs in a long enough secret, the length of a
+// short secret text begins with, 0 when neither. `last` is where the window
+// one byte earlier was found: a secret echoed straight on continues there,
+// so a long echo costs one comparison per byte, not a search.
+std::size_t Redactor::cover(std::string_view text, Hit &last, std::size_t &budget) const noexcept {
+    if (text.size() >= kMinRun && last.k < n_) {
+        std::string_view secret = items_[last.k];
+        std::size_t at = last.at + 1;
+        if (at + kMinRun <= secret.size() && std::memcmp(secret.data() + at, text.data(), kMinRun) == 0) {
+            last.at = at;
+            return kMinRun;
         }
     }
-    return 0;
+    last.k = kMax;
+    std::size_t covered = 0;
+    for (std::size_t k = 0; k < n_; k++) {
+        std::string_view secret = items_[k];
+        if (secret.size() < kMinRun) {
+            if (secret.size() > covered && text.substr(0, secret.size()) == secret) covered = secret.size();
+            continue;
+        }
+        if (covered == kMinRun || text.size() < kMinRun) continue;
+        if (budget < secret.size()) {
+            budget = 0;
+            return text.size();  // unknown from here on: withhold it
+        }
+        budget -= secret.size();
+        std::size_t at = secret.find(text.substr(0, kMinRun));
+        if (at != std::string_view::npos) {
+            covered = kMinRun;
+            last = Hit{k, at};
+        }
+    }
+    return covered;
+}
+
+std::size_t Redactor::match(std::string_view text, std::size_t &budget) const noexcept {
+    Hit last;
+    std::size_t end = cover(text, last, budget);
+    // A window that starts inside the run, or right where it ends, extends it.
+    for (std::size_t q = 1; end && q <= end && q < text.size(); q++) {
+        std::size_t more = cover(text.substr(q), last, budget);
+        if (more && q + more > end) end = q + more;
+    }
+    return end;
 }
 
 void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redactor *r) noexcept {
@@ -70,8 +106,9 @@ void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redac
     std::size_t o = 0;
     const auto *s = reinterpret_cast<const unsigned char *>(src.data());
     std::size_t i = 0;
+    std::size_t budget = Redactor::kSearchBudget;
     while (i < src.size()) {
-        std::size_t secret = r ? r->match(src.substr(i)) : 0;
+        std::size_t secret = r ? r->match(src.substr(i), budget) : 0;
         if (secret) {
             std::size_t m = sizeof kMark - 1;
             if (o + m >= cap) m = cap - 1 - o;
@@ -82,6 +119,10 @@ void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redac
             continue;
         }
         std::size_t len = utf8_len(s + i, src.size() - i);
+        // A run that starts inside this character leaves its head behind as
+        // an invalid byte, so no byte of the run is copied.
+        for (std::size_t q = 1; r && q < len; q++)
+            if (r->match(src.substr(i + q), budget)) len = 0;
         bool control = (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) || is_format_control(s + i, len);
         bool keep = len && !control;
         std::size_t out_len = keep ? len : 1;
