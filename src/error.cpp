@@ -38,18 +38,66 @@ std::size_t utf8_len(const unsigned char *s, std::size_t n) noexcept {
     return len;
 }
 
+// A character a terminal acts on instead of printing: the C1 controls
+// U+0080..U+009F (CSI, OSC and NEL among them, honoured by many terminals in
+// their UTF-8 form) and the bidirectional marks, embeddings, overrides and
+// isolates (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), which
+// reorder the text shown around them. s holds one valid sequence of len bytes.
+bool is_format_control(const unsigned char *s, std::size_t len) noexcept {
+    if (len == 2) return (s[0] == 0xC2 && s[1] <= 0x9F) || (s[0] == 0xD8 && s[1] == 0x9C);
+    if (len != 3 || s[0] != 0xE2) return false;
+    if (s[1] == 0x80) return s[2] == 0x8E || s[2] == 0x8F || (s[2] >= 0xAA && s[2] <= 0xAE);
+    return s[1] == 0x81 && s[2] >= 0xA6 && s[2] <= 0xA9;
+}
+
 }  // namespace
 
-std::size_t Redactor::match(std::string_view src) const noexcept {
-    for (std::size_t k = 0; k < n_; k++) {
-        std::string_view secret = items_[k];
-        if (src.size() >= secret.size()) {
-            if (std::memcmp(src.data(), secret.data(), secret.size()) == 0) return secret.size();
-        } else if (src.size() >= 8 && std::memcmp(src.data(), secret.data(), src.size()) == 0) {
-            return src.size();
+// Bytes from text[0] that a secret starting there covers: kMinRun when the
+// window text[0..kMinRun) occurs in a long enough secret, the length of a
+// short secret text begins with, 0 when neither. `last` is where the window
+// one byte earlier was found: a secret echoed straight on continues there,
+// so a long echo costs one comparison per byte, not a search.
+std::size_t Redactor::cover(std::string_view text, Hit &last, std::size_t &budget) const noexcept {
+    if (text.size() >= kMinRun && last.k < n_) {
+        std::string_view secret = items_[last.k];
+        std::size_t at = last.at + 1;
+        if (at + kMinRun <= secret.size() && std::memcmp(secret.data() + at, text.data(), kMinRun) == 0) {
+            last.at = at;
+            return kMinRun;
         }
     }
-    return 0;
+    last.k = kMax;
+    std::size_t covered = 0;
+    for (std::size_t k = 0; k < n_; k++) {
+        std::string_view secret = items_[k];
+        if (secret.size() < kMinRun) {
+            if (secret.size() > covered && text.substr(0, secret.size()) == secret) covered = secret.size();
+            continue;
+        }
+        if (covered == kMinRun || text.size() < kMinRun) continue;
+        if (budget < secret.size()) {
+            budget = 0;
+            return text.size();  // unknown from here on: withhold it
+        }
+        budget -= secret.size();
+        std::size_t at = secret.find(text.substr(0, kMinRun));
+        if (at != std::string_view::npos) {
+            covered = kMinRun;
+            last = Hit{k, at};
+        }
+    }
+    return covered;
+}
+
+std::size_t Redactor::match(std::string_view text, std::size_t &budget) const noexcept {
+    Hit last;
+    std::size_t end = cover(text, last, budget);
+    // A window that starts inside the run, or right where it ends, extends it.
+    for (std::size_t q = 1; end && q <= end && q < text.size(); q++) {
+        std::size_t more = cover(text.substr(q), last, budget);
+        if (more && q + more > end) end = q + more;
+    }
+    return end;
 }
 
 void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redactor *r) noexcept {
@@ -58,8 +106,9 @@ void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redac
     std::size_t o = 0;
     const auto *s = reinterpret_cast<const unsigned char *>(src.data());
     std::size_t i = 0;
+    std::size_t budget = Redactor::kSearchBudget;
     while (i < src.size()) {
-        std::size_t secret = r ? r->match(src.substr(i)) : 0;
+        std::size_t secret = r ? r->match(src.substr(i), budget) : 0;
         if (secret) {
             std::size_t m = sizeof kMark - 1;
             if (o + m >= cap) m = cap - 1 - o;
@@ -70,16 +119,20 @@ void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redac
             continue;
         }
         std::size_t len = utf8_len(s + i, src.size() - i);
-        if (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) len = 0;
-        std::size_t out_len = len ? len : 1;
+        // A run that starts inside this character leaves its head behind as
+        // an invalid byte, so no byte of the run is copied.
+        for (std::size_t q = 1; r && q < len; q++)
+            if (r->match(src.substr(i + q), budget)) len = 0;
+        bool control = (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) || is_format_control(s + i, len);
+        bool keep = len && !control;
+        std::size_t out_len = keep ? len : 1;
         if (o + out_len >= cap) break;
-        if (len) {
+        if (keep) {
             std::memcpy(dst + o, s + i, len);
-            i += len;
         } else {
             dst[o] = (s[i] == '\t' || s[i] == '\n' || s[i] == '\r') ? ' ' : '?';
-            i += 1;
         }
+        i += len ? len : 1;
         o += out_len;
     }
     dst[o] = '\0';

@@ -157,6 +157,162 @@ static void test_html_502_and_500(void **state) {
     expect(f, 404, "text/html", "<html>not found</html>", LF_E_HTTP, NULL);
 }
 
+/* ---- parts of a secret echoed in the middle of the text ------------------- */
+
+#define BAD_CODE_PREFIX "token endpoint rejected the authorization code (HTTP 400): "
+
+/* Fails when err.key or err.message holds any 8 consecutive bytes of
+ * `secret` (the redaction rule: a run of 8 or more bytes that occurs in a
+ * secret never reaches lf_error). */
+static void assert_no_slice(const lf_error *err, const char *secret, const char *what) {
+    size_t n = strlen(secret);
+    for (size_t i = 0; i + 8 <= n; i++) {
+        char w[9];
+        memcpy(w, secret + i, 8);
+        w[8] = '\0';
+        if (strstr(err->message, w) || strstr(err->key, w))
+            fail_msg("%s: err holds bytes %zu..%zu of a secret ('%s'): key '%s' message '%s'", what, i, i + 8, w,
+                     err->key, err->message);
+    }
+}
+
+/* `len` bytes of `s` from `from`, in a static buffer. */
+static const char *slice(const char *s, size_t from, size_t len) {
+    static char buf[4][256];
+    static int next;
+    char *b = buf[next++ % 4];
+    assert_true(len < sizeof buf[0] && from + len <= strlen(s));
+    memcpy(b, s + from, len);
+    b[len] = '\0';
+    return b;
+}
+
+/* 400 invalid_grant whose description is `desc`: LF_E_INVALID_CODE, no 8
+ * bytes of the secret or the code in err, and the message is exactly the
+ * prefix followed by `want`. */
+static void expect_description(fixture *f, const char *desc, const char *want) {
+    char body[1024];
+    char msg[512];
+    lf_error err;
+    snprintf(body, sizeof body, "{\"error\":\"invalid_grant\",\"error_description\":\"%s\"}", desc);
+    respond(f, 400, NULL, body);
+    IT_ASSERT_STATUS(run(f, &err), LF_E_INVALID_CODE, &err);
+    assert_string_equal(err.key, "invalid_grant");
+    assert_no_slice(&err, f->c.secret, desc);
+    assert_no_slice(&err, f->c.code, desc);
+    snprintf(msg, sizeof msg, BAD_CODE_PREFIX "%s", want);
+    if (strcmp(err.message, msg) != 0) fail_msg("description '%s':\n got  '%s'\n want '%s'", desc, err.message, msg);
+}
+
+static void test_code_part_echoed_mid_text(void **state) {
+    fixture *f = *state;
+    char desc[256];
+    size_t n = strlen(f->c.code);
+    snprintf(desc, sizeof desc, "code %s is unknown", slice(f->c.code, 0, n / 2));
+    expect_description(f, desc, "code [redacted] is unknown");
+    snprintf(desc, sizeof desc, "bad code '%s...' (truncated)", slice(f->c.code, 0, 10));
+    expect_description(f, desc, "bad code '[redacted]...' (truncated)");
+    snprintf(desc, sizeof desc, "code ...%s... is unknown", slice(f->c.code, 9, 20));
+    expect_description(f, desc, "code ...[redacted]... is unknown");
+    snprintf(desc, sizeof desc, "%s expired", slice(f->c.code, n - 12, 12));
+    expect_description(f, desc, "[redacted] expired");
+    /* twice, with text between */
+    snprintf(desc, sizeof desc, "a %s b %s c", slice(f->c.code, 3, 9), slice(f->c.code, 30, 9));
+    expect_description(f, desc, "a [redacted] b [redacted] c");
+}
+
+static void test_secret_part_echoed_mid_text(void **state) {
+    fixture *f = *state;
+    char desc[256];
+    size_t n = strlen(f->c.secret);
+    snprintf(desc, sizeof desc, "client secret %s rejected", slice(f->c.secret, 0, n / 2));
+    expect_description(f, desc, "client secret [redacted] rejected");
+    snprintf(desc, sizeof desc, "got %s from the client", slice(f->c.secret, 10, 20));
+    expect_description(f, desc, "got [redacted] from the client");
+    snprintf(desc, sizeof desc, "secret ends in %s, try again", slice(f->c.secret, n - 8, 8));
+    expect_description(f, desc, "secret ends in [redacted], try again");
+    /* a slice of the secret run into a slice of the code: one run */
+    snprintf(desc, sizeof desc, "x %s%s y", slice(f->c.secret, 5, 15), slice(f->c.code, 20, 15));
+    expect_description(f, desc, "x [redacted] y");
+}
+
+/* The error key too: 401 with a piece of the secret as the OAuth error. */
+static void test_secret_part_in_error_key(void **state) {
+    fixture *f = *state;
+    char body[512];
+    lf_error err;
+    snprintf(body, sizeof body, "{\"error\":\"e_%s_x\",\"error_description\":\"for %s!\"}",
+             slice(f->c.secret, 4, 16), slice(f->c.code, 12, 16));
+    respond(f, 401, NULL, body);
+    IT_ASSERT_STATUS(run(f, &err), LF_E_INVALID_CLIENT, &err);
+    assert_no_slice(&err, f->c.secret, "key");
+    assert_no_slice(&err, f->c.code, "key");
+    assert_string_equal(err.key, "e_[redacted]_x");
+    assert_non_null(strstr(err.message, ": for [redacted]!"));
+}
+
+/* Fewer than 8 bytes of a secret are ordinary text; 8 are not. */
+static void test_seven_bytes_kept_eight_redacted(void **state) {
+    fixture *f = *state;
+    char desc[256], want[256];
+    const char *seven = slice(f->c.code, 20, 7);
+    snprintf(desc, sizeof desc, "ref %s ok", seven);
+    snprintf(want, sizeof want, "ref %s ok", seven);
+    expect_description(f, desc, want);
+    snprintf(desc, sizeof desc, "ref %s ok", slice(f->c.code, 20, 8));
+    expect_description(f, desc, "ref [redacted] ok");
+}
+
+/* Text without a secret comes through unchanged, even where it shares a few
+ * bytes with one ("code" begins the code, "sec" the secret). */
+static void test_ordinary_text_unchanged(void **state) {
+    fixture *f = *state;
+    static const char *const texts[] = {
+        "The authorization code has expired; request a new one",
+        "invalid_grant: code expired, secret rotated, client_id mismatch",
+        "Le code d'autorisation a expir\xc3\xa9 (r\xc3\xa9" "essayez)",
+        "0123456789abcdef is not a valid code",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) expect_description(f, texts[i], texts[i]);
+}
+
+/* A code shorter than 8 bytes is redacted only whole. */
+static void test_short_code_redacted_only_whole(void **state) {
+    fixture *f = *state;
+    lf_error err;
+    lf_token *t = NULL;
+    respond(f, 400, NULL, "{\"error\":\"invalid_grant\",\"error_description\":\"code Q7x2Kp unknown, Q7x2 too\"}");
+    IT_ASSERT_STATUS(lf_exchange_code(f->a, "Q7x2Kp", &t, &err), LF_E_INVALID_CODE, &err);
+    assert_null(t);
+    assert_string_equal(err.message, BAD_CODE_PREFIX "code [redacted] unknown, Q7x2 too");
+}
+
+/* The longest secret the configuration takes (8 KiB), with a 4000-byte slice
+ * of it echoed in the middle: one "[redacted]", and quickly. */
+static void test_long_secret_slice_echoed(void **state) {
+    fixture *f = *state;
+    enum { N = 8192 };
+    static char secret[N + 1];
+    static char body[N + 256];
+    ts_random_token(secret, sizeof secret, "long");
+    lf_auth_config cfg;
+    it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+    cfg.client_secret = secret;
+    lf_auth_free(f->a);
+    f->a = NULL;
+    f->a = it_auth(&cfg);
+    snprintf(body, sizeof body, "{\"error\":\"invalid_grant\",\"error_description\":\"start %.*s end\"}", 4000,
+             secret + 2000);
+    respond(f, 400, NULL, body);
+    lf_error err;
+    lf_token *t = NULL;
+    long long t0 = ts_now_ms();
+    IT_ASSERT_STATUS(lf_exchange_code(f->a, f->c.code, &t, &err), LF_E_INVALID_CODE, &err);
+    it_assert_faster_than(t0, 5000, "an exchange whose error echoes 4000 bytes of an 8 KiB secret");
+    assert_no_slice(&err, secret, "long secret");
+    assert_string_equal(err.message, BAD_CODE_PREFIX "start [redacted] end");
+}
+
 /* ---- 200 answers without a usable token ------------------------------------ */
 
 static void test_200_without_valid_token(void **state) {
@@ -378,6 +534,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_invalid_grant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lightfunnels_errors_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_part_echoed_mid_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_part_echoed_mid_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_part_in_error_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seven_bytes_kept_eight_redacted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordinary_text_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_code_redacted_only_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_secret_slice_echoed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_retry_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_retry_after_clamped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_without_retry_after, setup, teardown),
