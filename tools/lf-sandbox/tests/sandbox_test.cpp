@@ -28,6 +28,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <setjmp.h>
@@ -894,6 +895,8 @@ struct Receiver {
     std::mutex mu;
     std::vector<std::pair<std::string, std::string>> got; // (hmac header, raw body)
     std::string topic;
+    int answer = 204;     // set before start()
+    std::string location; // sent when not empty
 
     void start(const std::string &cert = "", const std::string &key = "") {
         if (cert.empty())
@@ -905,7 +908,9 @@ struct Receiver {
             std::lock_guard<std::mutex> lock(mu);
             got.emplace_back(req.get_header_value("lightfunnels-hmac"), req.body);
             topic = req.get_header_value("lightfunnels-topic");
-            res.status = 204;
+            res.status = answer;
+            if (!location.empty())
+                res.set_header("Location", location);
         });
         port = svr->bind_to_any_port("127.0.0.1");
         assert_true(port > 0);
@@ -920,6 +925,11 @@ struct Receiver {
         if (th.joinable())
             th.join();
     }
+    size_t count() {
+        std::lock_guard<std::mutex> lock(mu);
+        return got.size();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/hooks/lf"; }
     ~Receiver() { stop(); }
 };
 
@@ -1004,6 +1014,99 @@ void test_webhook(void **) {
     assert_string_equal(plain.topic.c_str(), "order/confirmed");
     lf_auth_free(a);
     lf_auth_free(b);
+    stop(sb);
+}
+
+std::string webhook_body(const Client &c, const std::string &url) {
+    return "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(url) + "}";
+}
+
+long long ms_since(Clock::time_point t0) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+// Anything but an http(s) target on loopback without user info is refused by
+// its spelling alone: no DNS lookup, no connection (a connection attempt would
+// end in 502, or take the 5 s connect timeout). The spellings a resolver would
+// turn into 127.0.0.1 (127.1, 2130706433, "localhost.", a v4-mapped address)
+// aim at a live loopback receiver, which must see nothing.
+void test_webhook_refuses_other_targets(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    Receiver rx;
+    rx.start();
+    const std::string port = std::to_string(rx.port);
+    const std::string refused[] = {
+        // not loopback, by address or by name
+        "http://192.0.2.1:9/x", "https://192.0.2.1/x", "http://[2001:db8::1]:9/x",
+        "http://example.invalid/x", "https://example.invalid:8443/x",
+        "http://localhost.example.invalid/x", "http://127.0.0.1.example.invalid/x",
+        // loopback only once resolved
+        "http://127.1:" + port + "/hooks/lf", "http://2130706433:" + port + "/hooks/lf",
+        "http://0x7f.0.0.1:" + port + "/hooks/lf", "http://localhost.:" + port + "/hooks/lf",
+        "http://[::ffff:127.0.0.1]:" + port + "/hooks/lf",
+        // user info, whichever side of it the loopback address is
+        "http://user@127.0.0.1:" + port + "/hooks/lf",
+        "http://user:pw@127.0.0.1:" + port + "/hooks/lf",
+        "http://192.0.2.1\\@127.0.0.1:" + port + "/hooks/lf",
+        "http://127.0.0.1:" + port + "@192.0.2.1/x",
+        // other schemes, or none
+        "ftp://127.0.0.1:" + port + "/hooks/lf", "gopher://127.0.0.1:" + port + "/x",
+        "file:///etc/passwd", "//127.0.0.1:" + port + "/hooks/lf", "127.0.0.1:" + port + "/hooks/lf"};
+    for (const auto &url : refused) {
+        auto t0 = Clock::now();
+        Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, url));
+        long long ms = ms_since(t0);
+        if (r.status != 400 || json_field(r.body, "error") != "invalid_request" || ms > 1000)
+            fail_msg("%s: HTTP %ld after %lld ms: %s", url.c_str(), r.status, ms, r.body.c_str());
+    }
+    assert_int_equal(rx.count(), 0);
+    // The same receiver named plainly gets it: the refusals were about the spelling.
+    Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, rx.url()));
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"delivered\":true"));
+    rx.stop();
+    assert_int_equal(rx.count(), 1);
+    lf_auth *a = auth_for(c);
+    assert_int_equal(lf_webhook_verify(a, rx.got[0].second.data(), rx.got[0].second.size(),
+                                       rx.got[0].first.c_str()),
+                     LF_OK);
+    lf_auth_free(a);
+    stop(sb);
+}
+
+// A 3xx from the target is its answer: the delivery is never repeated to the
+// Location, which could be any host.
+void test_webhook_does_not_follow_redirects(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    Receiver target;
+    target.start();
+    Receiver hop;
+    hop.location = target.url();
+    hop.start();
+    lf_auth *a = auth_for(c);
+    size_t n = 0;
+    for (int code : {301, 302, 303, 307, 308}) {
+        {
+            std::lock_guard<std::mutex> lock(hop.mu);
+            hop.answer = code;
+        }
+        Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, hop.url()));
+        assert_int_equal(r.status, 200);
+        assert_true(contains(r.body, "\"delivered\":true"));
+        assert_true(contains(r.body, "\"status\":" + std::to_string(code)));
+        assert_int_equal(hop.count(), ++n);
+    }
+    hop.stop();
+    target.stop();
+    assert_int_equal(target.count(), 0);
+    for (const auto &g : hop.got)
+        assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()),
+                         LF_OK);
+    lf_auth_free(a);
     stop(sb);
 }
 
@@ -1139,6 +1242,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_exchange, teardown),
         cmocka_unit_test_teardown(test_code_expiry, teardown),
         cmocka_unit_test_teardown(test_webhook, teardown),
+        cmocka_unit_test_teardown(test_webhook_refuses_other_targets, teardown),
+        cmocka_unit_test_teardown(test_webhook_does_not_follow_redirects, teardown),
         cmocka_unit_test_teardown(test_library_flow, teardown),
         cmocka_unit_test_teardown(test_sigterm, teardown),
     };
