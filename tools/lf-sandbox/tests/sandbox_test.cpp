@@ -15,7 +15,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1110,6 +1114,161 @@ void test_webhook_does_not_follow_redirects(void **) {
     stop(sb);
 }
 
+// A loopback target that misbehaves once it has read the request. A raw
+// socket: cpp-httplib's server can neither trickle headers nor send without
+// end. Its state is shared with its detached thread, so a failed assertion
+// (which longjmps past destructors) leaves the thread nothing dangling.
+enum class Misbehave { endless_body, trickle_body, trickle_headers };
+
+struct RawTarget {
+    std::atomic<size_t> sent{0};
+    std::atomic<bool> got_request{false};
+    std::atomic<bool> done{false};
+};
+
+constexpr size_t kEndlessCap = 64u << 20; // what "endless" means here
+
+bool send_all(int fd, const std::string &s, RawTarget &st) {
+    size_t off = 0;
+    while (off < s.size()) {
+        ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            return false;
+        off += static_cast<size_t>(n);
+        st.sent += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+void misbehave(int fd, Misbehave how, RawTarget &st) {
+    auto deadline = Clock::now() + std::chrono::seconds(how == Misbehave::trickle_headers ? 25 : 20);
+    switch (how) {
+    case Misbehave::endless_body: {
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n", st))
+            return;
+        const std::string block(64 * 1024, 'x');
+        while (st.sent < kEndlessCap && Clock::now() < deadline && send_all(fd, block, st)) {
+        }
+        return;
+    }
+    case Misbehave::trickle_body:
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", st))
+            return;
+        while (Clock::now() < deadline && send_all(fd, "x", st))
+            usleep(100 * 1000);
+        return;
+    case Misbehave::trickle_headers:
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\n", st))
+            return;
+        while (Clock::now() < deadline && send_all(fd, "X-Slow: 1\r\n", st))
+            usleep(100 * 1000);
+        return;
+    }
+}
+
+void serve_one(int ls, Misbehave how, RawTarget &st) {
+    struct pollfd p = {ls, POLLIN, 0};
+    if (poll(&p, 1, 30000) != 1)
+        return;
+    int fd = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct timeval tv = {5, 0}; // a peer that stops reading cannot block a send for long
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string req;
+    char buf[4096];
+    while (req.find("\r\n\r\n") == std::string::npos && req.size() < 65536) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        req.append(buf, static_cast<size_t>(n));
+    }
+    st.got_request = req.compare(0, 5, "POST ") == 0 && contains(req, "\r\n\r\n");
+    if (st.got_request)
+        misbehave(fd, how, st);
+    close(fd);
+}
+
+// Listens on a free 127.0.0.1 port for one connection; returns the port.
+int start_raw_target(Misbehave how, const std::shared_ptr<RawTarget> &st) {
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in a;
+    std::memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(ls, reinterpret_cast<struct sockaddr *>(&a), sizeof a), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    assert_int_equal(getsockname(ls, reinterpret_cast<struct sockaddr *>(&a), &len), 0);
+    std::thread([ls, how, st] {
+        serve_one(ls, how, *st);
+        close(ls);
+        st->done = true;
+    }).detach();
+    return ntohs(a.sin_port);
+}
+
+void wait_done(const RawTarget &st) {
+    for (int i = 0; i < 400 && !st.done; ++i) // 40 s: above every misbehaviour's own bound
+        usleep(100 * 1000);
+    assert_true(st.done);
+}
+
+// The target's answer is bounded: its status is all the sandbox reports, so
+// the body is not read (an endless or trickled body costs nothing), and the
+// whole delivery has a deadline (10 s) that a target trickling its headers
+// cannot stretch (the read timeout alone restarts with every byte).
+void test_webhook_bounded_answer(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+
+    auto endless = std::make_shared<RawTarget>();
+    int port = start_raw_target(Misbehave::endless_body, endless);
+    auto t0 = Clock::now();
+    Resp r = post_json(sb, "/_sandbox/webhook",
+                       webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    long long ms = ms_since(t0);
+    wait_done(*endless);
+    assert_true(endless->got_request);
+    if (endless->sent >= kEndlessCap / 2)
+        fail_msg("the sandbox read %zu bytes of an endless answer", endless->sent.load());
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"delivered\":true"));
+    assert_true(contains(r.body, "\"status\":200"));
+    assert_true(ms < 5000);
+
+    auto slow_body = std::make_shared<RawTarget>();
+    port = start_raw_target(Misbehave::trickle_body, slow_body);
+    t0 = Clock::now();
+    r = post_json(sb, "/_sandbox/webhook",
+                  webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    ms = ms_since(t0);
+    if (ms > 3000)
+        fail_msg("a trickled body held the delivery for %lld ms", ms);
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"status\":200"));
+    wait_done(*slow_body);
+    assert_true(slow_body->got_request);
+
+    auto slow_headers = std::make_shared<RawTarget>();
+    port = start_raw_target(Misbehave::trickle_headers, slow_headers);
+    t0 = Clock::now();
+    r = post_json(sb, "/_sandbox/webhook",
+                  webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    ms = ms_since(t0);
+    if (ms > 14000)
+        fail_msg("trickled headers held the delivery for %lld ms", ms);
+    assert_int_equal(r.status, 502);
+    assert_true(contains(r.body, "\"delivered\":false"));
+    assert_true(contains(json_field(r.body, "error"), "deadline"));
+    wait_done(*slow_headers);
+    assert_true(slow_headers->got_request);
+    stop(sb);
+}
+
 // The whole flow through the library's public API against the sandbox, for
 // each client-auth style.
 void test_library_flow(void **) {
@@ -1244,6 +1403,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_webhook, teardown),
         cmocka_unit_test_teardown(test_webhook_refuses_other_targets, teardown),
         cmocka_unit_test_teardown(test_webhook_does_not_follow_redirects, teardown),
+        cmocka_unit_test_teardown(test_webhook_bounded_answer, teardown),
         cmocka_unit_test_teardown(test_library_flow, teardown),
         cmocka_unit_test_teardown(test_sigterm, teardown),
     };
