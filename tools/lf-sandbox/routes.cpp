@@ -762,7 +762,29 @@ Delivery deliver(const Target &t, const std::string &ca_file, const httplib::Hea
     return d;
 }
 
+// The host part of a Host header: "127.0.0.1:8080", "[::1]:8080", "localhost".
+std::string host_of(const std::string &header) {
+    if (!header.empty() && header[0] == '[') {
+        size_t close = header.find(']');
+        return close == std::string::npos ? "" : header.substr(1, close - 1);
+    }
+    return header.substr(0, header.find(':'));
+}
+
 void handle_webhook(Store &store, const httplib::Request &req, httplib::Response &res) {
+    // Any web page can make a browser POST here. What passes is what a browser
+    // sends only with the sandbox's consent: a JSON Content-Type needs a CORS
+    // preflight (never granted: OPTIONS is 405 without CORS headers), and a
+    // loopback Host shuts out a page that rebinds its own name to 127.0.0.1.
+    if (!is_loopback_host(host_of(req.get_header_value("Host")))) {
+        send_token_error(res, 403, "forbidden_host",
+                         "the Host header must be 127.0.0.1, [::1] or localhost");
+        return;
+    }
+    if (!is_json_type(req)) {
+        send_token_error(res, 415, "invalid_request", "Content-Type must be application/json");
+        return;
+    }
     std::string why, client_id, url, ca_file;
     Json body = parse_json_object(req.body, why);
     if (!body) {

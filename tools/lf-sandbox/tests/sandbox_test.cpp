@@ -1269,6 +1269,44 @@ void test_webhook_bounded_answer(void **) {
     stop(sb);
 }
 
+// What any web page can make a browser send must not start a delivery: a
+// cross-site "simple" POST (text/plain or a form type: no CORS preflight) and
+// a request whose Host is not loopback (a page that rebinds its own name to
+// 127.0.0.1) are refused before the body is even read.
+void test_webhook_refuses_browser_requests(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    Receiver rx;
+    rx.start();
+    const std::string body = webhook_body(c, rx.url());
+    for (const char *type :
+         {"text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"}) {
+        Resp r = request(sb, "POST", "/_sandbox/webhook", body, {std::string("Content-Type: ") + type});
+        if (r.status != 415 || json_field(r.body, "error") != "invalid_request")
+            fail_msg("Content-Type %s: HTTP %ld %s", type, r.status, r.body.c_str());
+    }
+    const std::string sb_port = sb.url.substr(sb.url.rfind(':') + 1);
+    for (const std::string &host : {std::string("evil.example"), "evil.example:" + sb_port,
+                                    "127.0.0.1.evil.example:" + sb_port, "192.0.2.1:" + sb_port}) {
+        Resp r = post_json(sb, "/_sandbox/webhook", body, {"Host: " + host});
+        if (r.status != 403 || json_field(r.body, "error") != "forbidden_host")
+            fail_msg("Host %s: HTTP %ld %s", host.c_str(), r.status, r.body.c_str());
+    }
+    assert_int_equal(rx.count(), 0);
+    // What the tools send is delivered, with any loopback spelling of the Host.
+    Resp r = request(sb, "POST", "/_sandbox/webhook", body,
+                     {"Content-Type: application/json; charset=utf-8"});
+    assert_int_equal(r.status, 200);
+    r = post_json(sb, "/_sandbox/webhook", body, {"Host: localhost:" + sb_port});
+    assert_int_equal(r.status, 200);
+    r = post_json(sb, "/_sandbox/webhook", body, {"Host: [::1]:" + sb_port});
+    assert_int_equal(r.status, 200);
+    assert_int_equal(rx.count(), 3);
+    rx.stop();
+    stop(sb);
+}
+
 // The whole flow through the library's public API against the sandbox, for
 // each client-auth style.
 void test_library_flow(void **) {
@@ -1404,6 +1442,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_webhook_refuses_other_targets, teardown),
         cmocka_unit_test_teardown(test_webhook_does_not_follow_redirects, teardown),
         cmocka_unit_test_teardown(test_webhook_bounded_answer, teardown),
+        cmocka_unit_test_teardown(test_webhook_refuses_browser_requests, teardown),
         cmocka_unit_test_teardown(test_library_flow, teardown),
         cmocka_unit_test_teardown(test_sigterm, teardown),
     };
