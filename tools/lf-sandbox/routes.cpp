@@ -6,10 +6,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace sandbox {
 namespace {
@@ -657,7 +661,130 @@ std::string sign_webhook(const ClientConfig &client, const std::string &body) {
     return sig;
 }
 
+constexpr time_t kDeliveryConnectSeconds = 5;
+constexpr time_t kDeliveryReadSeconds = 5;
+constexpr std::chrono::seconds kDeliveryDeadline(10);
+
+// Ends a delivery still running at its deadline. cpp-httplib's timeouts are
+// per connect and per recv, so a target sending a header line every few
+// seconds would otherwise hold this handler thread, and grow the headers,
+// without end.
+class Deadline {
+public:
+    Deadline(httplib::ClientImpl &cli, std::chrono::seconds limit)
+        : cli_(cli), thread_([this, limit] { watch(limit); }) {}
+    ~Deadline() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            done_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+    Deadline(const Deadline &) = delete;
+    Deadline &operator=(const Deadline &) = delete;
+
+    bool expired() {
+        std::lock_guard<std::mutex> lock(mu_);
+        return expired_;
+    }
+
+private:
+    void watch(std::chrono::seconds limit) {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (cv_.wait_for(lock, limit, [this] { return done_; }))
+            return;
+        expired_ = true;
+        cli_.stop(); // made for this: shuts the socket down under the request in flight
+    }
+
+    httplib::ClientImpl &cli_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    bool expired_ = false;
+    std::thread thread_; // last: starts once the members it uses exist
+};
+
+struct Delivery {
+    int status = 0; // the target's answer; 0 when it gave none
+    std::string error;
+};
+
+std::unique_ptr<httplib::ClientImpl> delivery_client(const Target &t, const std::string &ca_file) {
+    std::unique_ptr<httplib::ClientImpl> cli;
+    if (t.https) {
+        auto ssl = std::make_unique<httplib::SSLClient>(t.host, t.port);
+        if (!ca_file.empty())
+            ssl->set_ca_cert_path(ca_file.c_str());
+        ssl->enable_server_certificate_verification(true);
+        cli = std::move(ssl);
+    } else {
+        cli = std::make_unique<httplib::ClientImpl>(t.host, t.port);
+    }
+    cli->set_connection_timeout(kDeliveryConnectSeconds);
+    cli->set_read_timeout(kDeliveryReadSeconds);
+    cli->set_write_timeout(kDeliveryReadSeconds);
+    cli->set_follow_location(false); // a Location may name any host
+    cli->set_keep_alive(false);
+    return cli;
+}
+
+Delivery deliver(const Target &t, const std::string &ca_file, const httplib::Headers &headers,
+                 const std::string &payload) {
+    std::unique_ptr<httplib::ClientImpl> cli = delivery_client(t, ca_file);
+    httplib::Request req;
+    req.method = "POST";
+    req.path = t.path;
+    req.headers = headers;
+    req.set_header("Content-Type", "application/json");
+    req.body = payload;
+    Delivery d;
+    // The status is all the sandbox reports, so the body is never read: an
+    // endless or trickled one cannot hold the delivery or fill memory.
+    req.response_handler = [&d](const httplib::Response &r) {
+        d.status = r.status;
+        return false;
+    };
+    httplib::Response answer;
+    httplib::Error err = httplib::Error::Success;
+    bool ok, expired;
+    {
+        Deadline deadline(*cli, kDeliveryDeadline);
+        ok = cli->send(req, answer, err);
+        expired = deadline.expired();
+    }
+    if (ok) // no body to stop at (204): the handler was not called
+        d.status = answer.status;
+    if (d.status == 0)
+        d.error = expired ? "the target did not answer within the 10 s deadline"
+                          : httplib::to_string(err);
+    return d;
+}
+
+// The host part of a Host header: "127.0.0.1:8080", "[::1]:8080", "localhost".
+std::string host_of(const std::string &header) {
+    if (!header.empty() && header[0] == '[') {
+        size_t close = header.find(']');
+        return close == std::string::npos ? "" : header.substr(1, close - 1);
+    }
+    return header.substr(0, header.find(':'));
+}
+
 void handle_webhook(Store &store, const httplib::Request &req, httplib::Response &res) {
+    // Any web page can make a browser POST here. What passes is what a browser
+    // sends only with the sandbox's consent: a JSON Content-Type needs a CORS
+    // preflight (never granted: OPTIONS is 405 without CORS headers), and a
+    // loopback Host shuts out a page that rebinds its own name to 127.0.0.1.
+    if (!is_loopback_host(host_of(req.get_header_value("Host")))) {
+        send_token_error(res, 403, "forbidden_host",
+                         "the Host header must be 127.0.0.1, [::1] or localhost");
+        return;
+    }
+    if (!is_json_type(req)) {
+        send_token_error(res, 415, "invalid_request", "Content-Type must be application/json");
+        return;
+    }
     std::string why, client_id, url, ca_file;
     Json body = parse_json_object(req.body, why);
     if (!body) {
@@ -689,33 +816,17 @@ void handle_webhook(Store &store, const httplib::Request &req, httplib::Response
     std::string payload = webhook_payload(*client);
     httplib::Headers headers{{"lightfunnels-hmac", sign_webhook(*client, payload)},
                              {"lightfunnels-topic", "order/confirmed"}};
-    std::unique_ptr<httplib::ClientImpl> cli;
-    if (t.https) {
-        auto ssl = std::make_unique<httplib::SSLClient>(t.host, t.port);
-        if (!ca_file.empty())
-            ssl->set_ca_cert_path(ca_file.c_str());
-        ssl->enable_server_certificate_verification(true);
-        cli = std::move(ssl);
-    } else {
-        cli = std::make_unique<httplib::ClientImpl>(t.host, t.port);
-    }
-    cli->set_connection_timeout(5);
-    cli->set_read_timeout(10);
-    cli->set_write_timeout(10);
-    cli->set_follow_location(false);
-    cli->set_keep_alive(false);
-    httplib::Result r = cli->Post(t.path, headers, payload, "application/json");
-    if (!r) {
-        Json o(cJSON_CreateObject());
+    Delivery d = deliver(t, ca_file, headers, payload);
+    Json o(cJSON_CreateObject());
+    if (d.status == 0) {
         if (!o || !cJSON_AddFalseToObject(o.get(), "delivered") ||
-            !cJSON_AddStringToObject(o.get(), "error", httplib::to_string(r.error()).c_str()))
+            !cJSON_AddStringToObject(o.get(), "error", d.error.c_str()))
             throw std::bad_alloc();
         send_json(res, 502, json_print(o.get()));
         return;
     }
-    Json o(cJSON_CreateObject());
     if (!o || !cJSON_AddTrueToObject(o.get(), "delivered") ||
-        !cJSON_AddNumberToObject(o.get(), "status", r->status))
+        !cJSON_AddNumberToObject(o.get(), "status", d.status))
         throw std::bad_alloc();
     send_json(res, 200, json_print(o.get()));
 }

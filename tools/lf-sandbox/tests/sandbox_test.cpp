@@ -15,7 +15,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +32,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <setjmp.h>
@@ -894,6 +899,8 @@ struct Receiver {
     std::mutex mu;
     std::vector<std::pair<std::string, std::string>> got; // (hmac header, raw body)
     std::string topic;
+    int answer = 204;     // set before start()
+    std::string location; // sent when not empty
 
     void start(const std::string &cert = "", const std::string &key = "") {
         if (cert.empty())
@@ -905,7 +912,9 @@ struct Receiver {
             std::lock_guard<std::mutex> lock(mu);
             got.emplace_back(req.get_header_value("lightfunnels-hmac"), req.body);
             topic = req.get_header_value("lightfunnels-topic");
-            res.status = 204;
+            res.status = answer;
+            if (!location.empty())
+                res.set_header("Location", location);
         });
         port = svr->bind_to_any_port("127.0.0.1");
         assert_true(port > 0);
@@ -920,6 +929,11 @@ struct Receiver {
         if (th.joinable())
             th.join();
     }
+    size_t count() {
+        std::lock_guard<std::mutex> lock(mu);
+        return got.size();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/hooks/lf"; }
     ~Receiver() { stop(); }
 };
 
@@ -1004,6 +1018,292 @@ void test_webhook(void **) {
     assert_string_equal(plain.topic.c_str(), "order/confirmed");
     lf_auth_free(a);
     lf_auth_free(b);
+    stop(sb);
+}
+
+std::string webhook_body(const Client &c, const std::string &url) {
+    return "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(url) + "}";
+}
+
+long long ms_since(Clock::time_point t0) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+// Anything but an http(s) target on loopback without user info is refused by
+// its spelling alone: no DNS lookup, no connection (a connection attempt would
+// end in 502, or take the 5 s connect timeout). The spellings a resolver would
+// turn into 127.0.0.1 (127.1, 2130706433, "localhost.", a v4-mapped address)
+// aim at a live loopback receiver, which must see nothing.
+void test_webhook_refuses_other_targets(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    Receiver rx;
+    rx.start();
+    const std::string port = std::to_string(rx.port);
+    const std::string refused[] = {
+        // not loopback, by address or by name
+        "http://192.0.2.1:9/x", "https://192.0.2.1/x", "http://[2001:db8::1]:9/x",
+        "http://example.invalid/x", "https://example.invalid:8443/x",
+        "http://localhost.example.invalid/x", "http://127.0.0.1.example.invalid/x",
+        // loopback only once resolved
+        "http://127.1:" + port + "/hooks/lf", "http://2130706433:" + port + "/hooks/lf",
+        "http://0x7f.0.0.1:" + port + "/hooks/lf", "http://localhost.:" + port + "/hooks/lf",
+        "http://[::ffff:127.0.0.1]:" + port + "/hooks/lf",
+        // user info, whichever side of it the loopback address is
+        "http://user@127.0.0.1:" + port + "/hooks/lf",
+        "http://user:pw@127.0.0.1:" + port + "/hooks/lf",
+        "http://192.0.2.1\\@127.0.0.1:" + port + "/hooks/lf",
+        "http://127.0.0.1:" + port + "@192.0.2.1/x",
+        // other schemes, or none
+        "ftp://127.0.0.1:" + port + "/hooks/lf", "gopher://127.0.0.1:" + port + "/x",
+        "file:///etc/passwd", "//127.0.0.1:" + port + "/hooks/lf", "127.0.0.1:" + port + "/hooks/lf"};
+    for (const auto &url : refused) {
+        auto t0 = Clock::now();
+        Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, url));
+        long long ms = ms_since(t0);
+        if (r.status != 400 || json_field(r.body, "error") != "invalid_request" || ms > 1000)
+            fail_msg("%s: HTTP %ld after %lld ms: %s", url.c_str(), r.status, ms, r.body.c_str());
+    }
+    assert_int_equal(rx.count(), 0);
+    // The same receiver named plainly gets it: the refusals were about the spelling.
+    Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, rx.url()));
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"delivered\":true"));
+    rx.stop();
+    assert_int_equal(rx.count(), 1);
+    lf_auth *a = auth_for(c);
+    assert_int_equal(lf_webhook_verify(a, rx.got[0].second.data(), rx.got[0].second.size(),
+                                       rx.got[0].first.c_str()),
+                     LF_OK);
+    lf_auth_free(a);
+    stop(sb);
+}
+
+// A 3xx from the target is its answer: the delivery is never repeated to the
+// Location, which could be any host.
+void test_webhook_does_not_follow_redirects(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    Receiver target;
+    target.start();
+    Receiver hop;
+    hop.location = target.url();
+    hop.start();
+    lf_auth *a = auth_for(c);
+    size_t n = 0;
+    for (int code : {301, 302, 303, 307, 308}) {
+        {
+            std::lock_guard<std::mutex> lock(hop.mu);
+            hop.answer = code;
+        }
+        Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, hop.url()));
+        assert_int_equal(r.status, 200);
+        assert_true(contains(r.body, "\"delivered\":true"));
+        assert_true(contains(r.body, "\"status\":" + std::to_string(code)));
+        assert_int_equal(hop.count(), ++n);
+    }
+    hop.stop();
+    target.stop();
+    assert_int_equal(target.count(), 0);
+    for (const auto &g : hop.got)
+        assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()),
+                         LF_OK);
+    lf_auth_free(a);
+    stop(sb);
+}
+
+// A loopback target that misbehaves once it has read the request. A raw
+// socket: cpp-httplib's server can neither trickle headers nor send without
+// end. Its state is shared with its detached thread, so a failed assertion
+// (which longjmps past destructors) leaves the thread nothing dangling.
+enum class Misbehave { endless_body, trickle_body, trickle_headers };
+
+struct RawTarget {
+    std::atomic<size_t> sent{0};
+    std::atomic<bool> got_request{false};
+    std::atomic<bool> done{false};
+};
+
+constexpr size_t kEndlessCap = 64u << 20; // what "endless" means here
+
+bool send_all(int fd, const std::string &s, RawTarget &st) {
+    size_t off = 0;
+    while (off < s.size()) {
+        ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            return false;
+        off += static_cast<size_t>(n);
+        st.sent += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+void misbehave(int fd, Misbehave how, RawTarget &st) {
+    auto deadline = Clock::now() + std::chrono::seconds(how == Misbehave::trickle_headers ? 25 : 20);
+    switch (how) {
+    case Misbehave::endless_body: {
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n", st))
+            return;
+        const std::string block(64 * 1024, 'x');
+        while (st.sent < kEndlessCap && Clock::now() < deadline && send_all(fd, block, st)) {
+        }
+        return;
+    }
+    case Misbehave::trickle_body:
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", st))
+            return;
+        while (Clock::now() < deadline && send_all(fd, "x", st))
+            usleep(100 * 1000);
+        return;
+    case Misbehave::trickle_headers:
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\n", st))
+            return;
+        while (Clock::now() < deadline && send_all(fd, "X-Slow: 1\r\n", st))
+            usleep(100 * 1000);
+        return;
+    }
+}
+
+void serve_one(int ls, Misbehave how, RawTarget &st) {
+    struct pollfd p = {ls, POLLIN, 0};
+    if (poll(&p, 1, 30000) != 1)
+        return;
+    int fd = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct timeval tv = {5, 0}; // a peer that stops reading cannot block a send for long
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string req;
+    char buf[4096];
+    while (req.find("\r\n\r\n") == std::string::npos && req.size() < 65536) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        req.append(buf, static_cast<size_t>(n));
+    }
+    st.got_request = req.compare(0, 5, "POST ") == 0 && contains(req, "\r\n\r\n");
+    if (st.got_request)
+        misbehave(fd, how, st);
+    close(fd);
+}
+
+// Listens on a free 127.0.0.1 port for one connection; returns the port.
+int start_raw_target(Misbehave how, const std::shared_ptr<RawTarget> &st) {
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in a;
+    std::memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(ls, reinterpret_cast<struct sockaddr *>(&a), sizeof a), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    assert_int_equal(getsockname(ls, reinterpret_cast<struct sockaddr *>(&a), &len), 0);
+    std::thread([ls, how, st] {
+        serve_one(ls, how, *st);
+        close(ls);
+        st->done = true;
+    }).detach();
+    return ntohs(a.sin_port);
+}
+
+void wait_done(const RawTarget &st) {
+    for (int i = 0; i < 400 && !st.done; ++i) // 40 s: above every misbehaviour's own bound
+        usleep(100 * 1000);
+    assert_true(st.done);
+}
+
+// The target's answer is bounded: its status is all the sandbox reports, so
+// the body is not read (an endless or trickled body costs nothing), and the
+// whole delivery has a deadline (10 s) that a target trickling its headers
+// cannot stretch (the read timeout alone restarts with every byte).
+void test_webhook_bounded_answer(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+
+    auto endless = std::make_shared<RawTarget>();
+    int port = start_raw_target(Misbehave::endless_body, endless);
+    auto t0 = Clock::now();
+    Resp r = post_json(sb, "/_sandbox/webhook",
+                       webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    long long ms = ms_since(t0);
+    wait_done(*endless);
+    assert_true(endless->got_request);
+    if (endless->sent >= kEndlessCap / 2)
+        fail_msg("the sandbox read %zu bytes of an endless answer", endless->sent.load());
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"delivered\":true"));
+    assert_true(contains(r.body, "\"status\":200"));
+    assert_true(ms < 5000);
+
+    auto slow_body = std::make_shared<RawTarget>();
+    port = start_raw_target(Misbehave::trickle_body, slow_body);
+    t0 = Clock::now();
+    r = post_json(sb, "/_sandbox/webhook",
+                  webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    ms = ms_since(t0);
+    if (ms > 3000)
+        fail_msg("a trickled body held the delivery for %lld ms", ms);
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.body, "\"status\":200"));
+    wait_done(*slow_body);
+    assert_true(slow_body->got_request);
+
+    auto slow_headers = std::make_shared<RawTarget>();
+    port = start_raw_target(Misbehave::trickle_headers, slow_headers);
+    t0 = Clock::now();
+    r = post_json(sb, "/_sandbox/webhook",
+                  webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    ms = ms_since(t0);
+    if (ms > 14000)
+        fail_msg("trickled headers held the delivery for %lld ms", ms);
+    assert_int_equal(r.status, 502);
+    assert_true(contains(r.body, "\"delivered\":false"));
+    assert_true(contains(json_field(r.body, "error"), "deadline"));
+    wait_done(*slow_headers);
+    assert_true(slow_headers->got_request);
+    stop(sb);
+}
+
+// What any web page can make a browser send must not start a delivery: a
+// cross-site "simple" POST (text/plain or a form type: no CORS preflight) and
+// a request whose Host is not loopback (a page that rebinds its own name to
+// 127.0.0.1) are refused before the body is even read.
+void test_webhook_refuses_browser_requests(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    Receiver rx;
+    rx.start();
+    const std::string body = webhook_body(c, rx.url());
+    for (const char *type :
+         {"text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"}) {
+        Resp r = request(sb, "POST", "/_sandbox/webhook", body, {std::string("Content-Type: ") + type});
+        if (r.status != 415 || json_field(r.body, "error") != "invalid_request")
+            fail_msg("Content-Type %s: HTTP %ld %s", type, r.status, r.body.c_str());
+    }
+    const std::string sb_port = sb.url.substr(sb.url.rfind(':') + 1);
+    for (const std::string &host : {std::string("evil.example"), "evil.example:" + sb_port,
+                                    "127.0.0.1.evil.example:" + sb_port, "192.0.2.1:" + sb_port}) {
+        Resp r = post_json(sb, "/_sandbox/webhook", body, {"Host: " + host});
+        if (r.status != 403 || json_field(r.body, "error") != "forbidden_host")
+            fail_msg("Host %s: HTTP %ld %s", host.c_str(), r.status, r.body.c_str());
+    }
+    assert_int_equal(rx.count(), 0);
+    // What the tools send is delivered, with any loopback spelling of the Host.
+    Resp r = request(sb, "POST", "/_sandbox/webhook", body,
+                     {"Content-Type: application/json; charset=utf-8"});
+    assert_int_equal(r.status, 200);
+    r = post_json(sb, "/_sandbox/webhook", body, {"Host: localhost:" + sb_port});
+    assert_int_equal(r.status, 200);
+    r = post_json(sb, "/_sandbox/webhook", body, {"Host: [::1]:" + sb_port});
+    assert_int_equal(r.status, 200);
+    assert_int_equal(rx.count(), 3);
+    rx.stop();
     stop(sb);
 }
 
@@ -1139,6 +1439,10 @@ int main(void) {
         cmocka_unit_test_teardown(test_exchange, teardown),
         cmocka_unit_test_teardown(test_code_expiry, teardown),
         cmocka_unit_test_teardown(test_webhook, teardown),
+        cmocka_unit_test_teardown(test_webhook_refuses_other_targets, teardown),
+        cmocka_unit_test_teardown(test_webhook_does_not_follow_redirects, teardown),
+        cmocka_unit_test_teardown(test_webhook_bounded_answer, teardown),
+        cmocka_unit_test_teardown(test_webhook_refuses_browser_requests, teardown),
         cmocka_unit_test_teardown(test_library_flow, teardown),
         cmocka_unit_test_teardown(test_sigterm, teardown),
     };
