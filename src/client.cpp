@@ -281,40 +281,4 @@ Status Client::consent_url(const char *redirect_uri, const char *scopes, const c
     return out.finish() ? Status::Ok : Status::BufferTooSmall;
 }
 
-// ---- webhooks ---------------------------------------------------------------------
-
-Status Client::webhook_verify(const void *body, std::size_t len, const char *header) const noexcept {
-    if (!header || (!body && len)) return Status::InvalidArgument;
-    if (!body) body = "";
-    std::string_view h(header);
-    while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
-    while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
-    // Accepted: the canonical encoding (44 characters, one '='), or the same
-    // without its '='. Anything else cannot be a match, so the header is
-    // decoded (it is public) and the MACs compared as 32 bytes.
-    if (h.size() == kMacBase64Len) {
-        if (h.back() != '=') return Status::SignatureMismatch;
-        h.remove_suffix(1);
-    }
-    unsigned char given[kMacSize];
-    if (!base64_decode_mac(h, given)) return Status::SignatureMismatch;
-    bool ok = true;
-    bool match = mac_.verify(body, len, given, &ok);
-    if (ok && previous_mac_.ready()) match = previous_mac_.verify(body, len, given, &ok) || match;
-    if (!ok) return Status::Internal;
-    return match ? Status::Ok : Status::SignatureMismatch;
-}
-
-Status Client::webhook_sign(const void *body, std::size_t len, char *buf, std::size_t size,
-                            std::size_t *needed) const noexcept {
-    if ((!body && len) || (!buf && size)) return empty_result(buf, size, Status::InvalidArgument);
-    if (!body) body = "";
-    char sig[kMacBase64Len + 1];
-    if (!mac_.sign_base64(body, len, sig)) return empty_result(buf, size, Status::Internal);
-    OutBuf out(buf, size);
-    out.put(std::string_view(sig, kMacBase64Len));
-    if (needed) *needed = out.needed();
-    return out.finish() ? Status::Ok : Status::BufferTooSmall;
-}
-
 }  // namespace lf

@@ -121,6 +121,47 @@ static void test_verify_accepts_surrounding_spaces_and_tabs(void **st)
     assert_verify(BODY_HELLO, n, "  gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8\t", LF_OK);
 }
 
+/* The header's accepted shapes are decided by its length after trimming SP
+ * and HTAB: 44 characters ending in '=', or 43; each is then compared with
+ * the canonical encoding as a whole. Lengths 43, 44 and 45 around those. */
+static void test_verify_header_lengths_after_trimming(void **st)
+{
+    (void)st;
+    const size_t n = strlen(BODY_HELLO);
+    char unpadded[44];
+    memcpy(unpadded, SIG_HELLO, 43);
+    unpadded[43] = '\0';
+    static const struct {
+        const char *header;
+        lf_status want;
+    } cases[] = {
+        /* '=' removed, spaces/tabs around */
+        {" \t gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8 \t ", LF_OK},
+        {"\tgyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8", LF_OK},
+        {"gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8  ", LF_OK},
+        /* 45 characters: only with a space or tab around the 44 is it one */
+        {" " SIG_HELLO, LF_OK},
+        {SIG_HELLO "\t", LF_OK},
+        {SIG_HELLO "=", LF_E_SIGNATURE_MISMATCH},
+        {SIG_HELLO "A", LF_E_SIGNATURE_MISMATCH},
+        {"=" SIG_HELLO, LF_E_SIGNATURE_MISMATCH},
+        {"A" SIG_HELLO, LF_E_SIGNATURE_MISMATCH},
+        {"gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8 =", LF_E_SIGNATURE_MISMATCH},
+        {" gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8 =\t", LF_E_SIGNATURE_MISMATCH},
+        /* 44 characters not ending in '=' */
+        {"gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8A", LF_E_SIGNATURE_MISMATCH},
+        {"AgyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8", LF_E_SIGNATURE_MISMATCH},
+        /* 43 characters ending in '=': a data character is missing */
+        {"yrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8=", LF_E_SIGNATURE_MISMATCH},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_verify(BODY_HELLO, n, cases[i].header, cases[i].want);
+    assert_verify(BODY_HELLO, n, unpadded, LF_OK);
+    /* the same shapes for an empty body's signature */
+    assert_verify("", 0, "\t eR0ROuC6GVWEdktq9ab104HqxokIWaqnx45nzcN8nRQ ", LF_OK);
+    assert_verify("", 0, SIG_EMPTY "=", LF_E_SIGNATURE_MISMATCH);
+}
+
 /* ---- verify rejects ------------------------------------------------------- */
 
 /* Every single-byte change of the signature, at every position, to every
@@ -378,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_verify_accepts_vectors),
         cmocka_unit_test(test_verify_accepts_without_padding),
         cmocka_unit_test(test_verify_accepts_surrounding_spaces_and_tabs),
+        cmocka_unit_test(test_verify_header_lengths_after_trimming),
         cmocka_unit_test(test_verify_rejects_every_changed_character),
         cmocka_unit_test(test_verify_rejects_changed_body),
         cmocka_unit_test(test_verify_rejects_other_encodings_and_shapes),
