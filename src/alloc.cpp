@@ -1,5 +1,6 @@
 #include "alloc.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string.h>  // explicit_bzero
@@ -16,8 +17,9 @@ bool g_custom = false;
 
 thread_local bool t_dep_failed = false;
 
-// Dependency blocks carry their size in a header this big (keeps alignment).
+// Dependency blocks carry their size and origin in a header this big (keeps alignment).
 constexpr std::size_t kHeader = alignof(std::max_align_t) > 16 ? alignof(std::max_align_t) : 16;
+static_assert(kHeader >= sizeof(std::size_t) + sizeof(void *), "dependency block header");
 }  // namespace
 
 void set_allocator(const AllocatorHooks *hooks) noexcept {
@@ -65,19 +67,79 @@ void wipe_large(void *p, std::size_t n) noexcept {
 #endif
 }
 
+// A bump allocator over one block of the caller's allocator. Only the
+// thread holding the ReserveScope takes from it; blocks may be given back
+// from any thread. refs_ counts the owner plus every block taken.
+class Reserve {
+public:
+    explicit Reserve(std::size_t size) noexcept : size_(size) {}
+    void *take(std::size_t n) noexcept {
+        n = (n + kHeader - 1) / kHeader * kHeader;
+        if (n > size_ - used_) return nullptr;
+        void *p = data() + used_;
+        used_ += n;
+        refs_.fetch_add(1, std::memory_order_relaxed);
+        return p;
+    }
+    void unref() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+        wipe_large(data(), used_);
+        this->~Reserve();
+        mem_free(this);
+    }
+    bool used() const noexcept { return used_ != 0; }
+
+private:
+    unsigned char *data() noexcept { return reinterpret_cast<unsigned char *>(this) + kOffset; }
+    static constexpr std::size_t kOffset = (sizeof(std::size_t) * 2 + sizeof(std::atomic<std::size_t>) + kHeader - 1) /
+                                           kHeader * kHeader;
+    std::size_t size_;
+    std::size_t used_ = 0;
+    std::atomic<std::size_t> refs_{1};
+
+    friend Reserve *reserve_new(std::size_t) noexcept;
+};
+
+namespace {
+thread_local Reserve *t_reserve = nullptr;
+}
+
+Reserve *reserve_new(std::size_t bytes) noexcept {
+    static_assert(sizeof(Reserve) <= Reserve::kOffset, "reserve header");
+    void *p = mem_alloc(Reserve::kOffset + bytes);
+    return p ? new (p) Reserve(bytes) : nullptr;
+}
+
+void reserve_release(Reserve *r) noexcept {
+    if (r) r->unref();
+}
+
+bool reserve_used(const Reserve *r) noexcept { return r && r->used(); }
+
+ReserveScope::ReserveScope(Reserve *r) noexcept : previous_(t_reserve) { t_reserve = r; }
+ReserveScope::~ReserveScope() { t_reserve = previous_; }
+
 namespace dep {
 
+// Every block carries a header: its size, and the reserve it came from
+// (nullptr: the allocator).
 void *malloc_fn(std::size_t n) {
     if (n > static_cast<std::size_t>(-1) - kHeader) {
         t_dep_failed = true;
         return nullptr;
     }
     auto *base = static_cast<unsigned char *>(mem_alloc(n + kHeader));
+    Reserve *from = nullptr;
+    if (!base && t_reserve) {
+        base = static_cast<unsigned char *>(t_reserve->take(n + kHeader));
+        from = base ? t_reserve : nullptr;
+    }
     if (!base) {
         t_dep_failed = true;
         return nullptr;
     }
     std::memcpy(base, &n, sizeof n);
+    std::memcpy(base + sizeof n, &from, sizeof from);
     return base + kHeader;
 }
 
@@ -85,9 +147,14 @@ void free_fn(void *p) {
     if (!p) return;
     unsigned char *base = static_cast<unsigned char *>(p) - kHeader;
     std::size_t n;
+    Reserve *from;
     std::memcpy(&n, base, sizeof n);
+    std::memcpy(&from, base + sizeof n, sizeof from);
     wipe(base, n + kHeader);
-    mem_free(base);
+    if (from)
+        from->unref();
+    else
+        mem_free(base);
 }
 
 // A fresh block and a wiped old one: an in-place realloc could leave a copy

@@ -54,6 +54,30 @@ void *calloc_fn(std::size_t n, std::size_t size);
 bool take_failure() noexcept;  // true if an allocation failed on this thread since the last call
 }  // namespace dep
 
+// Memory set aside before an authorization code is sent. While a
+// ReserveScope is active on a thread, an allocation of libcurl or cJSON
+// (through the dependency hooks below) that the allocator refuses is served
+// from the reserve instead, so nothing that happens after the code went out
+// can fail for lack of memory and lose the token it bought. Blocks taken
+// from it are freed like any other (and may outlive the scope: libcurl keeps
+// some with its connections); the reserve goes back to the allocator when
+// its owner has released it and its last block is freed.
+class Reserve;
+Reserve *reserve_new(std::size_t bytes) noexcept;  // nullptr on failure
+void reserve_release(Reserve *r) noexcept;          // the owner's reference; nullptr-safe
+bool reserve_used(const Reserve *r) noexcept;       // whether any block was taken from it
+
+class ReserveScope {
+public:
+    explicit ReserveScope(Reserve *r) noexcept;
+    ReserveScope(const ReserveScope &) = delete;
+    ReserveScope &operator=(const ReserveScope &) = delete;
+    ~ReserveScope();
+
+private:
+    Reserve *previous_;
+};
+
 template <class T>
 struct Allocator {
     using value_type = T;

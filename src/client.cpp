@@ -86,7 +86,7 @@ Client::Client(const ClientOptions &o)
       auth_(o.client_auth),
       basic_possible_(std::strchr(o.client_id, ':') == nullptr),
       timeout_ms_(o.timeout_ms),
-      response_reserve_(o.max_response_bytes < kResponseReserve ? o.max_response_bytes : kResponseReserve),
+      token_answer_max_(o.max_response_bytes < kMaxTokenAnswer ? o.max_response_bytes : kMaxTokenAnswer),
       transport_(transport_config(o)) {
     if (o.previous_client_secret) previous_secret_.str().assign(o.previous_client_secret);
 

@@ -56,9 +56,16 @@ struct Response {
 
 constexpr std::size_t kMaxTokenLength = 4096;
 constexpr std::size_t kMaxCodeLength = 4096;
-// Room taken for the token endpoint's answer before the code is sent: the
-// longest valid token with room for the JSON around it.
-constexpr std::size_t kResponseReserve = kMaxTokenLength + 1024;
+// The token endpoint's answer is a small JSON object: it is read up to this
+// size (or max_response_bytes, if smaller), and room for all of it is taken
+// before the code is sent.
+constexpr std::size_t kMaxTokenAnswer = 64 * 1024;
+// With hooked dependencies, what libcurl and cJSON may need to read and parse
+// such an answer: cJSON's worst case is an array of one-digit numbers (a
+// 64-byte node plus our 16-byte header for every 2 bytes of text), and
+// libcurl's header and decoding buffers. Set aside before the code is sent
+// (see Reserve in alloc.hpp); untouched unless the allocator fails.
+constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + 512 * 1024;
 
 class Client {
 public:
@@ -117,7 +124,7 @@ private:
     ClientAuth auth_;
     bool basic_possible_;
     long timeout_ms_;
-    std::size_t response_reserve_;  // taken before a code is sent
+    std::size_t token_answer_max_;  // min(max_response_bytes, kMaxTokenAnswer), reserved before a code is sent
     HmacKey mac_;
     HmacKey previous_mac_;
     SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"

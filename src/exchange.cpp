@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "client.hpp"
+#include "global.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
 #include "url.hpp"
@@ -42,9 +43,18 @@ Status Client::send_code(const Attempt &a, std::string_view code, const CallOpti
     }
     req.body = body.view();
 
-    // Room for a typical answer is taken before the code is spent.
+    // Everything reading the answer needs is taken before the code is spent:
+    // the body's room, and (when libcurl and cJSON allocate through our
+    // hooks) a reserve for them. The token's room is the caller's.
     HttpResponse resp;
-    resp.body.reserve(response_reserve_);
+    resp.body.reserve(token_answer_max_);
+    req.max_body = token_answer_max_;
+    struct Owned {
+        Reserve *r;
+        ~Owned() { reserve_release(r); }
+    } reserve{dependencies_hooked() ? reserve_new(kTokenAnswerReserve) : nullptr};
+    if (dependencies_hooked() && !reserve.r) throw std::bad_alloc();
+    ReserveScope scope(reserve.r);
     Status s = transport_.post(req, resp, e);
     if (s != Status::Ok) return s;
 

@@ -359,7 +359,6 @@ Transport::Slot *Transport::new_slot() const {
         // cap). The client's header lists remove the Accept-Encoding line
         // this would add, so servers are not invited to compress.
         setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-        setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes_));
         setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
         // Reuse only connections idle for less than a second. A server may
         // close an idle keep-alive connection at any moment; libcurl 7.88
@@ -481,7 +480,10 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     resp.body.clear();
     s->sink = Sink{};
     s->sink.body = &resp.body;
-    s->sink.max_body = max_response_bytes_;
+    s->sink.max_body = req.max_body && req.max_body < max_response_bytes_ ? req.max_body : max_response_bytes_;
+    // An honest Content-Length over the cap is refused before the body
+    // arrives; the write callback enforces the cap for every other answer.
+    setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(s->sink.max_body));
     s->errbuf[0] = '\0';
     s->trust.why[0] = '\0';
     s->trust.no_memory = false;

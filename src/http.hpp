@@ -39,6 +39,7 @@ struct HttpRequest {
     long timeout_ms = 30000;
     const int *cancel = nullptr;
     const char *what = "server";          // for messages: "token endpoint", "API"
+    std::size_t max_body = 0;             // 0: the transport's max_response_bytes
     Sent *sent = nullptr;                 // optional: raised to Maybe as the request goes out,
                                           // to Yes when a complete answer arrived
 };

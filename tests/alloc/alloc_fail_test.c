@@ -36,10 +36,25 @@ static ts_server *srv;
 static char client_id[40], secret[80], token[64];
 static const char *const uris[] = {REDIRECT};
 
+/* A valid token answer of about 60 KiB: more than any small reservation,
+ * and cJSON allocates for its members (a hundred small ones, one large)
+ * after the code was spent. */
+static char large_answer[60 * 1024];
+
+static void make_large_answer(void) {
+    size_t n = (size_t)snprintf(large_answer, sizeof large_answer, "{\"access_token\":\"%s\",\"scope\":[", token);
+    for (int i = 0; i < 100; i++) n += (size_t)snprintf(large_answer + n, sizeof large_answer - n, "\"s%d\",", i);
+    n += (size_t)snprintf(large_answer + n - 1, sizeof large_answer - n + 1, "],\"padding\":\"") - 1;
+    memset(large_answer + n, 'x', sizeof large_answer - n - 3);
+    memcpy(large_answer + sizeof large_answer - 3, "\"}", 3);
+}
+
 static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
     (void)ctx;
     ts_reply_status(reply, 200);
-    if (strcmp(ts_request_path(r), "/token") == 0)
+    if (strcmp(ts_request_path(r), "/token") == 0 && ts_request_contains(r, "large-"))
+        ts_reply_text(reply, NULL, large_answer);
+    else if (strcmp(ts_request_path(r), "/token") == 0)
         ts_reply_printf(reply, NULL, "{\"access_token\":\"%s\"}", token);
     else
         ts_reply_text(reply, NULL, "{\"data\":{\"account\":{\"id\":\"acc_1\"}}}");
@@ -66,11 +81,17 @@ static void config(lf_auth_config *cfg) {
 typedef lf_status (*op_fn)(void *ctx);
 typedef void (*undo_fn)(void *ctx);
 
+/* Set by the exchange operations: the code the last run sent, so the sweep
+ * can tell "out of memory before sending" from "the code was spent and the
+ * token lost" (the second must never happen). */
+static char last_code[48];
+
 static long sweep(const char *name, void (*setup_fn)(void *), op_fn op, undo_fn undo, void (*teardown_fn)(void *),
                   void *ctx, int persistent) {
     long points = 0, wrong = 0, leaked = 0;
     char wrong_list[512] = "";
     const char *mode = persistent ? "persistent" : "transient";
+    last_code[0] = '\0';
     for (long n = 1; n <= MAX_N; n++) {
         size_t live0 = ca_live();
         if (setup_fn) setup_fn(ctx);
@@ -91,6 +112,10 @@ static long sweep(const char *name, void (*setup_fn)(void *), op_fn op, undo_fn 
         }
         if (st == LF_E_NO_MEMORY && failed == 0)
             fail_msg("%s: N=%ld: LF_E_NO_MEMORY without a failed allocation", name, n);
+        if (st == LF_E_NO_MEMORY && last_code[0] && ts_server_saw(srv, last_code))
+            fail_msg("%s: N=%ld (%s): LF_E_NO_MEMORY after the code reached the server: the token is lost", name,
+                     n, mode);
+        last_code[0] = '\0';
         if (ca_live() != live0)
             fail_msg("%s: N=%ld (%s, %s): %ld blocks not given back", name, n, mode, lf_status_name(st),
                      (long)ca_live() - (long)live0);
@@ -175,13 +200,11 @@ static lf_status op_verify(void *p) {
     return st == LF_OK ? LF_E_INTERNAL : st;
 }
 
-static lf_status op_exchange(void *p) {
-    handle_ctx *c = p;
-    char code[48];
-    snprintf(code, sizeof code, "code-%d", ++c->counter);
+static lf_status exchange_as(handle_ctx *c, const char *prefix) {
+    snprintf(last_code, sizeof last_code, "%s%d-%lld", prefix, ++c->counter, ts_now_ms());
     lf_error err;
     c->t = (lf_token *)c;
-    lf_status st = lf_exchange_code(c->a, code, &c->t, &err);
+    lf_status st = lf_exchange_code(c->a, last_code, &c->t, &err);
     if (st != LF_OK) {
         assert_null(c->t);
     } else {
@@ -189,6 +212,9 @@ static lf_status op_exchange(void *p) {
     }
     return st;
 }
+
+static lf_status op_exchange(void *p) { return exchange_as(p, "code-"); }
+static lf_status op_exchange_large(void *p) { return exchange_as(p, "large-"); }
 
 static lf_status op_graphql(void *p) {
     handle_ctx *c = p;
@@ -275,6 +301,10 @@ static void test_sweep_exchange(void **state) {
     handle_ctx c = {NULL, NULL, NULL, 0};
     assert_true(sweep("lf_exchange_code", fresh_handle, op_exchange, undo_token, drop_handle, &c, 0) > 0);
     assert_true(sweep("lf_exchange_code", fresh_handle, op_exchange, undo_token, drop_handle, &c, 1) > 0);
+    assert_true(sweep("lf_exchange_code (60 KiB answer)", fresh_handle, op_exchange_large, undo_token, drop_handle,
+                      &c, 0) > 0);
+    assert_true(sweep("lf_exchange_code (60 KiB answer)", fresh_handle, op_exchange_large, undo_token, drop_handle,
+                      &c, 1) > 0);
     /* a handle that saw allocation failures keeps working */
     c.a = new_handle();
     for (long n = 1; n <= 5; n++) {
@@ -311,6 +341,7 @@ int main(void) {
     ts_random_token(r, sizeof r, "");
     snprintf(secret, sizeof secret, "sec%.16s=/!:%s", r, r + 16);
     ts_random_token(token, sizeof token, "tok");
+    make_large_answer();
     static const char *canaries[3];
     canaries[0] = secret;
     canaries[1] = token;
