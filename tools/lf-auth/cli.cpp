@@ -321,17 +321,90 @@ cJSON *json_ok() {
     return o;
 }
 
-void emit_json(cJSON *obj) {
+void emit_json(cJSON *obj, bool for_terminal) {
     char *text = cJSON_PrintUnformatted(obj);
     wipe_json(obj);
     cJSON_Delete(obj);
     if (text == nullptr) throw LocalError{"out of memory"};
-    std::fputs(text, stdout);
+    if (for_terminal) {
+        // cJSON escapes C0 controls only; C1, bidi and invalid UTF-8 pass raw.
+        std::string safe = terminal_safe(text);
+        std::fputs(safe.c_str(), stdout);
+    } else {
+        std::fputs(text, stdout);
+    }
     std::fputc('\n', stdout);
     std::fflush(stdout);
     explicit_bzero(text, std::strlen(text));
     cJSON_free(text);
 }
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF) and its code point; 0 when the
+// bytes there are not one.
+size_t utf8_sequence(const std::string &s, size_t i, unsigned long *cp) {
+    const auto byte = [&s](size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char b = byte(i);
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+        len = 2;
+        *cp = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3;
+        *cp = b & 0x0F;
+        if (b == 0xE0) lo = 0xA0;
+        if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4;
+        *cp = b & 0x07;
+        if (b == 0xF0) lo = 0x90;
+        if (b == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) return 0;
+    for (size_t k = 1; k < len; ++k) {
+        unsigned char c = byte(i + k);
+        if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return 0;
+        *cp = (*cp << 6) | (c & 0x3F);
+    }
+    return len;
+}
+
+// Code points a terminal acts on instead of showing them.
+bool terminal_control(unsigned long cp) {
+    if (cp == '\n' || cp == '\t') return false;
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+}  // namespace
+
+std::string terminal_safe(const std::string &bytes) {
+    std::string out;
+    out.reserve(bytes.size());
+    for (size_t i = 0; i < bytes.size();) {
+        unsigned long cp = 0;
+        size_t len = utf8_sequence(bytes, i, &cp);
+        if (len == 0) {
+            out += '?';
+            i += 1;
+        } else {
+            if (terminal_control(cp)) out += '?';
+            else out.append(bytes, i, len);
+            i += len;
+        }
+    }
+    return out;
+}
+
+bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
 
 int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err) {
     const bool have = err != nullptr && err->status == s;

@@ -146,8 +146,18 @@ void progress(const Common &c, const char *fmt, ...) __attribute__((format(print
 int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err);
 
 // Prints {"ok":true, ...} built by `fill` (JSON mode only); frees and wipes.
-void emit_json(cJSON *obj);
+// `for_terminal`: the text goes through terminal_safe() first.
+void emit_json(cJSON *obj, bool for_terminal = false);
 cJSON *json_ok();
+
+// Bytes a server sent, made harmless for a terminal: every C0 control except
+// "\n" and "\t", DEL, every C1 control (U+0080-U+009F), every bidi override or
+// isolate (U+202A-U+202E, U+2066-U+2069) and every byte that is not part of
+// well-formed UTF-8 becomes one '?'. Everything else is kept as it is.
+std::string terminal_safe(const std::string &bytes);
+
+// True when standard output is a terminal (where terminal_safe() applies).
+bool stdout_is_terminal();
 
 // Saves `data` + "\n" to `path` with mode 0600: the file is prepared before
 // the network call (so a single-use code is never spent when the file cannot

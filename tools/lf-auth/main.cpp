@@ -292,8 +292,10 @@ int cmd_graphql(const std::vector<std::string> &args) {
     Parser p;
     SecretSource token_src;
     std::string query, query_file, variables, variables_file;
+    bool raw = false;
     add_common_options(p, c, kApi | kTransport);
     p.secret("token", "access token", token_src);
+    p.flag("raw", [&]() { raw = true; });
     p.option("query", [&](const std::string &v) { query = v; });
     p.option("query-file", [&](const std::string &v) { query_file = v; });
     p.option("variables", [&](const std::string &v) { variables = v; });
@@ -301,11 +303,15 @@ int cmd_graphql(const std::vector<std::string> &args) {
     if (!p.parse(args)) {
         print_help("usage: lf-auth graphql (--token-env VAR | --token-file FILE | --token-stdin)\n"
                    "                      (--query QUERY | --query-file FILE)\n"
-                   "                      [--variables JSON | --variables-file FILE] [options]\n"
+                   "                      [--variables JSON | --variables-file FILE] [--raw] [options]\n"
                    "\n"
                    "POSTs the query to the API with the token and prints the response body on\n"
                    "stdout (also for GraphQL errors, exit 26 LF_E_API, and HTTP errors with a body).\n"
                    "With --json: {\"ok\":..,\"http_status\":..,\"body\":<the response as JSON>}.\n"
+                   "On a terminal, control characters (C0 but newline and tab, DEL, C1), bidi\n"
+                   "overrides and isolates, and bytes that are not UTF-8 are shown as '?';\n"
+                   "elsewhere the body is written byte for byte.\n"
+                   "  --raw                     the exact bytes on a terminal too\n"
                    "\n",
                    false, true);
         return kExitOk;
@@ -330,6 +336,9 @@ int cmd_graphql(const std::vector<std::string> &args) {
     std::string body(lf_response_body(resp), lf_response_body_length(resp));
     long http = lf_response_http_status(resp);
     lf_response_free(resp);
+    // The body is the server's: on a terminal it must not be able to move the
+    // cursor, rewrite the title, hide text or reorder it.
+    const bool for_terminal = !raw && stdout_is_terminal();
     if (c.json) {
         cJSON *o = cJSON_CreateObject();
         if (o == nullptr) throw LocalError{"out of memory"};
@@ -349,7 +358,7 @@ int cmd_graphql(const std::vector<std::string> &args) {
             cJSON_AddStringToObject(e, "key", err.key);
             cJSON_AddStringToObject(e, "message", err.message[0] ? err.message : lf_status_message(s));
         }
-        emit_json(o);
+        emit_json(o, for_terminal);
         if (s != LF_OK) {
             Common quiet_text = c;
             quiet_text.json = false;
@@ -357,6 +366,7 @@ int cmd_graphql(const std::vector<std::string> &args) {
         }
         return kExitOk;
     }
+    if (for_terminal) body = terminal_safe(body);
     if (!body.empty()) {
         std::fwrite(body.data(), 1, body.size(), stdout);
         if (body.back() != '\n') std::fputc('\n', stdout);
