@@ -215,22 +215,35 @@ wait_exit "$LOGIN_PID" 30
 expect_rc "login --redirect-uri" 0 "$WAIT_RC"
 check "login --json" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["access_token"] and d["redirect_uri"].endswith("/cb/path") else 1)' "$WORK/login4.out"
 
-log "login: wrong state"
+log "login: a wrong or missing state gets 400 and the login keeps waiting"
 start_login login5 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
     --timeout 60 "${COMMON_A[@]}"
 LOC=$(redirect_of "$CONSENT_URL" --cacert "$CA_A")
-# An attacker's (or stale) redirect: a real code, another state.
-BAD=$(printf '%s' "$LOC" | sed -E 's/state=[^&]*/state=forged/')
-HTTP=$(curl -sS --max-time 30 -o "$WORK/login5.page" -w '%{http_code}' "$BAD")
-check "wrong state: the browser gets 400" test "$HTTP" = 400
-wait_exit "$LOGIN_PID" 30
-expect_rc "login: wrong state -> LF_E_STATE_MISMATCH" 15 "$WAIT_RC"
-check "wrong state: no token" test ! -s "$WORK/login5.out"
-expect_contains "wrong state page" "$WORK/login5.page" "LF_E_STATE_MISMATCH"
-# The code was not spent by lf-auth: it never sends a code with a bad state.
 C=$(printf '%s' "$LOC" | sed -nE 's/.*[?&]code=([^&]*).*/\1/p')
-CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" >/dev/null 2>&1
-expect_rc "the code of a wrong-state redirect is still unused" 0 $?
+CB="http://127.0.0.1:$PORT_A/callback"
+# Any local page can send these; none of them may end the login. The first is
+# an attacker's (or stale) redirect: a real code, another state.
+BAD=$(printf '%s' "$LOC" | sed -E 's/state=[^&]*/state=forged/')
+n=0
+for u in "$BAD" "$CB?code=$C" "$CB" "$CB?code=a&code=b" "$CB?error=access_denied&state=forged" "$CB?state=%zz"; do
+    n=$((n + 1))
+    HTTP=$(curl -sS --max-time 30 -o "$WORK/login5.$n.page" -w '%{http_code}' "$u")
+    check "login: request $n without this login's state gets 400 (got $HTTP)" test "$HTTP" = 400
+    expect_contains "login: request $n: the page says why" "$WORK/login5.$n.page" "state"
+    check "login: request $n does not end the login" kill -0 "$LOGIN_PID"
+done
+expect_contains "wrong state page names the status" "$WORK/login5.1.page" "LF_E_STATE_MISMATCH"
+expect_contains "refused requests are reported" "$WORK/login5.err" "still waiting"
+# The code of the forged redirect was not spent: the real redirect completes.
+HTTP=$(curl -sS --max-time 30 -o "$WORK/login5.page" -w '%{http_code}' "$LOC")
+check "the right redirect after refused ones gets 200 (got $HTTP)" test "$HTTP" = 200
+expect_contains "the right redirect's page" "$WORK/login5.page" "Authorized"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login after refused requests" 0 "$WAIT_RC"
+LTOKEN=$(cat "$WORK/login5.out")
+check "login after refused requests: token" test -n "$LTOKEN"
+LTOKEN="$LTOKEN" "$LF_AUTH" account --token-env LTOKEN "${COMMON_A[@]}" >/dev/null 2>&1
+expect_rc "login after refused requests: the token works" 0 $?
 collect "$WORK/login5.err"
 
 log "login: unlisted redirect URI (the sandbox refuses, lf-auth times out)"
@@ -247,6 +260,10 @@ start_login login7 --client-id app2 --client-secret-env APP_SECRET --scope produ
     --timeout 60 "${COMMON_B[@]}"
 LOC=$(consent_click "$CONSENT_URL" deny --cacert "$CA_B")
 check "deny redirects with error=access_denied" test "${LOC#*error=access_denied}" != "$LOC"
+# A declined consent ends the login only with this login's state.
+HTTP=$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' "$(printf '%s' "$LOC" | sed -E 's/state=[^&]*/state=forged/')")
+check "a denial with another state gets 400 (got $HTTP)" test "$HTTP" = 400
+check "...and does not end the login" kill -0 "$LOGIN_PID"
 curl -sS --max-time 30 -o "$WORK/login7.page" "$LOC"
 wait_exit "$LOGIN_PID" 30
 expect_rc "login: denied -> LF_E_ACCESS_DENIED" 17 "$WAIT_RC"
