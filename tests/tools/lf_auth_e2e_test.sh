@@ -143,6 +143,65 @@ CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --c
 expect_rc "...without spending the code" 0 $?
 collect "$WORK/exs.err"
 
+log "--save: a token that cannot be put in place is kept in a 0600 file, never deleted"
+# kept_file ERR: the file lf-auth named on stderr as holding the token.
+kept_file() { sed -nE 's/.*the access token is kept in (.*) \(mode 0600\).*/\1/p' "$1" | head -n 1; }
+# check_kept NAME ERR OUT: the token is in the named 0600 file, works, and was
+# printed nowhere.
+check_kept() {
+    local name=$1 err=$2 out=$3 kept
+    kept=$(kept_file "$err")
+    KEPT=$kept
+    check "$name: stderr names the file that keeps the token" test -n "$kept"
+    [ -n "$kept" ] || return 1
+    check "$name: the kept file exists" test -f "$kept"
+    check "$name: the kept file has mode 0600" test "$(stat -c %a "$kept" 2>/dev/null)" = 600
+    "$LF_AUTH" account --token-file "$kept" "${COMMON_A[@]}" >/dev/null 2>&1
+    expect_rc "$name: the kept token works" 0 $?
+    expect_not_contains "$name: no token on stderr" "$err" "$(cat "$kept")"
+    expect_not_contains "$name: no token on stdout" "$out" "$(cat "$kept")"
+}
+# With --force the final rename() fails when FILE is a directory.
+mkdir "$WORK/tokdir"
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE \
+    --save "$WORK/tokdir" --force "${COMMON_A[@]}" >"$WORK/keep1.out" 2>"$WORK/keep1.err"
+expect_rc "exchange --save DIR --force fails" 1 $?
+check_kept "exchange --save DIR --force" "$WORK/keep1.err" "$WORK/keep1.out"
+check "the directory is left alone" test -d "$WORK/tokdir"
+collect "$WORK/keep1.err"
+# Without --force the final link() fails when FILE appeared meanwhile (here:
+# while login waits for the redirect, after the up-front check).
+start_login keep2 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 --save "$WORK/appeared.token" --json "${COMMON_A[@]}"
+printf 'not a token\n' >"$WORK/appeared.token"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login --save: the file appeared meanwhile" 1 "$WAIT_RC"
+check "the file that appeared is left alone" test "$(cat "$WORK/appeared.token")" = "not a token"
+check_kept "login --save, file appeared" "$WORK/keep2.err" "$WORK/keep2.out"
+check "login --save --json names the kept file" python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; sys.exit(0 if e["status"]=="local" and e["token_file"]==sys.argv[2] else 1)' "$WORK/keep2.out" "$KEPT"
+collect "$WORK/keep2.err"
+# No file can be written at all (RLIMIT_FSIZE 0): the failure says the token
+# is lost, prints it nowhere and leaves no partial file behind.
+mkdir "$WORK/keep3" "$WORK/keep3.tmp"
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+# stdout and stderr go through pipes, which the limit does not apply to
+# (pipefail gives lf-auth's exit status).
+{
+    (
+        ulimit -f 0
+        trap '' XFSZ
+        CODE="$C" TMPDIR="$WORK/keep3.tmp" exec "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET \
+            --code-env CODE --save "$WORK/keep3/token" "${COMMON_A[@]}"
+    ) | cat >"$WORK/keep3.out"
+} 2>&1 | cat >"$WORK/keep3.err"
+expect_rc "exchange --save when no file can be written" 1 $?
+expect_contains "the token is reported lost" "$WORK/keep3.err" "could not be kept"
+check "no partial file is left behind" test -z "$(find "$WORK/keep3" "$WORK/keep3.tmp" -mindepth 1)"
+check "nothing on stdout" test ! -s "$WORK/keep3.out"
+collect "$WORK/keep3.err"
+
 log "graphql --json"
 "$LF_AUTH" graphql --json --token-env TOKEN --query 'query { account { id } }' "${COMMON_A[@]}" >"$WORK/gq.json" 2>/dev/null
 expect_rc "graphql --json" 0 $?

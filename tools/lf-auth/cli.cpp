@@ -441,12 +441,8 @@ int report_failure(const Common &c, const char *what, lf_status s, const lf_erro
 
 // ---- SaveFile -------------------------------------------------------------------
 
-SaveFile::~SaveFile() {
-    if (fd_ >= 0) {
-        close(fd_);
-        unlink(tmp_.c_str());
-    }
-}
+// Before commit() the temporary file holds no token: remove it.
+SaveFile::~SaveFile() { discard(); }
 
 void SaveFile::prepare(const std::string &path, bool force) {
     if (path.empty()) throw UsageError{"--save needs a file name"};
@@ -491,41 +487,90 @@ void deliver_token(const Common &c, lf_token *tok, SaveFile &out, const char *re
     }
 }
 
-void SaveFile::commit(const char *data) {
-    std::string text = std::string(data) + "\n";
+namespace {
+
+bool write_all(int fd, const std::string &text) {
     const char *p = text.data();
     size_t left = text.size();
-    bool ok = true;
     while (left > 0) {
-        ssize_t n = write(fd_, p, left);
+        ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ok = false;
-            break;
-        }
+        if (n <= 0) return false;
         p += n;
         left -= static_cast<size_t>(n);
     }
-    explicit_bzero(&text[0], text.size());
-    if (!ok || fsync(fd_) != 0) throw LocalError{"cannot write " + tmp_ + ": " + std::strerror(errno)};
+    return fsync(fd) == 0;
+}
+
+// Writes `text` to a new 0600 file made from the mkstemp template; returns its
+// name, or "" (and leaves nothing behind) when that fails.
+std::string write_new_file(const std::string &tmpl, const std::string &text) {
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    int fd = mkostemp(name.data(), O_CLOEXEC);
+    if (fd < 0) return "";
+    bool ok = fchmod(fd, 0600) == 0 && write_all(fd, text);
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        unlink(name.data());
+        return "";
+    }
+    return name.data();
+}
+
+}  // namespace
+
+void SaveFile::commit(const char *data) {
+    std::string text = std::string(data) + "\n";
+    struct Wipe {
+        std::string &s;
+        ~Wipe() { explicit_bzero(&s[0], s.size()); }
+    } wipe{text};
+    if (!write_all(fd_, text)) {
+        int saved = errno;
+        discard();
+        throw keep_elsewhere(text, "cannot write " + tmp_ + ": " + std::strerror(saved));
+    }
     close(fd_);
     fd_ = -1;
-    int rc;
-    if (force_) {
-        rc = rename(tmp_.c_str(), path_.c_str());
-    } else {
-        // link() never replaces: a file that appeared meanwhile is kept.
-        rc = link(tmp_.c_str(), path_.c_str());
+    if (place() != 0) {
         int saved = errno;
-        unlink(tmp_.c_str());
-        errno = saved;
-    }
-    if (rc != 0) {
-        int saved = errno;
-        unlink(tmp_.c_str());
+        // The temporary file now holds the only copy of the token: keep it.
         throw LocalError{"cannot create " + path_ + ": " + std::strerror(saved) +
-                         (saved == EEXIST ? " (use --force to replace it)" : "")};
+                             (saved == EEXIST ? " (use --force to replace it)" : "") +
+                             "; the access token is kept in " + tmp_ + " (mode 0600)",
+                         tmp_};
     }
+}
+
+// Puts the written temporary file in place as the target.
+int SaveFile::place() {
+    if (force_) return rename(tmp_.c_str(), path_.c_str());
+    // link() never replaces: a file that appeared meanwhile is kept.
+    if (link(tmp_.c_str(), path_.c_str()) != 0) return -1;
+    unlink(tmp_.c_str());
+    return 0;
+}
+
+void SaveFile::discard() {
+    if (fd_ < 0) return;
+    close(fd_);
+    fd_ = -1;
+    unlink(tmp_.c_str());
+}
+
+// The temporary file could not take the token: try a new file next to the
+// target, then one in $TMPDIR (or /tmp). The token is never printed instead:
+// the user asked for it not to appear on the terminal.
+LocalError SaveFile::keep_elsewhere(const std::string &text, const std::string &why) {
+    std::string kept = write_new_file(path_ + ".XXXXXX", text);
+    if (kept.empty()) {
+        const char *dir = std::getenv("TMPDIR");
+        kept = write_new_file(std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/lf-auth-token.XXXXXX",
+                              text);
+    }
+    if (kept.empty()) return LocalError{why + "; the access token could not be kept anywhere (start the flow again)"};
+    return LocalError{why + "; the access token is kept in " + kept + " (mode 0600)", kept};
 }
 
 }  // namespace lfcli

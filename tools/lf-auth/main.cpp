@@ -214,8 +214,10 @@ int cmd_exchange(const std::vector<std::string> &args) {
                    "\n"
                    "Exchanges a single-use authorization code for the permanent access token and\n"
                    "prints the token on stdout, or writes it to FILE (mode 0600; an existing FILE\n"
-                   "is refused unless --force). A failure after the request was sent (network,\n"
-                   "timeout, 5xx) may have spent the code: start the flow again.\n"
+                   "is refused unless --force). If FILE cannot be put in place at the end, the\n"
+                   "token is kept in another 0600 file named on stderr (exit 1). A failure after\n"
+                   "the request was sent (network, timeout, 5xx) may have spent the code: start\n"
+                   "the flow again.\n"
                    "\n",
                    true, true);
         return kExitOk;
@@ -479,7 +481,8 @@ int run(const std::string &sub, const std::vector<std::string> &args) {
     throw UsageError{"unknown subcommand (see lf-auth --help)"};
 }
 
-int fail_local(const std::string &sub, const char *kind, const std::string &msg, int code, bool json) {
+int fail_local(const std::string &sub, const char *kind, const std::string &msg, int code, bool json,
+               const std::string &token_file = std::string()) {
     std::fprintf(stderr, "lf-auth%s%s: %s\n", sub.empty() ? "" : " ", sub.c_str(), msg.c_str());
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -490,6 +493,7 @@ int fail_local(const std::string &sub, const char *kind, const std::string &msg,
         cJSON_AddStringToObject(e, "status", kind);
         cJSON_AddNumberToObject(e, "exit", code);
         cJSON_AddStringToObject(e, "message", msg.c_str());
+        if (!token_file.empty()) cJSON_AddStringToObject(e, "token_file", token_file.c_str());
         try {
             emit_json(o);
         } catch (...) {
@@ -541,7 +545,7 @@ int main(int argc, char **argv) {
     } catch (const UsageError &e) {
         return fail_local(sub, "usage", e.message, kExitUsage, json);
     } catch (const LocalError &e) {
-        return fail_local(sub, "local", e.message, kExitLocal, json);
+        return fail_local(sub, "local", e.message, kExitLocal, json, e.token_file);
     } catch (const std::exception &e) {
         return fail_local(sub, "local", e.what(), kExitLocal, json);
     }
