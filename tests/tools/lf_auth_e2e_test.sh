@@ -226,6 +226,71 @@ expect_rc "login --open" 0 "$WAIT_RC"
 check "login --open: token" test -s "$WORK/open.out"
 collect "$WORK/open.err"
 
+log "login --open --save: the browser inherits nothing but stdin, stdout and stderr"
+mkdir -p "$WORK/bin2"
+cat >"$WORK/bin2/xdg-open" <<XDG
+#!/bin/sh
+# Record every descriptor this browser inherited (listed by ls, a child: a
+# redirection in this shell would add descriptors of its own), then play the
+# browser.
+ls -l /proc/\$\$/fd | sed -nE 's/.* ([0-9]+ -> .*)/\\1/p' >"$WORK/browser.fds"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o "$WORK/xdg2.page" "\$1" &
+XDG
+chmod +x "$WORK/bin2/xdg-open"
+PATH="$WORK/bin2:$PATH" "$LF_AUTH" login --client-id app --client-secret-env APP_SECRET --scope products \
+    --port "$PORT_A" --timeout 60 --open --save "$WORK/open.token" "${COMMON_A[@]}" >"$WORK/open2.out" 2>"$WORK/open2.err" &
+OPID=$!
+BG_PIDS+=("$OPID")
+wait_exit "$OPID" 90
+expect_rc "login --open --save" 0 "$WAIT_RC"
+check "login --open --save: the token is saved" test -s "$WORK/open.token"
+check "the stand-in browser ran" test -s "$WORK/browser.fds"
+expect_not_contains "the browser inherits no descriptor of the token file" "$WORK/browser.fds" "open.token"
+expect_not_contains "the browser inherits no socket" "$WORK/browser.fds" "socket:"
+# Besides stdio, only the shell's own descriptor for its script may be there.
+check "the browser inherits nothing else" test -z "$(grep -Ev "^[012] -> |/bin2/xdg-open\$" "$WORK/browser.fds")"
+collect "$WORK/open2.err"
+
+log "login: every descriptor lf-auth opens is close-on-exec (token file, listener, connections)"
+start_login cloexec --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 --save "$WORK/cloexec.token" "${COMMON_A[@]}"
+# A connection held open, so that lf-auth holds an accepted socket too.
+python3 -c 'import socket,sys,time; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); time.sleep(4)' \
+    "$PORT_A" &
+BG_PIDS+=("$!")
+sockets=0
+for ((i = 0; i < 50; i++)); do
+    sockets=$(find "/proc/$LOGIN_PID/fd" -mindepth 1 -lname 'socket:*' 2>/dev/null | wc -l)
+    [ "$sockets" -ge 2 ] && break
+    sleep 0.1
+done
+check "lf-auth holds the listener and an accepted connection ($sockets sockets)" test "$sockets" -ge 2
+check "every socket and the token file of lf-auth is close-on-exec" python3 - "$LOGIN_PID" "$WORK/cloexec.token." <<'PY'
+import os, sys
+pid, tmp = sys.argv[1], sys.argv[2]
+checked = {"socket": 0, "file": 0}
+bad = []
+for fd in os.listdir("/proc/%s/fd" % pid):
+    try:
+        target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+        info = open("/proc/%s/fdinfo/%s" % (pid, fd)).read()
+    except OSError:
+        continue  # closed meanwhile
+    kind = "socket" if target.startswith("socket:") else "file" if target.startswith(tmp) else None
+    if kind is None:
+        continue
+    checked[kind] += 1
+    flags = int(info.split("flags:")[1].split()[0], 8)
+    if not flags & 0o2000000:
+        bad.append("%s -> %s" % (fd, target))
+print("checked", checked, "without O_CLOEXEC:", bad)
+sys.exit(0 if not bad and checked["socket"] >= 2 and checked["file"] == 1 else 1)
+PY
+curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login after the descriptor checks" 0 "$WAIT_RC"
+collect "$WORK/cloexec.err"
+
 log "login (auto-approve), token on stdout"
 start_login login1 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
     --timeout 60 "${COMMON_A[@]}"

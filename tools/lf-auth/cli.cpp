@@ -71,7 +71,7 @@ void Secret::wipe() {
 // ---- input ----------------------------------------------------------------------
 
 std::string read_file_bytes(const std::string &path, size_t max_bytes, const char *what) {
-    FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rbe");  // e: O_CLOEXEC
     if (f == nullptr)
         throw LocalError{std::string("cannot open ") + what + " file " + path + ": " + std::strerror(errno)};
     std::string data;
@@ -452,11 +452,12 @@ void SaveFile::prepare(const std::string &path, bool force) {
     if (!force && lstat(path.c_str(), &st) == 0)
         throw LocalError{path + " already exists (use --force to replace it)"};
     // The temporary file sits next to the target so that rename()/link() stay
-    // on one file system. mkstemp opens with O_CREAT|O_EXCL and mode 0600.
+    // on one file system. mkostemp opens with O_CREAT|O_EXCL and mode 0600;
+    // O_CLOEXEC keeps it from the browser that `login --open` starts.
     std::string tmpl = path + ".XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
-    int fd = mkstemp(buf.data());
+    int fd = mkostemp(buf.data(), O_CLOEXEC);
     if (fd < 0) throw LocalError{"cannot create a file next to " + path + ": " + std::strerror(errno)};
     tmp_ = buf.data();
     fd_ = fd;

@@ -140,6 +140,9 @@ void open_browser(const Common &c, const std::string &url) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    // Our descriptors are close-on-exec already; this also drops whatever
+    // lf-auth itself inherited, and anything a library opened without it.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     char arg0[] = "xdg-open";
     std::string u = url;
     char *argv[] = {arg0, &u[0], nullptr};
