@@ -314,6 +314,7 @@ int cmd_login(const std::vector<std::string> &args) {
         {
             std::lock_guard<std::mutex> lk(oc.mu);
             if (oc.claimed) {
+                explicit_bzero(&query[0], query.size());
                 res.status = 409;
                 res.set_content(page("Already handled", "This login has already received its redirect.", nullptr),
                                 "text/html; charset=utf-8");
