@@ -143,6 +143,65 @@ CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --c
 expect_rc "...without spending the code" 0 $?
 collect "$WORK/exs.err"
 
+log "--save: a token that cannot be put in place is kept in a 0600 file, never deleted"
+# kept_file ERR: the file lf-auth named on stderr as holding the token.
+kept_file() { sed -nE 's/.*the access token is kept in (.*) \(mode 0600\).*/\1/p' "$1" | head -n 1; }
+# check_kept NAME ERR OUT: the token is in the named 0600 file, works, and was
+# printed nowhere.
+check_kept() {
+    local name=$1 err=$2 out=$3 kept
+    kept=$(kept_file "$err")
+    KEPT=$kept
+    check "$name: stderr names the file that keeps the token" test -n "$kept"
+    [ -n "$kept" ] || return 1
+    check "$name: the kept file exists" test -f "$kept"
+    check "$name: the kept file has mode 0600" test "$(stat -c %a "$kept" 2>/dev/null)" = 600
+    "$LF_AUTH" account --token-file "$kept" "${COMMON_A[@]}" >/dev/null 2>&1
+    expect_rc "$name: the kept token works" 0 $?
+    expect_not_contains "$name: no token on stderr" "$err" "$(cat "$kept")"
+    expect_not_contains "$name: no token on stdout" "$out" "$(cat "$kept")"
+}
+# With --force the final rename() fails when FILE is a directory.
+mkdir "$WORK/tokdir"
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE \
+    --save "$WORK/tokdir" --force "${COMMON_A[@]}" >"$WORK/keep1.out" 2>"$WORK/keep1.err"
+expect_rc "exchange --save DIR --force fails" 1 $?
+check_kept "exchange --save DIR --force" "$WORK/keep1.err" "$WORK/keep1.out"
+check "the directory is left alone" test -d "$WORK/tokdir"
+collect "$WORK/keep1.err"
+# Without --force the final link() fails when FILE appeared meanwhile (here:
+# while login waits for the redirect, after the up-front check).
+start_login keep2 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 --save "$WORK/appeared.token" --json "${COMMON_A[@]}"
+printf 'not a token\n' >"$WORK/appeared.token"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login --save: the file appeared meanwhile" 1 "$WAIT_RC"
+check "the file that appeared is left alone" test "$(cat "$WORK/appeared.token")" = "not a token"
+check_kept "login --save, file appeared" "$WORK/keep2.err" "$WORK/keep2.out"
+check "login --save --json names the kept file" python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; sys.exit(0 if e["status"]=="local" and e["token_file"]==sys.argv[2] else 1)' "$WORK/keep2.out" "$KEPT"
+collect "$WORK/keep2.err"
+# No file can be written at all (RLIMIT_FSIZE 0): the failure says the token
+# is lost, prints it nowhere and leaves no partial file behind.
+mkdir "$WORK/keep3" "$WORK/keep3.tmp"
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+# stdout and stderr go through pipes, which the limit does not apply to
+# (pipefail gives lf-auth's exit status).
+{
+    (
+        ulimit -f 0
+        trap '' XFSZ
+        CODE="$C" TMPDIR="$WORK/keep3.tmp" exec "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET \
+            --code-env CODE --save "$WORK/keep3/token" "${COMMON_A[@]}"
+    ) | cat >"$WORK/keep3.out"
+} 2>&1 | cat >"$WORK/keep3.err"
+expect_rc "exchange --save when no file can be written" 1 $?
+expect_contains "the token is reported lost" "$WORK/keep3.err" "could not be kept"
+check "no partial file is left behind" test -z "$(find "$WORK/keep3" "$WORK/keep3.tmp" -mindepth 1)"
+check "nothing on stdout" test ! -s "$WORK/keep3.out"
+collect "$WORK/keep3.err"
+
 log "graphql --json"
 "$LF_AUTH" graphql --json --token-env TOKEN --query 'query { account { id } }' "${COMMON_A[@]}" >"$WORK/gq.json" 2>/dev/null
 expect_rc "graphql --json" 0 $?
@@ -166,6 +225,71 @@ wait_exit "$OPID" 90
 expect_rc "login --open" 0 "$WAIT_RC"
 check "login --open: token" test -s "$WORK/open.out"
 collect "$WORK/open.err"
+
+log "login --open --save: the browser inherits nothing but stdin, stdout and stderr"
+mkdir -p "$WORK/bin2"
+cat >"$WORK/bin2/xdg-open" <<XDG
+#!/bin/sh
+# Record every descriptor this browser inherited (listed by ls, a child: a
+# redirection in this shell would add descriptors of its own), then play the
+# browser.
+ls -l /proc/\$\$/fd | sed -nE 's/.* ([0-9]+ -> .*)/\\1/p' >"$WORK/browser.fds"
+curl -sS --max-time 30 -L --cacert "$CA_A" -o "$WORK/xdg2.page" "\$1" &
+XDG
+chmod +x "$WORK/bin2/xdg-open"
+PATH="$WORK/bin2:$PATH" "$LF_AUTH" login --client-id app --client-secret-env APP_SECRET --scope products \
+    --port "$PORT_A" --timeout 60 --open --save "$WORK/open.token" "${COMMON_A[@]}" >"$WORK/open2.out" 2>"$WORK/open2.err" &
+OPID=$!
+BG_PIDS+=("$OPID")
+wait_exit "$OPID" 90
+expect_rc "login --open --save" 0 "$WAIT_RC"
+check "login --open --save: the token is saved" test -s "$WORK/open.token"
+check "the stand-in browser ran" test -s "$WORK/browser.fds"
+expect_not_contains "the browser inherits no descriptor of the token file" "$WORK/browser.fds" "open.token"
+expect_not_contains "the browser inherits no socket" "$WORK/browser.fds" "socket:"
+# Besides stdio, only the shell's own descriptor for its script may be there.
+check "the browser inherits nothing else" test -z "$(grep -Ev "^[012] -> |/bin2/xdg-open\$" "$WORK/browser.fds")"
+collect "$WORK/open2.err"
+
+log "login: every descriptor lf-auth opens is close-on-exec (token file, listener, connections)"
+start_login cloexec --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
+    --timeout 60 --save "$WORK/cloexec.token" "${COMMON_A[@]}"
+# A connection held open, so that lf-auth holds an accepted socket too.
+python3 -c 'import socket,sys,time; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); time.sleep(4)' \
+    "$PORT_A" &
+BG_PIDS+=("$!")
+sockets=0
+for ((i = 0; i < 50; i++)); do
+    sockets=$(find "/proc/$LOGIN_PID/fd" -mindepth 1 -lname 'socket:*' 2>/dev/null | wc -l)
+    [ "$sockets" -ge 2 ] && break
+    sleep 0.1
+done
+check "lf-auth holds the listener and an accepted connection ($sockets sockets)" test "$sockets" -ge 2
+check "every socket and the token file of lf-auth is close-on-exec" python3 - "$LOGIN_PID" "$WORK/cloexec.token." <<'PY'
+import os, sys
+pid, tmp = sys.argv[1], sys.argv[2]
+checked = {"socket": 0, "file": 0}
+bad = []
+for fd in os.listdir("/proc/%s/fd" % pid):
+    try:
+        target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+        info = open("/proc/%s/fdinfo/%s" % (pid, fd)).read()
+    except OSError:
+        continue  # closed meanwhile
+    kind = "socket" if target.startswith("socket:") else "file" if target.startswith(tmp) else None
+    if kind is None:
+        continue
+    checked[kind] += 1
+    flags = int(info.split("flags:")[1].split()[0], 8)
+    if not flags & 0o2000000:
+        bad.append("%s -> %s" % (fd, target))
+print("checked", checked, "without O_CLOEXEC:", bad)
+sys.exit(0 if not bad and checked["socket"] >= 2 and checked["file"] == 1 else 1)
+PY
+curl -sS --max-time 30 -L --cacert "$CA_A" -o /dev/null "$CONSENT_URL"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login after the descriptor checks" 0 "$WAIT_RC"
+collect "$WORK/cloexec.err"
 
 log "login (auto-approve), token on stdout"
 start_login login1 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
@@ -215,22 +339,35 @@ wait_exit "$LOGIN_PID" 30
 expect_rc "login --redirect-uri" 0 "$WAIT_RC"
 check "login --json" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["access_token"] and d["redirect_uri"].endswith("/cb/path") else 1)' "$WORK/login4.out"
 
-log "login: wrong state"
+log "login: a wrong or missing state gets 400 and the login keeps waiting"
 start_login login5 --client-id app --client-secret-env APP_SECRET --scope products --port "$PORT_A" \
     --timeout 60 "${COMMON_A[@]}"
 LOC=$(redirect_of "$CONSENT_URL" --cacert "$CA_A")
-# An attacker's (or stale) redirect: a real code, another state.
-BAD=$(printf '%s' "$LOC" | sed -E 's/state=[^&]*/state=forged/')
-HTTP=$(curl -sS --max-time 30 -o "$WORK/login5.page" -w '%{http_code}' "$BAD")
-check "wrong state: the browser gets 400" test "$HTTP" = 400
-wait_exit "$LOGIN_PID" 30
-expect_rc "login: wrong state -> LF_E_STATE_MISMATCH" 15 "$WAIT_RC"
-check "wrong state: no token" test ! -s "$WORK/login5.out"
-expect_contains "wrong state page" "$WORK/login5.page" "LF_E_STATE_MISMATCH"
-# The code was not spent by lf-auth: it never sends a code with a bad state.
 C=$(printf '%s' "$LOC" | sed -nE 's/.*[?&]code=([^&]*).*/\1/p')
-CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" >/dev/null 2>&1
-expect_rc "the code of a wrong-state redirect is still unused" 0 $?
+CB="http://127.0.0.1:$PORT_A/callback"
+# Any local page can send these; none of them may end the login. The first is
+# an attacker's (or stale) redirect: a real code, another state.
+BAD=$(printf '%s' "$LOC" | sed -E 's/state=[^&]*/state=forged/')
+n=0
+for u in "$BAD" "$CB?code=$C" "$CB" "$CB?code=a&code=b" "$CB?error=access_denied&state=forged" "$CB?state=%zz"; do
+    n=$((n + 1))
+    HTTP=$(curl -sS --max-time 30 -o "$WORK/login5.$n.page" -w '%{http_code}' "$u")
+    check "login: request $n without this login's state gets 400 (got $HTTP)" test "$HTTP" = 400
+    expect_contains "login: request $n: the page says why" "$WORK/login5.$n.page" "state"
+    check "login: request $n does not end the login" kill -0 "$LOGIN_PID"
+done
+expect_contains "wrong state page names the status" "$WORK/login5.1.page" "LF_E_STATE_MISMATCH"
+expect_contains "refused requests are reported" "$WORK/login5.err" "still waiting"
+# The code of the forged redirect was not spent: the real redirect completes.
+HTTP=$(curl -sS --max-time 30 -o "$WORK/login5.page" -w '%{http_code}' "$LOC")
+check "the right redirect after refused ones gets 200 (got $HTTP)" test "$HTTP" = 200
+expect_contains "the right redirect's page" "$WORK/login5.page" "Authorized"
+wait_exit "$LOGIN_PID" 30
+expect_rc "login after refused requests" 0 "$WAIT_RC"
+LTOKEN=$(cat "$WORK/login5.out")
+check "login after refused requests: token" test -n "$LTOKEN"
+LTOKEN="$LTOKEN" "$LF_AUTH" account --token-env LTOKEN "${COMMON_A[@]}" >/dev/null 2>&1
+expect_rc "login after refused requests: the token works" 0 $?
 collect "$WORK/login5.err"
 
 log "login: unlisted redirect URI (the sandbox refuses, lf-auth times out)"
@@ -247,6 +384,10 @@ start_login login7 --client-id app2 --client-secret-env APP_SECRET --scope produ
     --timeout 60 "${COMMON_B[@]}"
 LOC=$(consent_click "$CONSENT_URL" deny --cacert "$CA_B")
 check "deny redirects with error=access_denied" test "${LOC#*error=access_denied}" != "$LOC"
+# A declined consent ends the login only with this login's state.
+HTTP=$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' "$(printf '%s' "$LOC" | sed -E 's/state=[^&]*/state=forged/')")
+check "a denial with another state gets 400 (got $HTTP)" test "$HTTP" = 400
+check "...and does not end the login" kill -0 "$LOGIN_PID"
 curl -sS --max-time 30 -o "$WORK/login7.page" "$LOC"
 wait_exit "$LOGIN_PID" 30
 expect_rc "login: denied -> LF_E_ACCESS_DENIED" 17 "$WAIT_RC"

@@ -71,7 +71,7 @@ void Secret::wipe() {
 // ---- input ----------------------------------------------------------------------
 
 std::string read_file_bytes(const std::string &path, size_t max_bytes, const char *what) {
-    FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    FILE *f = path == "-" ? stdin : std::fopen(path.c_str(), "rbe");  // e: O_CLOEXEC
     if (f == nullptr)
         throw LocalError{std::string("cannot open ") + what + " file " + path + ": " + std::strerror(errno)};
     std::string data;
@@ -321,17 +321,90 @@ cJSON *json_ok() {
     return o;
 }
 
-void emit_json(cJSON *obj) {
+void emit_json(cJSON *obj, bool for_terminal) {
     char *text = cJSON_PrintUnformatted(obj);
     wipe_json(obj);
     cJSON_Delete(obj);
     if (text == nullptr) throw LocalError{"out of memory"};
-    std::fputs(text, stdout);
+    if (for_terminal) {
+        // cJSON escapes C0 controls only; C1, bidi and invalid UTF-8 pass raw.
+        std::string safe = terminal_safe(text);
+        std::fputs(safe.c_str(), stdout);
+    } else {
+        std::fputs(text, stdout);
+    }
     std::fputc('\n', stdout);
     std::fflush(stdout);
     explicit_bzero(text, std::strlen(text));
     cJSON_free(text);
 }
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF) and its code point; 0 when the
+// bytes there are not one.
+size_t utf8_sequence(const std::string &s, size_t i, unsigned long *cp) {
+    const auto byte = [&s](size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char b = byte(i);
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+        len = 2;
+        *cp = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3;
+        *cp = b & 0x0F;
+        if (b == 0xE0) lo = 0xA0;
+        if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4;
+        *cp = b & 0x07;
+        if (b == 0xF0) lo = 0x90;
+        if (b == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) return 0;
+    for (size_t k = 1; k < len; ++k) {
+        unsigned char c = byte(i + k);
+        if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return 0;
+        *cp = (*cp << 6) | (c & 0x3F);
+    }
+    return len;
+}
+
+// Code points a terminal acts on instead of showing them.
+bool terminal_control(unsigned long cp) {
+    if (cp == '\n' || cp == '\t') return false;
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+}  // namespace
+
+std::string terminal_safe(const std::string &bytes) {
+    std::string out;
+    out.reserve(bytes.size());
+    for (size_t i = 0; i < bytes.size();) {
+        unsigned long cp = 0;
+        size_t len = utf8_sequence(bytes, i, &cp);
+        if (len == 0) {
+            out += '?';
+            i += 1;
+        } else {
+            if (terminal_control(cp)) out += '?';
+            else out.append(bytes, i, len);
+            i += len;
+        }
+    }
+    return out;
+}
+
+bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
 
 int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err) {
     const bool have = err != nullptr && err->status == s;
@@ -368,12 +441,8 @@ int report_failure(const Common &c, const char *what, lf_status s, const lf_erro
 
 // ---- SaveFile -------------------------------------------------------------------
 
-SaveFile::~SaveFile() {
-    if (fd_ >= 0) {
-        close(fd_);
-        unlink(tmp_.c_str());
-    }
-}
+// Before commit() the temporary file holds no token: remove it.
+SaveFile::~SaveFile() { discard(); }
 
 void SaveFile::prepare(const std::string &path, bool force) {
     if (path.empty()) throw UsageError{"--save needs a file name"};
@@ -383,11 +452,12 @@ void SaveFile::prepare(const std::string &path, bool force) {
     if (!force && lstat(path.c_str(), &st) == 0)
         throw LocalError{path + " already exists (use --force to replace it)"};
     // The temporary file sits next to the target so that rename()/link() stay
-    // on one file system. mkstemp opens with O_CREAT|O_EXCL and mode 0600.
+    // on one file system. mkostemp opens with O_CREAT|O_EXCL and mode 0600;
+    // O_CLOEXEC keeps it from the browser that `login --open` starts.
     std::string tmpl = path + ".XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
-    int fd = mkstemp(buf.data());
+    int fd = mkostemp(buf.data(), O_CLOEXEC);
     if (fd < 0) throw LocalError{"cannot create a file next to " + path + ": " + std::strerror(errno)};
     tmp_ = buf.data();
     fd_ = fd;
@@ -418,41 +488,90 @@ void deliver_token(const Common &c, lf_token *tok, SaveFile &out, const char *re
     }
 }
 
-void SaveFile::commit(const char *data) {
-    std::string text = std::string(data) + "\n";
+namespace {
+
+bool write_all(int fd, const std::string &text) {
     const char *p = text.data();
     size_t left = text.size();
-    bool ok = true;
     while (left > 0) {
-        ssize_t n = write(fd_, p, left);
+        ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ok = false;
-            break;
-        }
+        if (n <= 0) return false;
         p += n;
         left -= static_cast<size_t>(n);
     }
-    explicit_bzero(&text[0], text.size());
-    if (!ok || fsync(fd_) != 0) throw LocalError{"cannot write " + tmp_ + ": " + std::strerror(errno)};
+    return fsync(fd) == 0;
+}
+
+// Writes `text` to a new 0600 file made from the mkstemp template; returns its
+// name, or "" (and leaves nothing behind) when that fails.
+std::string write_new_file(const std::string &tmpl, const std::string &text) {
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    int fd = mkostemp(name.data(), O_CLOEXEC);
+    if (fd < 0) return "";
+    bool ok = fchmod(fd, 0600) == 0 && write_all(fd, text);
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        unlink(name.data());
+        return "";
+    }
+    return name.data();
+}
+
+}  // namespace
+
+void SaveFile::commit(const char *data) {
+    std::string text = std::string(data) + "\n";
+    struct Wipe {
+        std::string &s;
+        ~Wipe() { explicit_bzero(&s[0], s.size()); }
+    } wipe{text};
+    if (!write_all(fd_, text)) {
+        int saved = errno;
+        discard();
+        throw keep_elsewhere(text, "cannot write " + tmp_ + ": " + std::strerror(saved));
+    }
     close(fd_);
     fd_ = -1;
-    int rc;
-    if (force_) {
-        rc = rename(tmp_.c_str(), path_.c_str());
-    } else {
-        // link() never replaces: a file that appeared meanwhile is kept.
-        rc = link(tmp_.c_str(), path_.c_str());
+    if (place() != 0) {
         int saved = errno;
-        unlink(tmp_.c_str());
-        errno = saved;
-    }
-    if (rc != 0) {
-        int saved = errno;
-        unlink(tmp_.c_str());
+        // The temporary file now holds the only copy of the token: keep it.
         throw LocalError{"cannot create " + path_ + ": " + std::strerror(saved) +
-                         (saved == EEXIST ? " (use --force to replace it)" : "")};
+                             (saved == EEXIST ? " (use --force to replace it)" : "") +
+                             "; the access token is kept in " + tmp_ + " (mode 0600)",
+                         tmp_};
     }
+}
+
+// Puts the written temporary file in place as the target.
+int SaveFile::place() {
+    if (force_) return rename(tmp_.c_str(), path_.c_str());
+    // link() never replaces: a file that appeared meanwhile is kept.
+    if (link(tmp_.c_str(), path_.c_str()) != 0) return -1;
+    unlink(tmp_.c_str());
+    return 0;
+}
+
+void SaveFile::discard() {
+    if (fd_ < 0) return;
+    close(fd_);
+    fd_ = -1;
+    unlink(tmp_.c_str());
+}
+
+// The temporary file could not take the token: try a new file next to the
+// target, then one in $TMPDIR (or /tmp). The token is never printed instead:
+// the user asked for it not to appear on the terminal.
+LocalError SaveFile::keep_elsewhere(const std::string &text, const std::string &why) {
+    std::string kept = write_new_file(path_ + ".XXXXXX", text);
+    if (kept.empty()) {
+        const char *dir = std::getenv("TMPDIR");
+        kept = write_new_file(std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/lf-auth-token.XXXXXX",
+                              text);
+    }
+    if (kept.empty()) return LocalError{why + "; the access token could not be kept anywhere (start the flow again)"};
+    return LocalError{why + "; the access token is kept in " + kept + " (mode 0600)", kept};
 }
 
 }  // namespace lfcli

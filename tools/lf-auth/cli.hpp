@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct cJSON;
@@ -28,7 +29,11 @@ struct UsageError {
 };
 // Thrown for local failures (I/O); main() prints the message and exits 1.
 struct LocalError {
+    explicit LocalError(std::string m, std::string kept = std::string())
+        : message(std::move(m)), token_file(std::move(kept)) {}
     std::string message;
+    // Where a token that could not be saved as asked is kept (0600), if any.
+    std::string token_file;
 };
 
 // A std::string that is wiped when it dies (best effort: it never grows after
@@ -146,8 +151,18 @@ void progress(const Common &c, const char *fmt, ...) __attribute__((format(print
 int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err);
 
 // Prints {"ok":true, ...} built by `fill` (JSON mode only); frees and wipes.
-void emit_json(cJSON *obj);
+// `for_terminal`: the text goes through terminal_safe() first.
+void emit_json(cJSON *obj, bool for_terminal = false);
 cJSON *json_ok();
+
+// Bytes a server sent, made harmless for a terminal: every C0 control except
+// "\n" and "\t", DEL, every C1 control (U+0080-U+009F), every bidi override or
+// isolate (U+202A-U+202E, U+2066-U+2069) and every byte that is not part of
+// well-formed UTF-8 becomes one '?'. Everything else is kept as it is.
+std::string terminal_safe(const std::string &bytes);
+
+// True when standard output is a terminal (where terminal_safe() applies).
+bool stdout_is_terminal();
 
 // Saves `data` + "\n" to `path` with mode 0600: the file is prepared before
 // the network call (so a single-use code is never spent when the file cannot
@@ -161,12 +176,18 @@ public:
     // Throws LocalError when the directory is not writable or (without force)
     // the file already exists.
     void prepare(const std::string &path, bool force);
-    // Writes and renames into place. Throws LocalError.
+    // Writes and renames into place. Throws LocalError. The code that bought
+    // the token is spent by then, so a failure never deletes the only copy:
+    // the token stays in a 0600 file named in the message and in token_file.
     void commit(const char *data);
     bool active() const { return fd_ >= 0; }
     const std::string &path() const { return path_; }
 
 private:
+    int place();
+    void discard();
+    LocalError keep_elsewhere(const std::string &text, const std::string &why);
+
     std::string path_, tmp_;
     bool force_ = false;
     int fd_ = -1;
@@ -176,7 +197,8 @@ private:
 // it is active (a progress line; with --json {"ok":true,"saved_to":...}),
 // otherwise printed on stdout (with --json as "access_token"). With
 // --json, `redirect_uri` (when not null) is added to the object. Throws
-// LocalError when the file cannot be written; tok is freed either way.
+// LocalError when the file cannot be written (see SaveFile::commit); tok is
+// freed either way.
 void deliver_token(const Common &c, lf_token *tok, SaveFile &out, const char *redirect_uri);
 
 // The exit-status table printed by every --help.

@@ -1,12 +1,15 @@
 // lf-auth login: the whole flow with a loopback redirect listener
 // (cpp-httplib). State is generated and checked with the library; the
-// listener answers exactly one callback request and then stops.
+// listener answers exactly one callback request that carries this login's
+// state and then stops. Requests without it (any local page can send them)
+// get 400 and the login keeps waiting.
 #include "cli.hpp"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -107,11 +110,39 @@ std::string page(const char *title, const char *text, const char *status_name) {
     return s;
 }
 
+// True when the query carries exactly one state parameter and it is this
+// login's. Only such a request may end the login: anything else could come
+// from any page in the merchant's browser. The library decodes the value
+// strictly and compares it in constant time, as for the real parse.
+bool carries_state(const std::string &query, const char *state) {
+    // Walk the query in place: it holds the code, which is not copied.
+    size_t start = !query.empty() && query[0] == '?' ? 1 : 0;
+    const size_t stop = std::min(query.find('#'), query.size());
+    std::string value;
+    int seen = 0;
+    while (start <= stop) {
+        size_t end = std::min(query.find('&', start), stop);
+        if (query.compare(start, end - start, "state") == 0 || query.compare(start, 6, "state=") == 0) {
+            ++seen;
+            value = end - start > 6 ? query.substr(start + 6, end - start - 6) : std::string();
+        }
+        start = end + 1;
+    }
+    if (seen != 1) return false;
+    std::string probe = "code=x&state=" + value;
+    char code[2];
+    size_t needed = 0;
+    return lf_parse_callback(nullptr, probe.c_str(), state, code, sizeof code, &needed, nullptr) == LF_OK;
+}
+
 void open_browser(const Common &c, const std::string &url) {
     pid_t pid = 0;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    // Our descriptors are close-on-exec already; this also drops whatever
+    // lf-auth itself inherited, and anything a library opened without it.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     char arg0[] = "xdg-open";
     std::string u = url;
     char *argv[] = {arg0, &u[0], nullptr};
@@ -128,6 +159,16 @@ void open_browser(const Common &c, const std::string &url) {
     }).detach();
 }
 
+void refuse_without_state(httplib::Response &res) {
+    res.status = 400;
+    res.set_content(page("Not this login's redirect",
+                         "This request does not carry the state of the running lf-auth login (it is "
+                         "missing or different), so it was ignored. lf-auth is still waiting for the "
+                         "redirect from the consent screen.",
+                         lf_status_name(LF_E_STATE_MISMATCH)),
+                    "text/html; charset=utf-8");
+}
+
 }  // namespace
 
 const char *login_help() {
@@ -138,7 +179,9 @@ const char *login_help() {
            "Runs the whole flow: generates a state, listens on 127.0.0.1:N, prints the\n"
            "consent URL, waits for the merchant's redirect, checks the state, answers the\n"
            "browser, exchanges the code and prints the access token on stdout (or saves\n"
-           "it to FILE, mode 0600; an existing FILE is refused unless --force).\n"
+           "it to FILE, mode 0600; an existing FILE is refused unless --force; if FILE\n"
+           "cannot be put in place at the end, the token is kept in another 0600 file\n"
+           "named on stderr, exit 1).\n"
            "\n"
            "On stderr, for scripts, one line each (flushed as soon as they are known):\n"
            "  LF_AUTH_REDIRECT_URI=<the redirect URI the listener serves>\n"
@@ -156,8 +199,10 @@ const char *login_help() {
            "  --save FILE               write the token to FILE (mode 0600) instead of stdout\n"
            "  --force                   with --save: replace an existing FILE\n"
            "\n"
-           "The first request to the redirect path decides: a declined consent exits 17\n"
-           "(LF_E_ACCESS_DENIED), a missing or wrong state 15 (LF_E_STATE_MISMATCH).\n"
+           "Only a request to the redirect path that carries this login's state ends it:\n"
+           "a declined consent exits 17 (LF_E_ACCESS_DENIED). A request with a missing or\n"
+           "wrong state gets HTTP 400 and the login keeps waiting (any local page could\n"
+           "have sent it).\n"
            "\n";
 }
 
@@ -256,9 +301,20 @@ int cmd_login(const std::vector<std::string> &args) {
             res.set_content(page("Not found", "This is the lf-auth login listener.", nullptr), "text/html; charset=utf-8");
             return;
         }
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("Referrer-Policy", "no-referrer");
+        std::string query = q == std::string::npos ? std::string() : target.substr(q);
+        if (!carries_state(query, state)) {
+            explicit_bzero(&query[0], query.size());
+            refuse_without_state(res);
+            progress(c, "refused a request to %s without this login's state (HTTP 400); still waiting",
+                     expected_path.c_str());
+            return;
+        }
         {
             std::lock_guard<std::mutex> lk(oc.mu);
             if (oc.claimed) {
+                explicit_bzero(&query[0], query.size());
                 res.status = 409;
                 res.set_content(page("Already handled", "This login has already received its redirect.", nullptr),
                                 "text/html; charset=utf-8");
@@ -268,7 +324,6 @@ int cmd_login(const std::vector<std::string> &args) {
         }
         lf_error e;
         lf_token *tok = nullptr;
-        std::string query = q == std::string::npos ? std::string() : target.substr(q);
         std::vector<char> code(512);
         size_t need = 0;
         lf_status st = lf_parse_callback(auth, query.c_str(), state, code.data(), code.size(), &need, &e);
@@ -282,8 +337,6 @@ int cmd_login(const std::vector<std::string> &args) {
             st = lf_exchange_code(auth, code.data(), &tok, &e);
         }
         explicit_bzero(code.data(), code.size());
-        res.set_header("Cache-Control", "no-store");
-        res.set_header("Referrer-Policy", "no-referrer");
         if (st == LF_OK) {
             res.status = 200;
             res.set_content(page("Authorized", "lf-auth received the access token. You can close this window.", nullptr),

@@ -214,8 +214,10 @@ int cmd_exchange(const std::vector<std::string> &args) {
                    "\n"
                    "Exchanges a single-use authorization code for the permanent access token and\n"
                    "prints the token on stdout, or writes it to FILE (mode 0600; an existing FILE\n"
-                   "is refused unless --force). A failure after the request was sent (network,\n"
-                   "timeout, 5xx) may have spent the code: start the flow again.\n"
+                   "is refused unless --force). If FILE cannot be put in place at the end, the\n"
+                   "token is kept in another 0600 file named on stderr (exit 1). A failure after\n"
+                   "the request was sent (network, timeout, 5xx) may have spent the code: start\n"
+                   "the flow again.\n"
                    "\n",
                    true, true);
         return kExitOk;
@@ -292,8 +294,10 @@ int cmd_graphql(const std::vector<std::string> &args) {
     Parser p;
     SecretSource token_src;
     std::string query, query_file, variables, variables_file;
+    bool raw = false;
     add_common_options(p, c, kApi | kTransport);
     p.secret("token", "access token", token_src);
+    p.flag("raw", [&]() { raw = true; });
     p.option("query", [&](const std::string &v) { query = v; });
     p.option("query-file", [&](const std::string &v) { query_file = v; });
     p.option("variables", [&](const std::string &v) { variables = v; });
@@ -301,11 +305,15 @@ int cmd_graphql(const std::vector<std::string> &args) {
     if (!p.parse(args)) {
         print_help("usage: lf-auth graphql (--token-env VAR | --token-file FILE | --token-stdin)\n"
                    "                      (--query QUERY | --query-file FILE)\n"
-                   "                      [--variables JSON | --variables-file FILE] [options]\n"
+                   "                      [--variables JSON | --variables-file FILE] [--raw] [options]\n"
                    "\n"
                    "POSTs the query to the API with the token and prints the response body on\n"
                    "stdout (also for GraphQL errors, exit 26 LF_E_API, and HTTP errors with a body).\n"
                    "With --json: {\"ok\":..,\"http_status\":..,\"body\":<the response as JSON>}.\n"
+                   "On a terminal, control characters (C0 but newline and tab, DEL, C1), bidi\n"
+                   "overrides and isolates, and bytes that are not UTF-8 are shown as '?';\n"
+                   "elsewhere the body is written byte for byte.\n"
+                   "  --raw                     the exact bytes on a terminal too\n"
                    "\n",
                    false, true);
         return kExitOk;
@@ -330,6 +338,9 @@ int cmd_graphql(const std::vector<std::string> &args) {
     std::string body(lf_response_body(resp), lf_response_body_length(resp));
     long http = lf_response_http_status(resp);
     lf_response_free(resp);
+    // The body is the server's: on a terminal it must not be able to move the
+    // cursor, rewrite the title, hide text or reorder it.
+    const bool for_terminal = !raw && stdout_is_terminal();
     if (c.json) {
         cJSON *o = cJSON_CreateObject();
         if (o == nullptr) throw LocalError{"out of memory"};
@@ -349,7 +360,7 @@ int cmd_graphql(const std::vector<std::string> &args) {
             cJSON_AddStringToObject(e, "key", err.key);
             cJSON_AddStringToObject(e, "message", err.message[0] ? err.message : lf_status_message(s));
         }
-        emit_json(o);
+        emit_json(o, for_terminal);
         if (s != LF_OK) {
             Common quiet_text = c;
             quiet_text.json = false;
@@ -357,6 +368,7 @@ int cmd_graphql(const std::vector<std::string> &args) {
         }
         return kExitOk;
     }
+    if (for_terminal) body = terminal_safe(body);
     if (!body.empty()) {
         std::fwrite(body.data(), 1, body.size(), stdout);
         if (body.back() != '\n') std::fputc('\n', stdout);
@@ -469,7 +481,8 @@ int run(const std::string &sub, const std::vector<std::string> &args) {
     throw UsageError{"unknown subcommand (see lf-auth --help)"};
 }
 
-int fail_local(const std::string &sub, const char *kind, const std::string &msg, int code, bool json) {
+int fail_local(const std::string &sub, const char *kind, const std::string &msg, int code, bool json,
+               const std::string &token_file = std::string()) {
     std::fprintf(stderr, "lf-auth%s%s: %s\n", sub.empty() ? "" : " ", sub.c_str(), msg.c_str());
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -480,6 +493,7 @@ int fail_local(const std::string &sub, const char *kind, const std::string &msg,
         cJSON_AddStringToObject(e, "status", kind);
         cJSON_AddNumberToObject(e, "exit", code);
         cJSON_AddStringToObject(e, "message", msg.c_str());
+        if (!token_file.empty()) cJSON_AddStringToObject(e, "token_file", token_file.c_str());
         try {
             emit_json(o);
         } catch (...) {
@@ -531,7 +545,7 @@ int main(int argc, char **argv) {
     } catch (const UsageError &e) {
         return fail_local(sub, "usage", e.message, kExitUsage, json);
     } catch (const LocalError &e) {
-        return fail_local(sub, "local", e.message, kExitLocal, json);
+        return fail_local(sub, "local", e.message, kExitLocal, json, e.token_file);
     } catch (const std::exception &e) {
         return fail_local(sub, "local", e.what(), kExitLocal, json);
     }
