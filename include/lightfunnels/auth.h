@@ -62,6 +62,16 @@
  *    is no option to turn that off. Plain http:// is accepted only for
  *    loopback hosts (127.0.0.0/8, ::1, localhost). Redirects are never
  *    followed. An authorization code is never sent twice by the library.
+ *    Environment proxies (http_proxy, HTTPS_PROXY, ALL_PROXY, ...) are never
+ *    used for loopback hosts; other https requests honour them through a
+ *    CONNECT tunnel (TLS end to end). SSLKEYLOGFILE is ignored: no key
+ *    material is ever written.
+ *
+ * 11. Processes. A handle used before fork() keeps working in the parent and
+ *    the child; they never share a connection (the child lets go of the
+ *    inherited ones without touching them). Do not fork while another
+ *    thread is inside a call on the same handle. Every socket the library
+ *    opens is close-on-exec.
  *
  * 10. Versions. Functions carry "@since" with the release that introduced
  *    them. Values of lf_status, the layout of lf_error and lf_allocator, and
@@ -470,10 +480,15 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * lf_exchange_code_ex() with lf_call_options.code_sent tells the two cases
  * apart: LF_CODE_NOT_SENT means the same code can be tried again at once.
  *
- * The response must be a JSON object (depth <= 8, no duplicated
- * access_token, case-sensitive keys) whose access_token is a string of 1 to
- * LF_MAX_TOKEN_LENGTH characters of the RFC 6750 b64token alphabet
- * [A-Za-z0-9-._~+/]+=*.
+ * The response must be a JSON object of at most 64 KiB (or
+ * max_response_bytes, if smaller; a larger one is LF_E_RESPONSE_TOO_LARGE),
+ * depth <= 8, no duplicated access_token, case-sensitive keys, whose
+ * access_token is a string of 1 to LF_MAX_TOKEN_LENGTH characters of the
+ * RFC 6750 b64token alphabet [A-Za-z0-9-._~+/]+=*. Everything reading that
+ * answer needs is reserved before the code is sent, so once the code is out
+ * no failure of the lf_global_init() allocator (which, with
+ * LF_INIT_HOOK_DEPENDENCIES, also serves libcurl and cJSON) can lose the
+ * token.
  *
  * On success *out owns the token (free with lf_token_free()); on failure
  * *out is NULL.
