@@ -14,10 +14,12 @@ import (
 // call carries a context into one blocking C call as lf_call_options: the
 // deadline becomes timeout_ms and cancellation a C-allocated flag that a
 // goroutine sets when ctx is done. The library keeps reading the flag while
-// the call runs, so it must live in C memory, never in Go memory.
+// the call runs, so it must live in C memory, never in Go memory; the same
+// holds for code_sent, which the options (C memory) point to.
 type call struct {
 	ctx      context.Context
 	opts     *C.lf_call_options // C memory
+	sent     *C.lf_code_sent    // C memory; written by lf_exchange_code_ex
 	flag     *C.int             // C memory; nil when ctx can never be cancelled
 	deadline time.Time
 	hasDL    bool
@@ -50,9 +52,18 @@ func beginCall(ctx context.Context) (*call, error) {
 	}
 	C.lf_call_options_init(cl.opts, C.size_t(unsafe.Sizeof(C.lf_call_options{})))
 	cl.opts.timeout_ms = C.long(timeoutMS)
+	cl.sent = (*C.lf_code_sent)(C.calloc(1, C.size_t(unsafe.Sizeof(C.lf_code_sent(0)))))
+	if cl.sent == nil {
+		C.free(unsafe.Pointer(cl.opts))
+		return nil, &Error{Status: ErrNoMemory, Message: "out of memory"}
+	}
+	// Should a library ever leave it unwritten, "maybe" is the safe reading.
+	*cl.sent = C.LF_CODE_MAYBE_SENT
+	cl.opts.code_sent = cl.sent
 	if ctx.Done() != nil {
 		cl.flag = (*C.int)(C.calloc(1, C.size_t(unsafe.Sizeof(C.int(0)))))
 		if cl.flag == nil {
+			C.free(unsafe.Pointer(cl.sent))
 			C.free(unsafe.Pointer(cl.opts))
 			return nil, &Error{Status: ErrNoMemory, Message: "out of memory"}
 		}
@@ -86,6 +97,15 @@ func (cl *call) end() {
 		C.free(unsafe.Pointer(cl.opts))
 		cl.opts = nil
 	}
+	if cl.sent != nil {
+		C.free(unsafe.Pointer(cl.sent))
+		cl.sent = nil
+	}
+}
+
+// codeSent is what lf_exchange_code_ex reported through the options.
+func (cl *call) codeSent() Delivery {
+	return Delivery(*cl.sent)
 }
 
 // wrap attaches the context's error to a cancellation or a timeout that the

@@ -18,7 +18,7 @@ import (
 	"unsafe"
 )
 
-// Version reports the version of the C library actually loaded, e.g. "1.0.0".
+// Version reports the version of the C library actually loaded, e.g. "1.1.0".
 func Version() string {
 	return C.GoString(C.lf_version())
 }

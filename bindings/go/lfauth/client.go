@@ -49,6 +49,7 @@ type Config struct {
 
 	ConnectTimeout   time.Duration // 0: 10 s
 	Timeout          time.Duration // 0: 30 s, whole request
+	StallTimeout     time.Duration // 0: 10 s; once a request started, no byte either way for this long: ErrTimeout
 	MaxResponseBytes int64         // 0: 1 MiB
 	CAFile           string        // "": the system trust store
 	UserAgent        string        // "": "lightfunnels-auth/<version>"
@@ -68,7 +69,7 @@ type Client struct {
 // New checks the whole configuration and creates a Client. It never touches
 // the network.
 func New(cfg Config) (*Client, error) {
-	if cfg.ConnectTimeout < 0 || cfg.Timeout < 0 {
+	if cfg.ConnectTimeout < 0 || cfg.Timeout < 0 || cfg.StallTimeout < 0 {
 		return nil, &Error{Status: ErrInvalidArgument, Message: "timeouts must not be negative"}
 	}
 	if cfg.MaxResponseBytes < 0 {
@@ -152,6 +153,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout > 0 {
 		c.timeout_ms = C.long(durationMillis(cfg.Timeout))
+	}
+	if cfg.StallTimeout > 0 {
+		c.stall_timeout_ms = C.long(durationMillis(cfg.StallTimeout))
 	}
 	if cfg.MaxResponseBytes > 0 {
 		c.max_response_bytes = C.size_t(cfg.MaxResponseBytes)
@@ -326,10 +330,12 @@ func (c *Client) parseCallback(rawURL, expectedState string, checkState bool) (s
 // token. ctx bounds the call: its deadline shortens the request's timeout and
 // cancelling it aborts the request within about 100 ms.
 //
-// A failure after the request may have reached the server (ErrNetwork,
-// ErrTimeout, ErrCancelled, ErrHTTP with a 5xx) means the code may be spent:
-// start the flow again. ErrInvalidCode: the code was used, expired or unknown.
-// ErrInvalidClient: the client id or secret was rejected.
+// The *Error's CodeSent tells whether the code can have reached the server.
+// When CodeSpent(err) is false (CodeNotSent: e.g. the connection was refused)
+// the same code can be exchanged again at once; otherwise the code may be
+// spent: start the flow again. The library itself never retries.
+// ErrInvalidCode: the code was used, expired or unknown. ErrInvalidClient:
+// the client id or secret was rejected.
 func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
 	cCode, err := cString(code, "code")
 	if err != nil {
@@ -347,7 +353,9 @@ func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
 	st := C.lf_exchange_code_ex(h, cCode, cl.opts, &tok, &detail)
 	runtime.KeepAlive(c)
 	if st != C.LF_OK {
-		return nil, cl.wrap(newError(st, &detail))
+		err := newError(st, &detail)
+		err.(*Error).CodeSent = cl.codeSent()
+		return nil, cl.wrap(err)
 	}
 	return takeToken(tok), nil
 }

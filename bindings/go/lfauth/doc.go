@@ -14,7 +14,10 @@
 // Errors are *Error values whose Status works with errors.Is:
 // errors.Is(err, lfauth.ErrInvalidCode). Calls taking a context.Context
 // honour its deadline and cancellation; an error caused by the context also
-// matches context.Canceled or context.DeadlineExceeded.
+// matches context.Canceled or context.DeadlineExceeded. After a failed
+// Exchange, CodeSpent(err) tells whether the code may have been used up; when
+// it is false (the code never left the process) the same code can be tried
+// again.
 //
 // A Client is safe for concurrent use; create one per app and Close it when
 // done. A Token never prints its value through fmt.

@@ -84,6 +84,9 @@ var ErrClosed = errors.New("lfauth: client is closed")
 // the Error also wraps ctx.Err(), so errors.Is(err, context.Canceled) or
 // errors.Is(err, context.DeadlineExceeded) is true as well.
 //
+// CodeSent says, for an error from Client.Exchange, whether the code can have
+// reached the server (see CodeSpent). Other calls send no code: CodeNotSent.
+//
 // Message never contains the client secret, an authorization code or a token.
 type Error struct {
 	Status     Status        // what went wrong
@@ -91,8 +94,55 @@ type Error struct {
 	RetryAfter time.Duration // the server's Retry-After (0 when absent), at most one hour
 	Key        string        // the server's error key (Lightfunnels "key" or OAuth "error"); "" when none
 	Message    string        // what went wrong, with the server's description when it sent one
+	CodeSent   Delivery      // Exchange only: whether the code can have reached the server
 
 	cause error // the context's error, when the context ended the call
+}
+
+// Delivery tells whether an authorization code can have reached the token
+// endpoint (lf_code_sent). Values mirror the C enum.
+type Delivery int
+
+const (
+	// CodeNotSent: the code provably never left the process (bad argument,
+	// an ended context, connection refused, DNS or TLS failure before the
+	// request, ...). Exchanging the same code again is safe.
+	CodeNotSent Delivery = C.LF_CODE_NOT_SENT
+	// CodeMaybeSent: the request went out (or started to) and no complete
+	// answer came back (reset, timeout, cancel after sending). The code may
+	// be spent: send the merchant through the consent screen again.
+	CodeMaybeSent Delivery = C.LF_CODE_MAYBE_SENT
+	// CodeSent: the server answered, so it has seen the code.
+	CodeSent Delivery = C.LF_CODE_SENT
+)
+
+// String returns "not sent", "maybe sent" or "sent".
+func (d Delivery) String() string {
+	switch d {
+	case CodeNotSent:
+		return "not sent"
+	case CodeMaybeSent:
+		return "maybe sent"
+	case CodeSent:
+		return "sent"
+	}
+	return "Delivery(" + strconv.Itoa(int(d)) + ")"
+}
+
+// CodeSpent reports whether the code given to Client.Exchange may have been
+// used up, given the error Exchange returned. It is false only when err is
+// (or wraps) an *Error whose CodeSent is CodeNotSent: then the same code can
+// be exchanged again at once. Otherwise (nil, the code reached the server or
+// may have, or an error that tells nothing, such as ErrClosed) the code must
+// be treated as spent: start the flow again.
+//
+//	tok, err := client.Exchange(ctx, code)
+//	if err != nil && !lfauth.CodeSpent(err) {
+//		tok, err = client.Exchange(ctx, code) // e.g. after a refused connection
+//	}
+func CodeSpent(err error) bool {
+	var e *Error
+	return !errors.As(err, &e) || e.CodeSent != CodeNotSent
 }
 
 func (e *Error) Error() string {

@@ -10,6 +10,10 @@
 #if !defined(LF_AUTH_VERSION_MAJOR) || LF_AUTH_VERSION_MAJOR != 1
 #error "lfauth needs lightfunnels-auth 1.x (LF_AUTH_VERSION_MAJOR == 1)"
 #endif
+/* lf_call_options.code_sent and lf_auth_config.stall_timeout_ms came in 1.1. */
+#if LF_AUTH_VERSION_MINOR < 1
+#error "lfauth needs lightfunnels-auth 1.1 or newer"
+#endif
 
 /* Sets a cancellation flag the library reads from another thread. */
 static inline void lf_go_cancel(int *p) { __atomic_store_n(p, 1, __ATOMIC_SEQ_CST); }

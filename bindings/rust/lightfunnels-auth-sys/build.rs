@@ -14,6 +14,9 @@ use std::process::Command;
 
 const PACKAGE: &str = "lightfunnels-auth";
 const REQUIRED_MAJOR: &str = "1";
+/// The declarations mirror 1.1 (lf_call_options.code_sent,
+/// lf_auth_config.stall_timeout_ms): an older 1.x would reject their sizes.
+const REQUIRED_MINOR: u32 = 1;
 
 fn main() {
     for var in ["PKG_CONFIG_PATH", "PKG_CONFIG", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR", "CC"] {
@@ -26,10 +29,13 @@ fn main() {
 
     let version = pkg_config(&["--modversion", PACKAGE]);
     let version = version.trim();
-    if version.split('.').next() != Some(REQUIRED_MAJOR) {
+    let mut parts = version.split('.');
+    let major = parts.next();
+    let minor = parts.next().and_then(|m| m.parse::<u32>().ok());
+    if major != Some(REQUIRED_MAJOR) || minor.map_or(true, |m| m < REQUIRED_MINOR) {
         fail(&format!(
-            "{} {} found through pkg-config, but this crate needs major version {}",
-            PACKAGE, version, REQUIRED_MAJOR
+            "{} {} found through pkg-config, but this crate needs {}.{} or a later {}.x",
+            PACKAGE, version, REQUIRED_MAJOR, REQUIRED_MINOR, REQUIRED_MAJOR
         ));
     }
 

@@ -18,6 +18,8 @@ int main(void) {
     printf("signed lf_status %d\n", (double)(lf_status)-1 < 0.0 ? 1 : 0);
     SIZE(lf_client_auth);
     printf("signed lf_client_auth %d\n", (double)(lf_client_auth)-1 < 0.0 ? 1 : 0);
+    SIZE(lf_code_sent);
+    printf("signed lf_code_sent %d\n", (double)(lf_code_sent)-1 < 0.0 ? 1 : 0);
 
     SIZE(lf_error);
     ALIGN(lf_error);
@@ -54,12 +56,15 @@ int main(void) {
     OFF(lf_auth_config, max_response_bytes);
     OFF(lf_auth_config, ca_file);
     OFF(lf_auth_config, user_agent);
+    OFF(lf_auth_config, stall_timeout_ms);
+    FSIZE(lf_auth_config, stall_timeout_ms);
 
     SIZE(lf_call_options);
     ALIGN(lf_call_options);
     OFF(lf_call_options, struct_size);
     OFF(lf_call_options, timeout_ms);
     OFF(lf_call_options, cancel);
+    OFF(lf_call_options, code_sent);
 
     VAL(LF_AUTH_VERSION_MAJOR);
     VAL(LF_AUTH_VERSION_MINOR);
@@ -99,5 +104,9 @@ int main(void) {
     VAL(LF_CLIENT_AUTH_JSON_BODY);
     VAL(LF_CLIENT_AUTH_BASIC);
     VAL(LF_CLIENT_AUTH_AUTO);
+
+    VAL(LF_CODE_NOT_SENT);
+    VAL(LF_CODE_MAYBE_SENT);
+    VAL(LF_CODE_SENT);
     return ferror(stdout) ? 1 : 0;
 }

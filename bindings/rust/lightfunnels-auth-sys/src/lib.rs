@@ -21,10 +21,10 @@ use std::os::raw::{c_char, c_int, c_long, c_uint, c_void};
 // ---------------------------------------------------------------------------
 
 pub const LF_AUTH_VERSION_MAJOR: c_int = 1;
-pub const LF_AUTH_VERSION_MINOR: c_int = 0;
+pub const LF_AUTH_VERSION_MINOR: c_int = 1;
 pub const LF_AUTH_VERSION_PATCH: c_int = 0;
 /// The header's version, without the NUL (compare with `lf_version()`).
-pub const LF_AUTH_VERSION_STRING: &str = "1.0.0";
+pub const LF_AUTH_VERSION_STRING: &str = "1.1.0";
 pub const LF_AUTH_VERSION_NUMBER: c_int =
     LF_AUTH_VERSION_MAJOR * 10000 + LF_AUTH_VERSION_MINOR * 100 + LF_AUTH_VERSION_PATCH;
 
@@ -89,6 +89,22 @@ pub const LF_CLIENT_AUTH_JSON_BODY: lf_client_auth = 0;
 pub const LF_CLIENT_AUTH_BASIC: lf_client_auth = 1;
 pub const LF_CLIENT_AUTH_AUTO: lf_client_auth = 2;
 
+/// `enum lf_code_sent` (same integer rule as `lf_status`): whether
+/// `lf_exchange_code_ex()` can have delivered the code. Since 1.1.0.
+#[cfg(not(target_env = "msvc"))]
+pub type lf_code_sent = c_uint;
+/// `enum lf_code_sent` (same integer rule as `lf_status`): whether
+/// `lf_exchange_code_ex()` can have delivered the code. Since 1.1.0.
+#[cfg(target_env = "msvc")]
+pub type lf_code_sent = c_int;
+
+/// The code provably never left the process: the same code can be tried again.
+pub const LF_CODE_NOT_SENT: lf_code_sent = 0;
+/// The request went out (or started to) without a complete answer: the code may be spent.
+pub const LF_CODE_MAYBE_SENT: lf_code_sent = 1;
+/// The server answered: it has seen the code.
+pub const LF_CODE_SENT: lf_code_sent = 2;
+
 // ---------------------------------------------------------------------------
 // Structs
 // ---------------------------------------------------------------------------
@@ -149,6 +165,9 @@ pub struct lf_auth_config {
     pub max_response_bytes: usize,
     pub ca_file: *const c_char,
     pub user_agent: *const c_char,
+    /// Since 1.1.0 (default 10000, must be > 0): no byte either way for this
+    /// long once a request started fails it with `LF_E_TIMEOUT`.
+    pub stall_timeout_ms: c_long,
 }
 
 /// Per-call options; initialise with
@@ -161,6 +180,10 @@ pub struct lf_call_options {
     /// Read by the library without synchronisation while a call runs: point it
     /// at an `AtomicI32` (same layout as `c_int`) and store with an atomic op.
     pub cancel: *const c_int,
+    /// Since 1.1.0, optional out: `lf_exchange_code_ex()` writes whether the
+    /// code can have reached the server, whatever the status. Other calls
+    /// ignore it.
+    pub code_sent: *mut lf_code_sent,
 }
 
 // ---------------------------------------------------------------------------

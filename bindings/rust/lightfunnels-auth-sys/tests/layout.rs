@@ -109,6 +109,8 @@ fn layout_and_constants_match_the_header() {
     c.check("signed lf_status", signed((-1i64) as lf_status as i64));
     size!(c, lf_client_auth);
     c.check("signed lf_client_auth", signed((-1i64) as lf_client_auth as i64));
+    size!(c, lf_code_sent);
+    c.check("signed lf_code_sent", signed((-1i64) as lf_code_sent as i64));
 
     size!(c, lf_error);
     align!(c, lf_error);
@@ -140,12 +142,17 @@ fn layout_and_constants_match_the_header() {
         timeout_ms,
         max_response_bytes,
         ca_file,
-        user_agent
+        user_agent,
+        stall_timeout_ms
+    );
+    c.check(
+        "fieldsize lf_auth_config.stall_timeout_ms",
+        field_size(|a: &lf_auth_config| &a.stall_timeout_ms).to_string(),
     );
 
     size!(c, lf_call_options);
     align!(c, lf_call_options);
-    offset!(c, lf_call_options, struct_size, timeout_ms, cancel);
+    offset!(c, lf_call_options, struct_size, timeout_ms, cancel, code_sent);
 
     value!(
         c,
@@ -187,6 +194,7 @@ fn layout_and_constants_match_the_header() {
         LF_E_INTERNAL
     );
     value!(c, LF_CLIENT_AUTH_JSON_BODY, LF_CLIENT_AUTH_BASIC, LF_CLIENT_AUTH_AUTO);
+    value!(c, LF_CODE_NOT_SENT, LF_CODE_MAYBE_SENT, LF_CODE_SENT);
 
     c.finish();
 }

@@ -1,6 +1,6 @@
 //! `Client` (an `lf_auth` handle), its `Config`, and per-call `CallOptions`.
 
-use crate::error::{Error, Status};
+use crate::error::{CodeSent, Error, Status};
 use crate::response::Response;
 use crate::secret::{AccessToken, Secret, WipedCString};
 use lightfunnels_auth_sys as sys;
@@ -46,7 +46,8 @@ impl ClientAuth {
 
 /// Client configuration (`lf_auth_config`). Fields left `None` take the
 /// library's defaults (production Lightfunnels URLs, 10 s connect timeout,
-/// 30 s total timeout, 1 MiB responses, the system trust store).
+/// 30 s total timeout, 10 s stall timeout, 1 MiB responses, the system trust
+/// store).
 ///
 /// `Debug` never shows the secrets.
 ///
@@ -82,6 +83,10 @@ pub struct Config {
     pub connect_timeout: Option<Duration>,
     /// Whole-request timeout (must be > 0).
     pub timeout: Option<Duration>,
+    /// Once a request has started, no byte sent or received for this long
+    /// fails it with `Status::Timeout` (must be > 0; default 10 s), so a
+    /// server that stalls is given up on before `timeout`.
+    pub stall_timeout: Option<Duration>,
     /// Largest response accepted (must be > 0).
     pub max_response_bytes: Option<usize>,
     /// PEM bundle of trusted CAs instead of the system store.
@@ -108,6 +113,7 @@ impl Config {
             client_auth: ClientAuth::default(),
             connect_timeout: None,
             timeout: None,
+            stall_timeout: None,
             max_response_bytes: None,
             ca_file: None,
             user_agent: None,
@@ -152,6 +158,12 @@ impl Config {
     /// Sets the whole-request timeout.
     pub fn timeout(mut self, d: Duration) -> Config {
         self.timeout = Some(d);
+        self
+    }
+    /// Sets the stall timeout: no byte either way for this long (once a
+    /// request started) ends the call with `Status::Timeout`.
+    pub fn stall_timeout(mut self, d: Duration) -> Config {
+        self.stall_timeout = Some(d);
         self
     }
     /// Sets the response size limit.
@@ -377,6 +389,9 @@ impl Client {
         if let Some(d) = config.timeout {
             cfg.timeout_ms = if d.is_zero() { 0 } else { millis(d) };
         }
+        if let Some(d) = config.stall_timeout {
+            cfg.stall_timeout_ms = if d.is_zero() { 0 } else { millis(d) };
+        }
         if let Some(n) = config.max_response_bytes {
             cfg.max_response_bytes = n;
         }
@@ -471,8 +486,10 @@ impl Client {
     }
 
     /// Exchanges a single-use authorization code for the permanent access
-    /// token. Never retried: after `Network`, `Timeout`, `Cancelled` or an
-    /// HTTP 5xx the code may be spent — start the flow again.
+    /// token. Never retried. [`Error::code_sent`] tells whether the code can
+    /// have reached the server: after `CodeSent::NotSent` (e.g. a refused
+    /// connection) the same code can be tried again; otherwise the code may
+    /// be spent — start the flow again.
     ///
     /// Errors: `InvalidCode` (used, expired, unknown), `InvalidClient`,
     /// `RateLimited`, `Http`, `Protocol`, `ResponseTooLarge`, `Network`,
@@ -489,21 +506,22 @@ impl Client {
 
     fn exchange(&self, code: &str, options: Option<&CallOptions<'_>>) -> Result<AccessToken, Error> {
         let code_c = WipedCString::new(code.as_bytes(), "code")?;
-        let opts = options.map(|o| o.to_sys());
+        // Always the _ex form: only it reports whether the code went out.
+        // Should a library ever leave `sent` unwritten, "maybe" is the safe reading.
+        let mut sent: sys::lf_code_sent = sys::LF_CODE_MAYBE_SENT;
+        let mut opts = options.copied().unwrap_or_default().to_sys();
+        opts.code_sent = &mut sent;
         let mut out: *mut sys::lf_token = ptr::null_mut();
         let mut err = sys::lf_error::zeroed();
-        // SAFETY: code_c and opts (and the cancel flag it points to, borrowed
-        // by `options`) live across the call.
-        let st = unsafe {
-            match &opts {
-                Some(o) => sys::lf_exchange_code_ex(self.raw(), code_c.as_ptr(), o, &mut out, &mut err),
-                None => sys::lf_exchange_code(self.raw(), code_c.as_ptr(), &mut out, &mut err),
-            }
-        };
+        // SAFETY: code_c, opts, `sent` (which opts points to) and the cancel
+        // flag (borrowed by `options`) live across the call.
+        let st = unsafe { sys::lf_exchange_code_ex(self.raw(), code_c.as_ptr(), &opts, &mut out, &mut err) };
         if st != sys::LF_OK {
             // SAFETY: out is NULL on failure per the header; freeing NULL is a no-op.
             unsafe { sys::lf_token_free(out) };
-            return Err(Error::from_lf(st, &err));
+            let mut e = Error::from_lf(st, &err);
+            e.code_sent = CodeSent::from_raw(sent);
+            return Err(e);
         }
         if out.is_null() {
             return Err(Error::binding(Status::Internal, "lf_exchange_code returned no token"));
@@ -710,6 +728,7 @@ mod tests {
         let none = CallOptions::default().to_sys();
         assert_eq!(none.timeout_ms, 0);
         assert!(none.cancel.is_null());
+        assert!(none.code_sent.is_null());
     }
 
     #[test]

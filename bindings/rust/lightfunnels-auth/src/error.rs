@@ -1,4 +1,5 @@
-//! `Status` (a Rust mirror of `lf_status`) and `Error` (a copy of `lf_error`).
+//! `Status` (a Rust mirror of `lf_status`), `CodeSent` (of `lf_code_sent`) and
+//! `Error` (a copy of `lf_error`).
 
 // `lf_status` is u32 with GCC/Clang but i32 with MSVC: the casts are needed there.
 #![allow(clippy::unnecessary_cast)]
@@ -139,6 +140,44 @@ unsafe fn static_str(p: *const c_char) -> &'static str {
     CStr::from_ptr(p).to_str().unwrap_or("")
 }
 
+/// Whether an authorization code can have reached the token endpoint
+/// (`lf_code_sent`), as told by a failed exchange: [`Error::code_sent`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CodeSent {
+    /// The code provably never left this process (bad argument, cancelled or
+    /// timed out before sending, connection refused, DNS or TLS failure
+    /// before the request): exchanging the same code again is safe.
+    NotSent,
+    /// The request went out (or started to) and no complete answer came back
+    /// (reset, timeout or cancel after sending): the code may be spent, so
+    /// send the merchant through the consent screen again.
+    MaybeSent,
+    /// The server answered: it has seen the code (a rejection, or success).
+    Sent,
+}
+
+impl CodeSent {
+    /// A value this binding does not know reads as `MaybeSent`: retrying a
+    /// spent code is the mistake to avoid.
+    pub(crate) fn from_raw(raw: sys::lf_code_sent) -> CodeSent {
+        match raw {
+            sys::LF_CODE_NOT_SENT => CodeSent::NotSent,
+            sys::LF_CODE_SENT => CodeSent::Sent,
+            _ => CodeSent::MaybeSent,
+        }
+    }
+}
+
+impl fmt::Display for CodeSent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CodeSent::NotSent => "not sent",
+            CodeSent::MaybeSent => "maybe sent",
+            CodeSent::Sent => "sent",
+        })
+    }
+}
+
 /// A failed call: the library's `lf_error`, copied into owned Rust values.
 ///
 /// `message` never contains the client secret, an authorization code or an
@@ -161,6 +200,7 @@ pub struct Error {
     /// What went wrong (the server's message when it sent one).
     pub message: String,
     pub(crate) response: Option<Box<Response>>,
+    pub(crate) code_sent: CodeSent,
 }
 
 impl Error {
@@ -174,6 +214,7 @@ impl Error {
             key: String::new(),
             message: status.message().to_string(),
             response: None,
+            code_sent: CodeSent::NotSent,
         }
     }
 
@@ -187,6 +228,7 @@ impl Error {
             key: String::new(),
             message: message.to_string(),
             response: None,
+            code_sent: CodeSent::NotSent,
         }
     }
 
@@ -209,6 +251,7 @@ impl Error {
             key: c_array_to_string(&err.key),
             message,
             response: None,
+            code_sent: CodeSent::NotSent,
         }
     }
 
@@ -216,6 +259,25 @@ impl Error {
     /// one was received (always for `Status::Api`).
     pub fn response(&self) -> Option<&Response> {
         self.response.as_deref()
+    }
+
+    /// For a failed [`Client::exchange_code`](crate::Client::exchange_code)
+    /// (or `exchange_code_with`): whether the code can have reached the
+    /// server. `NotSent` means the same code can be exchanged again at once;
+    /// otherwise it may be spent: start the flow again. Errors of calls that
+    /// send no code say `NotSent`.
+    ///
+    /// ```no_run
+    /// # use lightfunnels_auth::{Client, CodeSent};
+    /// # fn f(client: &Client, code: &str) -> Result<(), lightfunnels_auth::Error> {
+    /// let token = match client.exchange_code(code) {
+    ///     Err(e) if e.code_sent() == CodeSent::NotSent => client.exchange_code(code)?,
+    ///     other => other?, // on failure: send the merchant to the consent screen again
+    /// };
+    /// # drop(token); Ok(()) }
+    /// ```
+    pub fn code_sent(&self) -> CodeSent {
+        self.code_sent
     }
 
     /// Takes the HTTP response out of the error (see [`Error::response`]).
@@ -263,6 +325,7 @@ impl fmt::Debug for Error {
             .field("key", &self.key)
             .field("message", &self.message)
             .field("response", &self.response)
+            .field("code_sent", &self.code_sent)
             .finish()
     }
 }

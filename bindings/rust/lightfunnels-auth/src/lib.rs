@@ -41,7 +41,7 @@ mod response;
 mod secret;
 
 pub use client::{new_state, state_equal, CallOptions, Client, ClientAuth, Config};
-pub use error::{Error, Status};
+pub use error::{CodeSent, Error, Status};
 pub use response::Response;
 pub use secret::{AccessToken, Secret};
 
@@ -77,7 +77,7 @@ pub(crate) fn init() -> Result<(), Error> {
     Ok(())
 }
 
-/// The version of the C library actually loaded (e.g. `"1.0.0"`).
+/// The version of the C library actually loaded (e.g. `"1.1.0"`).
 pub fn version() -> &'static str {
     // SAFETY: lf_version returns a static NUL-terminated string.
     unsafe { std::ffi::CStr::from_ptr(sys::lf_version()) }.to_str().unwrap_or("")

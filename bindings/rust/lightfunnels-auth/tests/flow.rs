@@ -7,7 +7,7 @@
 //! If neither has it the sandbox tests FAIL, unless LF_SKIP_SANDBOX=1.
 //! Every wait is bounded; each sandbox process is killed by a Drop guard.
 
-use lightfunnels_auth::{new_state, CallOptions, Client, ClientAuth, Config, Status};
+use lightfunnels_auth::{new_state, CallOptions, Client, ClientAuth, CodeSent, Config, Status};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -250,6 +250,106 @@ impl Drop for Silent {
             let _ = t.join();
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// A listener that reads each request whole, then hangs up or goes silent
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy)]
+enum AfterRequest {
+    HangUp,
+    Silence,
+}
+
+struct Reader {
+    addr: SocketAddr,
+    /// Requests received whole that carried the expected code.
+    saw_code: Arc<AtomicI32>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Reader {
+    fn start(code: &str, after: AfterRequest) -> Reader {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        l.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let saw_code = Arc::new(AtomicI32::new(0));
+        let (stop2, saw2, code) = (stop.clone(), saw_code.clone(), code.to_string());
+        let thread = thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(180);
+            let mut held = Vec::new();
+            while !stop2.load(Ordering::SeqCst) && Instant::now() < deadline {
+                let mut s = match l.accept() {
+                    Ok((s, _)) => s,
+                    Err(_) => {
+                        thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                };
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+                if let Some(body) = read_request(&mut s) {
+                    if body.windows(code.len()).any(|w| w == code.as_bytes()) {
+                        saw2.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                match after {
+                    AfterRequest::HangUp => drop(s), // no answer at all
+                    AfterRequest::Silence => held.push(s),
+                }
+            }
+        });
+        Reader { addr, saw_code, stop, thread: Some(thread) }
+    }
+
+    fn token_url(&self) -> String {
+        format!("http://{}/oauth/access_token", self.addr)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Reads a request's head and its Content-Length body; None when cut short.
+fn read_request(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let length: usize = parse_http_request_head(&raw[..p])
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.parse().ok())?;
+            if raw.len() >= p + 4 + length {
+                return Some(raw[p + 4..p + 4 + length].to_vec());
+            }
+        }
+        if raw.len() > 1 << 20 {
+            return None;
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn token_url_client(token_url: &str, stall: Option<Duration>) -> Client {
+    let mut cfg =
+        Config::new(CLIENT_ID, CLIENT_SECRET, REDIRECT).token_url(token_url).timeout(Duration::from_secs(60));
+    if let Some(d) = stall {
+        cfg = cfg.stall_timeout(d);
+    }
+    Client::new(cfg).unwrap()
 }
 
 // ---------------------------------------------------------------------------
@@ -570,4 +670,65 @@ fn nothing_listening_is_a_network_error() {
     let e = client.exchange_code("some-code").unwrap_err();
     assert_eq!(e.status, Status::Network, "{}", e);
     assert_eq!(e.http_status, 0);
+}
+
+#[test]
+fn refused_connection_leaves_the_code_unsent() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = token_url_client(&format!("http://127.0.0.1:{}/oauth/access_token", port), None);
+    let e = client.exchange_code("some-code").unwrap_err();
+    assert_eq!(e.status, Status::Network, "{}", e);
+    assert_eq!(e.code_sent(), CodeSent::NotSent, "{}", e);
+    // With per-call options too (a flag already set: nothing is sent).
+    let flag = AtomicI32::new(1);
+    let e = client.exchange_code_with("some-code", &CallOptions::with_cancel(&flag)).unwrap_err();
+    assert_eq!(e.status, Status::Cancelled, "{}", e);
+    assert_eq!(e.code_sent(), CodeSent::NotSent, "{}", e);
+}
+
+#[test]
+fn hang_up_after_the_request_may_have_spent_the_code() {
+    let reader = Reader::start("code-hang-up", AfterRequest::HangUp);
+    let client = token_url_client(&reader.token_url(), None);
+    let e = client.exchange_code("code-hang-up").unwrap_err();
+    assert_eq!(e.status, Status::Network, "{}", e);
+    assert_eq!(e.code_sent(), CodeSent::MaybeSent, "{}", e);
+    assert_eq!(reader.saw_code.load(Ordering::SeqCst), 1, "the listener did not get the code once");
+}
+
+#[test]
+fn answered_exchanges_sent_the_code() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let client = sb.client();
+    let code = sb.code(&client);
+    // Success: the token is the proof that the server has seen the code.
+    client.exchange_code(&code).expect("exchange");
+    let e = client.exchange_code(&code).unwrap_err();
+    assert_eq!(
+        (e.status, e.http_status, e.key.as_str()),
+        (Status::InvalidCode, 400, "invalid_grant"),
+        "{}",
+        e
+    );
+    assert_eq!(e.code_sent(), CodeSent::Sent, "{}", e);
+    let e =
+        client.exchange_code_with(&code, &CallOptions::with_timeout(Duration::from_secs(30))).unwrap_err();
+    assert_eq!(e.code_sent(), CodeSent::Sent, "{}", e);
+}
+
+#[test]
+fn stall_timeout_ends_a_silent_exchange() {
+    let reader = Reader::start("code-stalled", AfterRequest::Silence);
+    let client = token_url_client(&reader.token_url(), Some(Duration::from_secs(1)));
+    let start = Instant::now();
+    let e = client.exchange_code("code-stalled").unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(e.status, Status::Timeout, "{}", e);
+    assert!(took < Duration::from_secs(5), "stalled exchange took {:?}; the stall limit is 1 s", took);
+    assert!(took >= Duration::from_millis(900), "ended after {:?}, before the 1 s stall limit", took);
+    assert_eq!(e.code_sent(), CodeSent::MaybeSent, "{}", e);
+    assert_eq!(reader.saw_code.load(Ordering::SeqCst), 1, "the listener did not get the code once");
 }

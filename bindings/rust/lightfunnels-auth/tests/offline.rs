@@ -1,7 +1,7 @@
 //! Operations that need no server: configuration checks, consent URL,
 //! state, callback parsing, webhook signatures, status names, redaction.
 
-use lightfunnels_auth::{new_state, state_equal, version, Client, ClientAuth, Config, Status};
+use lightfunnels_auth::{new_state, state_equal, version, Client, ClientAuth, CodeSent, Config, Status};
 
 const REDIRECT: &str = "https://app.example.com/oauth/callback?tenant=a%2Fb&x=1";
 const AUTHORIZE: &str = "https://auth.example.com/admin/oauth";
@@ -267,6 +267,10 @@ fn config_is_checked() {
         Status::InvalidArgument,
     );
     bad(Config::new("id", "hunter2", REDIRECT).max_response_bytes(0), Status::InvalidArgument);
+    bad(
+        Config::new("id", "hunter2", REDIRECT).stall_timeout(std::time::Duration::ZERO),
+        Status::InvalidArgument,
+    );
     bad(Config::new("a:b", "hunter2", REDIRECT).client_auth(ClientAuth::Basic), Status::InvalidArgument);
     // http to loopback is accepted (what the sandbox tests rely on).
     Client::new(
@@ -275,7 +279,8 @@ fn config_is_checked() {
             .api_url("http://[::1]:9/api/v2")
             .client_auth(ClientAuth::Auto)
             .user_agent("rust-test/1")
-            .timeout(std::time::Duration::from_micros(10)),
+            .timeout(std::time::Duration::from_micros(10))
+            .stall_timeout(std::time::Duration::from_micros(10)),
     )
     .unwrap();
 }
@@ -283,8 +288,11 @@ fn config_is_checked() {
 #[test]
 fn calls_that_fail_before_the_network() {
     let c = client();
-    assert_eq!(c.exchange_code("").unwrap_err().status, Status::InvalidArgument);
-    assert_eq!(c.exchange_code("a\0b").unwrap_err().status, Status::InvalidArgument);
+    for code in ["", "a\0b"] {
+        let e = c.exchange_code(code).unwrap_err();
+        assert_eq!(e.status, Status::InvalidArgument);
+        assert_eq!(e.code_sent(), CodeSent::NotSent, "{:?}", code);
+    }
     // A token that could inject a header is refused before anything is sent.
     let e = c.graphql("tok\r\nX-Evil: 1", "query { account { id } }", None).unwrap_err();
     assert_eq!(e.status, Status::InvalidArgument);
@@ -326,4 +334,14 @@ fn client_is_send_and_sync() {
     for h in handles {
         assert_eq!(h.join().unwrap().len(), 44);
     }
+}
+
+#[test]
+fn code_sent_names() {
+    assert_eq!(CodeSent::NotSent.to_string(), "not sent");
+    assert_eq!(CodeSent::MaybeSent.to_string(), "maybe sent");
+    assert_eq!(CodeSent::Sent.to_string(), "sent");
+    // Errors of calls that send no code say so.
+    let e = client().graphql("tok\r\nX: 1", "query { account { id } }", None).unwrap_err();
+    assert_eq!(e.code_sent(), CodeSent::NotSent);
 }
