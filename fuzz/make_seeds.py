@@ -159,6 +159,8 @@ error_body = [
     ("cap11-secret", "11\n@S@S@S"),
     ("partial-end", "200\nthe secret was @T"),
     ("ctl", "200\nline1\r\nline2\ttab\x1b[31m\x7f"),
+    ("c1-bidi", "200\nnel\u0085csi\u009b31m rlo\u202eabc\u202c lri\u2066x\u2069 alm\u061c lrm\u200e"),
+    ("key-c1-bidi", '100\n{"error":"k\\u0085\\u202e","error_description":"d\\u009b\\u2067"}'),
     ("invalid", b"200\n\xff\xfe\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80ok\xe2\x82"),
     ("raw-secret", "299\nSx9secretCANARYq7Z and Cd0codeCANARYw3K"),
     ("adjacent", "299\nSx9secretCANARYq7ZCd0codeCANARYw3KSx9secretCANARYq7Z"),
