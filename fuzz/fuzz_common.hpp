@@ -161,6 +161,40 @@ inline void check_no_secret(std::string_view text, std::string_view secret, cons
              std::string(where) + " contains the secret " + show(secret) + ": " + show(text));
 }
 
+// The redaction rule of the contract: text gives a secret away when 8
+// consecutive bytes of it occur anywhere inside the secret, or, for a secret
+// shorter than 8 bytes, when the whole secret occurs in it.
+constexpr std::size_t kSecretRun = 8;
+
+inline bool shares_secret_run(std::string_view text, std::string_view secret) {
+    if (secret.empty()) return false;
+    if (secret.size() < kSecretRun) return text.find(secret) != std::string_view::npos;
+    for (std::size_t i = 0; i + kSecretRun <= text.size(); i++)
+        if (secret.find(text.substr(i, kSecretRun)) != std::string_view::npos) return true;
+    return false;
+}
+
+// For text the library copied from a server (not its own fixed words, which
+// an 8-byte window of a secret may spell): no run of the secret survives.
+// The "[redacted]" marks are set aside first, the last one possibly cut short
+// by truncation, as a secret may contain the word "redacted".
+inline void check_no_secret_run(std::string_view text, std::string_view secret, const char *where) {
+    static constexpr std::string_view kMark = "[redacted]";
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        std::size_t at = rest.find(kMark);
+        std::string_view piece = rest.substr(0, at);
+        if (at == std::string_view::npos) {
+            std::size_t open = piece.rfind('[');
+            if (open != std::string_view::npos && kMark.substr(0, piece.size() - open) == piece.substr(open))
+                piece = piece.substr(0, open);
+        }
+        FZ_CHECK(!shares_secret_run(piece, secret),
+                 std::string(where) + " contains 8 bytes of the secret " + show(secret) + ": " + show(text));
+        rest = at == std::string_view::npos ? std::string_view() : rest.substr(at + kMark.size());
+    }
+}
+
 // JSON string-body forms a server could echo a secret in.
 inline std::string json_escape(std::string_view s) {
     std::string out;
@@ -183,7 +217,8 @@ inline std::string json_unicode_escape(std::string_view s) {
 
 // Replaces the markers a seed or the fuzzer placed in a body: @S / @C (the
 // secret / the code, JSON-escaped), @s / @c (the same as \u00XX escapes),
-// @T (the secret's first 8 bytes: a secret cut off by the end of a string).
+// @T (the secret's first 8 bytes: a secret cut off by the end of a string),
+// @M (8 bytes from inside the secret, past its first: a slice of it).
 inline std::string splice(std::string_view body, std::string_view secret, std::string_view code) {
     std::string out;
     out.reserve(body.size());
@@ -195,6 +230,7 @@ inline std::string splice(std::string_view body, std::string_view secret, std::s
             if (m == 's') { out += json_unicode_escape(secret); i++; continue; }
             if (m == 'c') { out += json_unicode_escape(code); i++; continue; }
             if (m == 'T') { out += json_escape(secret.substr(0, 8)); i++; continue; }
+            if (m == 'M') { out += json_escape(secret.substr(1, 8)); i++; continue; }
         }
         out.push_back(body[i]);
     }
@@ -289,7 +325,7 @@ namespace fz {
 // STATUS: up to 3 digits (default 200); RETRY: up to 4 digits, clamped to
 // [0, 3600] as the transport would; SECRET and CODE: used when they have a
 // realistic shape (see realistic_secret), else fixed canaries. BODY gets the
-// @S/@C/@s/@c/@T markers replaced (see splice).
+// @S/@C/@s/@c/@T/@M markers replaced (see splice).
 struct ServerInput {
     long status = 200;
     long retry = 0;
