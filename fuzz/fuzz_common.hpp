@@ -57,57 +57,65 @@ inline std::vector<std::string_view> split(std::string_view data, char sep, std:
     return out;
 }
 
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-inline bool valid_utf8(std::string_view s) {
+// Length (1..4) of the strict UTF-8 sequence at s[i], its code point in cp;
+// 0 when invalid: overlong, a surrogate, above U+10FFFF or cut short.
+inline std::size_t utf8_at(std::string_view s, std::size_t i, unsigned long &cp) {
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-    std::size_t n = s.size(), i = 0;
-    while (i < n) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        std::size_t len;
-        unsigned long cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (i + len > n) return false;
-        for (std::size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += len;
+    unsigned char c = p[i];
+    if (c < 0x80) {
+        cp = c;
+        return 1;
     }
+    std::size_t len;
+    unsigned long min;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) return 0;
+    for (std::size_t k = 1; k < len; k++) {
+        if ((p[i + k] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+inline bool valid_utf8(std::string_view s) {
+    unsigned long cp;
+    for (std::size_t i = 0, len; i < s.size(); i += len)
+        if ((len = utf8_at(s, i, cp)) == 0) return false;
     return true;
 }
 
-// C0 controls and DEL (what the contract calls control characters). With
-// LF_FUZZ_STRICT_C1=1 in the environment, the C1 controls U+0080..U+009F
-// (e.g. NEL, which some log viewers treat as a line break) count too.
-inline bool strict_c1() {
-    static const bool on = [] {
-        const char *v = std::getenv("LF_FUZZ_STRICT_C1");
-        return v && *v == '1';
-    }();
-    return on;
+// What the contract keeps out of lf_error's text: a character a terminal acts
+// on or that reorders what it shows. C0 controls, DEL, the C1 controls
+// U+0080..U+009F (CSI, OSC, NEL: honoured by many terminals and log viewers
+// in their UTF-8 form) and the bidirectional marks, embeddings, overrides and
+// isolates.
+inline bool terminal_control(unsigned long cp) {
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+// Decodes code points rather than matching the library's byte patterns. An
+// invalid byte counts only when it is a C0 control or DEL (valid_utf8 judges
+// the rest).
 inline bool has_control(std::string_view s) {
-    for (std::size_t i = 0; i < s.size(); i++) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7F) return true;
-        if (strict_c1() && c == 0xC2 && i + 1 < s.size()) {
-            auto d = static_cast<unsigned char>(s[i + 1]);
-            if (d >= 0x80 && d <= 0x9F) return true;
+    unsigned long cp;
+    for (std::size_t i = 0, len; i < s.size(); i += len) {
+        len = utf8_at(s, i, cp);
+        if (len == 0) {
+            len = 1;
+            cp = static_cast<unsigned char>(s[i]);
+            if (cp >= 0x80) continue;
         }
+        if (terminal_control(cp)) return true;
     }
     return false;
 }
@@ -121,7 +129,7 @@ inline std::string_view field(const char (&f)[N]) {
 }
 
 // The text a server may send back, as the error fields should show it:
-// valid UTF-8, no control characters.
+// valid UTF-8, no control or bidirectional formatting characters.
 template <std::size_t N>
 inline std::string_view check_text_field(const char (&f)[N], const char *name) {
     std::string_view v = field(f);
@@ -153,6 +161,40 @@ inline void check_no_secret(std::string_view text, std::string_view secret, cons
              std::string(where) + " contains the secret " + show(secret) + ": " + show(text));
 }
 
+// The redaction rule of the contract: text gives a secret away when 8
+// consecutive bytes of it occur anywhere inside the secret, or, for a secret
+// shorter than 8 bytes, when the whole secret occurs in it.
+constexpr std::size_t kSecretRun = 8;
+
+inline bool shares_secret_run(std::string_view text, std::string_view secret) {
+    if (secret.empty()) return false;
+    if (secret.size() < kSecretRun) return text.find(secret) != std::string_view::npos;
+    for (std::size_t i = 0; i + kSecretRun <= text.size(); i++)
+        if (secret.find(text.substr(i, kSecretRun)) != std::string_view::npos) return true;
+    return false;
+}
+
+// For text the library copied from a server (not its own fixed words, which
+// an 8-byte window of a secret may spell): no run of the secret survives.
+// The "[redacted]" marks are set aside first, the last one possibly cut short
+// by truncation, as a secret may contain the word "redacted".
+inline void check_no_secret_run(std::string_view text, std::string_view secret, const char *where) {
+    static constexpr std::string_view kMark = "[redacted]";
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        std::size_t at = rest.find(kMark);
+        std::string_view piece = rest.substr(0, at);
+        if (at == std::string_view::npos) {
+            std::size_t open = piece.rfind('[');
+            if (open != std::string_view::npos && kMark.substr(0, piece.size() - open) == piece.substr(open))
+                piece = piece.substr(0, open);
+        }
+        FZ_CHECK(!shares_secret_run(piece, secret),
+                 std::string(where) + " contains 8 bytes of the secret " + show(secret) + ": " + show(text));
+        rest = at == std::string_view::npos ? std::string_view() : rest.substr(at + kMark.size());
+    }
+}
+
 // JSON string-body forms a server could echo a secret in.
 inline std::string json_escape(std::string_view s) {
     std::string out;
@@ -175,7 +217,8 @@ inline std::string json_unicode_escape(std::string_view s) {
 
 // Replaces the markers a seed or the fuzzer placed in a body: @S / @C (the
 // secret / the code, JSON-escaped), @s / @c (the same as \u00XX escapes),
-// @T (the secret's first 8 bytes: a secret cut off by the end of a string).
+// @T (the secret's first 8 bytes: a secret cut off by the end of a string),
+// @M (8 bytes from inside the secret, past its first: a slice of it).
 inline std::string splice(std::string_view body, std::string_view secret, std::string_view code) {
     std::string out;
     out.reserve(body.size());
@@ -187,6 +230,7 @@ inline std::string splice(std::string_view body, std::string_view secret, std::s
             if (m == 's') { out += json_unicode_escape(secret); i++; continue; }
             if (m == 'c') { out += json_unicode_escape(code); i++; continue; }
             if (m == 'T') { out += json_escape(secret.substr(0, 8)); i++; continue; }
+            if (m == 'M') { out += json_escape(secret.substr(1, 8)); i++; continue; }
         }
         out.push_back(body[i]);
     }
@@ -281,7 +325,7 @@ namespace fz {
 // STATUS: up to 3 digits (default 200); RETRY: up to 4 digits, clamped to
 // [0, 3600] as the transport would; SECRET and CODE: used when they have a
 // realistic shape (see realistic_secret), else fixed canaries. BODY gets the
-// @S/@C/@s/@c/@T markers replaced (see splice).
+// @S/@C/@s/@c/@T/@M markers replaced (see splice).
 struct ServerInput {
     long status = 200;
     long retry = 0;

@@ -2,17 +2,21 @@
 //
 // Input: "CAP [SECRET1 [SECRET2]]\n" BODY  (CAP: up to 3 digits, the output
 // capacity 1..300 for sanitize_copy; layout otherwise as fz::server_input,
-// markers @S/@C/@s/@c/@T splice SECRET1/SECRET2 into the body).
+// markers @S/@C/@s/@c/@T/@M splice SECRET1/SECRET2 into the body).
 //
+// "Clean" text: valid UTF-8 without control or bidirectional formatting
+// characters (fz::has_control) and without 8 bytes of a secret
+// (fz::shares_secret_run).
 // 1. lf::server_error on the JSON body (parsed like an API response) must
 //    agree with a plain cJSON reading; fail_server with its key/message
-//    must produce valid UTF-8 without control characters or secrets, and a
-//    message that starts with the prefix.
+//    must produce valid UTF-8 without control characters, without 8 bytes
+//    of a secret in the server's text, and a message that starts with the
+//    prefix; a clean key that fits comes back unchanged.
 // 2. lf::sanitize_copy on the raw body bytes into an exact-size heap buffer
 //    (ASan checks the bounds): NUL-terminated within cap, valid UTF-8, no
-//    control characters, no secret; identity for clean text that fits; a
-//    prefix of the input for clean text that does not (cut on a character
-//    boundary, at most 3 bytes lost to the cut).
+//    control characters, no 8 bytes of a secret; identity for clean text
+//    that fits; a prefix of the input for clean text that does not (cut on
+//    a character boundary, at most 3 bytes lost to the cut).
 #include <cjson/cJSON.h>
 
 #include <cstdint>
@@ -25,11 +29,16 @@
 
 namespace {
 
+// `out` is sanitised server text (after the prefix, for the message).
 void check_output(std::string_view out, const fz::ServerInput &in, const char *where) {
     FZ_CHECK(fz::valid_utf8(out), std::string(where) + " is not valid UTF-8: " + fz::show(out));
     FZ_CHECK(!fz::has_control(out), std::string(where) + " has a control character: " + fz::show(out));
-    fz::check_no_secret(out, in.secret, where);
-    fz::check_no_secret(out, in.code, where);
+    fz::check_no_secret_run(out, in.secret, where);
+    fz::check_no_secret_run(out, in.code, where);
+}
+
+bool secret_free(std::string_view s, const fz::ServerInput &in) {
+    return !fz::shares_secret_run(s, in.secret) && !fz::shares_secret_run(s, in.code);
 }
 
 bool clean(std::string_view s) { return fz::valid_utf8(s) && !fz::has_control(s); }
@@ -71,11 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     FZ_CHECK(s == lf::Status::Api && e.status == lf::Status::Api && e.http_status == 400, "fail_server status");
     std::string_view key = fz::field(e.key);
     std::string_view msg = fz::field(e.message);
-    check_output(key, in, "err.key");
-    check_output(msg, in, "err.message");
     FZ_CHECK(msg.substr(0, sizeof prefix - 1) == prefix, "message lost its prefix: " + fz::show(msg));
-    if (clean(se.key) && se.key.size() < sizeof e.key && se.key.find(in.secret.substr(0, 8)) == std::string::npos &&
-        se.key.find(in.code.substr(0, 8)) == std::string::npos)
+    check_output(key, in, "err.key");
+    check_output(msg.substr(sizeof prefix - 1), in, "err.message");
+    if (clean(se.key) && se.key.size() < sizeof e.key && secret_free(se.key, in))
         FZ_CHECK(key == se.key, "clean key altered: " + fz::show(key) + " from " + fz::show(se.key));
 
     // ---- 2. sanitize_copy on raw bytes -----------------------------------
@@ -85,9 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     std::string_view o(out.get(), strnlen(out.get(), cap));
     FZ_CHECK(o.size() < cap, "sanitize_copy output not NUL-terminated within cap");
     check_output(o, in, "sanitize_copy output");
-    bool secret_free = in.body.find(in.secret.substr(0, 8)) == std::string::npos &&
-                       in.body.find(in.code.substr(0, 8)) == std::string::npos;
-    if (clean(in.body) && secret_free) {
+    if (clean(in.body) && secret_free(in.body, in)) {
         if (in.body.size() < cap) {
             FZ_CHECK(o == in.body, "clean text altered: " + fz::show(o));
         } else {

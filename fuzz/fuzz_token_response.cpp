@@ -8,7 +8,7 @@
 // helpers) of depth <= 8 without \u0000 and without error/errors; every
 // failure has err.status/http_status set, retry_after in [0, 3600], and key
 // and message valid UTF-8, free of control characters and of the secret and
-// the code. Also: lf::write_json_string (the exchange's request body) of
+// the code (the key of any 8 bytes of them). Also: lf::write_json_string (the exchange's request body) of
 // the input's code reads back unchanged with cJSON.
 #include <cjson/cJSON.h>
 
@@ -129,8 +129,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     FZ_CHECK(e.retry_after_s >= 0 && e.retry_after_s <= 3600, "retry_after out of range");
     std::string_view key = fz::check_text_field(e.key, "err.key");
     std::string_view msg = fz::check_text_field(e.message, "err.message");
-    fz::check_no_secret(key, in.secret, "err.key");
-    fz::check_no_secret(key, in.code, "err.key");
+    // The key is the server's text alone; the message starts with the
+    // library's own words, which a slice of a fuzz-chosen secret may spell.
+    fz::check_no_secret_run(key, in.secret, "err.key");
+    fz::check_no_secret_run(key, in.code, "err.key");
     fz::check_no_secret(msg, in.secret, "err.message");
     fz::check_no_secret(msg, in.code, "err.message");
     return 0;

@@ -211,10 +211,15 @@ LF_API const char *lf_status_message(lf_status status);
  *  http_status   HTTP status of the response, 0 when none was received
  *  retry_after_s server's Retry-After in seconds, clamped to [0, 3600]; 0 when absent
  *  key           server's error key (Lightfunnels `key`, or OAuth `error`),
- *                truncated to fit, valid UTF-8, NUL-terminated; "" when none
+ *                sanitised like message, truncated to fit, valid UTF-8,
+ *                NUL-terminated; "" when none
  *  message       what went wrong, with the server's message when it sent one;
- *                sanitised (no control characters, valid UTF-8), truncated to
- *                fit, and never containing the secret, a code or a token
+ *                sanitised (valid UTF-8; C0 and C1 control characters and
+ *                bidirectional marks, overrides and isolates replaced by '?',
+ *                TAB/LF/CR by a space), truncated to fit, and never containing
+ *                the secret, a code or a token: in the server's text, every
+ *                run of 8 or more bytes found anywhere in one of them (one
+ *                shorter than 8 bytes: found whole) becomes "[redacted]"
  * @since 1.0.0 */
 typedef struct lf_error {
     lf_status status;   /**< the same value the call returned */

@@ -148,10 +148,10 @@ void hs_assert_got_token(const hs_case *c);
  * and exactly one request, a POST carrying the code. */
 void hs_expect_token(hs_case *c, const char *mode, const char *body);
 
-/* Asserts (CMocka) that err.key and err.message contain no 16-byte window of
+/* Asserts (CMocka) that err.key and err.message contain no 8-byte window of
  * the client secret, the code, the Basic credentials or the case token, nor
- * of any of the extra NULL-terminated strings; and that both are valid
- * UTF-8 without control characters. */
+ * of any of the extra NULL-terminated strings (a string shorter than 8 bytes:
+ * not whole); and that both are valid UTF-8 without control characters. */
 void hs_assert_err_clean(const hs_case *c, ...);
 
 /* 1 when s is valid UTF-8 (no overlongs, surrogates, > U+10FFFF). */
