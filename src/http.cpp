@@ -92,7 +92,7 @@ Status map_curl(CURLcode rc, const Sink &sink, const Guard &guard, const char *e
         return failf(e, Status::ResponseTooLarge, "%s: a response header line is too large", what);
     if (sink.no_memory || rc == CURLE_OUT_OF_MEMORY || dep_oom) throw std::bad_alloc();
     if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED)
-        return failf(e, Status::ResponseTooLarge, "%s: response body exceeds max_response_bytes", what);
+        return failf(e, Status::ResponseTooLarge, "%s: response body exceeds %zu bytes", what, sink.max_body);
     if (sink.headers_too_large)
         return failf(e, Status::ResponseTooLarge, "%s: response headers exceed %zu bytes", what, kMaxHeaderBytes);
     if (rc == CURLE_ABORTED_BY_CALLBACK && guard.sends > 1)

@@ -423,7 +423,6 @@ static void test_token_length_boundaries(void **state) {
     free(tok);
 
     token_of_length_refused(f, LF_MAX_TOKEN_LENGTH + 1);
-    token_of_length_refused(f, 200000);
 
     /* padding '=' at the end is part of b64token */
     char padded[128];
@@ -489,6 +488,39 @@ static void test_response_too_large(void **state) {
     it_assert_faster_than(t0, 15000, "three exchanges answered with 1 MiB");
 }
 
+/* The token endpoint's answer is read up to 64 KiB even when
+ * max_response_bytes is larger (everything reading it needs is reserved
+ * before the code is sent): exactly 64 KiB is accepted, one byte more is
+ * LF_E_RESPONSE_TOO_LARGE (so is a 200,000-character token, which 1.0
+ * refused as LF_E_PROTOCOL after reading it). */
+static void test_token_answer_cap(void **state) {
+    fixture *f = *state;
+    use_handle(f, 0); /* max_response_bytes well above 64 KiB */
+    const size_t cap = 64 * 1024;
+    char *body = malloc(cap + 2);
+    assert_non_null(body);
+    for (size_t want = cap; want <= cap + 1; want++) {
+        size_t o = (size_t)snprintf(body, cap + 2, "{\"access_token\":\"%s\",\"pad\":\"", f->c.token);
+        while (o < want - 2) body[o++] = 'x';
+        memcpy(body + o, "\"}", 3);
+        respond(f, 200, NULL, body);
+        lf_token *t = NULL;
+        lf_error err;
+        lf_status st = lf_exchange_code(f->a, f->c.code, &t, &err);
+        IT_ASSERT_STATUS(st, want == cap ? LF_OK : LF_E_RESPONSE_TOO_LARGE, &err);
+        if (t) assert_string_equal(lf_token_value(t), f->c.token);
+        lf_token_free(t);
+    }
+    free(body);
+    char *tok;
+    body = token_body(200000, &tok);
+    respond(f, 200, NULL, body);
+    lf_error err;
+    IT_ASSERT_STATUS(run(f, &err), LF_E_RESPONSE_TOO_LARGE, &err);
+    free(body);
+    free(tok);
+}
+
 /* A body of exactly max_response_bytes is accepted; one byte more is not. */
 static void test_response_size_boundary(void **state) {
     fixture *f = *state;
@@ -551,6 +583,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_size_boundary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_answer_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redirect_not_followed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, it_group_setup, it_group_teardown);
