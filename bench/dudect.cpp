@@ -1,7 +1,8 @@
 // Constant-time checks in the style of dudect (Reparaz, Balasch, Verbauwhede,
 // "Dude, is my code constant time?", 2017), written for this library and
-// using only its public API. Run by bench/ct (not by CI: it measures time,
-// and a shared machine needs an idle moment).
+// using only its public API. Run by bench/ct, and by CI through
+// scripts/check-constant-time.sh (pinned to one CPU, a failing run
+// repeated once: timings on a shared machine are noisy).
 //
 // For each target, two classes of inputs that differ only in WHERE a secret
 // comparison fails are timed in random interleaved order with the cycle

@@ -6,7 +6,9 @@
 #   2. the unit and integration suites under valgrind memcheck;
 #   3. the C suites under ASan+UBSan and the concurrency suite under TSan;
 #   4. every fuzz target on its committed corpus plus a fixed number of runs.
-#   5. line and branch coverage of src/ by the C suites, against floors.
+#   5. line and branch coverage of src/ by the C suites, against floors;
+#   6. the constant-time checks (bench/dudect.cpp) with their leaky control,
+#      run once more before failing (timing noise).
 # Any failure stops the script with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +27,7 @@ stage "fuzzing smoke"
 scripts/fuzz-smoke.sh
 stage "coverage"
 scripts/coverage.sh
+stage "constant time"
+scripts/check-constant-time.sh
 stage "all tests"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$jobs" --timeout 2400 -LE valgrind "$@"

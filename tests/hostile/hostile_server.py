@@ -14,7 +14,8 @@ Everything it receives goes to the record file (appended, one os.write per
 record, so a record is complete on disk before the response is sent):
 
     CONN <cid>\\n                      a TCP connection was accepted
-    TLSFAIL <cid>\\n                   the TLS handshake failed
+    TLSFAIL <cid> <reason>\\n          the TLS handshake failed; reason: OpenSSL's
+                                      (e.g. UNSUPPORTED_PROTOCOL) or the exception's name
     REQ <cid> <len>\\n<len bytes>\\n    one complete HTTP request (head + body)
     RAW <cid> <len>\\n<len bytes>\\n    bytes that did not form a request
     SENT <cid> <n>\\n                  response body bytes sent (streaming modes)
@@ -53,6 +54,17 @@ Modes (the response to every request):
   http-on-tls     plain TCP: reads whatever arrives (a TLS ClientHello), answers
                   with a plain HTTP 400 and closes (use without --cert)
   tls-never       accepts TCP and never starts (nor answers) the TLS handshake
+  tls-rst-after-hello  plain TCP: reads the TLS ClientHello (recorded as RAW), then
+                  RST (SO_LINGER 0 close) without a byte of handshake answer
+  rst-while-receiving  after the TLS handshake, reads --size request bytes (RAW),
+                  waits --interval s (the client blocks in send), then RST; the
+                  listening socket's SO_RCVBUF is small so the client cannot
+                  hand a large request to the kernel before the reset
+  cl-list         --body with one Content-Length header per value of
+                  --content-lengths (e.g. "20,25": two conflicting headers)
+
+--tls-version 1.0|1.1 makes the TLS server speak only that version (with
+@SECLEVEL=0, without which Debian 12's OpenSSL 3.0 refuses to offer it).
 """
 
 import argparse
@@ -63,10 +75,13 @@ import struct
 import sys
 import threading
 import time
+import warnings
 import zlib
 
 READ_TIMEOUT_S = 15.0
 MAX_REQUEST = 1 << 20
+SMALL_RCVBUF = 16384
+LEGACY_TLS = {'1.0': 'TLSv1', '1.1': 'TLSv1_1'}
 
 
 def recv_or_empty(sock, n):
@@ -116,6 +131,8 @@ def parse_args():
     p.add_argument('--interval', type=float, default=0.5)
     p.add_argument('--rate', type=int, default=2048)
     p.add_argument('--lifetime', type=float, default=120.0)
+    p.add_argument('--tls-version', choices=sorted(LEGACY_TLS))
+    p.add_argument('--content-lengths', default='')
     return p.parse_args()
 
 
@@ -143,6 +160,18 @@ class Server:
         if args.cert:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.ctx.load_cert_chain(args.cert, args.key)
+            if args.tls_version:
+                self.legacy_only(args.tls_version)
+
+    def legacy_only(self, version):
+        """Speaks only TLS `version` (1.0 or 1.1): nothing newer is offered,
+        so a client that refuses it cannot fall back to anything."""
+        v = getattr(ssl.TLSVersion, LEGACY_TLS[version])
+        self.ctx.set_ciphers('DEFAULT:@SECLEVEL=0')
+        with warnings.catch_warnings():  # TLSVersion.TLSv1/TLSv1_1 are deprecated: that is the point
+            warnings.simplefilter('ignore', DeprecationWarning)
+            self.ctx.minimum_version = v
+            self.ctx.maximum_version = v
 
     @staticmethod
     def _read_opt(path):
@@ -313,6 +342,9 @@ class Server:
                 conn.shutdown(socket.SHUT_RDWR)
         elif mode == 'close-before-response':
             conn.shutdown(socket.SHUT_RDWR)
+        elif mode == 'cl-list':
+            lengths = ['Content-Length: ' + v.strip() for v in a.content_lengths.split(',') if v.strip()]
+            conn.sendall(self.head(a.status, lengths) + body)
         elif mode == 'redirect':
             loc = a.location.replace('{port}', str(self.port))
             conn.sendall(self.head(a.status, ['Location: ' + loc], len(body)) + body)
@@ -373,6 +405,9 @@ class Server:
                 if data:
                     self.rec.blob('RAW', cid, data)
                 return
+            if mode == 'tls-rst-after-hello':
+                self.reset_after_client_hello(sock, cid)
+                return
             if mode == 'http-on-tls':
                 sock.settimeout(3.0)
                 data = recv_or_empty(sock, 65536)
@@ -386,9 +421,13 @@ class Server:
                 conn = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
                 try:
                     conn.do_handshake()
-                except (OSError, ssl.SSLError):
-                    self.rec.line('TLSFAIL %d' % cid)
+                except (OSError, ssl.SSLError) as e:
+                    reason = getattr(e, 'reason', None) or type(e).__name__
+                    self.rec.line('TLSFAIL %d %s' % (cid, reason))
                     return
+            if mode == 'rst-while-receiving':
+                self.reset_while_receiving(conn, cid)
+                return
             got = self.read_request(conn, cid)
             if got is None:
                 return
@@ -402,6 +441,38 @@ class Server:
                 pass
             self.rec.line('END %d' % cid)
 
+    @staticmethod
+    def reset(conn):
+        """The close that follows sends RST instead of FIN."""
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+
+    def reset_after_client_hello(self, sock, cid):
+        """Reads one whole TLS record (the ClientHello: 5-byte header + its
+        length), records it, and resets before answering."""
+        sock.settimeout(3.0)
+        data = b''
+        while len(data) < 5 or len(data) < 5 + struct.unpack('>H', data[3:5])[0]:
+            chunk = recv_or_empty(sock, 65536)
+            if not chunk:
+                break
+            data += chunk
+        if data:
+            self.rec.blob('RAW', cid, data)
+        self.reset(sock)
+
+    def reset_while_receiving(self, conn, cid):
+        """Reads --size bytes of what the client sends, lets it fill the
+        (small) buffers and block in send, then resets."""
+        data = b''
+        while len(data) < self.args.size:
+            chunk = recv_or_empty(conn, min(65536, self.args.size - len(data)))
+            if not chunk:
+                break
+            data += chunk
+        self.rec.blob('RAW', cid, data)
+        time.sleep(self.args.interval)
+        self.reset(conn)
+
     def watchdog(self, parent):
         while True:
             if os.getppid() != parent or time.monotonic() > self.deadline() + 5:
@@ -412,6 +483,8 @@ class Server:
         self.started = time.monotonic()
         lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.args.mode == 'rst-while-receiving':  # inherited by accepted sockets
+            lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_RCVBUF)
         lsock.bind(('127.0.0.1', 0))
         lsock.listen(64)
         self.port = lsock.getsockname()[1]

@@ -627,6 +627,73 @@ void hs_assert_err_clean(const hs_case *c, ...) {
     }
 }
 
+/* ---------------------------------------------------------- openssl client */
+
+#define OPENSSL_CLIENT_TIMEOUT_MS 10000
+
+/* Waits for pid until deadline_ms from now; kills it when it is not done.
+ * Returns its exit status, or -1 when it had to be killed. */
+static int wait_bounded(pid_t pid, long deadline_ms) {
+    double deadline = now_s() + (double)deadline_ms / 1000.0;
+    int st = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) return -1;
+        if (now_s() > deadline) {
+            kill_and_reap(pid);
+            return -1;
+        }
+        sleep_ms(20);
+    }
+    live_remove(pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int hs_openssl_client(const hs_case *c, int slot, const char *request, char *out, size_t out_size, ...) {
+    assert_true(slot >= 0 && slot < HS_MAX_SERVERS && out_size > 0);
+    char connect[64], ca[512];
+    snprintf(connect, sizeof connect, "127.0.0.1:%d", c->servers[slot].port);
+    snprintf(ca, sizeof ca, "%s", hs_path("ca.pem"));
+    const char *in = hs_write_file("s_client-in", request, strlen(request));
+    char outpath[512];
+    snprintf(outpath, sizeof outpath, "%s", hs_write_file("s_client-out", "", 0));
+
+    /* -ign_eof: keep reading after the request until the server closes. */
+    const char *argv[32] = {HS_OPENSSL, "s_client", "-connect", connect, "-CAfile", ca, "-verify_return_error",
+                            "-verify_ip", "127.0.0.1", "-cipher", "DEFAULT:@SECLEVEL=0", "-ign_eof"};
+    int n = 12;
+    va_list ap;
+    va_start(ap, out_size);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL) {
+        assert_true(n < 30);
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, in, O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, outpath, O_WRONLY | O_TRUNC, 0);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, HS_OPENSSL, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    out[0] = '\0';
+    if (rc != 0) return -1;
+    live_add(pid);
+    int status = wait_bounded(pid, OPENSSL_CLIENT_TIMEOUT_MS);
+    char *data;
+    size_t len;
+    if (read_file(outpath, &data, &len) == 0) {
+        snprintf(out, out_size, "%s", data);
+        free(data);
+    }
+    return status;
+}
+
 /* ----------------------------------------------------------------- memory */
 
 long hs_vm_kib(const char *field) {

@@ -163,6 +163,15 @@ void hs_canary(char *buf, size_t size, const char *prefix);
 /* Standard base64 (with padding) of data into out (size >= 4*ceil(n/3)+1). */
 void hs_base64(const void *data, size_t n, char *out);
 
+/* Runs `openssl s_client` against server `slot` of the case (127.0.0.1,
+ * the test CA, IP verified, @SECLEVEL=0 so legacy versions may be offered)
+ * with the extra NULL-terminated options (e.g. "-tls1_1"), sends `request`
+ * and waits (bounded, 10 s) for the server to close. Its stdout and stderr
+ * go to `out` (NUL-terminated, truncated to out_size). Returns its exit
+ * status, or -1 when it could not run or was killed. */
+HS_SENTINEL int hs_openssl_client(const hs_case *c, int slot, const char *request, char *out, size_t out_size,
+                                  ...);
+
 /* Peak-memory meter: VmRSS now and VmHWM (peak) in KiB, from /proc/self/status;
  * hs_reset_peak() resets VmHWM (writes 5 to /proc/self/clear_refs), returning
  * 0 when the kernel allowed it. */

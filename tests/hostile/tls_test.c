@@ -1,6 +1,7 @@
 /* Hostile-server suite, TLS: a plain-HTTP server behind an https URL,
  * expired / self-signed / wrong-host certificates, a handshake that never
- * starts (RELIABILITY.md §3 A 4, 14-17). In every failure the code and the
+ * starts, servers that speak only TLS 1.0 or 1.1, a reset in the middle of
+ * the handshake (RELIABILITY.md §3 A 4, 11, 14-18). In every failure the code and the
  * secret must never reach the server: a failed handshake leaves no request. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,6 +98,87 @@ static void tls_handshake_never_starts_total_bound(void **state) {
     handshake_never_starts(c, HS_TIME_BOUND_S(c));
 }
 
+/* ------------------------------------------------------ legacy TLS versions */
+
+/* A server that speaks only TLS `version` ("1.0"/"1.1"). Control first: on
+ * the same server, `openssl s_client <flag>` (a client that offers that
+ * version) completes the handshake and gets its request through, so the
+ * server really speaks it. Then the library's call: refused with LF_E_TLS,
+ * and the server's record shows why: its handshake failed with
+ * UNSUPPORTED_PROTOCOL, i.e. the ClientHello offered no version the server
+ * speaks (it answered with a protocol_version alert). A client that offered
+ * the legacy version and gave up later (Debian's OpenSSL refuses TLS 1.1's
+ * SHA-1 signatures at security level 2) would show an alert from the client
+ * instead (TLSV1_ALERT_INTERNAL_ERROR), and one that accepted it a request.
+ * Neither the code nor the secret reaches the server. */
+static void legacy_tls_refused(hs_case *c, const char *version, const char *s_client_flag, const char *protocol) {
+    assert_int_equal(hs_start(c, 0, "server", "ok", "--tls-version", version, "--body-file", hs_token_body(c, ""),
+                              NULL),
+                     0);
+    char out[16384];
+    int rc = hs_openssl_client(c, 0, "POST /probe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", out,
+                               sizeof out, s_client_flag, NULL);
+    /* (it exits 1 anyway: the server closes without a close_notify) */
+    char want[64];
+    snprintf(want, sizeof want, "Protocol  : %s\n", protocol);
+    if (rc < 0 || !strstr(out, want) || !strstr(out, "\nHTTP/1.1 200 OK")) {
+        print_error("control: openssl s_client %s (exit %d) did not speak %s to the server:\n%s\n", s_client_flag,
+                    rc, protocol, out);
+        fail();
+    }
+
+    hs_run(c, 0);
+    print_message("      %s: %s\n", lf_status_name(c->status), c->err.message);
+    hs_assert_status(c, LF_E_TLS);
+    hs_assert_elapsed_below(c, HS_TIME_BOUND_S(c));
+    hs_assert_err_clean(c, NULL);
+
+    hs_record r;
+    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
+    int leaked = hs_record_has(&r, c->code) || hs_record_has(&r, c->secret) || hs_record_has(&r, c->basic);
+    /* connection 1: the control's request; connection 2: the library's */
+    int refused = hs_record_has(&r, "\nTLSFAIL 2 UNSUPPORTED_PROTOCOL\n");
+    if (r.conns != 2 || r.requests != 1 || r.tls_failures != 1 || !refused || leaked) {
+        print_error("server (TLS %s only): %d connections, %d requests, %d TLS failures, refused for the version: "
+                    "%d, secret/code present: %d; record:\n%.*s\n",
+                    version, r.conns, r.requests, r.tls_failures, refused, leaked, (int)r.len, r.data);
+        hs_record_free(&r);
+        fail();
+    }
+    hs_record_free(&r);
+}
+
+static void tls10_only_server_refused(void **state) { legacy_tls_refused(*state, "1.0", "-tls1", "TLSv1"); }
+static void tls11_only_server_refused(void **state) { legacy_tls_refused(*state, "1.1", "-tls1_1", "TLSv1.1"); }
+
+/* ------------------------------------------------- reset during the handshake */
+
+/* The server reads the whole ClientHello and resets (RST) without a byte of
+ * answer. LF_E_TLS, not LF_E_NETWORK: libcurl 7.88 reports the ECONNRESET
+ * read inside SSL_connect as CURLE_SSL_CONNECT_ERROR (its message: "Recv
+ * failure: Connection reset by peer"), which the library maps to LF_E_TLS.
+ * Either way the failure is in the handshake, so the code was not sent
+ * (safe to retry). The server received the
+ * ClientHello (a TLS handshake record) and nothing else. */
+static void tls_reset_after_client_hello_is_tls_error(void **state) {
+    hs_case *c = *state;
+    assert_int_equal(hs_start(c, 0, NULL, "tls-rst-after-hello", NULL), 0);
+    expect_refused(c, LF_E_TLS, HS_TIME_BOUND_S(c), 1);
+    hs_record r;
+    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
+    /* one RAW blob: a handshake record (0x16 0x03 ..), i.e. the ClientHello */
+    const char *blob = r.data ? strstr(r.data, "RAW 1 ") : NULL;
+    const char *bytes = blob ? strchr(blob, '\n') : NULL;
+    int hello = bytes && (size_t)(bytes + 3 - r.data) <= r.len && bytes[1] == 0x16 && bytes[2] == 0x03;
+    if (r.raw_chunks != 1 || !hello) {
+        print_error("expected exactly the ClientHello before the reset: %d RAW blobs, handshake record: %d\n",
+                    r.raw_chunks, hello);
+        hs_record_free(&r);
+        fail();
+    }
+    hs_record_free(&r);
+}
+
 #define T(fn) HS_TEST(fn)
 
 int main(void) {
@@ -110,6 +192,9 @@ int main(void) {
         T(test_ca_not_in_system_store),
         T(tls_handshake_never_starts),
         T(tls_handshake_never_starts_total_bound),
+        T(tls10_only_server_refused),
+        T(tls11_only_server_refused),
+        T(tls_reset_after_client_hello_is_tls_error),
     };
     return hs_run_suite("hostile_tls", tests);
 }

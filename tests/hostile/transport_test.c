@@ -1,10 +1,16 @@
 /* Hostile-server suite, transport: slow, stalled, reset, oversized, encoded
- * and redirecting token endpoints (RELIABILITY.md §3 A 1-13, README.md).
+ * and redirecting token endpoints, conflicting Content-Length headers, and
+ * an API endpoint that resets while a large request is being sent with
+ * SIGPIPE at its default disposition (RELIABILITY.md §3 A 1-13, 21,
+ * README.md).
  *
  * The library's allocations (and libcurl's, through
  * LF_INIT_HOOK_DEPENDENCIES) go through a counting allocator so the
  * oversized-body cases can bound the peak heap, not only the RSS. */
+#include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -12,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -228,6 +237,32 @@ static void content_length_shorter_than_body(void **state) {
     expect_failure(c, LF_E_PROTOCOL, 0, "cl-shorter", "--body-file", token_body(c), NULL);
 }
 
+/* Two Content-Length headers that disagree (RFC 9112 §6.3: an
+ * unrecoverable error; RELIABILITY §3 A 8): `lengths` is the list sent,
+ * `{n}` standing for the body's length. The body is the token answer plus
+ * `pad` spaces. LF_E_PROTOCOL (a malformed HTTP response), no token. */
+static void expect_conflicting_lengths(hs_case *c, size_t pad, long first_delta, long second_delta) {
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"access_token\":\"%s\"}%*s", c->token, (int)pad, "");
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    char lengths[64];
+    snprintf(lengths, sizeof lengths, "%ld,%ld", (long)n - (long)pad + first_delta, (long)n - (long)pad + second_delta);
+    print_message("      body %d bytes, Content-Length: %s\n", n, lengths);
+    expect_failure(c, LF_E_PROTOCOL, 0, "cl-list", "--body-file", hs_write_file("body", body, (size_t)n),
+                   "--content-lengths", lengths, NULL);
+}
+
+/* Content-Length: L and Content-Length: L+5 for a body of L bytes. */
+static void content_length_conflicting(void **state) { expect_conflicting_lengths(*state, 0, 0, 5); }
+
+/* The body is L bytes of token answer and 5 spaces, so either header alone
+ * would frame a valid token answer: only refusing the conflict refuses it.
+ * Both orders. */
+static void content_length_conflicting_both_readings_valid(void **state) {
+    expect_conflicting_lengths(*state, 5, 0, 5);
+}
+static void content_length_conflicting_longer_first(void **state) { expect_conflicting_lengths(*state, 5, 5, 0); }
+
 /* ------------------------------------------------------- transfer encodings */
 
 static void chunked_body_ok(void **state) { expect_token(*state, "chunked"); }
@@ -286,6 +321,135 @@ static void redirect_308_same_host_http_scheme(void **state) {
     expect_redirect_refused(*state, 308, "http://127.0.0.1:{port}/oauth/access_token");
 }
 
+/* ------------------------------------------------- SIGPIPE (RELIABILITY A 21) */
+
+#define BIG_QUERY_BYTES (1024 * 1024)
+#define RESET_AFTER_BYTES "65536"
+
+/* SIGPIPE at its default disposition (kills the process) and not blocked. */
+static void sigpipe_default(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    assert_int_equal(sigaction(SIGPIPE, &sa, NULL), 0);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    assert_int_equal(sigprocmask(SIG_UNBLOCK, &set, NULL), 0);
+}
+
+/* Still default and unblocked, and nothing pending: the call neither
+ * changed the process's disposition nor hid a SIGPIPE. */
+static void assert_sigpipe_still_default(void) {
+    struct sigaction sa;
+    assert_int_equal(sigaction(SIGPIPE, NULL, &sa), 0);
+    sigset_t blocked, pending;
+    assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &blocked), 0);
+    assert_int_equal(sigpending(&pending), 0);
+    if (sa.sa_handler != SIG_DFL || sigismember(&blocked, SIGPIPE) || sigismember(&pending, SIGPIPE)) {
+        print_error("SIGPIPE: default %d, blocked %d, pending %d\n", sa.sa_handler == SIG_DFL,
+                    sigismember(&blocked, SIGPIPE), sigismember(&pending, SIGPIPE));
+        fail();
+    }
+}
+
+/* Control: a plain write() loop (no MSG_NOSIGNAL) to the same kind of server
+ * (plain TCP here) dies of SIGPIPE in a child process, so the server does
+ * put a sender onto a reset connection. Bounded: 1024 writes of 64 KiB and
+ * an alarm. */
+static void write_to_reset_socket_raises_sigpipe(void **state) {
+    hs_case *c = *state;
+    assert_int_equal(hs_start(c, 0, NULL, "rst-while-receiving", "--size", RESET_AFTER_BYTES, "--interval", "0.3",
+                              NULL),
+                     0);
+    sigpipe_default();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sin;
+        memset(&sin, 0, sizeof sin);
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((unsigned short)c->servers[0].port);
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) _exit(3);
+        static char block[65536];
+        memset(block, 'q', sizeof block);
+        for (int i = 0; i < 1024; i++) {
+            if (write(fd, block, sizeof block) < 0 && errno != ECONNRESET && errno != EPIPE) _exit(4);
+        }
+        _exit(0); /* never reached when SIGPIPE does its job */
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    hs_stop(&c->servers[0]);
+    if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGPIPE) {
+        print_error("the writer was not killed by SIGPIPE: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+                    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        fail();
+    }
+}
+
+/* The API endpoint reads 64 KiB of a ~1 MiB GraphQL request, lets the
+ * client block in send, and resets; the test process keeps SIGPIPE at its
+ * default disposition. The process survives, the call returns
+ * LF_E_NETWORK and no response, and the server got only part of the
+ * request. (libcurl 7.88 notices the reset on a read first; closing the
+ * connection then writes the TLS close_notify to the reset socket: under
+ * strace that sendto(..., MSG_NOSIGNAL) returns EPIPE. Without
+ * MSG_NOSIGNAL it would raise SIGPIPE and end this process.) */
+static void graphql_reset_while_sending_no_sigpipe(void **state) {
+    hs_case *c = *state;
+    assert_int_equal(hs_start(c, 0, "server", "rst-while-receiving", "--size", RESET_AFTER_BYTES, "--interval",
+                              "0.3", NULL),
+                     0);
+    char api[128];
+    snprintf(api, sizeof api, "https://127.0.0.1:%d/api/v2", c->servers[0].port);
+    static const char *const redirects[] = {"https://app.example.test/oauth/callback"};
+    lf_auth_config cfg;
+    lf_auth_config_init(&cfg, sizeof cfg);
+    cfg.client_id = c->client_id;
+    cfg.client_secret = c->secret;
+    cfg.redirect_uris = redirects;
+    cfg.redirect_uri_count = 1;
+    cfg.api_url = api;
+    cfg.timeout_ms = c->timeout_ms;
+    cfg.connect_timeout_ms = c->connect_timeout_ms;
+    cfg.ca_file = hs_path("ca.pem");
+    lf_error err;
+    assert_int_equal(lf_auth_new(&cfg, &c->auth, &err), LF_OK);
+
+    static const char head[] = "query Big { account { id } } # ";
+    char *query = malloc(BIG_QUERY_BYTES + 1);
+    assert_non_null(query);
+    memcpy(query, head, sizeof head - 1);
+    memset(query + sizeof head - 1, 'p', BIG_QUERY_BYTES - (sizeof head - 1));
+    query[BIG_QUERY_BYTES] = '\0';
+
+    sigpipe_default();
+    lf_response *resp = NULL;
+    memset(&c->err, 0x5a, sizeof c->err);
+    c->status = lf_graphql(c->auth, c->token, query, NULL, &resp, &c->err);
+    free(query);
+    assert_sigpipe_still_default();
+    print_message("      %s: %s\n", lf_status_name(c->status), c->err.message);
+    lf_response_free(resp);
+    hs_client_free(c);
+    hs_stop(&c->servers[0]);
+
+    hs_assert_status(c, LF_E_NETWORK);
+    assert_null(resp);
+    hs_assert_err_clean(c, NULL);
+    hs_record r;
+    assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
+    print_message("      the server received %zu of the request's > %d bytes\n", r.received, BIG_QUERY_BYTES);
+    int partial = r.conns == 1 && r.requests == 0 && r.received > 0 && r.received < BIG_QUERY_BYTES;
+    hs_record_free(&r);
+    assert_true(partial);
+}
+
 /* --------------------------------------------------------------------- main */
 
 #define T(fn) HS_TEST(fn)
@@ -309,6 +473,9 @@ int main(void) {
         T(headers_forever),
         T(header_line_huge),
         T(content_length_shorter_than_body),
+        T(content_length_conflicting),
+        T(content_length_conflicting_both_readings_valid),
+        T(content_length_conflicting_longer_first),
         T(chunked_body_ok),
         T(gzip_body_ok),
         T(gzip_bomb),
@@ -322,6 +489,8 @@ int main(void) {
         T(redirect_307_same_host_other_path),
         T(redirect_302_same_host_relative),
         T(redirect_308_same_host_http_scheme),
+        T(write_to_reset_socket_raises_sigpipe),
+        T(graphql_reset_while_sending_no_sigpipe),
     };
     int rc = hs_run_suite("hostile_transport", tests);
     lf_global_cleanup();
