@@ -30,7 +30,32 @@ struct Sink {
     bool body_too_large = false;
     bool headers_too_large = false;
     bool no_memory = false;
+    // The first Content-Length of the current response (-1: none yet), and
+    // whether a later one differed (RFC 9112 6.3: unrecoverable; libcurl
+    // 7.88 silently takes the last one).
+    long long content_length = -1;
+    bool length_conflict = false;
 };
+
+// "Content-Length: <digits>" (name case-insensitive, optional spaces); -1 when
+// the line is another header or the value is not plain digits.
+long long content_length_of(const char *p, size_t n) noexcept {
+    static const char name[] = "content-length:";
+    constexpr size_t k = sizeof name - 1;
+    if (n < k) return -1;
+    for (size_t i = 0; i < k; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != name[i]) return -1;
+    }
+    size_t i = k;
+    while (i < n && (p[i] == ' ' || p[i] == '\t')) i++;
+    long long v = 0;
+    size_t digits = 0;
+    for (; i < n && p[i] >= '0' && p[i] <= '9' && digits < 18; i++, digits++) v = v * 10 + (p[i] - '0');
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    return digits && i == n ? v : -1;
+}
 
 extern "C" size_t lf_on_body(char *p, size_t size, size_t n, void *ud) {
     auto *s = static_cast<Sink *>(ud);
@@ -68,13 +93,22 @@ extern "C" int lf_on_prereq(void *ud, char *, char *, int, int) {
     return CURL_PREREQFUNC_OK;
 }
 
-extern "C" size_t lf_on_header(char *, size_t size, size_t n, void *ud) {
+extern "C" size_t lf_on_header(char *p, size_t size, size_t n, void *ud) {
     auto *s = static_cast<Sink *>(ud);
     size_t total = size * n;
     s->header_bytes += total;
     if (s->header_bytes > kMaxHeaderBytes) {
         s->headers_too_large = true;
         return 0;
+    }
+    if (total >= 5 && std::memcmp(p, "HTTP/", 5) == 0) s->content_length = -1;  // a new response's head
+    long long length = content_length_of(p, total);
+    if (length >= 0) {
+        if (s->content_length >= 0 && s->content_length != length) {
+            s->length_conflict = true;
+            return 0;
+        }
+        s->content_length = length;
     }
     return total;
 }
@@ -93,6 +127,8 @@ Status map_curl(CURLcode rc, const Sink &sink, const Guard &guard, const char *e
     if (sink.no_memory || rc == CURLE_OUT_OF_MEMORY || dep_oom) throw std::bad_alloc();
     if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED)
         return failf(e, Status::ResponseTooLarge, "%s: response body exceeds %zu bytes", what, sink.max_body);
+    if (sink.length_conflict)
+        return failf(e, Status::Protocol, "%s: malformed HTTP response (conflicting Content-Length headers)", what);
     if (sink.headers_too_large)
         return failf(e, Status::ResponseTooLarge, "%s: response headers exceed %zu bytes", what, kMaxHeaderBytes);
     if (rc == CURLE_ABORTED_BY_CALLBACK && guard.sends > 1)
