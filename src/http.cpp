@@ -82,14 +82,14 @@ struct Guard {
     Sent *sent = nullptr;  // the request's
 };
 
-void raise(Sent *sent, Sent to) noexcept {
+void mark_sent(Sent *sent, Sent to) noexcept {
     if (sent && static_cast<int>(*sent) < static_cast<int>(to)) *sent = to;
 }
 
 extern "C" int lf_on_prereq(void *ud, char *, char *, int, int) {
     auto *g = static_cast<Guard *>(ud);
     if (++g->sends > 1) return CURL_PREREQFUNC_ABORT;
-    raise(g->sent, Sent::Maybe);  // from here on the request may reach the server
+    mark_sent(g->sent, Sent::Maybe);  // from here on the request may reach the server
     return CURL_PREREQFUNC_OK;
 }
 
@@ -469,7 +469,7 @@ void Transport::let_go_of_sockets(Slot *s) noexcept {
 // In a child process after fork(): the pooled connections are the
 // parent's, still open in the parent. Closing them the usual way would read
 // from and write a TLS close_notify to the parent's sockets, so each socket
-// is first replaced (dup2) by a fresh, unconnected one; libcurl's cleanup
+// is first replaced (dup3) by a fresh, unconnected one; libcurl's cleanup
 // then fails harmlessly on that and closes it. The share (DNS and TLS-session
 // caches, and locks a parent thread may have held) is replaced too. Slots
 // other parent threads were using at the fork are not in this process's
@@ -598,7 +598,7 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
         return map_curl(result, s->sink, s->guard, s->trust.why[0] ? s->trust.why : s->errbuf, req.what, e);
     }
 
-    raise(req.sent, Sent::Yes);
+    mark_sent(req.sent, Sent::Yes);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     curl_off_t retry = 0;
