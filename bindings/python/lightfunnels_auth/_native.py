@@ -223,9 +223,7 @@ def check_error_layout(lib: ctypes.CDLL, error_type: type = LfError) -> None:
     raw = _canary_buffer(size)
     code = ctypes.create_string_buffer(8)
     # A malformed escape: LF_E_INVALID_ARGUMENT, without a handle or network.
-    st = lib.lf_parse_callback(
-        None, b"code=%zz", None, code, len(code), None, ctypes.cast(raw, POINTER(error_type))
-    )
+    st = lib.lf_parse_callback(None, b"code=%zz", None, code, len(code), None, ctypes.cast(raw, _err_p))
     e = error_type.from_buffer(raw)
     last = bytes(raw)[size - 1]
     ok = (
@@ -255,6 +253,7 @@ def check_config_layout(lib: ctypes.CDLL, config_type: type = LfAuthConfig) -> N
     ok = cfg.struct_size == size and _tail_untouched(raw, size)
     for field, want in CONFIG_DEFAULTS.items():
         ok = ok and getattr(cfg, field) == want
+    ok = ok and _config_accepted(lib, raw)
     if not ok:
         raise ImportError(
             "lightfunnels_auth: the loaded library's lf_auth_config does not match this "
@@ -262,18 +261,41 @@ def check_config_layout(lib: ctypes.CDLL, config_type: type = LfAuthConfig) -> N
         )
 
 
+def _config_accepted(lib: ctypes.CDLL, raw: ctypes.Array) -> bool:
+    """Whether lf_auth_new() takes a config of this struct_size (a library
+    whose struct is smaller refuses it): a throwaway handle, no network."""
+    cfg = LfAuthConfig.from_buffer(raw)
+    uris = (c_char_p * 1)(b"https://127.0.0.1/probe")
+    cfg.client_id, cfg.client_secret = b"layout-probe", b"layout-probe"
+    cfg.redirect_uris, cfg.redirect_uri_count = uris, 1
+    handle = c_void_p()
+    st = lib.lf_auth_new(ctypes.cast(raw, POINTER(LfAuthConfig)), ctypes.byref(handle), None)
+    lib.lf_auth_free(handle)
+    return st == LF_OK
+
+
 def check_options_layout(lib: ctypes.CDLL, options_type: type = LfCallOptions) -> None:
     """ImportError unless lf_call_options_init() sets struct_size to the
-    ctypes size, zeroes the rest and writes nothing past it."""
+    ctypes size, zeroes the rest and writes nothing past it, and the library
+    accepts that size and writes code_sent where this binding reads it."""
     size = ctypes.sizeof(options_type)
     raw = _canary_buffer(size)
     lib.lf_call_options_init(ctypes.cast(raw, POINTER(LfCallOptions)), size)
     head = ctypes.sizeof(c_size_t)
+    opts = options_type.from_buffer(raw)
     ok = (
-        options_type.from_buffer(raw).struct_size == size
+        opts.struct_size == size
         and all(b == 0 for b in bytes(raw)[head:size])
         and _tail_untouched(raw, size)
     )
+    if ok:
+        # code_sent is written "whatever the status": a call refused for its
+        # NULL handle still writes LF_CODE_NOT_SENT, and only when the
+        # library knows this struct_size and finds code_sent inside it.
+        sent = c_enum(0xA5A5)
+        opts.code_sent = ctypes.pointer(sent)
+        lib.lf_exchange_code_ex(None, None, ctypes.cast(raw, POINTER(LfCallOptions)), None, None)
+        ok = sent.value == 0
     if not ok:
         raise ImportError(
             "lightfunnels_auth: the loaded library's lf_call_options does not match this "
