@@ -11,7 +11,6 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-import lightfunnels_auth as la
 from examples.flask_app import TokenStore, create_app
 from tests.support import ACCOUNT_ID, SandboxTestCase
 

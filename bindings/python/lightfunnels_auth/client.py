@@ -213,7 +213,7 @@ class Client:
         # A safety net only: a forgotten client is freed when collected (no
         # call can be in flight: every call holds a reference to self).
         handle = getattr(self, "_handle", None)
-        if handle is not None:
+        if handle is not None and lib is not None:  # lib may be gone at interpreter exit
             self._handle = None
             lib.lf_auth_free(handle)
 

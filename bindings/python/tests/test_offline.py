@@ -12,7 +12,7 @@ import pickle
 import subprocess
 import sys
 import unittest
-from ctypes import c_char, c_long, c_size_t, c_uint
+from ctypes import c_char, c_long, c_uint
 
 import lightfunnels_auth as la
 from lightfunnels_auth import _native

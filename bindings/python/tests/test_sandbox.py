@@ -108,6 +108,25 @@ class FullFlowTest(SandboxTestCase):
                 token = client.exchange_code(self.code(client))
                 self.assertEqual(client.account_id(token), ACCOUNT_ID)
 
+    def test_one_client_shared_by_threads(self) -> None:
+        client = self.new_client()
+        results: list[str] = []
+        failures: list[BaseException] = []
+
+        def install() -> None:
+            try:
+                results.append(client.account_id(client.exchange_code(self.code(client))))
+            except BaseException as e:  # noqa: BLE001 - handed to the test thread
+                failures.append(e)
+
+        threads = [threading.Thread(target=install) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(failures, [])
+        self.assertEqual(results, [ACCOUNT_ID] * 4)
+
 
 class ExceptionMappingTest(SandboxTestCase):
     def test_callback_with_another_state_is_state_mismatch(self) -> None:
