@@ -14,8 +14,8 @@ packages=(
 )
 if [ "${1:-all}" != demo ]; then
   packages+=(
-    # bindings
-    golang-go cargo rustc
+    # bindings (python3-flask: the Python binding's Flask example and its test)
+    golang-go cargo rustc python3-flask
     # tests: browser, hostile servers, sanitizers, fuzzing, coverage
     chromium valgrind clang libclang-rt-14-dev gcovr
     # ABI gate, Debian packages, API reference

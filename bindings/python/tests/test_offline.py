@@ -1,0 +1,282 @@
+"""What needs no server: loading and the import checks, the status table,
+Token, state, webhooks, argument errors and the client's lifetime."""
+
+from __future__ import annotations
+
+import base64
+import ctypes
+import hashlib
+import hmac
+import os
+import pickle
+import subprocess
+import sys
+import unittest
+from ctypes import c_char, c_long, c_uint
+
+import lightfunnels_auth as la
+from lightfunnels_auth import _native
+from lightfunnels_auth.errors import _BY_STATUS
+
+REDIRECT = "https://app.example.test/cb"
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def client(**kw: object) -> la.Client:
+    base: dict[str, object] = dict(client_id="app", client_secret="s3cret-value", redirect_uris=[REDIRECT])
+    base.update(kw)
+    return la.Client(**base)  # type: ignore[arg-type]
+
+
+def _import_in_child(env_update: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=HERE, **env_update)
+    return subprocess.run(
+        [sys.executable, "-c", "import lightfunnels_auth as la; print(la.library_version())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _loaded_library_path() -> str:
+    """The file the dynamic loader mapped for the SONAME in this process."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            if line.rstrip().endswith(_native.SONAME) or "/" + _native.SONAME in line:
+                return line.split()[-1]
+    raise AssertionError(f"{_native.SONAME} is not mapped")
+
+
+class LoadingTest(unittest.TestCase):
+    def test_the_env_var_names_the_library_to_load(self) -> None:
+        path = _loaded_library_path()
+        ok = _import_in_child({_native.LIBRARY_ENV: path})
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertEqual(ok.stdout.strip(), la.library_version())
+
+        missing = _import_in_child({_native.LIBRARY_ENV: "/nonexistent/liblightfunnels-auth.so.1"})
+        self.assertNotEqual(missing.returncode, 0)
+        self.assertIn("ImportError", missing.stderr)
+        self.assertIn(_native.LIBRARY_ENV, missing.stderr)
+
+    def test_version_check(self) -> None:
+        _native.check_version("1.1.0")
+        _native.check_version("1.7.3")
+        for bad in ("1.0.9", "2.0.0", "0.9.0", "garbage", ""):
+            with self.subTest(version=bad), self.assertRaises(ImportError):
+                _native.check_version(bad)
+        self.assertEqual(la.library_version().split(".")[0], "1")
+
+    def test_layout_checks_accept_the_real_layouts(self) -> None:
+        _native.check_error_layout(_native.lib)
+        _native.check_config_layout(_native.lib)
+        _native.check_options_layout(_native.lib)
+
+    def test_layout_checks_refuse_a_different_lf_error(self) -> None:
+        class ShortMessage(ctypes.Structure):
+            _fields_ = [("status", c_uint), ("http_status", c_long), ("retry_after_s", c_long),
+                        ("key", c_char * 64), ("message", c_char * 200)]
+
+        class IntHttpStatus(ctypes.Structure):  # a 32-bit field where C has a long
+            _fields_ = [("status", c_uint), ("http_status", ctypes.c_int), ("retry_after_s", ctypes.c_int),
+                        ("key", c_char * 64), ("message", c_char * 256)]
+
+        for wrong in (ShortMessage, IntHttpStatus):
+            with self.subTest(layout=wrong.__name__), self.assertRaises(ImportError):
+                _native.check_error_layout(_native.lib, wrong)
+
+    def test_layout_checks_refuse_a_different_config_or_options(self) -> None:
+        fields = list(_native.LfAuthConfig._fields_)
+        with_extra = type("WithExtra", (ctypes.Structure,), {"_fields_": fields + [("future", c_long)]})
+        without_ua = type(
+            "WithoutUserAgent", (ctypes.Structure,), {"_fields_": [f for f in fields if f[0] != "user_agent"]}
+        )
+        for wrong in (with_extra, without_ua):
+            with self.subTest(layout=wrong.__name__), self.assertRaises(ImportError):
+                _native.check_config_layout(_native.lib, wrong)
+
+        opt_fields = list(_native.LfCallOptions._fields_)
+        opt_extra = type("OptionsWithExtra", (ctypes.Structure,), {"_fields_": opt_fields + [("future", c_long)]})
+        opt_swapped = type(  # cancel and code_sent swapped: code_sent lands elsewhere
+            "OptionsSwapped", (ctypes.Structure,), {"_fields_": opt_fields[:2] + [opt_fields[3], opt_fields[2]]}
+        )
+        for wrong in (opt_extra, opt_swapped):
+            with self.subTest(layout=wrong.__name__), self.assertRaises(ImportError):
+                _native.check_options_layout(_native.lib, wrong)
+
+
+class StatusTableTest(unittest.TestCase):
+    def test_every_status_has_its_c_name_and_one_exception_class(self) -> None:
+        for st in la.Status:
+            self.assertEqual(_native.lib.lf_status_name(st).decode(), st.c_name)
+        self.assertEqual(sorted(_BY_STATUS), [s for s in la.Status if s is not la.Status.OK])
+        for st, cls in _BY_STATUS.items():
+            self.assertEqual(cls.status, st)
+            self.assertTrue(issubclass(cls, la.LightfunnelsAuthError))
+            self.assertIs(la.error_class(st), cls)
+            self.assertIs(getattr(la, cls.__name__), cls)
+        self.assertEqual(_native.lib.lf_status_name(len(la.Status)).decode(), "LF_E_UNKNOWN")
+        self.assertIs(la.error_class(999), la.LightfunnelsAuthError)
+
+    def test_error_fields_str_and_pickling(self) -> None:
+        e = la.RateLimited(la.Status.RATE_LIMITED, 429, "rate_limit_reached", "slow down", 30)
+        self.assertEqual(str(e), "LF_E_RATE_LIMITED (HTTP 429, rate_limit_reached): slow down")
+        self.assertEqual((e.http_status, e.key, e.message, e.retry_after), (429, "rate_limit_reached", "slow down", 30))
+        self.assertIsNone(e.code_sent)
+        self.assertTrue(e.code_may_be_spent)  # an error that tells nothing: assume spent
+        back = pickle.loads(pickle.dumps(e))
+        self.assertIsInstance(back, la.RateLimited)
+        self.assertEqual(str(back), str(e))
+        self.assertTrue(issubclass(la.InvalidArgument, ValueError))
+        self.assertEqual(str(la.LightfunnelsAuthError(99, message="new")), "LF_E_UNKNOWN(99): new")
+
+
+class TokenTest(unittest.TestCase):
+    def test_token_hides_its_value(self) -> None:
+        t = la.Token("tok_THE_SECRET_VALUE")
+        self.assertEqual(t.value, "tok_THE_SECRET_VALUE")
+        for shown in (repr(t), str(t), f"{t}", "%s" % t, "%r" % (t,), repr([t]), repr({"t": t})):
+            self.assertNotIn("SECRET", shown)
+        self.assertEqual(repr(t), "Token(REDACTED)")
+        with self.assertRaises(TypeError):
+            pickle.dumps(t)
+
+
+class StateTest(unittest.TestCase):
+    def test_new_state_is_43_fresh_base64url_characters(self) -> None:
+        states = {la.new_state() for _ in range(16)}
+        self.assertEqual(len(states), 16)
+        for s in states:
+            self.assertRegex(s, r"^[A-Za-z0-9_-]{43}$")
+
+    def test_state_equal(self) -> None:
+        s = la.new_state()
+        self.assertTrue(la.state_equal(s, "" + s))
+        self.assertFalse(la.state_equal(s, s[:-1]))
+        self.assertFalse(la.state_equal(s, None))
+        self.assertFalse(la.state_equal(None, None))
+
+
+class WebhookTest(unittest.TestCase):
+    def test_sign_is_base64_hmac_sha256_and_verify_checks_it(self) -> None:
+        body = '{"name":"#1001","note":"caf\u00e9 \\"quoted\\""}'.encode()
+        want = base64.b64encode(hmac.new(b"s3cret-value", body, hashlib.sha256).digest()).decode()
+        with client(previous_client_secret="old-secret") as c:
+            self.assertEqual(c.webhook_sign(body), want)
+            self.assertTrue(c.webhook_verify(body, want))
+            self.assertTrue(c.webhook_verify(bytearray(body), "  " + want.rstrip("=") + "\t"))
+            self.assertTrue(c.webhook_verify(memoryview(body), want))
+            old = base64.b64encode(hmac.new(b"old-secret", body, hashlib.sha256).digest()).decode()
+            self.assertTrue(c.webhook_verify(body, old))  # during a rotation
+            for bad in (None, "", "garbage", want.lower(), want + "\0", "\ud800", want.encode().hex()):
+                self.assertFalse(c.webhook_verify(body, bad), bad)
+            self.assertFalse(c.webhook_verify(body + b"\n", want))
+            with self.assertRaises(TypeError):
+                c.webhook_verify(body.decode(), want)  # type: ignore[arg-type]
+            self.assertTrue(c.webhook_verify(b"", c.webhook_sign(b"")))
+
+
+class ArgumentTest(unittest.TestCase):
+    def test_bad_configuration(self) -> None:
+        cases = [
+            (la.InvalidArgument, dict(client_secret="")),
+            (la.InvalidArgument, dict(client_id="")),
+            (la.InvalidArgument, dict(redirect_uris=[])),
+            (la.InvalidArgument, dict(redirect_uris=["not a url"])),
+            (la.InvalidArgument, dict(client_secret="nul\0inside")),
+            (la.InvalidArgument, dict(timeout=0)),
+            (la.InvalidArgument, dict(stall_timeout=-1)),
+            (la.InvalidArgument, dict(connect_timeout=float("inf"))),
+            (la.InvalidArgument, dict(max_response_bytes=0)),
+            (la.InvalidArgument, dict(client_id="a:b", client_auth=la.ClientAuth.BASIC)),
+            (la.InsecureTransport, dict(token_url="http://api.example.com/oauth/access_token")),
+            (la.InsecureTransport, dict(api_url="ftp://127.0.0.1/api")),
+        ]
+        for exc, kw in cases:
+            with self.subTest(**{k: repr(v) for k, v in kw.items()}), self.assertRaises(exc):
+                client(**kw)
+        with self.assertRaises(TypeError):
+            client(client_secret=b"bytes")
+        with self.assertRaises(ValueError):  # not an lf_client_auth
+            client(client_auth=7)
+
+    def test_config_values_reach_the_library(self) -> None:
+        with client(
+            user_agent="ua-test/1",
+            authorize_url="https://consent.example.test/oauth",
+            redirect_uris=("https://a.example.test/cb", REDIRECT),
+            connect_timeout=0.0001,
+            stall_timeout=5,
+        ) as c:
+            url = c.consent_url(REDIRECT, "orders, products,orders", "st")
+            self.assertTrue(url.startswith("https://consent.example.test/oauth?client_id=app&"), url)
+            self.assertIn("scope=orders,products&state=st", url)
+            self.assertIn("a.example.test", c.consent_url("https://a.example.test/cb", ["orders"], None))
+
+    def test_bad_call_arguments(self) -> None:
+        with client() as c:
+            with self.assertRaises(la.RedirectUriNotAllowed):
+                c.consent_url(REDIRECT + "/", ["orders"], "st")
+            for scopes in (["Orders"], [], "orders,a b"):
+                with self.subTest(scopes=scopes), self.assertRaises(la.InvalidArgument):
+                    c.consent_url(REDIRECT, scopes, "st")
+            with self.assertRaises(la.InvalidArgument):
+                c.consent_url(REDIRECT, ["orders"], "")
+            with self.assertRaises(la.InvalidArgument):
+                c.parse_callback("code=%zz&state=st", "st")
+            with self.assertRaises(la.InvalidArgument):
+                c.parse_callback("state=st", "st")  # no code
+            with self.assertRaises(la.InvalidArgument):
+                c.parse_callback("code=a&state=st\0", "st")
+            for bad in ("", "x" * 5000, "nul\0code"):
+                with self.subTest(code=bad[:10]), self.assertRaises(la.InvalidArgument) as cm:
+                    c.exchange_code(bad)
+                self.assertIs(cm.exception.code_sent, la.CodeSent.NOT_SENT)
+            with self.assertRaises(la.InvalidArgument) as cm:
+                c.exchange_code("code", timeout=-1)
+            self.assertIs(cm.exception.code_sent, la.CodeSent.NOT_SENT)
+            with self.assertRaises(TypeError):
+                c.exchange_code("code", cancel=object())  # type: ignore[arg-type]
+            with self.assertRaises(la.InvalidArgument):
+                c.graphql("not a b64token!", "query { account { id } }")
+            with self.assertRaises(la.InvalidArgument):
+                c.graphql("tok", "query", variables=[1, 2])  # type: ignore[arg-type]
+
+    def test_callback_is_parsed_strictly(self) -> None:
+        with client() as c:
+            self.assertEqual(c.parse_callback(REDIRECT + "?code=a%2Bb+c&state=st#frag", "st"), "a+b c")
+            self.assertEqual(c.parse_callback("?state=st&code=xyz", "st"), "xyz")
+            long_code = "c" * 1000  # past the first buffer: the binding asks for more
+            self.assertEqual(c.parse_callback(f"code={long_code}&state=st", "st"), long_code)
+
+
+class LifetimeTest(unittest.TestCase):
+    def test_context_manager_closes_and_close_is_idempotent(self) -> None:
+        with client() as c:
+            self.assertFalse(c.closed)
+            c.webhook_sign(b"x")
+        self.assertTrue(c.closed)
+        for call in (
+            lambda: c.webhook_sign(b"x"),
+            lambda: c.webhook_verify(b"x", "sig"),
+            lambda: c.consent_url(REDIRECT, ["orders"], "st"),
+            lambda: c.parse_callback("code=a&state=st", "st"),
+            lambda: c.account_id("tok"),
+            lambda: c.graphql("tok", "query { account { id } }"),
+        ):
+            with self.assertRaises(la.ClientClosed):
+                call()
+        c.close()
+        c.close()
+        self.assertIn("closed", repr(c))
+
+    def test_the_handle_is_freed_on_exit_even_after_an_exception(self) -> None:
+        with self.assertRaises(RuntimeError):
+            with client() as c:
+                raise RuntimeError("boom")
+        self.assertTrue(c.closed)
+
+
+if __name__ == "__main__":
+    unittest.main()
