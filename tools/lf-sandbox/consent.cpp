@@ -255,8 +255,7 @@ void handle_authorize(Store &store, const Options &opts, const httplib::Request 
 }
 
 void handle_decision(Store &store, const httplib::Request &req, httplib::Response &res) {
-    httplib::Params form;
-    httplib::detail::parse_query_text(req.body, form);
+    httplib::Params form = parse_form(req.body);
     std::optional<std::string> nonce, decision, client_id, redirect_uri, scope, state;
     if (!single(form, "nonce", nonce) || !single(form, "decision", decision) ||
         !single(form, "client_id", client_id) || !single(form, "redirect_uri", redirect_uri) ||

@@ -1,5 +1,5 @@
-// What every endpoint family shares: response helpers, request predicates
-// and the client named in the per-request log line.
+// What every endpoint family shares: response helpers, request predicates,
+// form decoding and the client named in the per-request log line.
 #pragma once
 
 #include <httplib.h>
@@ -26,6 +26,15 @@ bool is_json_type(const httplib::Request &req);
 
 // Exactly one value, or none: false for a repeated parameter.
 bool single(const httplib::Params &params, const char *name, std::optional<std::string> &out);
+
+// An application/x-www-form-urlencoded body, decoded whatever the
+// Content-Type: '&'-separated, the name up to the first '=', '+' is a space,
+// %XX a byte (a '%' without two hex digits stays as it is). Every pair is
+// kept, so single() sees a repeated name even when the values are equal.
+// Not Request::params: cpp-httplib fills it only for that Content-Type, mixes
+// in the URL's query, answers 413 to a form over 8 KiB and drops a pair that
+// repeats one before it exactly.
+httplib::Params parse_form(const std::string &body);
 
 // The client a request was about, for the log line. Set by the handlers;
 // taken (read and cleared) by the logger, which cpp-httplib runs on the same

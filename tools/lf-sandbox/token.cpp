@@ -111,8 +111,7 @@ bool body_code(const httplib::Request &req, httplib::Response &res, std::string 
         }
         return true;
     }
-    httplib::Params form;
-    httplib::detail::parse_query_text(req.body, form);
+    httplib::Params form = parse_form(req.body);
     std::optional<std::string> c;
     if (!single(form, "code", c)) {
         send_token_error(res, 400, "invalid_request", "code is repeated");
