@@ -291,18 +291,6 @@ lf_status Client::open(const Common &c, bool need_client, bool need_secret, lf_e
 
 // ---- output -------------------------------------------------------------------
 
-const char *exit_help() {
-    return "Exit status:\n"
-        "  0        success (webhook-verify: the signature matches)\n"
-        "  1        local failure (file I/O, the login listener, an existing --save file)\n"
-        "  2        usage error (bad option, missing input, a secret on the command line)\n"
-        "  10+N     the library returned lf_status N, e.g. 15 LF_E_STATE_MISMATCH,\n"
-        "           17 LF_E_ACCESS_DENIED, 19 LF_E_TIMEOUT, 23 LF_E_INVALID_CODE,\n"
-        "           24 LF_E_INVALID_CLIENT, 25 LF_E_UNAUTHORIZED, 26 LF_E_API,\n"
-        "           29 LF_E_SIGNATURE_MISMATCH (see lf-auth(1) for the full table)\n";
-}
-
-
 void progress(const Common &c, const char *fmt, ...) {
     if (c.quiet) return;
     std::fputs("lf-auth: ", stderr);
@@ -406,6 +394,19 @@ std::string terminal_safe(const std::string &bytes) {
 
 bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
 
+void add_error_object(cJSON *parent, const char *what, lf_status s, const lf_error *err) {
+    const bool have = err != nullptr && err->status == s;
+    cJSON *e = cJSON_AddObjectToObject(parent, "error");
+    cJSON_AddStringToObject(e, "operation", what);
+    cJSON_AddStringToObject(e, "status", lf_status_name(s));
+    cJSON_AddNumberToObject(e, "code", static_cast<double>(s));
+    cJSON_AddNumberToObject(e, "exit", exit_for(s));
+    cJSON_AddNumberToObject(e, "http_status", have ? static_cast<double>(err->http_status) : 0);
+    cJSON_AddNumberToObject(e, "retry_after_s", have ? static_cast<double>(err->retry_after_s) : 0);
+    cJSON_AddStringToObject(e, "key", have ? err->key : "");
+    cJSON_AddStringToObject(e, "message", have && err->message[0] ? err->message : lf_status_message(s));
+}
+
 int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err) {
     const bool have = err != nullptr && err->status == s;
     std::string detail;
@@ -418,25 +419,34 @@ int report_failure(const Common &c, const char *what, lf_status s, const lf_erro
     std::fflush(stderr);
     if (c.json) {
         cJSON *o = cJSON_CreateObject();
-        cJSON *e = cJSON_CreateObject();
-        if (o == nullptr || e == nullptr) {
-            cJSON_Delete(o);
-            cJSON_Delete(e);
-            return exit_for(s);
-        }
+        if (o == nullptr) return exit_for(s);
         cJSON_AddFalseToObject(o, "ok");
-        cJSON_AddStringToObject(e, "operation", what);
-        cJSON_AddStringToObject(e, "status", lf_status_name(s));
-        cJSON_AddNumberToObject(e, "code", static_cast<double>(s));
-        cJSON_AddNumberToObject(e, "exit", exit_for(s));
-        cJSON_AddNumberToObject(e, "http_status", have ? static_cast<double>(err->http_status) : 0);
-        cJSON_AddNumberToObject(e, "retry_after_s", have ? static_cast<double>(err->retry_after_s) : 0);
-        cJSON_AddStringToObject(e, "key", have ? err->key : "");
-        cJSON_AddStringToObject(e, "message", have && err->message[0] ? err->message : lf_status_message(s));
-        cJSON_AddItemToObject(o, "error", e);
+        add_error_object(o, what, s, err);
         emit_json(o);
     }
     return exit_for(s);
+}
+
+// ---- library calls ------------------------------------------------------------------
+
+lf_status consent_url(const lf_auth *a, const std::string &redirect_uri, const std::string &scope,
+                      const char *state, std::vector<char> &url) {
+    size_t needed = 0;
+    lf_status s = lf_consent_url(a, redirect_uri.c_str(), scope.c_str(), state, nullptr, 0, &needed);
+    if (s != LF_E_BUFFER_TOO_SMALL) return s == LF_OK ? LF_E_INTERNAL : s;
+    url.assign(needed, '\0');
+    return lf_consent_url(a, redirect_uri.c_str(), scope.c_str(), state, url.data(), url.size(), &needed);
+}
+
+lf_status parse_callback(const lf_auth *a, const char *url_or_query, const char *expected_state,
+                         std::vector<char> &code, lf_error *err) {
+    size_t needed = 0;
+    lf_status s = lf_parse_callback(a, url_or_query, expected_state, code.data(), code.size(), &needed, err);
+    if (s == LF_E_BUFFER_TOO_SMALL) {
+        code.assign(needed, '\0');
+        s = lf_parse_callback(a, url_or_query, expected_state, code.data(), code.size(), &needed, err);
+    }
+    return s;
 }
 
 // ---- SaveFile -------------------------------------------------------------------

@@ -201,12 +201,28 @@ private:
 // freed either way.
 void deliver_token(const Common &c, lf_token *tok, SaveFile &out, const char *redirect_uri);
 
+// ---- help (help.cpp) --------------------------------------------------------------
 // The exit-status table printed by every --help.
 const char *exit_help();
+// The --client-id / --client-secret-* lines.
+const char *client_help();
+// A subcommand's --help on stdout: `usage`, then the client options (when
+// `client`), the endpoint and transport options (when `endpoints`), the output
+// options and the exit statuses.
+void print_help(const char *usage, bool client, bool endpoints);
 
-// Subcommands (each returns the exit status).
-int cmd_login(const std::vector<std::string> &args);
-const char *login_help();
+// ---- library calls more than one subcommand makes ------------------------------------
+// lf_consent_url into a buffer of the size it asks for.
+lf_status consent_url(const lf_auth *a, const std::string &redirect_uri, const std::string &scope,
+                      const char *state, std::vector<char> &url);
+// lf_parse_callback into `code`, grown once if the code does not fit.
+lf_status parse_callback(const lf_auth *a, const char *url_or_query, const char *expected_state,
+                         std::vector<char> &code, lf_error *err);
+
+// Adds "error": {"operation","status","code","exit","http_status",
+// "retry_after_s","key","message"} to `parent`; the detail of `err` only when
+// it is about `s`.
+void add_error_object(cJSON *parent, const char *what, lf_status s, const lf_error *err);
 
 }  // namespace lfcli
 

@@ -4,6 +4,7 @@
 // state and then stops. Requests without it (any local page can send them)
 // get 400 and the login keeps waiting.
 #include "cli.hpp"
+#include "commands.hpp"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -169,8 +170,6 @@ void refuse_without_state(httplib::Response &res) {
                     "text/html; charset=utf-8");
 }
 
-}  // namespace
-
 const char *login_help() {
     return "usage: lf-auth login --client-id ID (--client-secret-env VAR | ...) --scope LIST\n"
            "                    [--port N | --redirect-uri http://127.0.0.1:N/PATH] [--timeout S]\n"
@@ -206,59 +205,63 @@ const char *login_help() {
            "\n";
 }
 
-int cmd_login(const std::vector<std::string> &args) {
+struct LoginArgs {
     Common c;
-    Parser p;
     std::string scope, save;
     bool force = false, open = false;
     int port_flag = 0;
     long timeout_s = 300;
-    add_common_options(p, c, kClient | kRedirect | kAuthorize | kToken | kTransport);
-    p.option("scope", [&](const std::string &v) { scope = v; });
-    p.option("port", [&](const std::string &v) {
-        char *end = nullptr;
-        long n = std::strtol(v.c_str(), &end, 10);
-        if (v.empty() || *end != '\0' || n < 0 || n > 65535) throw UsageError{"--port must be 0..65535"};
-        port_flag = static_cast<int>(n);
+};
+
+void print_login_help() {
+    std::fputs(login_help(), stdout);
+    std::fputs(client_help(), stdout);
+    std::fputs("Endpoints and transport: as for `lf-auth exchange --help`, plus\n"
+               "  --authorize-url URL       default https://app.lightfunnels.com/admin/oauth\n"
+               "Output:\n"
+               "  --json                    one JSON object on stdout\n"
+               "  --quiet                   no progress messages (the LF_AUTH_* lines stay)\n"
+               "\n",
+               stdout);
+    std::fputs(exit_help(), stdout);
+}
+
+// Reads "0".."max" (or "min".."max"); throws UsageError with `message` otherwise.
+long bounded_number(const std::string &v, long min, long max, const char *message) {
+    char *end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < min || n > max) throw UsageError{message};
+    return n;
+}
+
+// False when --help was asked for (and printed).
+bool parse_args(const Args &args, LoginArgs &a) {
+    Parser p;
+    add_common_options(p, a.c, kClient | kRedirect | kAuthorize | kToken | kTransport);
+    p.option("scope", [&a](const std::string &v) { a.scope = v; });
+    p.option("port", [&a](const std::string &v) {
+        a.port_flag = static_cast<int>(bounded_number(v, 0, 65535, "--port must be 0..65535"));
     });
-    p.option("timeout", [&](const std::string &v) {
-        char *end = nullptr;
-        long n = std::strtol(v.c_str(), &end, 10);
-        if (v.empty() || *end != '\0' || n <= 0 || n > 86400) throw UsageError{"--timeout must be 1..86400 seconds"};
-        timeout_s = n;
+    p.option("timeout", [&a](const std::string &v) {
+        a.timeout_s = bounded_number(v, 1, 86400, "--timeout must be 1..86400 seconds");
     });
-    p.flag("open", [&]() { open = true; });
-    p.option("save", [&](const std::string &v) { save = v; });
-    p.flag("force", [&]() { force = true; });
+    p.flag("open", [&a]() { a.open = true; });
+    p.option("save", [&a](const std::string &v) { a.save = v; });
+    p.flag("force", [&a]() { a.force = true; });
     if (!p.parse(args)) {
-        std::fputs(login_help(), stdout);
-        std::fputs("Client:\n"
-                   "  --client-id ID\n"
-                   "  --client-secret-env VAR | --client-secret-file FILE | --client-secret-stdin\n",
-                   stdout);
-        std::fputs("Endpoints and transport: as for `lf-auth exchange --help`, plus\n"
-                   "  --authorize-url URL       default https://app.lightfunnels.com/admin/oauth\n"
-                   "Output:\n"
-                   "  --json                    one JSON object on stdout\n"
-                   "  --quiet                   no progress messages (the LF_AUTH_* lines stay)\n"
-                   "\n",
-                   stdout);
-        std::fputs(exit_help(), stdout);
-        return kExitOk;
+        print_login_help();
+        return false;
     }
-    if (scope.empty()) throw UsageError{"--scope is required (e.g. --scope products,orders)"};
-    if (c.client_id.empty()) throw UsageError{"--client-id is required"};
-    if (c.redirect_uris.size() > 1) throw UsageError{"give --redirect-uri once"};
-    if (force && save.empty()) throw UsageError{"--force only applies to --save"};
+    if (a.scope.empty()) throw UsageError{"--scope is required (e.g. --scope products,orders)"};
+    if (a.c.client_id.empty()) throw UsageError{"--client-id is required"};
+    if (a.c.redirect_uris.size() > 1) throw UsageError{"give --redirect-uri once"};
+    if (a.force && a.save.empty()) throw UsageError{"--force only applies to --save"};
+    return true;
+}
 
-    Listen l;
-    if (!c.redirect_uris.empty()) l = parse_redirect(c.redirect_uris.front(), port_flag);
-    else l.port = port_flag;
-
-    SaveFile out;
-    if (!save.empty()) out.prepare(save, force);
-
-    httplib::Server svr;
+// Binds 127.0.0.1 on the port the redirect URI or --port names (0: a free
+// one) and settles the redirect URI the listener serves.
+void bind_listener(httplib::Server &svr, Listen &l) {
     svr.set_keep_alive_max_count(1);
     svr.set_read_timeout(5, 0);
     svr.set_write_timeout(5, 0);
@@ -270,148 +273,184 @@ int cmd_login(const std::vector<std::string> &args) {
         throw LocalError{"cannot listen on 127.0.0.1:" + std::to_string(l.port) + " (in use?)"};
     }
     if (l.redirect_uri.empty()) l.redirect_uri = "http://127.0.0.1:" + std::to_string(l.port) + "/callback";
+}
+
+// What the listener's handler works with; lives as long as the listener.
+struct Callback {
+    const Common &c;
+    const lf_auth *auth;
+    const char *state;
+    std::string path;
+    Outcome &oc;
+};
+
+void send_page(httplib::Response &res, int status, const std::string &html) {
+    res.status = status;
+    res.set_content(html, "text/html; charset=utf-8");
+}
+
+// Only the first request with this login's state may go on; a later one gets 409.
+bool claim(Outcome &oc, httplib::Response &res) {
+    std::lock_guard<std::mutex> lk(oc.mu);
+    if (oc.claimed) {
+        send_page(res, 409, page("Already handled", "This login has already received its redirect.", nullptr));
+        return false;
+    }
+    oc.claimed = true;
+    return true;
+}
+
+// The code from the query, exchanged for the token. The query and the code
+// are wiped before this returns.
+lf_status redeem(const Callback &cb, std::string &query, lf_token **tok, lf_error *e) {
+    std::vector<char> code(512);
+    lf_status st = parse_callback(cb.auth, query.c_str(), cb.state, code, e);
+    explicit_bzero(&query[0], query.size());
+    if (st == LF_OK) {
+        progress(cb.c, "redirect received, exchanging the code");
+        st = lf_exchange_code(cb.auth, code.data(), tok, e);
+    }
+    explicit_bzero(code.data(), code.size());
+    return st;
+}
+
+void answer_browser(httplib::Response &res, lf_status st) {
+    if (st == LF_OK)
+        send_page(res, 200, page("Authorized", "lf-auth received the access token. You can close this window.", nullptr));
+    else if (st == LF_E_ACCESS_DENIED)
+        send_page(res, 200, page("Declined", "The authorization was declined. You can close this window.",
+                                 lf_status_name(st)));
+    else
+        send_page(res, 400, page("Authorization failed", "lf-auth could not complete the authorization.",
+                                 lf_status_name(st)));
+}
+
+void settle(Outcome &oc, lf_status st, const lf_error &e, lf_token *tok) {
+    std::lock_guard<std::mutex> lk(oc.mu);
+    oc.status = st;
+    oc.err = e;
+    oc.token = tok;
+    oc.done = true;
+    oc.cv.notify_all();
+}
+
+void handle_callback(const Callback &cb, const httplib::Request &req, httplib::Response &res) {
+    // Compare the raw path of the request target with the redirect URI's.
+    const std::string &target = req.target;
+    size_t q = target.find('?');
+    if (target.substr(0, q) != cb.path) {
+        send_page(res, 404, page("Not found", "This is the lf-auth login listener.", nullptr));
+        return;
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Referrer-Policy", "no-referrer");
+    std::string query = q == std::string::npos ? std::string() : target.substr(q);
+    if (!carries_state(query, cb.state)) {
+        explicit_bzero(&query[0], query.size());
+        refuse_without_state(res);
+        progress(cb.c, "refused a request to %s without this login's state (HTTP 400); still waiting",
+                 cb.path.c_str());
+        return;
+    }
+    if (!claim(cb.oc, res)) {
+        explicit_bzero(&query[0], query.size());
+        return;
+    }
+    lf_error e;
+    lf_token *tok = nullptr;
+    lf_status st = redeem(cb, query, &tok, &e);
+    answer_browser(res, st);
+    settle(cb.oc, st, e, tok);
+}
+
+void serve_callback(const Callback &cb, const httplib::Request &req, httplib::Response &res) {
+    try {
+        handle_callback(cb, req, res);
+    } catch (...) {
+        // Never leave the main thread waiting for an outcome that will not come.
+        std::lock_guard<std::mutex> lk(cb.oc.mu);
+        if (cb.oc.claimed && !cb.oc.done) {
+            cb.oc.status = LF_E_INTERNAL;
+            cb.oc.done = true;
+            cb.oc.cv.notify_all();
+        }
+        res.status = 500;
+    }
+}
+
+void announce(const LoginArgs &a, const Listen &l, const std::vector<char> &consent) {
+    // Scripts rely on these two lines, so they are printed even with --quiet.
+    std::fprintf(stderr, "LF_AUTH_REDIRECT_URI=%s\nLF_AUTH_CONSENT_URL=%s\n", l.redirect_uri.c_str(), consent.data());
+    std::fflush(stderr);
+    progress(a.c, "open the consent URL above in a browser; waiting up to %ld s for the redirect to %s", a.timeout_s,
+             l.redirect_uri.c_str());
+    if (a.open) open_browser(a.c, consent.data());
+}
+
+// False when no redirect arrived within `timeout_s`.
+bool wait_for_redirect(Outcome &oc, long timeout_s) {
+    std::unique_lock<std::mutex> lk(oc.mu);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    // Once a redirect is being handled, the exchange is bounded by the
+    // library's own timeouts: wait for it to finish.
+    while (!oc.done) {
+        if (oc.claimed) {
+            oc.cv.wait(lk);
+        } else if (oc.cv.wait_until(lk, deadline) == std::cv_status::timeout && !oc.claimed && !oc.done) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int finish(const LoginArgs &a, Outcome &oc, bool arrived, SaveFile &out, const Listen &l) {
+    if (!arrived) {
+        lf_error te{};
+        te.status = LF_E_TIMEOUT;
+        std::snprintf(te.message, sizeof te.message, "no redirect arrived within %ld s", a.timeout_s);
+        return report_failure(a.c, "login", LF_E_TIMEOUT, &te);
+    }
+    if (oc.status != LF_OK) return report_failure(a.c, "login", oc.status, &oc.err);
+    if (!out.active()) progress(a.c, "authorized; the access token follows on stdout");
+    deliver_token(a.c, oc.token, out, l.redirect_uri.c_str());
+    return kExitOk;
+}
+
+}  // namespace
+
+int cmd_login(const Args &args) {
+    LoginArgs a;
+    if (!parse_args(args, a)) return kExitOk;
+    Common &c = a.c;
+    Listen l;
+    if (!c.redirect_uris.empty()) l = parse_redirect(c.redirect_uris.front(), a.port_flag);
+    else l.port = a.port_flag;
+    SaveFile out;
+    if (!a.save.empty()) out.prepare(a.save, a.force);
+    httplib::Server svr;
+    bind_listener(svr, l);
     c.redirect_uris.assign(1, l.redirect_uri);
 
     lf_error err;
     Client client;
     lf_status s = client.open(c, true, true, &err);
     if (s != LF_OK) return report_failure(c, "client configuration", s, &err);
-
     char state[LF_STATE_BUFFER_SIZE];
     s = lf_state_generate(state, sizeof state);
     if (s != LF_OK) return report_failure(c, "state generation", s, nullptr);
-    size_t needed = 0;
-    s = lf_consent_url(client.get(), l.redirect_uri.c_str(), scope.c_str(), state, nullptr, 0, &needed);
-    if (s != LF_E_BUFFER_TOO_SMALL) return report_failure(c, "consent URL", s == LF_OK ? LF_E_INTERNAL : s, nullptr);
-    std::vector<char> consent(needed);
-    s = lf_consent_url(client.get(), l.redirect_uri.c_str(), scope.c_str(), state, consent.data(), consent.size(),
-                       &needed);
+    std::vector<char> consent;
+    s = consent_url(client.get(), l.redirect_uri, a.scope, state, consent);
     if (s != LF_OK) return report_failure(c, "consent URL", s, nullptr);
 
     Outcome oc;
-    const lf_auth *auth = client.get();
-    const std::string expected_path = l.path;
-    auto handle = [&](const httplib::Request &req, httplib::Response &res) {
-        // Compare the raw path of the request target with the redirect URI's.
-        const std::string &target = req.target;
-        size_t q = target.find('?');
-        std::string raw_path = target.substr(0, q);
-        if (raw_path != expected_path) {
-            res.status = 404;
-            res.set_content(page("Not found", "This is the lf-auth login listener.", nullptr), "text/html; charset=utf-8");
-            return;
-        }
-        res.set_header("Cache-Control", "no-store");
-        res.set_header("Referrer-Policy", "no-referrer");
-        std::string query = q == std::string::npos ? std::string() : target.substr(q);
-        if (!carries_state(query, state)) {
-            explicit_bzero(&query[0], query.size());
-            refuse_without_state(res);
-            progress(c, "refused a request to %s without this login's state (HTTP 400); still waiting",
-                     expected_path.c_str());
-            return;
-        }
-        {
-            std::lock_guard<std::mutex> lk(oc.mu);
-            if (oc.claimed) {
-                explicit_bzero(&query[0], query.size());
-                res.status = 409;
-                res.set_content(page("Already handled", "This login has already received its redirect.", nullptr),
-                                "text/html; charset=utf-8");
-                return;
-            }
-            oc.claimed = true;
-        }
-        lf_error e;
-        lf_token *tok = nullptr;
-        std::vector<char> code(512);
-        size_t need = 0;
-        lf_status st = lf_parse_callback(auth, query.c_str(), state, code.data(), code.size(), &need, &e);
-        if (st == LF_E_BUFFER_TOO_SMALL) {
-            code.assign(need, '\0');
-            st = lf_parse_callback(auth, query.c_str(), state, code.data(), code.size(), &need, &e);
-        }
-        explicit_bzero(&query[0], query.size());
-        if (st == LF_OK) {
-            progress(c, "redirect received, exchanging the code");
-            st = lf_exchange_code(auth, code.data(), &tok, &e);
-        }
-        explicit_bzero(code.data(), code.size());
-        if (st == LF_OK) {
-            res.status = 200;
-            res.set_content(page("Authorized", "lf-auth received the access token. You can close this window.", nullptr),
-                            "text/html; charset=utf-8");
-        } else if (st == LF_E_ACCESS_DENIED) {
-            res.status = 200;
-            res.set_content(page("Declined", "The authorization was declined. You can close this window.",
-                                 lf_status_name(st)),
-                            "text/html; charset=utf-8");
-        } else {
-            res.status = 400;
-            res.set_content(page("Authorization failed", "lf-auth could not complete the authorization.",
-                                 lf_status_name(st)),
-                            "text/html; charset=utf-8");
-        }
-        std::lock_guard<std::mutex> lk(oc.mu);
-        oc.status = st;
-        oc.err = e;
-        oc.token = tok;
-        oc.done = true;
-        oc.cv.notify_all();
-    };
-    svr.Get(R"(.*)", [&](const httplib::Request &req, httplib::Response &res) {
-        try {
-            handle(req, res);
-        } catch (...) {
-            // Never leave the main thread waiting for an outcome that will not come.
-            std::lock_guard<std::mutex> lk(oc.mu);
-            if (oc.claimed && !oc.done) {
-                oc.status = LF_E_INTERNAL;
-                oc.done = true;
-                oc.cv.notify_all();
-            }
-            res.status = 500;
-        }
-    });
-
+    const Callback cb{c, client.get(), state, l.path, oc};
+    svr.Get(R"(.*)", [&cb](const httplib::Request &req, httplib::Response &res) { serve_callback(cb, req, res); });
     std::thread server([&svr]() { svr.listen_after_bind(); });
-
-    // Scripts rely on these two lines, so they are printed even with --quiet.
-    std::fprintf(stderr, "LF_AUTH_REDIRECT_URI=%s\nLF_AUTH_CONSENT_URL=%s\n", l.redirect_uri.c_str(), consent.data());
-    std::fflush(stderr);
-    progress(c, "open the consent URL above in a browser; waiting up to %ld s for the redirect to %s", timeout_s,
-             l.redirect_uri.c_str());
-    if (open) open_browser(c, consent.data());
-
-    bool timed_out = false;
-    {
-        std::unique_lock<std::mutex> lk(oc.mu);
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-        // Once a redirect is being handled, the exchange is bounded by the
-        // library's own timeouts: wait for it to finish.
-        while (!oc.done) {
-            if (oc.claimed) {
-                oc.cv.wait(lk);
-            } else if (oc.cv.wait_until(lk, deadline) == std::cv_status::timeout && !oc.claimed && !oc.done) {
-                timed_out = true;
-                break;
-            }
-        }
-    }
+    announce(a, l, consent);
+    bool arrived = wait_for_redirect(oc, a.timeout_s);
     svr.stop();
     server.join();
-
-    if (timed_out) {
-        lf_error te{};
-        te.status = LF_E_TIMEOUT;
-        std::snprintf(te.message, sizeof te.message, "no redirect arrived within %ld s", timeout_s);
-        return report_failure(c, "login", LF_E_TIMEOUT, &te);
-    }
-    if (oc.status != LF_OK) return report_failure(c, "login", oc.status, &oc.err);
-
-    if (!out.active()) progress(c, "authorized; the access token follows on stdout");
-    deliver_token(c, oc.token, out, l.redirect_uri.c_str());
-    return kExitOk;
+    return finish(a, oc, arrived, out, l);
 }
 
 }  // namespace lfcli

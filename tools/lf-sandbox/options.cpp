@@ -175,13 +175,13 @@ bool parse_client_arg(const std::string &arg, Options &o, std::string &err) {
     return add_client(o, std::move(c), err);
 }
 
-bool load_config(const std::string &path, Options &o, std::string &err) {
+// The whole file, at most 1 MiB.
+bool read_config_file(const std::string &path, std::string &body, std::string &err) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         err = "cannot open --config file " + path;
         return false;
     }
-    std::string body;
     char chunk[4096];
     while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
         body.append(chunk, static_cast<size_t>(in.gcount()));
@@ -190,6 +190,46 @@ bool load_config(const std::string &path, Options &o, std::string &err) {
             return false;
         }
     }
+    return true;
+}
+
+// One member of "clients"; `where` names it in messages.
+bool client_from_json(const cJSON *item, const std::string &where, ClientConfig &c,
+                      std::string &err) {
+    if (!cJSON_IsObject(item)) {
+        err = where + " is not an object";
+        return false;
+    }
+    if (json_string(item, "client_id", c.id) != Field::ok ||
+        json_string(item, "client_secret", c.secret) != Field::ok) {
+        err = where + " needs string client_id and client_secret";
+        return false;
+    }
+    Field f = json_string(item, "account_id", c.account_id);
+    if (f == Field::wrong_type) {
+        err = where + ".account_id must be a string";
+        return false;
+    }
+    const cJSON *uris = cJSON_GetObjectItemCaseSensitive(item, "redirect_uris");
+    const cJSON *u;
+    if (!cJSON_IsArray(uris)) {
+        err = where + ".redirect_uris must be an array of strings";
+        return false;
+    }
+    cJSON_ArrayForEach(u, uris) {
+        if (!cJSON_IsString(u)) {
+            err = where + ".redirect_uris must be an array of strings";
+            return false;
+        }
+        c.redirect_uris.emplace_back(u->valuestring);
+    }
+    return true;
+}
+
+bool load_config(const std::string &path, Options &o, std::string &err) {
+    std::string body;
+    if (!read_config_file(path, body, err))
+        return false;
     std::string why;
     Json root = parse_json_object(body, why);
     if (!root) {
@@ -205,35 +245,8 @@ bool load_config(const std::string &path, Options &o, std::string &err) {
     int index = 0;
     cJSON_ArrayForEach(item, clients) {
         std::string where = "--config " + path + ": clients[" + std::to_string(index++) + "]";
-        if (!cJSON_IsObject(item)) {
-            err = where + " is not an object";
-            return false;
-        }
         ClientConfig c;
-        if (json_string(item, "client_id", c.id) != Field::ok ||
-            json_string(item, "client_secret", c.secret) != Field::ok) {
-            err = where + " needs string client_id and client_secret";
-            return false;
-        }
-        Field f = json_string(item, "account_id", c.account_id);
-        if (f == Field::wrong_type) {
-            err = where + ".account_id must be a string";
-            return false;
-        }
-        const cJSON *uris = cJSON_GetObjectItemCaseSensitive(item, "redirect_uris");
-        const cJSON *u;
-        if (!cJSON_IsArray(uris)) {
-            err = where + ".redirect_uris must be an array of strings";
-            return false;
-        }
-        cJSON_ArrayForEach(u, uris) {
-            if (!cJSON_IsString(u)) {
-                err = where + ".redirect_uris must be an array of strings";
-                return false;
-            }
-            c.redirect_uris.emplace_back(u->valuestring);
-        }
-        if (!add_client(o, std::move(c), err))
+        if (!client_from_json(item, where, c, err) || !add_client(o, std::move(c), err))
             return false;
     }
     return true;
@@ -278,94 +291,106 @@ bool parse_listen(const std::string &arg, Options &o, std::string &err) {
     return true;
 }
 
-} // namespace
+enum OptionId {
+    OPT_LISTEN = 1000,
+    OPT_SELF_SIGNED,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_CLIENT,
+    OPT_CONFIG,
+    OPT_ACCOUNT,
+    OPT_AUTO,
+    OPT_PARENT,
+    OPT_TTL,
+    OPT_HELP,
+    OPT_VERSION
+};
 
-ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
-    enum {
-        OPT_LISTEN = 1000,
-        OPT_SELF_SIGNED,
-        OPT_CERT,
-        OPT_KEY,
-        OPT_CLIENT,
-        OPT_CONFIG,
-        OPT_ACCOUNT,
-        OPT_AUTO,
-        OPT_PARENT,
-        OPT_TTL,
-        OPT_HELP,
-        OPT_VERSION
-    };
-    static const struct option longopts[] = {
-        {"listen", required_argument, nullptr, OPT_LISTEN},
-        {"tls-self-signed", required_argument, nullptr, OPT_SELF_SIGNED},
-        {"tls-cert", required_argument, nullptr, OPT_CERT},
-        {"tls-key", required_argument, nullptr, OPT_KEY},
-        {"client", required_argument, nullptr, OPT_CLIENT},
-        {"config", required_argument, nullptr, OPT_CONFIG},
-        {"account-id", required_argument, nullptr, OPT_ACCOUNT},
-        {"auto-approve", no_argument, nullptr, OPT_AUTO},
-        {"exit-with-parent", no_argument, nullptr, OPT_PARENT},
-        {"code-ttl", required_argument, nullptr, OPT_TTL},
-        {"help", no_argument, nullptr, OPT_HELP},
-        {"version", no_argument, nullptr, OPT_VERSION},
-        {nullptr, 0, nullptr, 0}};
+const struct option kLongOptions[] = {
+    {"listen", required_argument, nullptr, OPT_LISTEN},
+    {"tls-self-signed", required_argument, nullptr, OPT_SELF_SIGNED},
+    {"tls-cert", required_argument, nullptr, OPT_CERT},
+    {"tls-key", required_argument, nullptr, OPT_KEY},
+    {"client", required_argument, nullptr, OPT_CLIENT},
+    {"config", required_argument, nullptr, OPT_CONFIG},
+    {"account-id", required_argument, nullptr, OPT_ACCOUNT},
+    {"auto-approve", no_argument, nullptr, OPT_AUTO},
+    {"exit-with-parent", no_argument, nullptr, OPT_PARENT},
+    {"code-ttl", required_argument, nullptr, OPT_TTL},
+    {"help", no_argument, nullptr, OPT_HELP},
+    {"version", no_argument, nullptr, OPT_VERSION},
+    {nullptr, 0, nullptr, 0}};
+
+bool parse_self_signed(const std::string &arg, Options &o, std::string &err) {
+    if (arg.empty()) {
+        err = "--tls-self-signed wants a directory";
+        return false;
+    }
+    o.tls_self_signed_dir = arg;
+    return true;
+}
+
+bool parse_account_id(const std::string &arg, Options &o, std::string &err) {
+    if (!valid_account_id(arg)) {
+        err = "--account-id must be 1-256 bytes without control characters";
+        return false;
+    }
+    o.account_id = arg;
+    return true;
+}
+
+bool parse_code_ttl(const std::string &arg, Options &o, std::string &err) {
+    char *end = nullptr;
+    errno = 0;
+    long v = std::strtol(arg.c_str(), &end, 10);
+    if (arg.empty() || errno != 0 || *end != '\0' || v < 1 || v > 31536000) {
+        err = "--code-ttl wants a number of seconds from 1 to 31536000";
+        return false;
+    }
+    o.code_ttl_s = v;
+    return true;
+}
+
+// Applies one option that sets part of `o`. False with `err` set when its
+// value is refused.
+bool apply_option(int id, const std::string &arg, Options &o, std::string &err) {
+    switch (id) {
+    case OPT_LISTEN: return parse_listen(arg, o, err);
+    case OPT_SELF_SIGNED: return parse_self_signed(arg, o, err);
+    case OPT_CERT: o.tls_cert = arg; return true;
+    case OPT_KEY: o.tls_key = arg; return true;
+    case OPT_CLIENT: return parse_client_arg(arg, o, err);
+    case OPT_CONFIG: return load_config(arg, o, err);
+    case OPT_ACCOUNT: return parse_account_id(arg, o, err);
+    case OPT_AUTO: o.auto_approve = true; return true;
+    case OPT_PARENT: o.exit_with_parent = true; return true;
+    case OPT_TTL: return parse_code_ttl(arg, o, err);
+    }
+    return true;
+}
+
+// The getopt loop. An option whose value is refused is the answer wherever it
+// stands; otherwise --help, then --version, win over anything else.
+ParseResult read_arguments(int argc, char **argv, Options &o, std::string &err) {
     opterr = 0;
     optind = 1;
     bool help = false, version = false;
     for (;;) {
-        int c = getopt_long(argc, argv, "h", longopts, nullptr);
+        int c = getopt_long(argc, argv, "h", kLongOptions, nullptr);
         if (c == -1)
             break;
         std::string arg = optarg ? optarg : "";
-        switch (c) {
-        case OPT_LISTEN:
-            if (!parse_listen(arg, o, err))
+        if (c >= OPT_LISTEN && c <= OPT_TTL) {
+            if (!apply_option(c, arg, o, err))
                 return ParseResult::error;
-            break;
-        case OPT_SELF_SIGNED:
-            if (arg.empty()) {
-                err = "--tls-self-signed wants a directory";
-                return ParseResult::error;
-            }
-            o.tls_self_signed_dir = arg;
-            break;
-        case OPT_CERT: o.tls_cert = arg; break;
-        case OPT_KEY: o.tls_key = arg; break;
-        case OPT_CLIENT:
-            if (!parse_client_arg(arg, o, err))
-                return ParseResult::error;
-            break;
-        case OPT_CONFIG:
-            if (!load_config(arg, o, err))
-                return ParseResult::error;
-            break;
-        case OPT_ACCOUNT:
-            if (!valid_account_id(arg)) {
-                err = "--account-id must be 1-256 bytes without control characters";
-                return ParseResult::error;
-            }
-            o.account_id = arg;
-            break;
-        case OPT_AUTO: o.auto_approve = true; break;
-        case OPT_PARENT: o.exit_with_parent = true; break;
-        case OPT_TTL: {
-            char *end = nullptr;
-            errno = 0;
-            long v = std::strtol(arg.c_str(), &end, 10);
-            if (arg.empty() || errno != 0 || *end != '\0' || v < 1 || v > 31536000) {
-                err = "--code-ttl wants a number of seconds from 1 to 31536000";
-                return ParseResult::error;
-            }
-            o.code_ttl_s = v;
-            break;
-        }
-        case 'h':
-        case OPT_HELP: help = true; break;
-        case OPT_VERSION: version = true; break;
-        case ':':
+        } else if (c == 'h' || c == OPT_HELP) {
+            help = true;
+        } else if (c == OPT_VERSION) {
+            version = true;
+        } else if (c == ':') {
             err = std::string("option ") + argv[optind - 1] + " needs a value";
             return ParseResult::error;
-        default:
+        } else {
             err = std::string("unknown option ") + (optind > 0 ? argv[optind - 1] : "?");
             return ParseResult::error;
         }
@@ -378,18 +403,34 @@ ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
         err = std::string("unexpected argument ") + argv[optind];
         return ParseResult::error;
     }
+    return ParseResult::run;
+}
+
+// What only the whole command line can tell.
+bool check_combination(const Options &o, std::string &err) {
     if (o.tls_cert.empty() != o.tls_key.empty()) {
         err = "--tls-cert and --tls-key go together";
-        return ParseResult::error;
+        return false;
     }
     if (!o.tls_cert.empty() && !o.tls_self_signed_dir.empty()) {
         err = "--tls-self-signed and --tls-cert/--tls-key exclude each other";
-        return ParseResult::error;
+        return false;
     }
     if (o.clients.empty()) {
         err = "no client registered: use --client ID:SECRET:REDIRECT_URI or --config FILE";
-        return ParseResult::error;
+        return false;
     }
+    return true;
+}
+
+} // namespace
+
+ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
+    ParseResult r = read_arguments(argc, argv, o, err);
+    if (r != ParseResult::run)
+        return r;
+    if (!check_combination(o, err))
+        return ParseResult::error;
     for (auto &c : o.clients)
         if (c.account_id.empty())
             c.account_id = o.account_id;

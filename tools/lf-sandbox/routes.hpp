@@ -13,8 +13,4 @@ namespace sandbox {
 // code, token or secret). `store` and `opts` must outlive the server.
 void install_routes(httplib::Server &svr, Store &store, const Options &opts);
 
-// True for `query { account { id } }`, `{ account { id } }` and the same
-// with any GraphQL whitespace, commas, comments or an operation name.
-bool is_account_id_query(const std::string &query);
-
 } // namespace sandbox

@@ -711,6 +711,42 @@ void test_deny_and_forgery(void **) {
     stop(sb);
 }
 
+// Form bodies are read as the sandbox's own: every pair counts (an identical
+// repeat is still a repeat), whatever the Content-Type, and never merged with
+// the URL's query.
+void test_form_bodies(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {}));
+    Resp r = request(sb, "GET", authorize_path(c.id, kRedirect, "orders", "s"));
+    std::string nonce = nonce_of(r.body);
+    Resp d = request(sb, "POST", "/admin/oauth/decision?nonce=" + nonce, "decision=approve",
+                     {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 400);
+    d = request(sb, "POST", "/admin/oauth/decision",
+                "nonce=" + nonce + "&decision=approve&decision=approve",
+                {"Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(d.status, 400);
+    assert_false(d.has("location"));
+    // Both were refused before the nonce was looked at: it still works, in a
+    // form sent as text/plain.
+    d = request(sb, "POST", "/admin/oauth/decision", "nonce=" + nonce + "&decision=approve",
+                {"Content-Type: text/plain"});
+    assert_int_equal(d.status, 302);
+    std::string code = one(query_of(d.header("location")), "code");
+    canary(code);
+
+    Resp b = request(sb, "POST", "/api/access_token", "code=" + esc(code) + "&code=" + esc(code),
+                     {basic(c), "Content-Type: application/x-www-form-urlencoded"});
+    assert_int_equal(b.status, 400);
+    assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
+    b = request(sb, "POST", "/api/access_token", "code=" + esc(code),
+                {basic(c), "Content-Type: text/plain"});
+    assert_int_equal(b.status, 200);
+    canary(json_field(b.body, "access_token"));
+    stop(sb);
+}
+
 void test_exchange(void **) {
     Client c = new_client();
     Sandbox sb;
@@ -1436,6 +1472,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_consent_page, teardown),
         cmocka_unit_test_teardown(test_consent_errors, teardown),
         cmocka_unit_test_teardown(test_deny_and_forgery, teardown),
+        cmocka_unit_test_teardown(test_form_bodies, teardown),
         cmocka_unit_test_teardown(test_exchange, teardown),
         cmocka_unit_test_teardown(test_code_expiry, teardown),
         cmocka_unit_test_teardown(test_webhook, teardown),
