@@ -231,9 +231,11 @@ mkdir -p "$WORK/bin2"
 cat >"$WORK/bin2/xdg-open" <<XDG
 #!/bin/sh
 # Record every descriptor this browser inherited (listed by ls, a child: a
-# redirection in this shell would add descriptors of its own), then play the
-# browser.
-ls -l /proc/\$\$/fd | sed -nE 's/.* ([0-9]+ -> .*)/\\1/p' >"$WORK/browser.fds"
+# redirection in this shell would add descriptors of its own, and so would a
+# pipeline, whose pipe the shell holds while it starts the second command),
+# then play the browser.
+ls -l /proc/\$\$/fd >"$WORK/browser.ls"
+sed -nE 's/.* ([0-9]+ -> .*)/\\1/p' "$WORK/browser.ls" >"$WORK/browser.fds"
 curl -sS --max-time 30 -L --cacert "$CA_A" -o "$WORK/xdg2.page" "\$1" &
 XDG
 chmod +x "$WORK/bin2/xdg-open"
