@@ -230,11 +230,11 @@ log "login --open --save: the browser inherits nothing but stdin, stdout and std
 mkdir -p "$WORK/bin2"
 cat >"$WORK/bin2/xdg-open" <<XDG
 #!/bin/sh
-# Record every descriptor this browser inherited (listed by ls, a child: a
-# redirection in this shell would add descriptors of its own, and so would a
-# pipeline, whose pipe the shell holds while it starts the second command),
-# then play the browser.
-ls -l /proc/\$\$/fd >"$WORK/browser.ls"
+# Record every descriptor this browser inherited, then play the browser. The
+# listing runs in another shell, which does the redirection: this one must
+# open nothing (dash saves stdout on fd 10+ while it redirects a command, and
+# holds a pipeline's pipe while it starts the second command).
+sh -c 'exec ls -l /proc/"\$1"/fd >"\$2"' sh \$\$ "$WORK/browser.ls"
 sed -nE 's/.* ([0-9]+ -> .*)/\\1/p' "$WORK/browser.ls" >"$WORK/browser.fds"
 curl -sS --max-time 30 -L --cacert "$CA_A" -o "$WORK/xdg2.page" "\$1" &
 XDG
@@ -251,6 +251,7 @@ expect_not_contains "the browser inherits no descriptor of the token file" "$WOR
 expect_not_contains "the browser inherits no socket" "$WORK/browser.fds" "socket:"
 # Besides stdio, only the shell's own descriptor for its script may be there.
 check "the browser inherits nothing else" test -z "$(grep -Ev "^[012] -> |/bin2/xdg-open\$" "$WORK/browser.fds")"
+grep -Ev "^[012] -> |/bin2/xdg-open$" "$WORK/browser.fds" >&2 || true  # shows what else, on a failure
 collect "$WORK/open2.err"
 
 log "login: every descriptor lf-auth opens is close-on-exec (token file, listener, connections)"
