@@ -2,8 +2,8 @@
 #             [TIMEOUT s] [NO_VALGRIND] [INTERNAL])
 # One CMocka executable per area, linked to the shared library and the test
 # support code, registered with ctest. INTERNAL links the library's object
-# code (lf_core) instead, for the few suites that compare internal functions
-# with each other (as the fuzz targets do). Where valgrind exists a twin
+# code (lf_core) and src/'s internal headers instead, for the few suites that
+# compare internal functions with each other (as the fuzz targets do). Where valgrind exists a twin
 # `name.valgrind` is registered under the labels "valgrind" and
 # "valgrind-<first label>" (e.g. `ctest -L 'valgrind-(unit|integration)'`);
 # the main test pass excludes them with `-LE valgrind`.
@@ -12,6 +12,7 @@ function(lf_add_test)
   add_executable(${T_NAME} ${T_SOURCES})
   if(T_INTERNAL)
     target_link_libraries(${T_NAME} PRIVATE lf_core lf_test_support ${T_LIBS})
+    target_include_directories(${T_NAME} PRIVATE "${PROJECT_SOURCE_DIR}/src")
   else()
     target_link_libraries(${T_NAME} PRIVATE lightfunnels::auth lf_test_support ${T_LIBS})
   endif()

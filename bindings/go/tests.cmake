@@ -3,9 +3,11 @@
 # lf-sandbox. A missing `go` makes the test FAIL, not skip: CI installs
 # golang-go.
 if(TARGET lf-sandbox)
-  find_program(LF_GO_EXECUTABLE NAMES go go1.19 PATHS /usr/lib/go-1.19/bin)
+  # go from PATH, or -DLF_GO_EXECUTABLE=/path/to/go.
+  find_program(LF_GO_EXECUTABLE go DOC "go used by the go_binding test")
   if(NOT LF_GO_EXECUTABLE)
-    message(WARNING "go not found: the go_binding test will fail (install golang-go)")
+    message(WARNING "go not found: the go_binding test will fail (install golang-go, "
+      "or configure with -DLF_GO_EXECUTABLE=/path/to/go)")
     set(_lf_go "")
   else()
     set(_lf_go "${LF_GO_EXECUTABLE}")

@@ -101,18 +101,10 @@
 #  endif
 #endif
 
-/** LF_API marks every exported function. Define LF_STATIC when linking the
- * static library; LF_BUILDING is defined only while building the library. */
+/** LF_API marks every exported function: the library is built with hidden
+ * visibility, so only these are exported (ELF, Linux). */
 #ifndef LF_API
-#  if defined(LF_STATIC)
-#    define LF_API
-#  elif defined(_WIN32)
-#    ifdef LF_BUILDING
-#      define LF_API __declspec(dllexport)
-#    else
-#      define LF_API __declspec(dllimport)
-#    endif
-#  elif defined(__GNUC__) && __GNUC__ >= 4
+#  if defined(__GNUC__) && __GNUC__ >= 4
 #    define LF_API __attribute__((visibility("default")))
 #  else
 #    define LF_API

@@ -3,12 +3,15 @@
 # build and run two consumers against it exactly as a user would:
 #   1. cc $(pkg-config --cflags --libs lightfunnels-auth)
 #   2. a CMake project using find_package(lightfunnels-auth) + lightfunnels::auth
-# and check the installed shared library's exported symbols and SONAME.
-# Usage: run_install_test.sh <build-dir> <source-dir>
+# check the installed shared library's exported symbols and SONAME, and that
+# the installed tools run from the prefix with nothing but their RUNPATH.
+# Usage: run_install_test.sh <build-dir> <source-dir> [tools]
+#   tools: also check lf-auth and lf-sandbox (the build has LF_BUILD_TOOLS)
 set -eu
 
 BUILD=${1:?build dir}
 SRC=${2:?source dir}
+TOOLS=${3:-}
 CC=${CC:-cc}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lf-install-test.XXXXXX")
@@ -93,4 +96,29 @@ UNVERSIONED=$(awk '$2 != "A" && $NF !~ /@/ { print $NF }' "$WORK/syms")
 grep -q ' lf_version@' "$WORK/syms" || fail "lf_version not exported"
 COUNT=$(awk '$2 != "A"' "$WORK/syms" | wc -l)
 echo "exports: $COUNT lf_* symbols, version node(s): $NODES, SONAME $SONAME"
+
+# ---- 4. installed tools run from the prefix --------------------------------
+# No LD_LIBRARY_PATH, no ldconfig: the tools find the library next to them
+# through a RUNPATH relative to $ORIGIN, so any prefix works (and a copy of
+# the library elsewhere on the system is not picked up instead).
+if [ "$TOOLS" = tools ]; then
+    for t in lf-auth lf-sandbox; do
+        BIN="$PREFIX/bin/$t"
+        [ -x "$BIN" ] || fail "$BIN not installed"
+        RUNPATH=$(readelf -d "$BIN" | sed -n 's/.*(RUNPATH).*\[\(.*\)\].*/\1/p')
+        case "$RUNPATH" in
+            *'$ORIGIN/'*) ;;
+            *) fail "$t: RUNPATH is '$RUNPATH', expected one relative to \$ORIGIN" ;;
+        esac
+        RESOLVED=$(env -i PATH=/usr/bin:/bin ldd "$BIN" | awk '/liblightfunnels-auth/ { print $3 }')
+        [ "$RESOLVED" -ef "$LIBDIR/liblightfunnels-auth.so.1" ] \
+            || fail "$t resolves liblightfunnels-auth to '$RESOLVED', not the installed $LIBDIR copy"
+    done
+    OUT=$(cd / && env -i PATH=/usr/bin:/bin "$PREFIX/bin/lf-auth" --version 2>&1) \
+        || fail "installed lf-auth --version failed: $OUT"
+    echo "installed lf-auth: $OUT"
+    [ "$OUT" = "lf-auth $VERSION (library $VERSION)" ] || fail "lf-auth --version: $OUT"
+    OUT=$(cd / && env -i PATH=/usr/bin:/bin "$PREFIX/bin/lf-sandbox" --help 2>&1) \
+        || fail "installed lf-sandbox --help failed: $OUT"
+fi
 echo "install test passed"

@@ -270,7 +270,7 @@ static void test_ordinary_text_unchanged(void **state) {
     static const char *const texts[] = {
         "The authorization code has expired; request a new one",
         "invalid_grant: code expired, secret rotated, client_id mismatch",
-        "Le code d'autorisation a expir\xc3\xa9 (r\xc3\xa9" "essayez)",
+        "Le code d'autorisation a expir\303\251 (r\303\251essayez)",
         "0123456789abcdef is not a valid code",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) expect_description(f, texts[i], texts[i]);

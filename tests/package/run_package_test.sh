@@ -19,7 +19,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "this test installs .deb packages with dpkg -i and must run as root
 (CI runs as root). Run it as root, or exclude it: ctest -LE package"
 
-for t in cmake cpack dpkg dpkg-deb dpkg-shlibdeps lintian pkg-config cc gzip flock; do
+for t in cmake cpack dpkg dpkg-deb dpkg-shlibdeps lintian pkg-config cc gzip flock readelf; do
   command -v "$t" >/dev/null || fail "'$t' not found (apt-get install cmake dpkg-dev lintian pkgconf build-essential)"
 done
 
@@ -68,9 +68,11 @@ cppflags=$(dpkg-buildflags --get CPPFLAGS)
 cflags="$(dpkg-buildflags --get CFLAGS) $cppflags"
 cxxflags="$(dpkg-buildflags --get CXXFLAGS) $cppflags"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
-step "configure (Release, prefix /usr, dpkg-buildflags) in $build"
+# No RUNPATH in packaged binaries (Debian policy 10.2): the library is in the
+# system's search path.
+step "configure (Release, prefix /usr, dpkg-buildflags, no RUNPATH) in $build"
 cmake -S "$src" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
-  -DBUILD_TESTING=OFF "-DCMAKE_C_FLAGS=$cflags" "-DCMAKE_CXX_FLAGS=$cxxflags" \
+  -DBUILD_TESTING=OFF -DLF_INSTALL_RPATH=OFF "-DCMAKE_C_FLAGS=$cflags" "-DCMAKE_CXX_FLAGS=$cxxflags" \
   "-DCMAKE_EXE_LINKER_FLAGS=$ldflags" "-DCMAKE_SHARED_LINKER_FLAGS=$ldflags" \
   >"$work/configure.log" 2>&1 || { cat "$work/configure.log" >&2; fail "configure failed"; }
 step "build"
@@ -133,6 +135,16 @@ has $tools /usr/bin/lf-auth
 has $tools /usr/bin/lf-sandbox
 has $tools /usr/share/man/man1/lf-auth.1.gz
 has $tools /usr/share/man/man1/lf-sandbox.1.gz
+
+# Packaged binaries carry no RUNPATH/RPATH (an install into any other prefix
+# has one: LF_INSTALL_RPATH, checked by the install test).
+tree=$work/tree
+rm -rf "$tree"
+for p in $rt $tools; do dpkg-deb -x "${deb[$p]}" "$tree"; done
+for f in "$tree/usr/bin/lf-auth" "$tree/usr/bin/lf-sandbox" "$tree$libdir/liblightfunnels-auth.so.$version"; do
+  dyn=$(readelf -d "$f") || fail "readelf -d $f"
+  ! echo "$dyn" | grep -qE '\((RUNPATH|RPATH)\)' || fail "${f#"$tree"} has a RUNPATH/RPATH: $(echo "$dyn" | grep -E 'RUNPATH|RPATH')"
+done
 
 ctl=$work/control-rt
 dpkg-deb -e "${deb[$rt]}" "$ctl"

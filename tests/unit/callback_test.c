@@ -221,7 +221,7 @@ static void test_control_characters_in_code_rejected(void **st)
     (void)st;
     static const char *const bad[] = {
         "code=ab%01cd", "code=ab%09cd", "code=ab%0Acd", "code=ab%0Dcd",
-        "code=ab%1Fcd", "code=ab%7Fcd", "code=ab\tcd",  "code=ab\x01" "cd",
+        "code=ab%1Fcd", "code=ab%7Fcd", "code=ab\tcd",  "code=ab\001cd",
         "code=%0D%0A",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
