@@ -32,33 +32,34 @@ namespace {
 
 using lf::Status;
 
-#define LF_SAME(c, cxx) static_assert(static_cast<unsigned>(c) == static_cast<unsigned>(Status::cxx), #c)
-LF_SAME(LF_OK, Ok);
-LF_SAME(LF_E_INVALID_ARGUMENT, InvalidArgument);
-LF_SAME(LF_E_BUFFER_TOO_SMALL, BufferTooSmall);
-LF_SAME(LF_E_NO_MEMORY, NoMemory);
-LF_SAME(LF_E_REDIRECT_URI_NOT_ALLOWED, RedirectUriNotAllowed);
-LF_SAME(LF_E_STATE_MISMATCH, StateMismatch);
-LF_SAME(LF_E_STATE_EXPIRED, StateExpired);
-LF_SAME(LF_E_ACCESS_DENIED, AccessDenied);
-LF_SAME(LF_E_NETWORK, Network);
-LF_SAME(LF_E_TIMEOUT, Timeout);
-LF_SAME(LF_E_TLS, Tls);
-LF_SAME(LF_E_INSECURE_TRANSPORT, InsecureTransport);
-LF_SAME(LF_E_HTTP, Http);
-LF_SAME(LF_E_INVALID_CODE, InvalidCode);
-LF_SAME(LF_E_INVALID_CLIENT, InvalidClient);
-LF_SAME(LF_E_UNAUTHORIZED, Unauthorized);
-LF_SAME(LF_E_API, Api);
-LF_SAME(LF_E_PROTOCOL, Protocol);
-LF_SAME(LF_E_RESPONSE_TOO_LARGE, ResponseTooLarge);
-LF_SAME(LF_E_SIGNATURE_MISMATCH, SignatureMismatch);
-LF_SAME(LF_E_CANCELLED, Cancelled);
-LF_SAME(LF_E_RATE_LIMITED, RateLimited);
-LF_SAME(LF_E_INTERNAL, Internal);
+// LF_STATUS_MAP (auth.h) is the one list of statuses: each entry is the C
+// enumerator and the lf::Status of its value...
+#define LF_SAME(name, value, message)                                                                  \
+    static_assert(LF_##name == (value) && static_cast<unsigned>(Status::LF_STATUS_CXX(name)) == (value), \
+                  "LF_" #name);
+LF_STATUS_MAP(LF_SAME)
 #undef LF_SAME
-static_assert(sizeof(lf_error::key) == sizeof(lf::Error::key), "lf_error.key");
-static_assert(sizeof(lf_error::message) == sizeof(lf::Error::message), "lf_error.message");
+
+// ...and every enumerator of lf_status is in it: an enumerator the map lacks
+// leaves this switch incomplete, which -Wswitch reports, here as an error.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch"
+constexpr bool in_status_map(lf_status s) {
+    switch (s) {
+#define LF_CASE(name, value, message) case LF_##name:
+        LF_STATUS_MAP(LF_CASE)
+#undef LF_CASE
+        return true;
+    }
+    return false;
+}
+#pragma GCC diagnostic pop
+static_assert(in_status_map(LF_OK), "lf_status");
+static_assert(sizeof(lf_error::key) == LF_ERROR_KEY_SIZE && sizeof(lf::Error::key) == LF_ERROR_KEY_SIZE,
+              "lf_error.key");
+static_assert(sizeof(lf_error::message) == LF_ERROR_MESSAGE_SIZE &&
+                  sizeof(lf::Error::message) == LF_ERROR_MESSAGE_SIZE,
+              "lf_error.message");
 static_assert(LF_MAX_TOKEN_LENGTH == lf::kMaxTokenLength, "token bound");
 static_assert(LF_MAX_CALLBACK_LENGTH == lf::kMaxCallbackLength, "callback bound");
 static_assert(LF_SIGNATURE_BUFFER_SIZE == lf::kMacBase64Len + 1, "signature bound");
@@ -76,7 +77,7 @@ Status status_from_c(lf_status status) noexcept {
     std::underlying_type_t<lf_status> raw;
     static_assert(sizeof raw == sizeof status, "enum width");
     std::memcpy(&raw, &status, sizeof raw);
-    return raw <= static_cast<unsigned>(Status::Internal) ? static_cast<Status>(raw) : static_cast<Status>(~0u);
+    return raw < lf::kStatusCount ? static_cast<Status>(raw) : static_cast<Status>(~0u);
 }
 
 void clear_buf(char *buf, size_t size) noexcept {

@@ -10,9 +10,10 @@
  * ==============================================================================
  *
  * 1. Status. Every fallible function returns an lf_status. LF_OK is 0; every
- *    other value is a positive error code whose number never changes.
- *    lf_status_name() and lf_status_message() turn any value (even an
- *    unknown one) into a static string; they never return NULL.
+ *    other value is a positive error code whose number never changes;
+ *    LF_STATUS_MAP lists them all. lf_status_name() and lf_status_message()
+ *    turn any value (even an unknown one) into a static string; they never
+ *    return NULL.
  *
  * 2. Error detail. Calls that talk to a server or parse input take an
  *    optional `lf_error *err` as their last argument (NULL allowed). It is
@@ -164,6 +165,10 @@
 #define LF_MAX_TOKEN_LENGTH 4096
 /** Longest callback URL or query accepted by lf_parse_callback() (bytes). */
 #define LF_MAX_CALLBACK_LENGTH 8192
+/** Size of lf_error.key, the NUL included. Part of the frozen lf_error layout. @since 1.1.0 */
+#define LF_ERROR_KEY_SIZE 64
+/** Size of lf_error.message, the NUL included. Part of the frozen lf_error layout. @since 1.1.0 */
+#define LF_ERROR_MESSAGE_SIZE 256
 
 LF_BEGIN_DECLS
 
@@ -171,7 +176,46 @@ LF_BEGIN_DECLS
 /* Status codes                                                              */
 /* ------------------------------------------------------------------------ */
 
-/** Values are ABI: never renumbered, never reused. New codes are appended. */
+/** The status list, once: `XX(NAME, value, message)` for every lf_status, in
+ * value order, where LF_<NAME> is the enumerator and `message` is what
+ * lf_status_message() returns for it. The library generates its own status
+ * table, lf_status_name() and lf_status_message() from this list, and its
+ * tests check the enum below and the Go and Rust bindings against it; a new
+ * status is added here first. Like libuv's UV_ERRNO_MAP, it lets a program
+ * generate its own table:
+ *
+ *     #define MY_NAME(name, value, message) case LF_##name: return #name;
+ *     switch (s) { LF_STATUS_MAP(MY_NAME) }
+ *
+ * @since 1.1.0 */
+#define LF_STATUS_MAP(XX) \
+    XX(OK, 0, "Success.")                                                                         \
+    XX(E_INVALID_ARGUMENT, 1, "An argument is missing, malformed or out of range.")               \
+    XX(E_BUFFER_TOO_SMALL, 2, "The output buffer is too small.")                                  \
+    XX(E_NO_MEMORY, 3, "Out of memory.")                                                          \
+    XX(E_REDIRECT_URI_NOT_ALLOWED, 4, "The redirect URI is not in the client's allow-list.")      \
+    XX(E_STATE_MISMATCH, 5, "The callback's state is missing or does not match.")                 \
+    XX(E_STATE_EXPIRED, 6, "The state has expired.")                                              \
+    XX(E_ACCESS_DENIED, 7, "The merchant declined the authorization.")                            \
+    XX(E_NETWORK, 8, "A network error occurred.")                                                 \
+    XX(E_TIMEOUT, 9, "The request timed out.")                                                    \
+    XX(E_TLS, 10, "The TLS connection could not be verified or established.")                     \
+    XX(E_INSECURE_TRANSPORT, 11, "Refusing an insecure URL (plain http to a non-loopback host).") \
+    XX(E_HTTP, 12, "The server answered with an unexpected HTTP status.")                         \
+    XX(E_INVALID_CODE, 13, "The authorization code was rejected (used, expired or unknown).")     \
+    XX(E_INVALID_CLIENT, 14, "The client credentials were rejected.")                             \
+    XX(E_UNAUTHORIZED, 15, "The access token was rejected.")                                      \
+    XX(E_API, 16, "The API returned errors.")                                                     \
+    XX(E_PROTOCOL, 17, "The server's response is malformed or unexpected.")                       \
+    XX(E_RESPONSE_TOO_LARGE, 18, "The response is larger than allowed.")                          \
+    XX(E_SIGNATURE_MISMATCH, 19, "The webhook signature does not match.")                         \
+    XX(E_CANCELLED, 20, "The call was cancelled.")                                                \
+    XX(E_RATE_LIMITED, 21, "Rate limited by the server; retry later.")                            \
+    XX(E_INTERNAL, 22, "Internal error in lightfunnels-auth.")
+
+/** Values are ABI: never renumbered, never reused. New codes are appended.
+ * LF_STATUS_MAP spelled out for readers; the library does not compile if
+ * the two differ. */
 typedef enum lf_status {
     LF_OK = 0,                        /**< success */
     LF_E_INVALID_ARGUMENT = 1,        /**< NULL, malformed or out-of-range input (incl. a bad callback) */
@@ -222,11 +266,11 @@ LF_API const char *lf_status_message(lf_status status);
  *                shorter than 8 bytes: found whole) becomes "[redacted]"
  * @since 1.0.0 */
 typedef struct lf_error {
-    lf_status status;   /**< the same value the call returned */
-    long http_status;   /**< HTTP status of the response, 0 when none was received */
-    long retry_after_s; /**< server's Retry-After in seconds, clamped to [0, 3600]; 0 when absent */
-    char key[64];       /**< server's error key, NUL-terminated; "" when none */
-    char message[256];  /**< what went wrong, sanitised, NUL-terminated; never a secret */
+    lf_status status;                    /**< the same value the call returned */
+    long http_status;                    /**< HTTP status of the response, 0 when none was received */
+    long retry_after_s;                  /**< server's Retry-After in seconds, clamped to [0, 3600]; 0 when absent */
+    char key[LF_ERROR_KEY_SIZE];         /**< server's error key, NUL-terminated; "" when none */
+    char message[LF_ERROR_MESSAGE_SIZE]; /**< what went wrong, sanitised, NUL-terminated; never a secret */
 } lf_error;
 
 /* ------------------------------------------------------------------------ */
