@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "buffer.hpp"
+#include "state.hpp"
 #include "url.hpp"
 
 namespace lf {
@@ -40,9 +42,14 @@ void each_decoded(std::string_view enc, F f) noexcept {
     }
 }
 
-Status fail_empty(Error &e, Status s, const char *msg, char *buf, std::size_t size) noexcept {
-    if (buf && size) buf[0] = '\0';
-    return fail(e, s, msg);
+// An empty expected state (a lost session) never matches, not even "state=".
+bool state_matches(const Param &state, std::string_view want) noexcept {
+    std::size_t len = 0;
+    form_decoded_length(state.value, &len);
+    if (!state.present || want.empty() || len != want.size()) return false;
+    char got[kMaxCallbackLength];
+    form_decode(state.value, got);
+    return state_equal(std::string_view(got, len), want);
 }
 
 }  // namespace
@@ -51,7 +58,7 @@ Status parse_callback(std::string_view input, const char *expected_state, char *
                       std::size_t *needed, Error &e) noexcept {
     if (!code && size) return fail(e, Status::InvalidArgument, "code buffer is NULL but size is not 0");
     if (input.size() > kMaxCallbackLength)
-        return fail_empty(e, Status::InvalidArgument, "the callback is longer than 8192 bytes", code, size);
+        return blank(code, size, fail(e, Status::InvalidArgument, "the callback is longer than 8192 bytes"));
 
     // The fragment goes first: a '?' inside it does not start a query.
     std::size_t hash = input.find('#');
@@ -74,8 +81,9 @@ Status parse_callback(std::string_view input, const char *expected_state, char *
         std::string_view value = eq == std::string_view::npos ? std::string_view() : seg.substr(eq + 1);
         std::size_t name_len = 0, value_len = 0;
         if (!form_decoded_length(name, &name_len) || !form_decoded_length(value, &value_len))
-            return fail_empty(e, Status::InvalidArgument,
-                              "the callback has a malformed percent-escape or an encoded NUL", code, size);
+            return blank(code, size,
+                         fail(e, Status::InvalidArgument,
+                              "the callback has a malformed percent-escape or an encoded NUL"));
         Param *p = name_is(name, name_len, "code")                ? &pcode
                    : name_is(name, name_len, "state")             ? &pstate
                    : name_is(name, name_len, "error")             ? &perror
@@ -83,28 +91,15 @@ Status parse_callback(std::string_view input, const char *expected_state, char *
                                                                   : nullptr;
         if (!p) continue;
         if (p->present && p != &pdesc)
-            return fail_empty(e, Status::InvalidArgument, "the callback repeats the code, state or error parameter",
-                              code, size);
+            return blank(code, size,
+                         fail(e, Status::InvalidArgument, "the callback repeats the code, state or error parameter"));
         p->present = true;
         p->value = value;
     }
 
-    if (expected_state) {
-        // Constant time in the length of the values: every byte is compared.
-        std::size_t want_len = std::strlen(expected_state);
-        std::size_t got_len = 0;
-        form_decoded_length(pstate.value, &got_len);
-        // An empty expected state (a lost session) never matches, not even "state=".
-        unsigned char diff = pstate.present && want_len > 0 && got_len == want_len ? 0 : 1;
-        std::size_t i = 0;
-        each_decoded(pstate.value, [&](char c) {
-            unsigned char w = i < want_len ? static_cast<unsigned char>(expected_state[i]) : 0;
-            diff |= static_cast<unsigned char>(static_cast<unsigned char>(c) ^ w);
-            i++;
-        });
-        if (diff) return fail_empty(e, Status::StateMismatch, "the callback's state is missing or does not match",
-                                    code, size);
-    }
+    if (expected_state && !state_matches(pstate, expected_state))
+        return blank(code, size,
+                     fail(e, Status::StateMismatch, "the callback's state is missing or does not match"));
 
     if (perror.present) {
         char key[sizeof e.key];
@@ -121,24 +116,23 @@ Status parse_callback(std::string_view input, const char *expected_state, char *
         Redactor none;
         fail_server(e, Status::AccessDenied, 0, std::string_view(key, klen), "authorization was not granted",
                     std::string_view(desc, dlen), none);
-        if (code && size) code[0] = '\0';
-        return Status::AccessDenied;
+        return blank(code, size, Status::AccessDenied);
     }
 
     std::size_t len = 0;
     form_decoded_length(pcode.value, &len);
     if (!pcode.present || len == 0)
-        return fail_empty(e, Status::InvalidArgument, "the callback has no code", code, size);
+        return blank(code, size, fail(e, Status::InvalidArgument, "the callback has no code"));
     bool control = false;
     each_decoded(pcode.value, [&](char c) {
         auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u == 0x7F) control = true;
     });
     if (control)
-        return fail_empty(e, Status::InvalidArgument, "the code contains control characters", code, size);
+        return blank(code, size, fail(e, Status::InvalidArgument, "the code contains control characters"));
     if (needed) *needed = len + 1;
     if (len + 1 > size)
-        return fail_empty(e, Status::BufferTooSmall, "the code does not fit in the buffer", code, size);
+        return blank(code, size, fail(e, Status::BufferTooSmall, "the code does not fit in the buffer"));
     form_decode(pcode.value, code);
     code[len] = '\0';
     return Status::Ok;

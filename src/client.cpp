@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "buffer.hpp"
 #include "json.hpp"
 #include "url.hpp"
 
@@ -246,18 +247,13 @@ bool write_scopes(OutBuf &out, std::string_view list) noexcept {
     return ok && written > 0;
 }
 
-Status empty_result(char *buf, std::size_t size, Status s) noexcept {
-    if (buf && size) buf[0] = '\0';
-    return s;
-}
-
 }  // namespace
 
 Status Client::consent_url(const char *redirect_uri, const char *scopes, const char *state, char *buf,
                            std::size_t size, std::size_t *needed) const noexcept {
     if (!buf && size) return Status::InvalidArgument;
-    if (!redirect_uri || !scopes) return empty_result(buf, size, Status::InvalidArgument);
-    if (state && !*state) return empty_result(buf, size, Status::InvalidArgument);
+    if (!redirect_uri || !scopes) return blank(buf, size, Status::InvalidArgument);
+    if (state && !*state) return blank(buf, size, Status::InvalidArgument);
     std::size_t len = std::strlen(redirect_uri);
     const RedirectUri *match = nullptr;
     for (const RedirectUri &r : redirect_uris_) {
@@ -266,16 +262,16 @@ Status Client::consent_url(const char *redirect_uri, const char *scopes, const c
             break;
         }
     }
-    if (!match) return empty_result(buf, size, Status::RedirectUriNotAllowed);
+    if (!match) return blank(buf, size, Status::RedirectUriNotAllowed);
 
     OutBuf out(buf, size);
     out.put(consent_prefix_);
     out.put(match->encoded);
     out.put("&scope=");
-    if (!write_scopes(out, scopes)) return empty_result(buf, size, Status::InvalidArgument);
+    if (!write_scopes(out, scopes)) return blank(buf, size, Status::InvalidArgument);
     if (state) {
         out.put("&state=");
-        out.put_encoded(state);
+        put_encoded(out, state);
     }
     if (needed) *needed = out.needed();
     return out.finish() ? Status::Ok : Status::BufferTooSmall;

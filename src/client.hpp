@@ -45,9 +45,6 @@ struct CallOptions {
     Sent *code_sent = nullptr;  // exchange: whether the real code can have reached the server
 };
 
-struct Token {
-    SecretString value;
-};
 
 struct Response {
     long status = 0;
@@ -56,6 +53,13 @@ struct Response {
 
 constexpr std::size_t kMaxTokenLength = 4096;
 constexpr std::size_t kMaxCodeLength = 4096;
+
+struct Token {
+    SecretString value;
+    // Room for the longest token, taken before a code is spent: reading the
+    // answer then cannot lose the token to an allocation failure.
+    void reserve() { value.str().reserve(kMaxTokenLength + 1); }
+};
 // The token endpoint's answer is a small JSON object: it is read up to this
 // size (or max_response_bytes, if smaller), and room for all of it is taken
 // before the code is sent.

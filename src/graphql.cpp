@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buffer.hpp"
 #include "client.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
@@ -98,11 +99,9 @@ Status Client::account_id(std::string_view token, const CallOptions &opts, char 
         e.http_status = resp.status;
         return fail(e, Status::Protocol, "API: the answer has no usable data.account.id");
     }
-    OutBuf o(buf, size);
-    o.put(value);
-    if (needed) *needed = o.needed();
-    if (!o.finish()) return fail(e, Status::BufferTooSmall, "the account id does not fit in the buffer");
-    return Status::Ok;
+    s = copy_out(value, buf, size, needed);
+    if (s == Status::BufferTooSmall) return fail(e, s, "the account id does not fit in the buffer");
+    return s;
 }
 
 }  // namespace lf
