@@ -1,7 +1,8 @@
 // lf::Client: the immutable object behind lf_auth. Everything a call needs
 // is computed once here (validated URLs, encoded consent-URL prefix, HMAC key
 // schedules, header lists, the connection pool), so the operations do no
-// per-call setup.
+// per-call setup. One file per job: client.cpp (checking and building),
+// consent.cpp, exchange.cpp, graphql.cpp, webhook.cpp.
 #pragma once
 
 #include <atomic>
@@ -107,6 +108,16 @@ private:
         const Endpoint *endpoint;
     };
 
+    // Steps of the constructor.
+    void init_consent(const ClientOptions &o);  // consent.cpp
+    void init_endpoints(const ClientOptions &o);
+    void init_secrets(const ClientOptions &o);
+    void build_basic_header();
+    void build_json_prefix();
+    void build_header_lists(const ClientOptions &o);
+    void plan_auto() noexcept;
+
+    const RedirectUri *allowed_redirect_uri(const char *uri) const noexcept;
     long call_timeout(const CallOptions &opts) const noexcept;
     // base64(id:secret), the part of basic_header_ a server could echo.
     std::string_view basic_credentials() const noexcept;

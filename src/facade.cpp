@@ -159,6 +159,20 @@ lf_auth_config config_defaults() noexcept {
     return d;
 }
 
+// Read as an integer: a C caller may store any value, and loading an
+// out-of-range value as the C++ enum type would be undefined.
+bool read_client_auth(const lf_client_auth &c, lf::ClientAuth &out) noexcept {
+    std::underlying_type_t<lf_client_auth> raw;
+    static_assert(sizeof raw == sizeof c, "enum width");
+    std::memcpy(&raw, &c, sizeof raw);
+    switch (raw) {
+    case LF_CLIENT_AUTH_JSON_BODY: out = lf::ClientAuth::JsonBody; return true;
+    case LF_CLIENT_AUTH_BASIC: out = lf::ClientAuth::Basic; return true;
+    case LF_CLIENT_AUTH_AUTO: out = lf::ClientAuth::Auto; return true;
+    }
+    return false;
+}
+
 constexpr size_t kConfigMinSize = offsetof(lf_auth_config, redirect_uri_count) + sizeof(size_t);
 
 Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e) {
@@ -174,19 +188,8 @@ Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e
     if (LF_HAS_FIELD(cfg, lf_auth_config, authorize_url)) o.authorize_url = cfg->authorize_url;
     if (LF_HAS_FIELD(cfg, lf_auth_config, token_url)) o.token_url = cfg->token_url;
     if (LF_HAS_FIELD(cfg, lf_auth_config, api_url)) o.api_url = cfg->api_url;
-    if (LF_HAS_FIELD(cfg, lf_auth_config, client_auth)) {
-        // Read as an integer: a C caller may store any value, and loading an
-        // out-of-range value as the C++ enum type would be undefined.
-        std::underlying_type_t<lf_client_auth> raw;
-        static_assert(sizeof raw == sizeof cfg->client_auth, "enum width");
-        std::memcpy(&raw, &cfg->client_auth, sizeof raw);
-        switch (raw) {
-        case LF_CLIENT_AUTH_JSON_BODY: o.client_auth = lf::ClientAuth::JsonBody; break;
-        case LF_CLIENT_AUTH_BASIC: o.client_auth = lf::ClientAuth::Basic; break;
-        case LF_CLIENT_AUTH_AUTO: o.client_auth = lf::ClientAuth::Auto; break;
-        default: return lf::fail(e, Status::InvalidArgument, "client_auth is not a known lf_client_auth value");
-        }
-    }
+    if (LF_HAS_FIELD(cfg, lf_auth_config, client_auth) && !read_client_auth(cfg->client_auth, o.client_auth))
+        return lf::fail(e, Status::InvalidArgument, "client_auth is not a known lf_client_auth value");
     if (LF_HAS_FIELD(cfg, lf_auth_config, connect_timeout_ms)) o.connect_timeout_ms = cfg->connect_timeout_ms;
     if (LF_HAS_FIELD(cfg, lf_auth_config, timeout_ms)) o.timeout_ms = cfg->timeout_ms;
     if (LF_HAS_FIELD(cfg, lf_auth_config, max_response_bytes)) o.max_response_bytes = cfg->max_response_bytes;

@@ -1,4 +1,7 @@
-// Using the token: GraphQL requests and the account lookup.
+// Using the token: GraphQL requests, reading their answers, and the account
+// lookup.
+#include "graphql.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -9,7 +12,6 @@
 #include "client.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
-#include "url.hpp"
 
 namespace lf {
 
@@ -17,15 +19,8 @@ namespace {
 
 const char kAccountQuery[] = "query { account { id } }";
 
-}  // namespace
-
-Status Client::graphql(std::string_view token, const char *query, const char *variables_json,
-                       const CallOptions &opts, Response &out, bool *got_response, Error &e) const {
-    *got_response = false;
-    if (token.empty() || token.size() > kMaxTokenLength || !is_b64token(token))
-        return fail(e, Status::InvalidArgument, "the access token is not a valid RFC 6750 token");
-    if (!*query) return fail(e, Status::InvalidArgument, "the query is empty");
-
+// {"query": query, "variables": variables_json or {}}
+Status request_body(const char *query, const char *variables_json, SecretString &body, Error &e) {
     Json doc(new_object());
     add_string(doc.get(), "query", query);
     Json vars;
@@ -41,8 +36,54 @@ Status Client::graphql(std::string_view token, const char *query, const char *va
     }
     if (!cJSON_AddItemToObject(doc.get(), "variables", vars.get())) throw std::bad_alloc();
     vars.release();  // now owned by doc
-    SecretString body;
     print(doc.get(), body.str());
+    return Status::Ok;
+}
+
+}  // namespace
+
+Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) {
+    JsonError je = JsonError::None;
+    Json doc = Json::parse(resp.body, kApiJsonDepth, &je);
+    if (je == JsonError::NoMemory) throw std::bad_alloc();
+    const cJSON *root = doc.get();
+    long st = resp.status;
+    ServerError se = server_error(root);
+    e.retry_after_s = resp.retry_after_s;
+    char prefix[128];
+    Status s;
+    if (rate_limited(st, se)) {
+        s = Status::RateLimited;
+        std::snprintf(prefix, sizeof prefix, "API rate-limited the request (HTTP %ld)", st);
+    } else if (st == 401) {
+        s = Status::Unauthorized;
+        std::snprintf(prefix, sizeof prefix, "API rejected the access token (HTTP 401)");
+    } else if (st >= 200 && st < 300) {
+        if (!is_object(root)) {
+            e.http_status = st;
+            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", json_problem(je, root), st);
+        }
+        if (!se.present) return Status::Ok;
+        s = Status::Api;
+        std::snprintf(prefix, sizeof prefix, "API returned errors (HTTP %ld)", st);
+    } else {
+        s = Status::Http;
+        std::snprintf(prefix, sizeof prefix, "API returned HTTP %ld%s", st,
+                      (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
+    }
+    return fail_server(e, s, st, se.key, prefix, se.message, r);
+}
+
+Status Client::graphql(std::string_view token, const char *query, const char *variables_json,
+                       const CallOptions &opts, Response &out, bool *got_response, Error &e) const {
+    *got_response = false;
+    if (token.empty() || token.size() > kMaxTokenLength || !is_b64token(token))
+        return fail(e, Status::InvalidArgument, "the access token is not a valid RFC 6750 token");
+    if (!*query) return fail(e, Status::InvalidArgument, "the query is empty");
+
+    SecretString body;
+    Status s = request_body(query, variables_json, body, e);
+    if (s != Status::Ok) return s;
 
     SecretString bearer;
     bearer.str().reserve(22 + token.size());
@@ -59,7 +100,7 @@ Status Client::graphql(std::string_view token, const char *query, const char *va
     req.cancel = opts.cancel;
     req.what = "API";
     HttpResponse resp;
-    Status s = transport_.post(req, resp, e);
+    s = transport_.post(req, resp, e);
     if (s != Status::Ok) return s;
 
     Redactor r;

@@ -29,18 +29,6 @@ Verdict read_verdict(const ServerError &se) noexcept {
     return Verdict::Other;
 }
 
-// Why a body that should be a JSON object is not one, for messages.
-const char *json_problem(JsonError je, const cJSON *root) noexcept {
-    return je == JsonError::TooDeep     ? "nested too deeply"
-           : je == JsonError::NulEscape ? "contains a \\u0000 escape"
-           : root                       ? "not a JSON object"
-                                        : "not valid JSON";
-}
-
-bool rate_limited(long status, const ServerError &se) noexcept {
-    return status == 429 || se.key == "rate_limit_reached";
-}
-
 Status token_error(const HttpResponse &resp, const cJSON *root, const Redactor &r, Error &e) {
     long st = resp.status;
     ServerError se = server_error(root);
@@ -80,6 +68,16 @@ Status token_error(const HttpResponse &resp, const cJSON *root, const Redactor &
 
 }  // namespace
 
+const char *json_problem(JsonError je, const cJSON *root) noexcept {
+    return je == JsonError::TooDeep     ? "nested too deeply"
+           : je == JsonError::NulEscape ? "contains a \\u0000 escape"
+           : root                       ? "not a JSON object"
+                                        : "not valid JSON";
+}
+
+bool rate_limited(long status, const ServerError &se) noexcept {
+    return status == 429 || se.key == "rate_limit_reached";
+}
 
 ServerError server_error(const cJSON *root) noexcept {
     ServerError se;
@@ -178,39 +176,5 @@ Status read_token_response(const HttpResponse &resp, const Redactor &r, Token &t
     e.http_status = 0;
     return Status::Ok;
 }
-
-
-Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) {
-    JsonError je = JsonError::None;
-    Json doc = Json::parse(resp.body, kApiJsonDepth, &je);
-    if (je == JsonError::NoMemory) throw std::bad_alloc();
-    const cJSON *root = doc.get();
-    long st = resp.status;
-    ServerError se = server_error(root);
-    e.retry_after_s = resp.retry_after_s;
-    char prefix[128];
-    Status s;
-    if (rate_limited(st, se)) {
-        s = Status::RateLimited;
-        std::snprintf(prefix, sizeof prefix, "API rate-limited the request (HTTP %ld)", st);
-    } else if (st == 401) {
-        s = Status::Unauthorized;
-        std::snprintf(prefix, sizeof prefix, "API rejected the access token (HTTP 401)");
-    } else if (st >= 200 && st < 300) {
-        if (!is_object(root)) {
-            e.http_status = st;
-            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", json_problem(je, root), st);
-        }
-        if (!se.present) return Status::Ok;
-        s = Status::Api;
-        std::snprintf(prefix, sizeof prefix, "API returned errors (HTTP %ld)", st);
-    } else {
-        s = Status::Http;
-        std::snprintf(prefix, sizeof prefix, "API returned HTTP %ld%s", st,
-                      (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
-    }
-    return fail_server(e, s, st, se.key, prefix, se.message, r);
-}
-
 
 }  // namespace lf
