@@ -44,11 +44,10 @@
  *
  * 6. Threads. lf_auth is immutable after lf_auth_new() and may be used from
  *    any number of threads at once. lf_token and lf_response are plain
- *    values: read them from many threads, free them from one. All other
- *    functions are reentrant. A handle keeps its connections open for reuse;
- *    one idle for a second or more is not reused (a server may close it at
- *    any moment, and a request is never re-sent), a new one is opened with
- *    a resumed TLS session instead.
+ *    values: read them from many threads, free them from one. Every function
+ *    is thread-safe unless its doc says otherwise. A handle reuses its
+ *    connections and TLS sessions from call to call, and never re-sends a
+ *    request.
  *
  * 7. NULL. A NULL pointer where an object or string is required returns
  *    LF_E_INVALID_ARGUMENT (never a crash). Strings are NUL-terminated
@@ -68,16 +67,16 @@
  *    CONNECT tunnel (TLS end to end). SSLKEYLOGFILE is ignored: no key
  *    material is ever written.
  *
+ * 10. Versions. Functions carry "@since" with the release that introduced
+ *    them. Values of lf_status, the layout of lf_error and lf_allocator, and
+ *    the existing fields of the struct_size-versioned structs never change
+ *    within major version 1 (see docs/ABI.md).
+ *
  * 11. Processes. A handle used before fork() keeps working in the parent and
  *    the child; they never share a connection (the child lets go of the
  *    inherited ones without touching them). Do not fork while another
  *    thread is inside a call on the same handle. Every socket the library
  *    opens is close-on-exec.
- *
- * 10. Versions. Functions carry "@since" with the release that introduced
- *    them. Values of lf_status, the layout of lf_error and lf_allocator, and
- *    the existing fields of the struct_size-versioned structs never change
- *    within major version 1 (see docs/ABI.md).
  */
 #ifndef LIGHTFUNNELS_AUTH_H
 #define LIGHTFUNNELS_AUTH_H
@@ -243,11 +242,12 @@ typedef enum lf_status {
 } lf_status;
 
 /** "LF_E_TIMEOUT" for LF_E_TIMEOUT; "LF_E_UNKNOWN" for a value this version
- * does not know. Static storage, never NULL. Thread-safe. @since 1.0.0 */
+ * does not know (convention 1). @since 1.0.0 */
 LF_API const char *lf_status_name(lf_status status);
 
-/** A short English sentence for the status. Static storage, never NULL.
- * Thread-safe. @since 1.0.0 */
+/** A short English sentence for the status: its message in LF_STATUS_MAP,
+ * or a fallback sentence for a value this version does not know
+ * (convention 1). @since 1.0.0 */
 LF_API const char *lf_status_message(lf_status status);
 
 /** Detail about a failure. Frozen layout: never changes within version 1.
@@ -358,9 +358,9 @@ typedef struct lf_auth_config {
     long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
     const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file.
-                                           Parsed once per process and shared while the file is unchanged; checked
-                                           for changes at each new connection. Not read by lf_auth_new(): a file that
-                                           cannot be used fails the call that connects with LF_E_TLS, nothing sent */
+                                           Not read by lf_auth_new(): each new connection uses the file as it is
+                                           then; a file that cannot be used fails the call that connects with
+                                           LF_E_TLS, nothing sent */
     const char *user_agent;             /**< NULL: "lightfunnels-auth/<version>" */
     long stall_timeout_ms;              /**< default 10000; must be > 0. Once a request has started to go
                                            out, no byte sent or received for this long fails it with
@@ -390,11 +390,11 @@ LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size);
  * library, a ':' in client_id with LF_CLIENT_AUTH_BASIC, unknown client_auth).
  * Fields past a smaller struct_size (an older program) take their defaults;
  * LF_E_INSECURE_TRANSPORT (http:// to a non-loopback host, or another scheme);
- * LF_E_NO_MEMORY; LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+ * LF_E_NO_MEMORY; LF_E_INTERNAL. @since 1.0.0 */
 LF_API lf_status lf_auth_new(const lf_auth_config *cfg, lf_auth **out, lf_error *err);
 
-/** Frees the handle and wipes the secrets it holds. NULL-safe. No other
- * thread may be using the handle. @since 1.0.0 */
+/** Frees the handle and wipes the secrets it holds. No other thread may be
+ * using the handle. @since 1.0.0 */
 LF_API void lf_auth_free(lf_auth *auth);
 
 /* ------------------------------------------------------------------------ */
@@ -416,21 +416,21 @@ LF_API void lf_auth_free(lf_auth *auth);
  * scope, empty scope list, a scope list over 4096 bytes, empty state, or
  * buf NULL with size > 0);
  * LF_E_REDIRECT_URI_NOT_ALLOWED; LF_E_BUFFER_TOO_SMALL. Never allocates.
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes,
                                 const char *state, char *buf, size_t size, size_t *needed);
 
-/** Writes a fresh state value: 256 bits from the OS CSPRNG (OpenSSL
- * RAND_bytes), base64url without padding: 43 characters + NUL. `size` must
+/** Writes a fresh state value: 256 bits from the OS CSPRNG, base64url
+ * without padding: 43 characters + NUL. `size` must
  * be at least LF_STATE_BUFFER_SIZE.
  * @return LF_OK, LF_E_INVALID_ARGUMENT (buf NULL), LF_E_BUFFER_TOO_SMALL,
  * LF_E_INTERNAL (the CSPRNG failed: there is never a weak fallback).
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_state_generate(char *buf, size_t size);
 
 /** Compares two NUL-terminated strings in time that depends only on their
  * lengths, never on where they differ. Returns 1 when equal, 0 when not or
- * when either is NULL. Thread-safe. @since 1.0.0 */
+ * when either is NULL. @since 1.0.0 */
 LF_API int lf_state_equal(const char *a, const char *b);
 
 /** Parses the redirect the merchant came back with and copies the
@@ -458,7 +458,7 @@ LF_API int lf_state_equal(const char *a, const char *b);
  * `a` may be NULL (it is accepted for future per-client checks).
  *
  * Returns also LF_E_BUFFER_TOO_SMALL (code is larger than buf). Never
- * allocates. Thread-safe. @since 1.0.0 */
+ * allocates. @since 1.0.0 */
 LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query,
                                    const char *expected_state, char *code, size_t size,
                                    size_t *needed, lf_error *err);
@@ -533,8 +533,7 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * max_response_bytes, if smaller; a larger one is LF_E_RESPONSE_TOO_LARGE),
  * depth <= 8, no duplicated access_token, case-sensitive keys, whose
  * access_token is a string of 1 to LF_MAX_TOKEN_LENGTH characters of the
- * RFC 6750 b64token alphabet [A-Za-z0-9-._~+/]+=*. Everything reading that
- * answer needs is reserved before the code is sent, so once the code is out
+ * RFC 6750 b64token alphabet [A-Za-z0-9-._~+/]+=*. Once the code is out,
  * no failure of the lf_global_init() allocator (which, with
  * LF_INIT_HOOK_DEPENDENCIES, also serves libcurl and cJSON) can lose the
  * token.
@@ -552,7 +551,7 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * or malformed JSON); LF_E_RESPONSE_TOO_LARGE; LF_E_NETWORK; LF_E_TIMEOUT;
  * LF_E_TLS; LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. err->key and
  * err->message carry the server's error and description.
- * Thread-safe (one handle, many threads). @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token **out,
                                   lf_error *err);
 
@@ -575,7 +574,7 @@ LF_API const char *lf_token_value(const lf_token *t);
  * LF_E_BUFFER_TOO_SMALL. @since 1.0.0 */
 LF_API lf_status lf_token_copy(const lf_token *t, char *buf, size_t size, size_t *needed);
 
-/** Wipes and frees the token. NULL-safe. @since 1.0.0 */
+/** Wipes and frees the token. @since 1.0.0 */
 LF_API void lf_token_free(lf_token *t);
 
 /* ------------------------------------------------------------------------ */
@@ -594,7 +593,7 @@ LF_API void lf_token_free(lf_token *t);
  *
  * @return LF_OK; LF_E_SIGNATURE_MISMATCH (wrong, missing, empty or malformed
  * header); LF_E_INVALID_ARGUMENT (a NULL, or body NULL with len > 0);
- * LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+ * LF_E_INTERNAL. @since 1.0.0 */
 LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t len,
                                    const char *hmac_header);
 
@@ -602,7 +601,7 @@ LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t le
  * client_secret): 44 characters + NUL, see LF_SIGNATURE_BUFFER_SIZE. For
  * tests and for tools that send webhooks.
  * @return LF_OK, LF_E_INVALID_ARGUMENT, LF_E_BUFFER_TOO_SMALL, LF_E_INTERNAL.
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_webhook_sign(const lf_auth *a, const void *body, size_t len, char *buf,
                                  size_t size, size_t *needed);
 
@@ -633,7 +632,7 @@ typedef struct lf_response lf_response;
  * JSON object); LF_E_INVALID_ARGUMENT (NULL a/access_token/query/out, a
  * malformed token, variables that are not a JSON object);
  * LF_E_RESPONSE_TOO_LARGE; LF_E_NETWORK; LF_E_TIMEOUT; LF_E_TLS;
- * LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+ * LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. @since 1.0.0 */
 LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query,
                             const char *variables_json, lf_response **out, lf_error *err);
 
@@ -654,14 +653,14 @@ LF_API size_t lf_response_body_length(const lf_response *r);
 /** HTTP status of the response; 0 for NULL. @since 1.0.0 */
 LF_API long lf_response_http_status(const lf_response *r);
 
-/** Frees the response (wiping the body). NULL-safe. @since 1.0.0 */
+/** Frees the response (wiping the body). @since 1.0.0 */
 LF_API void lf_response_free(lf_response *r);
 
 /** Asks the API which account the token belongs to (`query { account { id } }`)
  * and copies the id into buf (buffer convention). Apps key stored tokens by
  * it. Returns the statuses of lf_graphql(), plus LF_E_PROTOCOL when the
  * answer has no string or integer data.account.id, and LF_E_BUFFER_TOO_SMALL.
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char *buf,
                                size_t size, size_t *needed, lf_error *err);
 
