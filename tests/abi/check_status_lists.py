@@ -6,11 +6,12 @@ nothing less):
   - the `lf_status` enum spelled out in the same header;
   - the Go binding's Status constants (StatusOK, ErrInvalidArgument, ...);
   - the Rust -sys crate's LF_* constants;
-  - the Rust safe crate's Status enum and its TABLE of raw values.
+  - the Rust safe crate's Status enum and its TABLE of raw values;
+  - the status table of README.md.
 Binding names are matched by letters only, case ignored: E_REDIRECT_URI_NOT_ALLOWED
 is ErrRedirectURINotAllowed in Go and RedirectUriNotAllowed in Rust.
 
-Usage: check_status_lists.py HEADER GO_ERRORS_GO RUST_SYS_LIB_RS RUST_ERROR_RS
+Usage: check_status_lists.py HEADER GO_ERRORS_GO RUST_SYS_LIB_RS RUST_ERROR_RS README_MD
        check_status_lists.py --self-test HEADER GO... (also proves that a
        dropped or renumbered status in each list is reported)
 """
@@ -59,6 +60,11 @@ def rust_safe(text):
     return variants, table
 
 
+def readme_table(text):
+    # | 9 | `LF_E_TIMEOUT` | ... |
+    return [(n, int(v)) for v, n in re.findall(r"^\|\s*(\d+)\s*\|\s*`(LF_\w+)`\s*\|", text, re.M)]
+
+
 def compare(what, got, want, key=lambda n: n):
     """got/want: [(name, value)]; names compared through key()."""
     problems = []
@@ -89,12 +95,13 @@ def go_key(name):
     return f
 
 
-def check(header, go, rust_sys, rust_err):
+def check(header, go, rust_sys, rust_err, readme):
     status_map = header_map(header)
     problems = []
     problems += compare("auth.h enum lf_status", header_enum(header), status_map)
     problems += compare("Go Status constants", go_consts(go), status_map, go_key)
     problems += compare("Rust -sys constants", rust_sys_consts(rust_sys), status_map)
+    problems += compare("README.md status table", readme_table(readme), status_map)
     variants, table = rust_safe(rust_err)
     errors_only = [(n, v) for n, v in status_map if n != "LF_OK"]
     value_of = dict(status_map)
@@ -110,7 +117,6 @@ def check(header, go, rust_sys, rust_err):
 
 def self_test(files):
     """Each list, with one status dropped and one renumbered, must be reported."""
-    header, go, rust_sys, rust_err = files
     mutations = {
         "enum": (0, r"LF_E_TIMEOUT = 9,", "LF_E_TIMEOUT = 90,"),
         "enum drop": (0, r"\n    LF_E_TLS = 10,[^\n]*", ""),
@@ -121,6 +127,8 @@ def self_test(files):
         "rust table": (3, r"\(Status::Tls, sys::LF_E_TLS as u32\),", ""),
         "rust pair": (3, r"Status::Timeout, sys::LF_E_TIMEOUT", "Status::Tls, sys::LF_E_TIMEOUT"),
         "rust variant": (3, r"\n    Tls,", ""),
+        "readme": (4, r"\| 9 \| `LF_E_TIMEOUT`", "| 90 | `LF_E_TIMEOUT`"),
+        "readme drop": (4, r"\n\| 10 \| `LF_E_TLS`[^\n]*", ""),
         "map": (0, r'XX\(E_TLS, 10, ', 'XX(E_TLS, 11, '),
     }
     failed = False
@@ -139,7 +147,7 @@ def self_test(files):
 def main(argv):
     self = argv[1:2] == ["--self-test"]
     paths = argv[2:] if self else argv[1:]
-    if len(paths) != 4:
+    if len(paths) != 5:
         raise SystemExit(__doc__)
     files = []
     for p in paths:
@@ -151,7 +159,7 @@ def main(argv):
     if self and self_test(files):
         return 1
     if not problems:
-        print(f"{len(header_map(files[0]))} statuses agree: auth.h map and enum, Go, Rust -sys, Rust Status")
+        print(f"{len(header_map(files[0]))} statuses agree: auth.h map and enum, Go, Rust -sys, Rust Status, README")
     return 1 if problems else 0
 
 
