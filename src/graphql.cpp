@@ -50,28 +50,18 @@ Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) 
     long st = resp.status;
     ServerError se = server_error(root);
     e.retry_after_s = resp.retry_after_s;
-    char prefix[128];
-    Status s;
-    if (rate_limited(st, se)) {
-        s = Status::RateLimited;
-        std::snprintf(prefix, sizeof prefix, "API rate-limited the request (HTTP %ld)", st);
-    } else if (st == 401) {
-        s = Status::Unauthorized;
-        std::snprintf(prefix, sizeof prefix, "API rejected the access token (HTTP 401)");
-    } else if (st >= 200 && st < 300) {
-        if (!is_object(root)) {
-            e.http_status = st;
-            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", json_problem(je, root), st);
-        }
-        if (!se.present) return Status::Ok;
-        s = Status::Api;
-        std::snprintf(prefix, sizeof prefix, "API returned errors (HTTP %ld)", st);
-    } else {
-        s = Status::Http;
-        std::snprintf(prefix, sizeof prefix, "API returned HTTP %ld%s", st,
-                      (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
+    if (rate_limited(st, se))
+        return fail_answer(e, Status::RateLimited, st, se, r, "API rate-limited the request (HTTP %ld)", st);
+    if (st == 401) return fail_answer(e, Status::Unauthorized, st, se, r, "API rejected the access token (HTTP 401)");
+    if (st < 200 || st >= 300)
+        return fail_answer(e, Status::Http, st, se, r, "API returned HTTP %ld%s", st,
+                           (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
+    if (!is_object(root)) {
+        e.http_status = st;
+        return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", json_problem(je, root), st);
     }
-    return fail_server(e, s, st, se.key, prefix, se.message, r);
+    if (!se.present) return Status::Ok;
+    return fail_answer(e, Status::Api, st, se, r, "API returned errors (HTTP %ld)", st);
 }
 
 Status Client::graphql(std::string_view token, const char *query, const char *variables_json,

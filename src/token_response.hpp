@@ -30,6 +30,11 @@ struct ServerError {
 
 ServerError server_error(const cJSON *root) noexcept;
 
+// Fails with status s: "<prefix>: <the server's message>", the prefix made
+// printf-style from fmt, the server's key and message redacted by r.
+Status fail_answer(Error &e, Status s, long http_status, const ServerError &se, const Redactor &r, const char *fmt,
+                   ...) noexcept __attribute__((format(printf, 6, 7)));
+
 // HTTP 429, or the platform's rate_limit_reached key.
 bool rate_limited(long status, const ServerError &se) noexcept;
 
