@@ -55,7 +55,8 @@ Status check_settings(const ClientOptions &o, Error &e) {
         return fail(e, Status::InvalidArgument, "client_id contains ':', which HTTP Basic cannot carry");
     if (o.connect_timeout_ms <= 0 || o.timeout_ms <= 0 || o.stall_timeout_ms <= 0)
         return fail(e, Status::InvalidArgument, "timeouts must be greater than zero");
-    if (o.max_response_bytes == 0) return fail(e, Status::InvalidArgument, "max_response_bytes must be greater than zero");
+    if (o.max_response_bytes == 0)
+        return fail(e, Status::InvalidArgument, "max_response_bytes must be greater than zero");
     if (o.user_agent)
         for (const char *p = o.user_agent; *p; p++)
             if (static_cast<unsigned char>(*p) < 0x20 || *p == 0x7F)
