@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "buffer.hpp"
+#include "state.hpp"
 #include "url.hpp"
 
 namespace lf {
@@ -40,30 +42,34 @@ void each_decoded(std::string_view enc, F f) noexcept {
     }
 }
 
-Status fail_empty(Error &e, Status s, const char *msg, char *buf, std::size_t size) noexcept {
-    if (buf && size) buf[0] = '\0';
-    return fail(e, s, msg);
+// An empty expected state (a lost session) never matches, not even "state=".
+bool state_matches(const Param &state, std::string_view want) noexcept {
+    std::size_t len = 0;
+    form_decoded_length(state.value, &len);
+    if (!state.present || want.empty() || len != want.size()) return false;
+    char got[kMaxCallbackLength];
+    form_decode(state.value, got);
+    return state_equal(std::string_view(got, len), want);
 }
 
-}  // namespace
-
-Status parse_callback(std::string_view input, const char *expected_state, char *code, std::size_t size,
-                      std::size_t *needed, Error &e) noexcept {
-    if (!code && size) return fail(e, Status::InvalidArgument, "code buffer is NULL but size is not 0");
-    if (input.size() > kMaxCallbackLength)
-        return fail_empty(e, Status::InvalidArgument, "the callback is longer than 8192 bytes", code, size);
-
-    // The fragment goes first: a '?' inside it does not start a query.
+// The query of a full URL or a bare query; the fragment goes first, so a
+// '?' inside it does not start a query.
+std::string_view query_of(std::string_view input) noexcept {
     std::size_t hash = input.find('#');
     if (hash != std::string_view::npos) input = input.substr(0, hash);
-    std::string_view query;
     std::size_t q = input.find('?');
-    if (q != std::string_view::npos)
-        query = input.substr(q + 1);
-    else if (input.find("://") == std::string_view::npos)
-        query = input;  // a bare query
+    if (q != std::string_view::npos) return input.substr(q + 1);
+    if (input.find("://") == std::string_view::npos) return input;  // a bare query
+    return std::string_view();
+}
 
-    Param pcode, pstate, perror, pdesc;
+struct Params {
+    Param code, state, error, description;
+};
+
+// Picks the parameters we read out of the query, checking every escape;
+// a repeated code, state or error is refused.
+Status read_params(std::string_view query, Params &p, Error &e) noexcept {
     while (!query.empty()) {
         std::size_t amp = query.find('&');
         std::string_view seg = query.substr(0, amp);
@@ -74,74 +80,73 @@ Status parse_callback(std::string_view input, const char *expected_state, char *
         std::string_view value = eq == std::string_view::npos ? std::string_view() : seg.substr(eq + 1);
         std::size_t name_len = 0, value_len = 0;
         if (!form_decoded_length(name, &name_len) || !form_decoded_length(value, &value_len))
-            return fail_empty(e, Status::InvalidArgument,
-                              "the callback has a malformed percent-escape or an encoded NUL", code, size);
-        Param *p = name_is(name, name_len, "code")                ? &pcode
-                   : name_is(name, name_len, "state")             ? &pstate
-                   : name_is(name, name_len, "error")             ? &perror
-                   : name_is(name, name_len, "error_description") ? &pdesc
-                                                                  : nullptr;
-        if (!p) continue;
-        if (p->present && p != &pdesc)
-            return fail_empty(e, Status::InvalidArgument, "the callback repeats the code, state or error parameter",
-                              code, size);
-        p->present = true;
-        p->value = value;
+            return fail(e, Status::InvalidArgument, "the callback has a malformed percent-escape or an encoded NUL");
+        Param *param = name_is(name, name_len, "code")                ? &p.code
+                       : name_is(name, name_len, "state")             ? &p.state
+                       : name_is(name, name_len, "error")             ? &p.error
+                       : name_is(name, name_len, "error_description") ? &p.description
+                                                                      : nullptr;
+        if (!param) continue;
+        if (param->present && param != &p.description)
+            return fail(e, Status::InvalidArgument, "the callback repeats the code, state or error parameter");
+        param->present = true;
+        param->value = value;
     }
+    return Status::Ok;
+}
 
-    if (expected_state) {
-        // Constant time in the length of the values: every byte is compared.
-        std::size_t want_len = std::strlen(expected_state);
-        std::size_t got_len = 0;
-        form_decoded_length(pstate.value, &got_len);
-        // An empty expected state (a lost session) never matches, not even "state=".
-        unsigned char diff = pstate.present && want_len > 0 && got_len == want_len ? 0 : 1;
-        std::size_t i = 0;
-        each_decoded(pstate.value, [&](char c) {
-            unsigned char w = i < want_len ? static_cast<unsigned char>(expected_state[i]) : 0;
-            diff |= static_cast<unsigned char>(static_cast<unsigned char>(c) ^ w);
-            i++;
-        });
-        if (diff) return fail_empty(e, Status::StateMismatch, "the callback's state is missing or does not match",
-                                    code, size);
-    }
+// The merchant declined: AccessDenied with the server's `error` in e.key
+// and `error_description` in e.message.
+Status access_denied(const Params &p, Error &e) noexcept {
+    char key[sizeof e.key];
+    char desc[sizeof e.message];
+    std::size_t klen = 0, dlen = 0;
+    each_decoded(p.error.value, [&](char c) {
+        if (klen + 1 < sizeof key) key[klen++] = c;
+    });
+    each_decoded(p.description.value, [&](char c) {
+        if (dlen + 1 < sizeof desc) desc[dlen++] = c;
+    });
+    e.status = Status::AccessDenied;
+    sanitize_copy(e.key, sizeof e.key, std::string_view(key, klen));
+    Redactor none;
+    return fail_server(e, Status::AccessDenied, 0, std::string_view(key, klen), "authorization was not granted",
+                       std::string_view(desc, dlen), none);
+}
 
-    if (perror.present) {
-        char key[sizeof e.key];
-        char desc[sizeof e.message];
-        std::size_t klen = 0, dlen = 0;
-        each_decoded(perror.value, [&](char c) {
-            if (klen + 1 < sizeof key) key[klen++] = c;
-        });
-        each_decoded(pdesc.value, [&](char c) {
-            if (dlen + 1 < sizeof desc) desc[dlen++] = c;
-        });
-        e.status = Status::AccessDenied;
-        sanitize_copy(e.key, sizeof e.key, std::string_view(key, klen));
-        Redactor none;
-        fail_server(e, Status::AccessDenied, 0, std::string_view(key, klen), "authorization was not granted",
-                    std::string_view(desc, dlen), none);
-        if (code && size) code[0] = '\0';
-        return Status::AccessDenied;
-    }
-
+// Copies the decoded code into the caller's buffer: a missing or empty code,
+// or one with control characters, is refused.
+Status copy_code(const Param &pcode, char *code, std::size_t size, std::size_t *needed, Error &e) noexcept {
     std::size_t len = 0;
     form_decoded_length(pcode.value, &len);
-    if (!pcode.present || len == 0)
-        return fail_empty(e, Status::InvalidArgument, "the callback has no code", code, size);
+    if (!pcode.present || len == 0) return fail(e, Status::InvalidArgument, "the callback has no code");
     bool control = false;
     each_decoded(pcode.value, [&](char c) {
         auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u == 0x7F) control = true;
     });
-    if (control)
-        return fail_empty(e, Status::InvalidArgument, "the code contains control characters", code, size);
+    if (control) return fail(e, Status::InvalidArgument, "the code contains control characters");
     if (needed) *needed = len + 1;
-    if (len + 1 > size)
-        return fail_empty(e, Status::BufferTooSmall, "the code does not fit in the buffer", code, size);
+    if (len + 1 > size) return fail(e, Status::BufferTooSmall, "the code does not fit in the buffer");
     form_decode(pcode.value, code);
     code[len] = '\0';
     return Status::Ok;
+}
+
+}  // namespace
+
+Status parse_callback(std::string_view input, const char *expected_state, char *code, std::size_t size,
+                      std::size_t *needed, Error &e) noexcept {
+    if (!code && size) return fail(e, Status::InvalidArgument, "code buffer is NULL but size is not 0");
+    if (input.size() > kMaxCallbackLength)
+        return blank(code, size, fail(e, Status::InvalidArgument, "the callback is longer than 8192 bytes"));
+    Params p;
+    Status s = read_params(query_of(input), p, e);
+    if (s == Status::Ok && expected_state && !state_matches(p.state, expected_state))
+        s = fail(e, Status::StateMismatch, "the callback's state is missing or does not match");
+    if (s == Status::Ok && p.error.present) s = access_denied(p, e);
+    if (s == Status::Ok) s = copy_code(p.code, code, size, needed, e);
+    return s == Status::Ok ? s : blank(code, size, s);
 }
 
 }  // namespace lf

@@ -1,7 +1,8 @@
 // lf::Client: the immutable object behind lf_auth. Everything a call needs
 // is computed once here (validated URLs, encoded consent-URL prefix, HMAC key
 // schedules, header lists, the connection pool), so the operations do no
-// per-call setup.
+// per-call setup. One file per job: client.cpp (checking and building),
+// consent.cpp, exchange.cpp, graphql.cpp, webhook.cpp.
 #pragma once
 
 #include <atomic>
@@ -45,9 +46,6 @@ struct CallOptions {
     Sent *code_sent = nullptr;  // exchange: whether the real code can have reached the server
 };
 
-struct Token {
-    SecretString value;
-};
 
 struct Response {
     long status = 0;
@@ -56,6 +54,13 @@ struct Response {
 
 constexpr std::size_t kMaxTokenLength = 4096;
 constexpr std::size_t kMaxCodeLength = 4096;
+
+struct Token {
+    SecretString value;
+    // Room for the longest token, taken before a code is spent: reading the
+    // answer then cannot lose the token to an allocation failure.
+    void reserve() { value.str().reserve(kMaxTokenLength + 1); }
+};
 // The token endpoint's answer is a small JSON object: it is read up to this
 // size (or max_response_bytes, if smaller), and room for all of it is taken
 // before the code is sent.
@@ -103,6 +108,16 @@ private:
         const Endpoint *endpoint;
     };
 
+    // Steps of the constructor.
+    void init_consent(const ClientOptions &o);  // consent.cpp
+    void init_endpoints(const ClientOptions &o);
+    void init_secrets(const ClientOptions &o);
+    void build_basic_header();
+    void build_json_prefix();
+    void build_header_lists(const ClientOptions &o);
+    void plan_auto() noexcept;
+
+    const RedirectUri *allowed_redirect_uri(const char *uri) const noexcept;
     long call_timeout(const CallOptions &opts) const noexcept;
     // base64(id:secret), the part of basic_header_ a server could echo.
     std::string_view basic_credentials() const noexcept;

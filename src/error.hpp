@@ -16,8 +16,8 @@ struct Error {
     Status status = Status::Ok;
     long http_status = 0;
     long retry_after_s = 0;
-    char key[64] = {};
-    char message[256] = {};
+    char key[LF_ERROR_KEY_SIZE] = {};          // the sizes of lf_error's
+    char message[LF_ERROR_MESSAGE_SIZE] = {};  // (frozen layout)
 };
 
 // Up to eight secrets that must never appear in an error, and the rule that

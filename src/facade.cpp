@@ -9,13 +9,14 @@
 #include <type_traits>
 
 #include "alloc.hpp"
+#include "buffer.hpp"
 #include "callback.hpp"
 #include "client.hpp"
 #include "crypto.hpp"
 #include "error.hpp"
 #include "global.hpp"
+#include "state.hpp"
 #include "status.hpp"
-#include "url.hpp"
 
 struct lf_auth {
     explicit lf_auth(const lf::ClientOptions &o) : impl(o) {}
@@ -32,36 +33,42 @@ namespace {
 
 using lf::Status;
 
-#define LF_SAME(c, cxx) static_assert(static_cast<unsigned>(c) == static_cast<unsigned>(Status::cxx), #c)
-LF_SAME(LF_OK, Ok);
-LF_SAME(LF_E_INVALID_ARGUMENT, InvalidArgument);
-LF_SAME(LF_E_BUFFER_TOO_SMALL, BufferTooSmall);
-LF_SAME(LF_E_NO_MEMORY, NoMemory);
-LF_SAME(LF_E_REDIRECT_URI_NOT_ALLOWED, RedirectUriNotAllowed);
-LF_SAME(LF_E_STATE_MISMATCH, StateMismatch);
-LF_SAME(LF_E_STATE_EXPIRED, StateExpired);
-LF_SAME(LF_E_ACCESS_DENIED, AccessDenied);
-LF_SAME(LF_E_NETWORK, Network);
-LF_SAME(LF_E_TIMEOUT, Timeout);
-LF_SAME(LF_E_TLS, Tls);
-LF_SAME(LF_E_INSECURE_TRANSPORT, InsecureTransport);
-LF_SAME(LF_E_HTTP, Http);
-LF_SAME(LF_E_INVALID_CODE, InvalidCode);
-LF_SAME(LF_E_INVALID_CLIENT, InvalidClient);
-LF_SAME(LF_E_UNAUTHORIZED, Unauthorized);
-LF_SAME(LF_E_API, Api);
-LF_SAME(LF_E_PROTOCOL, Protocol);
-LF_SAME(LF_E_RESPONSE_TOO_LARGE, ResponseTooLarge);
-LF_SAME(LF_E_SIGNATURE_MISMATCH, SignatureMismatch);
-LF_SAME(LF_E_CANCELLED, Cancelled);
-LF_SAME(LF_E_RATE_LIMITED, RateLimited);
-LF_SAME(LF_E_INTERNAL, Internal);
+// LF_STATUS_MAP (auth.h) is the one list of statuses: each entry is the C
+// enumerator and the lf::Status of its value...
+#define LF_SAME(name, value, message)                                                                  \
+    static_assert(LF_##name == (value) && static_cast<unsigned>(Status::LF_STATUS_CXX(name)) == (value), \
+                  "LF_" #name);
+LF_STATUS_MAP(LF_SAME)
 #undef LF_SAME
-static_assert(sizeof(lf_error::key) == sizeof(lf::Error::key), "lf_error.key");
-static_assert(sizeof(lf_error::message) == sizeof(lf::Error::message), "lf_error.message");
+
+// ...and every enumerator of lf_status is in it: an enumerator the map lacks
+// leaves this switch incomplete, which -Wswitch reports, here as an error.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch"
+constexpr bool in_status_map(lf_status s) {
+    switch (s) {
+#define LF_CASE(name, value, message) case LF_##name:
+        LF_STATUS_MAP(LF_CASE)
+#undef LF_CASE
+        return true;
+    }
+    return false;
+}
+#pragma GCC diagnostic pop
+static_assert(in_status_map(LF_OK), "lf_status");
+static_assert(sizeof(lf_error::key) == LF_ERROR_KEY_SIZE && sizeof(lf::Error::key) == LF_ERROR_KEY_SIZE,
+              "lf_error.key");
+static_assert(sizeof(lf_error::message) == LF_ERROR_MESSAGE_SIZE &&
+                  sizeof(lf::Error::message) == LF_ERROR_MESSAGE_SIZE,
+              "lf_error.message");
 static_assert(LF_MAX_TOKEN_LENGTH == lf::kMaxTokenLength, "token bound");
 static_assert(LF_MAX_CALLBACK_LENGTH == lf::kMaxCallbackLength, "callback bound");
 static_assert(LF_SIGNATURE_BUFFER_SIZE == lf::kMacBase64Len + 1, "signature bound");
+static_assert(LF_STATE_BUFFER_SIZE == lf::kStateBufferSize, "state bound");
+static_assert(LF_CLIENT_AUTH_JSON_BODY == static_cast<int>(lf::ClientAuth::JsonBody) &&
+                  LF_CLIENT_AUTH_BASIC == static_cast<int>(lf::ClientAuth::Basic) &&
+                  LF_CLIENT_AUTH_AUTO == static_cast<int>(lf::ClientAuth::Auto),
+              "lf_client_auth");
 static_assert(LF_INIT_HOOK_DEPENDENCIES == lf::kHookDependencies, "init flag");
 static_assert(LF_CODE_NOT_SENT == static_cast<int>(lf::Sent::No) &&
                   LF_CODE_MAYBE_SENT == static_cast<int>(lf::Sent::Maybe) &&
@@ -76,11 +83,7 @@ Status status_from_c(lf_status status) noexcept {
     std::underlying_type_t<lf_status> raw;
     static_assert(sizeof raw == sizeof status, "enum width");
     std::memcpy(&raw, &status, sizeof raw);
-    return raw <= static_cast<unsigned>(Status::Internal) ? static_cast<Status>(raw) : static_cast<Status>(~0u);
-}
-
-void clear_buf(char *buf, size_t size) noexcept {
-    if (buf && size) buf[0] = '\0';
+    return raw < lf::kStatusCount ? static_cast<Status>(raw) : static_cast<Status>(~0u);
 }
 
 // Runs f(lf::Error&) -> Status; maps exceptions; reports into err.
@@ -127,6 +130,49 @@ lf_status guard_plain(F &&f) noexcept {
 // Fields past struct_size belong to a newer struct than the caller's.
 #define LF_HAS_FIELD(p, type, field) (offsetof(type, field) + sizeof((p)->field) <= (p)->struct_size)
 
+// A struct_size-versioned struct, all bytes zero (padding too).
+template <class T>
+T zeroed() noexcept {
+    T d;
+    std::memset(&d, 0, sizeof d);
+    return d;
+}
+
+// Fills a caller's struct_size-versioned struct from `d`, writing only within
+// the caller's `size` (an older program's smaller struct too).
+template <class T>
+void init_versioned(T *dst, const T &d, size_t size) noexcept {
+    std::memset(dst, 0, size);
+    std::memcpy(dst, &d, size < sizeof d ? size : sizeof d);
+    dst->struct_size = size;
+}
+
+// lf::ClientOptions' defaults as an lf_auth_config.
+lf_auth_config config_defaults() noexcept {
+    const lf::ClientOptions o;
+    lf_auth_config d = zeroed<lf_auth_config>();
+    d.client_auth = static_cast<lf_client_auth>(o.client_auth);
+    d.connect_timeout_ms = o.connect_timeout_ms;
+    d.timeout_ms = o.timeout_ms;
+    d.max_response_bytes = o.max_response_bytes;
+    d.stall_timeout_ms = o.stall_timeout_ms;
+    return d;
+}
+
+// Read as an integer: a C caller may store any value, and loading an
+// out-of-range value as the C++ enum type would be undefined.
+bool read_client_auth(const lf_client_auth &c, lf::ClientAuth &out) noexcept {
+    std::underlying_type_t<lf_client_auth> raw;
+    static_assert(sizeof raw == sizeof c, "enum width");
+    std::memcpy(&raw, &c, sizeof raw);
+    switch (raw) {
+    case LF_CLIENT_AUTH_JSON_BODY: out = lf::ClientAuth::JsonBody; return true;
+    case LF_CLIENT_AUTH_BASIC: out = lf::ClientAuth::Basic; return true;
+    case LF_CLIENT_AUTH_AUTO: out = lf::ClientAuth::Auto; return true;
+    }
+    return false;
+}
+
 constexpr size_t kConfigMinSize = offsetof(lf_auth_config, redirect_uri_count) + sizeof(size_t);
 
 Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e) {
@@ -142,19 +188,8 @@ Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e
     if (LF_HAS_FIELD(cfg, lf_auth_config, authorize_url)) o.authorize_url = cfg->authorize_url;
     if (LF_HAS_FIELD(cfg, lf_auth_config, token_url)) o.token_url = cfg->token_url;
     if (LF_HAS_FIELD(cfg, lf_auth_config, api_url)) o.api_url = cfg->api_url;
-    if (LF_HAS_FIELD(cfg, lf_auth_config, client_auth)) {
-        // Read as an integer: a C caller may store any value, and loading an
-        // out-of-range value as the C++ enum type would be undefined.
-        std::underlying_type_t<lf_client_auth> raw;
-        static_assert(sizeof raw == sizeof cfg->client_auth, "enum width");
-        std::memcpy(&raw, &cfg->client_auth, sizeof raw);
-        switch (raw) {
-        case LF_CLIENT_AUTH_JSON_BODY: o.client_auth = lf::ClientAuth::JsonBody; break;
-        case LF_CLIENT_AUTH_BASIC: o.client_auth = lf::ClientAuth::Basic; break;
-        case LF_CLIENT_AUTH_AUTO: o.client_auth = lf::ClientAuth::Auto; break;
-        default: return lf::fail(e, Status::InvalidArgument, "client_auth is not a known lf_client_auth value");
-        }
-    }
+    if (LF_HAS_FIELD(cfg, lf_auth_config, client_auth) && !read_client_auth(cfg->client_auth, o.client_auth))
+        return lf::fail(e, Status::InvalidArgument, "client_auth is not a known lf_client_auth value");
     if (LF_HAS_FIELD(cfg, lf_auth_config, connect_timeout_ms)) o.connect_timeout_ms = cfg->connect_timeout_ms;
     if (LF_HAS_FIELD(cfg, lf_auth_config, timeout_ms)) o.timeout_ms = cfg->timeout_ms;
     if (LF_HAS_FIELD(cfg, lf_auth_config, max_response_bytes)) o.max_response_bytes = cfg->max_response_bytes;
@@ -213,23 +248,11 @@ LF_API lf_status lf_global_init(const lf_allocator *allocator, unsigned flags) {
 LF_API void lf_global_cleanup(void) { lf::global_cleanup(); }
 
 LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size) {
-    if (!cfg || size < sizeof(size_t)) return;
-    lf_auth_config d;
-    std::memset(&d, 0, sizeof d);
-    d.client_auth = LF_CLIENT_AUTH_JSON_BODY;
-    d.connect_timeout_ms = 10000;
-    d.timeout_ms = 30000;
-    d.max_response_bytes = 1u << 20;
-    d.stall_timeout_ms = 10000;
-    std::memset(cfg, 0, size);
-    std::memcpy(cfg, &d, size < sizeof d ? size : sizeof d);
-    cfg->struct_size = size;
+    if (cfg && size >= sizeof(size_t)) init_versioned(cfg, config_defaults(), size);
 }
 
 LF_API void lf_call_options_init(lf_call_options *o, size_t size) {
-    if (!o || size < sizeof(size_t)) return;
-    std::memset(o, 0, size);
-    o->struct_size = size;
+    if (o && size >= sizeof(size_t)) init_versioned(o, zeroed<lf_call_options>(), size);
 }
 
 LF_API lf_status lf_auth_new(const lf_auth_config *cfg, lf_auth **out, lf_error *err) {
@@ -250,55 +273,19 @@ LF_API void lf_auth_free(lf_auth *auth) { lf::destroy(auth); }
 
 LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes, const char *state,
                                 char *buf, size_t size, size_t *needed) {
-    if (!a) {
-        clear_buf(buf, size);
-        return LF_E_INVALID_ARGUMENT;
-    }
+    if (!a) return to_c(lf::blank(buf, size, Status::InvalidArgument));
     return guard_plain([&] { return a->impl.consent_url(redirect_uri, scopes, state, buf, size, needed); });
 }
 
-LF_API lf_status lf_state_generate(char *buf, size_t size) {
-    if (!buf) return LF_E_INVALID_ARGUMENT;
-    if (size < LF_STATE_BUFFER_SIZE) {
-        clear_buf(buf, size);
-        return LF_E_BUFFER_TOO_SMALL;
-    }
-    unsigned char rnd[32];
-    char b64[lf::base64_len(sizeof rnd) + 1];
-    if (!lf::random_bytes(rnd, sizeof rnd)) {
-        clear_buf(buf, size);
-        return LF_E_INTERNAL;
-    }
-    lf::base64_encode(rnd, sizeof rnd, b64);
-    // base64url without padding: 43 characters.
-    for (size_t i = 0; i < LF_STATE_BUFFER_SIZE - 1; i++)
-        buf[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-    buf[LF_STATE_BUFFER_SIZE - 1] = '\0';
-    lf::wipe(rnd, sizeof rnd);
-    lf::wipe(b64, sizeof b64);
-    return LF_OK;
-}
+LF_API lf_status lf_state_generate(char *buf, size_t size) { return to_c(lf::state_generate(buf, size)); }
 
-LF_API int lf_state_equal(const char *a, const char *b) {
-    if (!a || !b) return 0;
-    size_t la = std::strlen(a), lb = std::strlen(b);
-    // Time depends on the lengths only (a length is not secret).
-    unsigned diff = la != lb;
-    for (size_t i = 0; i < la; i++) {
-        unsigned char y = i < lb ? static_cast<unsigned char>(b[i]) : 0;
-        diff |= static_cast<unsigned char>(a[i]) ^ y;
-    }
-    return diff == 0;
-}
+LF_API int lf_state_equal(const char *a, const char *b) { return a && b && lf::state_equal(a, b); }
 
 LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query, const char *expected_state, char *code,
                                    size_t size, size_t *needed, lf_error *err) {
     (void)a;  // accepted for future per-client checks
     return guard(err, [&](lf::Error &e) {
-        if (!url_or_query) {
-            clear_buf(code, size);
-            return lf::fail(e, Status::InvalidArgument, "url_or_query is NULL");
-        }
+        if (!url_or_query) return lf::blank(code, size, lf::fail(e, Status::InvalidArgument, "url_or_query is NULL"));
         return lf::parse_callback(url_or_query, expected_state, code, size, needed, e);
     });
 }
@@ -318,7 +305,7 @@ LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const l
         // The token object and its storage exist before the code is spent.
         Owned<lf_token> t;
         t.p = lf::make<lf_token>();
-        t.p->impl.value.str().reserve(lf::kMaxTokenLength + 1);
+        t.p->impl.reserve();
         s = a->impl.exchange(code, co, t.p->impl, e);
         if (s == Status::Ok) *out = t.release();
         return s;
@@ -336,14 +323,8 @@ LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token *
 LF_API const char *lf_token_value(const lf_token *t) { return t ? t->impl.value.c_str() : nullptr; }
 
 LF_API lf_status lf_token_copy(const lf_token *t, char *buf, size_t size, size_t *needed) {
-    if (!t || (!buf && size)) {
-        clear_buf(buf, size);
-        return LF_E_INVALID_ARGUMENT;
-    }
-    lf::OutBuf out(buf, size);
-    out.put(t->impl.value.view());
-    if (needed) *needed = out.needed();
-    return out.finish() ? LF_OK : LF_E_BUFFER_TOO_SMALL;
+    if (!t) return to_c(lf::blank(buf, size, Status::InvalidArgument));
+    return to_c(lf::copy_out(t->impl.value.view(), buf, size, needed));
 }
 
 LF_API void lf_token_free(lf_token *t) { lf::destroy(t); }
@@ -355,10 +336,7 @@ LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t le
 
 LF_API lf_status lf_webhook_sign(const lf_auth *a, const void *body, size_t len, char *buf, size_t size,
                                  size_t *needed) {
-    if (!a) {
-        clear_buf(buf, size);
-        return LF_E_INVALID_ARGUMENT;
-    }
+    if (!a) return to_c(lf::blank(buf, size, Status::InvalidArgument));
     return guard_plain([&] { return a->impl.webhook_sign(body, len, buf, size, needed); });
 }
 
@@ -404,7 +382,7 @@ LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token, co
         if (st != Status::Ok) return st;
         return a->impl.account_id(access_token, co, buf, size, needed, e);
     });
-    if (s != LF_OK) clear_buf(buf, size);
+    if (s != LF_OK) lf::blank(buf, size, status_from_c(s));
     return s;
 }
 

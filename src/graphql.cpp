@@ -1,14 +1,17 @@
-// Using the token: GraphQL requests and the account lookup.
+// Using the token: GraphQL requests, reading their answers, and the account
+// lookup.
+#include "graphql.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include <cjson/cJSON.h>
 
+#include "buffer.hpp"
 #include "client.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
-#include "url.hpp"
 
 namespace lf {
 
@@ -16,15 +19,8 @@ namespace {
 
 const char kAccountQuery[] = "query { account { id } }";
 
-}  // namespace
-
-Status Client::graphql(std::string_view token, const char *query, const char *variables_json,
-                       const CallOptions &opts, Response &out, bool *got_response, Error &e) const {
-    *got_response = false;
-    if (token.empty() || token.size() > kMaxTokenLength || !is_b64token(token))
-        return fail(e, Status::InvalidArgument, "the access token is not a valid RFC 6750 token");
-    if (!*query) return fail(e, Status::InvalidArgument, "the query is empty");
-
+// {"query": query, "variables": variables_json or {}}
+Status request_body(const char *query, const char *variables_json, SecretString &body, Error &e) {
     Json doc(new_object());
     add_string(doc.get(), "query", query);
     Json vars;
@@ -40,8 +36,44 @@ Status Client::graphql(std::string_view token, const char *query, const char *va
     }
     if (!cJSON_AddItemToObject(doc.get(), "variables", vars.get())) throw std::bad_alloc();
     vars.release();  // now owned by doc
-    SecretString body;
     print(doc.get(), body.str());
+    return Status::Ok;
+}
+
+}  // namespace
+
+Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) {
+    JsonError je = JsonError::None;
+    Json doc = Json::parse(resp.body, kApiJsonDepth, &je);
+    if (je == JsonError::NoMemory) throw std::bad_alloc();
+    const cJSON *root = doc.get();
+    long st = resp.status;
+    ServerError se = server_error(root);
+    e.retry_after_s = resp.retry_after_s;
+    if (rate_limited(st, se))
+        return fail_answer(e, Status::RateLimited, st, se, r, "API rate-limited the request (HTTP %ld)", st);
+    if (st == 401) return fail_answer(e, Status::Unauthorized, st, se, r, "API rejected the access token (HTTP 401)");
+    if (st < 200 || st >= 300)
+        return fail_answer(e, Status::Http, st, se, r, "API returned HTTP %ld%s", st,
+                           (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
+    if (!is_object(root)) {
+        e.http_status = st;
+        return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", json_problem(je, root), st);
+    }
+    if (!se.present) return Status::Ok;
+    return fail_answer(e, Status::Api, st, se, r, "API returned errors (HTTP %ld)", st);
+}
+
+Status Client::graphql(std::string_view token, const char *query, const char *variables_json,
+                       const CallOptions &opts, Response &out, bool *got_response, Error &e) const {
+    *got_response = false;
+    if (token.empty() || token.size() > kMaxTokenLength || !is_b64token(token))
+        return fail(e, Status::InvalidArgument, "the access token is not a valid RFC 6750 token");
+    if (!*query) return fail(e, Status::InvalidArgument, "the query is empty");
+
+    SecretString body;
+    Status s = request_body(query, variables_json, body, e);
+    if (s != Status::Ok) return s;
 
     SecretString bearer;
     bearer.str().reserve(22 + token.size());
@@ -58,7 +90,7 @@ Status Client::graphql(std::string_view token, const char *query, const char *va
     req.cancel = opts.cancel;
     req.what = "API";
     HttpResponse resp;
-    Status s = transport_.post(req, resp, e);
+    s = transport_.post(req, resp, e);
     if (s != Status::Ok) return s;
 
     Redactor r;
@@ -98,11 +130,9 @@ Status Client::account_id(std::string_view token, const CallOptions &opts, char 
         e.http_status = resp.status;
         return fail(e, Status::Protocol, "API: the answer has no usable data.account.id");
     }
-    OutBuf o(buf, size);
-    o.put(value);
-    if (needed) *needed = o.needed();
-    if (!o.finish()) return fail(e, Status::BufferTooSmall, "the account id does not fit in the buffer");
-    return Status::Ok;
+    s = copy_out(value, buf, size, needed);
+    if (s == Status::BufferTooSmall) return fail(e, s, "the account id does not fit in the buffer");
+    return s;
 }
 
 }  // namespace lf

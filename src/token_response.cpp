@@ -1,5 +1,6 @@
 #include "token_response.hpp"
 
+#include <cstdarg>
 #include <cstdio>
 
 #include <cjson/cJSON.h>
@@ -29,7 +30,34 @@ Verdict read_verdict(const ServerError &se) noexcept {
     return Verdict::Other;
 }
 
-// Why a body that should be a JSON object is not one, for messages.
+Status token_error(const HttpResponse &resp, const cJSON *root, const Redactor &r, Error &e) {
+    long st = resp.status;
+    ServerError se = server_error(root);
+    e.retry_after_s = resp.retry_after_s;
+    if (rate_limited(st, se))
+        return fail_answer(e, Status::RateLimited, st, se, r, "token endpoint rate-limited the request (HTTP %ld)", st);
+    if (st >= 300 && st < 400)
+        return fail_answer(e, Status::Http, st, se, r,
+                           "token endpoint answered with a redirect (HTTP %ld), not followed", st);
+    if (st != 400 && st != 401 && st != 403 && !(st >= 200 && st < 300))
+        return fail_answer(e, Status::Http, st, se, r, "token endpoint returned HTTP %ld%s", st,
+                           root ? "" : " with a body that is not JSON");
+    Verdict v = read_verdict(se);
+    if (v == Verdict::Other && (st == 401 || st == 403)) v = Verdict::BadClient;
+    if (v == Verdict::BadCode)
+        return fail_answer(e, Status::InvalidCode, st, se, r,
+                           "token endpoint rejected the authorization code (HTTP %ld)", st);
+    if (v == Verdict::BadClient)
+        return fail_answer(e, Status::InvalidClient, st, se, r,
+                           "token endpoint rejected the client credentials (HTTP %ld)", st);
+    if (st >= 200 && st < 300)
+        return fail_answer(e, Status::Protocol, st, se, r,
+                           "token endpoint returned an error in a success response (HTTP %ld)", st);
+    return fail_answer(e, Status::Http, st, se, r, "token endpoint returned HTTP %ld", st);
+}
+
+}  // namespace
+
 const char *json_problem(JsonError je, const cJSON *root) noexcept {
     return je == JsonError::TooDeep     ? "nested too deeply"
            : je == JsonError::NulEscape ? "contains a \\u0000 escape"
@@ -37,49 +65,19 @@ const char *json_problem(JsonError je, const cJSON *root) noexcept {
                                         : "not valid JSON";
 }
 
+Status fail_answer(Error &e, Status s, long http_status, const ServerError &se, const Redactor &r, const char *fmt,
+                   ...) noexcept {
+    char prefix[128];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    return fail_server(e, s, http_status, se.key, prefix, se.message, r);
+}
+
 bool rate_limited(long status, const ServerError &se) noexcept {
     return status == 429 || se.key == "rate_limit_reached";
 }
-
-Status token_error(const HttpResponse &resp, const cJSON *root, const Redactor &r, Error &e) {
-    long st = resp.status;
-    ServerError se = server_error(root);
-    e.retry_after_s = resp.retry_after_s;
-    char prefix[128];
-    Status s;
-    if (rate_limited(st, se)) {
-        s = Status::RateLimited;
-        std::snprintf(prefix, sizeof prefix, "token endpoint rate-limited the request (HTTP %ld)", st);
-    } else if (st >= 300 && st < 400) {
-        s = Status::Http;
-        std::snprintf(prefix, sizeof prefix, "token endpoint answered with a redirect (HTTP %ld), not followed", st);
-    } else if (st == 400 || st == 401 || st == 403 || (st >= 200 && st < 300)) {
-        Verdict v = read_verdict(se);
-        if (v == Verdict::Other && (st == 401 || st == 403)) v = Verdict::BadClient;
-        if (v == Verdict::BadCode) {
-            s = Status::InvalidCode;
-            std::snprintf(prefix, sizeof prefix, "token endpoint rejected the authorization code (HTTP %ld)", st);
-        } else if (v == Verdict::BadClient) {
-            s = Status::InvalidClient;
-            std::snprintf(prefix, sizeof prefix, "token endpoint rejected the client credentials (HTTP %ld)", st);
-        } else if (st >= 200 && st < 300) {
-            s = Status::Protocol;
-            std::snprintf(prefix, sizeof prefix, "token endpoint returned an error in a success response (HTTP %ld)",
-                          st);
-        } else {
-            s = Status::Http;
-            std::snprintf(prefix, sizeof prefix, "token endpoint returned HTTP %ld", st);
-        }
-    } else {
-        s = Status::Http;
-        std::snprintf(prefix, sizeof prefix, "token endpoint returned HTTP %ld%s", st,
-                      root ? "" : " with a body that is not JSON");
-    }
-    return fail_server(e, s, st, se.key, prefix, se.message, r);
-}
-
-}  // namespace
-
 
 ServerError server_error(const cJSON *root) noexcept {
     ServerError se;
@@ -178,39 +176,5 @@ Status read_token_response(const HttpResponse &resp, const Redactor &r, Token &t
     e.http_status = 0;
     return Status::Ok;
 }
-
-
-Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) {
-    JsonError je = JsonError::None;
-    Json doc = Json::parse(resp.body, kApiJsonDepth, &je);
-    if (je == JsonError::NoMemory) throw std::bad_alloc();
-    const cJSON *root = doc.get();
-    long st = resp.status;
-    ServerError se = server_error(root);
-    e.retry_after_s = resp.retry_after_s;
-    char prefix[128];
-    Status s;
-    if (rate_limited(st, se)) {
-        s = Status::RateLimited;
-        std::snprintf(prefix, sizeof prefix, "API rate-limited the request (HTTP %ld)", st);
-    } else if (st == 401) {
-        s = Status::Unauthorized;
-        std::snprintf(prefix, sizeof prefix, "API rejected the access token (HTTP 401)");
-    } else if (st >= 200 && st < 300) {
-        if (!is_object(root)) {
-            e.http_status = st;
-            return failf(e, Status::Protocol, "API: the response body is %s (HTTP %ld)", json_problem(je, root), st);
-        }
-        if (!se.present) return Status::Ok;
-        s = Status::Api;
-        std::snprintf(prefix, sizeof prefix, "API returned errors (HTTP %ld)", st);
-    } else {
-        s = Status::Http;
-        std::snprintf(prefix, sizeof prefix, "API returned HTTP %ld%s", st,
-                      (st >= 300 && st < 400) ? " (redirect, not followed)" : "");
-    }
-    return fail_server(e, s, st, se.key, prefix, se.message, r);
-}
-
 
 }  // namespace lf

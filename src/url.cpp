@@ -67,38 +67,22 @@ constexpr struct UnreservedTable {
     }
 } kUnreserved;
 
-void OutBuf::put(std::string_view s) noexcept {
-    // Whole spans at once; past the end only the count moves (the output is
-    // discarded on overflow anyway).
-    if (n_ + s.size() < size_) std::memcpy(buf_ + n_, s.data(), s.size());
-    n_ += s.size();
-}
-
 bool is_unreserved(unsigned char c) noexcept { return kUnreserved.v[c]; }
 
-void OutBuf::put_encoded(std::string_view s) noexcept {
+void put_encoded(OutBuf &out, std::string_view s) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {
         std::size_t run = i;
         while (run < s.size() && kUnreserved.v[static_cast<unsigned char>(s[run])]) run++;
         if (run > i) {
-            put(s.substr(i, run - i));
+            out.put(s.substr(i, run - i));
             i = run;
             continue;
         }
         auto c = static_cast<unsigned char>(s[i++]);
         char esc[3] = {'%', kHex[c >> 4], kHex[c & 15]};
-        put(std::string_view(esc, 3));
+        out.put(std::string_view(esc, 3));
     }
-}
-
-bool OutBuf::finish() noexcept {
-    if (n_ + 1 > size_) {
-        if (size_ > 0) buf_[0] = '\0';
-        return false;
-    }
-    buf_[n_] = '\0';
-    return true;
 }
 
 void append_encoded(String &out, std::string_view s) {

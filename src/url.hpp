@@ -1,39 +1,21 @@
-// URLs: percent-encoding into caller buffers, strict form decoding, and the
-// transport-security check applied to every configured URL.
+// URLs: percent-encoding into caller buffers and strings, strict form
+// decoding, and the transport-security check applied to every configured URL.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
 
 #include "alloc.hpp"
+#include "buffer.hpp"
 #include "error.hpp"
 
 namespace lf {
 
-// Writes into a caller buffer (buf, size) while counting the bytes needed,
-// so one pass both measures and fills. Never writes at or past `size`.
-class OutBuf {
-public:
-    OutBuf(char *buf, std::size_t size) noexcept : buf_(buf), size_(buf ? size : 0) {}
-    void put(char c) noexcept {
-        if (n_ + 1 < size_) buf_[n_] = c;
-        n_++;
-    }
-    void put(std::string_view s) noexcept;
-    // Everything but A-Z a-z 0-9 - . _ ~ becomes %XX (upper-case hex).
-    void put_encoded(std::string_view s) noexcept;
-    std::size_t needed() const noexcept { return n_ + 1; }
-    // NUL-terminates; on overflow leaves "" and returns false.
-    bool finish() noexcept;
-
-private:
-    char *buf_;
-    std::size_t size_;
-    std::size_t n_ = 0;
-};
-
+// Appends s to out percent-encoded: everything but A-Z a-z 0-9 - . _ ~
+// becomes %XX (upper-case hex).
+void put_encoded(OutBuf &out, std::string_view s) noexcept;
+void append_encoded(String &out, std::string_view s);  // the same, into a String
 bool is_unreserved(unsigned char c) noexcept;
-void append_encoded(String &out, std::string_view s);  // same alphabet as OutBuf
 
 // Strict application/x-www-form-urlencoded decoding: '+' is a space, %XX
 // needs two hex digits, %00 is refused. Returns false for a bad escape;

@@ -10,9 +10,10 @@
  * ==============================================================================
  *
  * 1. Status. Every fallible function returns an lf_status. LF_OK is 0; every
- *    other value is a positive error code whose number never changes.
- *    lf_status_name() and lf_status_message() turn any value (even an
- *    unknown one) into a static string; they never return NULL.
+ *    other value is a positive error code whose number never changes;
+ *    LF_STATUS_MAP lists them all. lf_status_name() and lf_status_message()
+ *    turn any value (even an unknown one) into a static string; they never
+ *    return NULL.
  *
  * 2. Error detail. Calls that talk to a server or parse input take an
  *    optional `lf_error *err` as their last argument (NULL allowed). It is
@@ -43,11 +44,10 @@
  *
  * 6. Threads. lf_auth is immutable after lf_auth_new() and may be used from
  *    any number of threads at once. lf_token and lf_response are plain
- *    values: read them from many threads, free them from one. All other
- *    functions are reentrant. A handle keeps its connections open for reuse;
- *    one idle for a second or more is not reused (a server may close it at
- *    any moment, and a request is never re-sent), a new one is opened with
- *    a resumed TLS session instead.
+ *    values: read them from many threads, free them from one. Every function
+ *    is thread-safe unless its doc says otherwise. A handle reuses its
+ *    connections and TLS sessions from call to call, and never re-sends a
+ *    request.
  *
  * 7. NULL. A NULL pointer where an object or string is required returns
  *    LF_E_INVALID_ARGUMENT (never a crash). Strings are NUL-terminated
@@ -67,16 +67,16 @@
  *    CONNECT tunnel (TLS end to end). SSLKEYLOGFILE is ignored: no key
  *    material is ever written.
  *
+ * 10. Versions. Functions carry "@since" with the release that introduced
+ *    them. Values of lf_status, the layout of lf_error and lf_allocator, and
+ *    the existing fields of the struct_size-versioned structs never change
+ *    within major version 1 (see docs/ABI.md).
+ *
  * 11. Processes. A handle used before fork() keeps working in the parent and
  *    the child; they never share a connection (the child lets go of the
  *    inherited ones without touching them). Do not fork while another
  *    thread is inside a call on the same handle. Every socket the library
  *    opens is close-on-exec.
- *
- * 10. Versions. Functions carry "@since" with the release that introduced
- *    them. Values of lf_status, the layout of lf_error and lf_allocator, and
- *    the existing fields of the struct_size-versioned structs never change
- *    within major version 1 (see docs/ABI.md).
  */
 #ifndef LIGHTFUNNELS_AUTH_H
 #define LIGHTFUNNELS_AUTH_H
@@ -156,6 +156,10 @@
 #define LF_MAX_TOKEN_LENGTH 4096
 /** Longest callback URL or query accepted by lf_parse_callback() (bytes). */
 #define LF_MAX_CALLBACK_LENGTH 8192
+/** Size of lf_error.key, the NUL included. Part of the frozen lf_error layout. @since 1.1.0 */
+#define LF_ERROR_KEY_SIZE 64
+/** Size of lf_error.message, the NUL included. Part of the frozen lf_error layout. @since 1.1.0 */
+#define LF_ERROR_MESSAGE_SIZE 256
 
 LF_BEGIN_DECLS
 
@@ -163,7 +167,46 @@ LF_BEGIN_DECLS
 /* Status codes                                                              */
 /* ------------------------------------------------------------------------ */
 
-/** Values are ABI: never renumbered, never reused. New codes are appended. */
+/** The status list, once: `XX(NAME, value, message)` for every lf_status, in
+ * value order, where LF_<NAME> is the enumerator and `message` is what
+ * lf_status_message() returns for it. The library generates its own status
+ * table, lf_status_name() and lf_status_message() from this list, and its
+ * tests check the enum below and the Go and Rust bindings against it; a new
+ * status is added here first. Like libuv's UV_ERRNO_MAP, it lets a program
+ * generate its own table:
+ *
+ *     #define MY_NAME(name, value, message) case LF_##name: return #name;
+ *     switch (s) { LF_STATUS_MAP(MY_NAME) }
+ *
+ * @since 1.1.0 */
+#define LF_STATUS_MAP(XX) \
+    XX(OK, 0, "Success.")                                                                         \
+    XX(E_INVALID_ARGUMENT, 1, "An argument is missing, malformed or out of range.")               \
+    XX(E_BUFFER_TOO_SMALL, 2, "The output buffer is too small.")                                  \
+    XX(E_NO_MEMORY, 3, "Out of memory.")                                                          \
+    XX(E_REDIRECT_URI_NOT_ALLOWED, 4, "The redirect URI is not in the client's allow-list.")      \
+    XX(E_STATE_MISMATCH, 5, "The callback's state is missing or does not match.")                 \
+    XX(E_STATE_EXPIRED, 6, "The state has expired.")                                              \
+    XX(E_ACCESS_DENIED, 7, "The merchant declined the authorization.")                            \
+    XX(E_NETWORK, 8, "A network error occurred.")                                                 \
+    XX(E_TIMEOUT, 9, "The request timed out.")                                                    \
+    XX(E_TLS, 10, "The TLS connection could not be verified or established.")                     \
+    XX(E_INSECURE_TRANSPORT, 11, "Refusing an insecure URL (plain http to a non-loopback host).") \
+    XX(E_HTTP, 12, "The server answered with an unexpected HTTP status.")                         \
+    XX(E_INVALID_CODE, 13, "The authorization code was rejected (used, expired or unknown).")     \
+    XX(E_INVALID_CLIENT, 14, "The client credentials were rejected.")                             \
+    XX(E_UNAUTHORIZED, 15, "The access token was rejected.")                                      \
+    XX(E_API, 16, "The API returned errors.")                                                     \
+    XX(E_PROTOCOL, 17, "The server's response is malformed or unexpected.")                       \
+    XX(E_RESPONSE_TOO_LARGE, 18, "The response is larger than allowed.")                          \
+    XX(E_SIGNATURE_MISMATCH, 19, "The webhook signature does not match.")                         \
+    XX(E_CANCELLED, 20, "The call was cancelled.")                                                \
+    XX(E_RATE_LIMITED, 21, "Rate limited by the server; retry later.")                            \
+    XX(E_INTERNAL, 22, "Internal error in lightfunnels-auth.")
+
+/** Values are ABI: never renumbered, never reused. New codes are appended.
+ * LF_STATUS_MAP spelled out for readers; the library does not compile if
+ * the two differ. */
 typedef enum lf_status {
     LF_OK = 0,                        /**< success */
     LF_E_INVALID_ARGUMENT = 1,        /**< NULL, malformed or out-of-range input (incl. a bad callback) */
@@ -191,11 +234,12 @@ typedef enum lf_status {
 } lf_status;
 
 /** "LF_E_TIMEOUT" for LF_E_TIMEOUT; "LF_E_UNKNOWN" for a value this version
- * does not know. Static storage, never NULL. Thread-safe. @since 1.0.0 */
+ * does not know (convention 1). @since 1.0.0 */
 LF_API const char *lf_status_name(lf_status status);
 
-/** A short English sentence for the status. Static storage, never NULL.
- * Thread-safe. @since 1.0.0 */
+/** A short English sentence for the status: its message in LF_STATUS_MAP,
+ * or a fallback sentence for a value this version does not know
+ * (convention 1). @since 1.0.0 */
 LF_API const char *lf_status_message(lf_status status);
 
 /** Detail about a failure. Frozen layout: never changes within version 1.
@@ -214,11 +258,11 @@ LF_API const char *lf_status_message(lf_status status);
  *                shorter than 8 bytes: found whole) becomes "[redacted]"
  * @since 1.0.0 */
 typedef struct lf_error {
-    lf_status status;   /**< the same value the call returned */
-    long http_status;   /**< HTTP status of the response, 0 when none was received */
-    long retry_after_s; /**< server's Retry-After in seconds, clamped to [0, 3600]; 0 when absent */
-    char key[64];       /**< server's error key, NUL-terminated; "" when none */
-    char message[256];  /**< what went wrong, sanitised, NUL-terminated; never a secret */
+    lf_status status;                    /**< the same value the call returned */
+    long http_status;                    /**< HTTP status of the response, 0 when none was received */
+    long retry_after_s;                  /**< server's Retry-After in seconds, clamped to [0, 3600]; 0 when absent */
+    char key[LF_ERROR_KEY_SIZE];         /**< server's error key, NUL-terminated; "" when none */
+    char message[LF_ERROR_MESSAGE_SIZE]; /**< what went wrong, sanitised, NUL-terminated; never a secret */
 } lf_error;
 
 /* ------------------------------------------------------------------------ */
@@ -306,9 +350,9 @@ typedef struct lf_auth_config {
     long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
     const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file.
-                                           Parsed once per process and shared while the file is unchanged; checked
-                                           for changes at each new connection. Not read by lf_auth_new(): a file that
-                                           cannot be used fails the call that connects with LF_E_TLS, nothing sent */
+                                           Not read by lf_auth_new(): each new connection uses the file as it is
+                                           then; a file that cannot be used fails the call that connects with
+                                           LF_E_TLS, nothing sent */
     const char *user_agent;             /**< NULL: "lightfunnels-auth/<version>" */
     long stall_timeout_ms;              /**< default 10000; must be > 0. Once a request has started to go
                                            out, no byte sent or received for this long fails it with
@@ -338,11 +382,11 @@ LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size);
  * library, a ':' in client_id with LF_CLIENT_AUTH_BASIC, unknown client_auth).
  * Fields past a smaller struct_size (an older program) take their defaults;
  * LF_E_INSECURE_TRANSPORT (http:// to a non-loopback host, or another scheme);
- * LF_E_NO_MEMORY; LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+ * LF_E_NO_MEMORY; LF_E_INTERNAL. @since 1.0.0 */
 LF_API lf_status lf_auth_new(const lf_auth_config *cfg, lf_auth **out, lf_error *err);
 
-/** Frees the handle and wipes the secrets it holds. NULL-safe. No other
- * thread may be using the handle. @since 1.0.0 */
+/** Frees the handle and wipes the secrets it holds. No other thread may be
+ * using the handle. @since 1.0.0 */
 LF_API void lf_auth_free(lf_auth *auth);
 
 /* ------------------------------------------------------------------------ */
@@ -364,21 +408,21 @@ LF_API void lf_auth_free(lf_auth *auth);
  * scope, empty scope list, a scope list over 4096 bytes, empty state, or
  * buf NULL with size > 0);
  * LF_E_REDIRECT_URI_NOT_ALLOWED; LF_E_BUFFER_TOO_SMALL. Never allocates.
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes,
                                 const char *state, char *buf, size_t size, size_t *needed);
 
-/** Writes a fresh state value: 256 bits from the OS CSPRNG (OpenSSL
- * RAND_bytes), base64url without padding: 43 characters + NUL. `size` must
+/** Writes a fresh state value: 256 bits from the OS CSPRNG, base64url
+ * without padding: 43 characters + NUL. `size` must
  * be at least LF_STATE_BUFFER_SIZE.
  * @return LF_OK, LF_E_INVALID_ARGUMENT (buf NULL), LF_E_BUFFER_TOO_SMALL,
  * LF_E_INTERNAL (the CSPRNG failed: there is never a weak fallback).
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_state_generate(char *buf, size_t size);
 
 /** Compares two NUL-terminated strings in time that depends only on their
  * lengths, never on where they differ. Returns 1 when equal, 0 when not or
- * when either is NULL. Thread-safe. @since 1.0.0 */
+ * when either is NULL. @since 1.0.0 */
 LF_API int lf_state_equal(const char *a, const char *b);
 
 /** Parses the redirect the merchant came back with and copies the
@@ -406,7 +450,7 @@ LF_API int lf_state_equal(const char *a, const char *b);
  * `a` may be NULL (it is accepted for future per-client checks).
  *
  * Returns also LF_E_BUFFER_TOO_SMALL (code is larger than buf). Never
- * allocates. Thread-safe. @since 1.0.0 */
+ * allocates. @since 1.0.0 */
 LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query,
                                    const char *expected_state, char *code, size_t size,
                                    size_t *needed, lf_error *err);
@@ -481,8 +525,7 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * max_response_bytes, if smaller; a larger one is LF_E_RESPONSE_TOO_LARGE),
  * depth <= 8, no duplicated access_token, case-sensitive keys, whose
  * access_token is a string of 1 to LF_MAX_TOKEN_LENGTH characters of the
- * RFC 6750 b64token alphabet [A-Za-z0-9-._~+/]+=*. Everything reading that
- * answer needs is reserved before the code is sent, so once the code is out
+ * RFC 6750 b64token alphabet [A-Za-z0-9-._~+/]+=*. Once the code is out,
  * no failure of the lf_global_init() allocator (which, with
  * LF_INIT_HOOK_DEPENDENCIES, also serves libcurl and cJSON) can lose the
  * token.
@@ -500,7 +543,7 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * or malformed JSON); LF_E_RESPONSE_TOO_LARGE; LF_E_NETWORK; LF_E_TIMEOUT;
  * LF_E_TLS; LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. err->key and
  * err->message carry the server's error and description.
- * Thread-safe (one handle, many threads). @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token **out,
                                   lf_error *err);
 
@@ -523,7 +566,7 @@ LF_API const char *lf_token_value(const lf_token *t);
  * LF_E_BUFFER_TOO_SMALL. @since 1.0.0 */
 LF_API lf_status lf_token_copy(const lf_token *t, char *buf, size_t size, size_t *needed);
 
-/** Wipes and frees the token. NULL-safe. @since 1.0.0 */
+/** Wipes and frees the token. @since 1.0.0 */
 LF_API void lf_token_free(lf_token *t);
 
 /* ------------------------------------------------------------------------ */
@@ -542,7 +585,7 @@ LF_API void lf_token_free(lf_token *t);
  *
  * @return LF_OK; LF_E_SIGNATURE_MISMATCH (wrong, missing, empty or malformed
  * header); LF_E_INVALID_ARGUMENT (a NULL, or body NULL with len > 0);
- * LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+ * LF_E_INTERNAL. @since 1.0.0 */
 LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t len,
                                    const char *hmac_header);
 
@@ -550,7 +593,7 @@ LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t le
  * client_secret): 44 characters + NUL, see LF_SIGNATURE_BUFFER_SIZE. For
  * tests and for tools that send webhooks.
  * @return LF_OK, LF_E_INVALID_ARGUMENT, LF_E_BUFFER_TOO_SMALL, LF_E_INTERNAL.
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_webhook_sign(const lf_auth *a, const void *body, size_t len, char *buf,
                                  size_t size, size_t *needed);
 
@@ -581,7 +624,7 @@ typedef struct lf_response lf_response;
  * JSON object); LF_E_INVALID_ARGUMENT (NULL a/access_token/query/out, a
  * malformed token, variables that are not a JSON object);
  * LF_E_RESPONSE_TOO_LARGE; LF_E_NETWORK; LF_E_TIMEOUT; LF_E_TLS;
- * LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. Thread-safe. @since 1.0.0 */
+ * LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. @since 1.0.0 */
 LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query,
                             const char *variables_json, lf_response **out, lf_error *err);
 
@@ -602,14 +645,14 @@ LF_API size_t lf_response_body_length(const lf_response *r);
 /** HTTP status of the response; 0 for NULL. @since 1.0.0 */
 LF_API long lf_response_http_status(const lf_response *r);
 
-/** Frees the response (wiping the body). NULL-safe. @since 1.0.0 */
+/** Frees the response (wiping the body). @since 1.0.0 */
 LF_API void lf_response_free(lf_response *r);
 
 /** Asks the API which account the token belongs to (`query { account { id } }`)
  * and copies the id into buf (buffer convention). Apps key stored tokens by
  * it. Returns the statuses of lf_graphql(), plus LF_E_PROTOCOL when the
  * answer has no string or integer data.account.id, and LF_E_BUFFER_TOO_SMALL.
- * Thread-safe. @since 1.0.0 */
+ * @since 1.0.0 */
 LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char *buf,
                                size_t size, size_t *needed, lf_error *err);
 
