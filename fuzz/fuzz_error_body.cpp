@@ -26,6 +26,7 @@
 #include "fuzz_common.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
+#include "graphql.hpp"
 
 namespace {
 

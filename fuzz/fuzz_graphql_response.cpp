@@ -18,6 +18,7 @@
 
 #include "fuzz_common.hpp"
 #include "token_response.hpp"
+#include "graphql.hpp"
 
 namespace {
 

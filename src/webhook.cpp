@@ -2,7 +2,7 @@
 // HMAC-SHA256(client_secret, raw body).
 #include "client.hpp"
 
-#include "url.hpp"
+#include "buffer.hpp"
 
 namespace lf {
 
@@ -13,11 +13,6 @@ std::string_view trim_ows(std::string_view h) noexcept {
     while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
     while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
     return h;
-}
-
-Status empty_result(char *buf, std::size_t size, Status s) noexcept {
-    if (buf && size) buf[0] = '\0';
-    return s;
 }
 
 }  // namespace
@@ -41,14 +36,11 @@ Status Client::webhook_verify(const void *body, std::size_t len, const char *hea
 
 Status Client::webhook_sign(const void *body, std::size_t len, char *buf, std::size_t size,
                             std::size_t *needed) const noexcept {
-    if ((!body && len) || (!buf && size)) return empty_result(buf, size, Status::InvalidArgument);
+    if ((!body && len) || (!buf && size)) return blank(buf, size, Status::InvalidArgument);
     if (!body) body = "";
     char sig[kMacBase64Len + 1];
-    if (!mac_.sign_base64(body, len, sig)) return empty_result(buf, size, Status::Internal);
-    OutBuf out(buf, size);
-    out.put(std::string_view(sig, kMacBase64Len));
-    if (needed) *needed = out.needed();
-    return out.finish() ? Status::Ok : Status::BufferTooSmall;
+    if (!mac_.sign_base64(body, len, sig)) return blank(buf, size, Status::Internal);
+    return copy_out(std::string_view(sig, kMacBase64Len), buf, size, needed);
 }
 
 }  // namespace lf
