@@ -288,6 +288,13 @@ extern "C" int lf_close_socket(void *ud, curl_socket_t fd) {
 constexpr long kMaxCachedConnections = 4;
 static_assert(kMaxCachedConnections + 1 < Sockets::kMax, "room for the cached connections and a new one");
 
+// How a transfer ended: drive()'s answer, which conclude() turns into a status.
+struct Transport::Ending {
+    enum How { Unfinished, Done, Cancelled, Stalled } how = Unfinished;
+    CURLcode result = CURLE_OK;  // libcurl's, when Done
+    CURLMcode multi = CURLM_OK;  // a failure of the multi interface itself
+};
+
 struct Transport::Slot {
     CURLM *multi = nullptr;
     CURL *easy = nullptr;
@@ -501,15 +508,9 @@ void Transport::release(Slot *s) const noexcept {
     free_slot(s);
 }
 
-Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) const {
-    if (load_cancel(req.cancel)) return failf(e, Status::Cancelled, "%s: cancelled before sending", req.what);
-    Slot *s = acquire();
-    struct Releaser {
-        const Transport *t;
-        Slot *s;
-        ~Releaser() { t->release(s); }
-    } releaser{this, s};
-
+// Points the slot's handle at this request: limits, protocols, proxy use,
+// the body and headers (both the caller's, borrowed until the transfer ends).
+void Transport::prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) const {
     CURL *h = s->easy;
     resp.status = 0;
     resp.retry_after_s = 0;
@@ -547,62 +548,83 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     setopt(h, CURLOPT_POSTFIELDS, req.body.data());
     setopt(h, CURLOPT_HTTPHEADER, const_cast<curl_slist *>(req.headers));
     setopt(h, CURLOPT_TIMEOUT_MS, req.timeout_ms);
+}
 
-    dep::take_failure();  // only failures of this transfer count below
-    if (curl_multi_add_handle(s->multi, h) != CURLM_OK) throw std::bad_alloc();
-    bool cancelled = false, stalled = false;
+// Runs the transfer to its end: libcurl's result, or the caller's cancel
+// flag, or the stall limit. Bounded: libcurl ends the transfer at
+// CURLOPT_TIMEOUT_MS, and the flag and the stall are checked at least every
+// kPollMs.
+Transport::Ending Transport::drive(Slot *s, const HttpRequest &req) const {
+    CURL *h = s->easy;
     StallWatch watch(stall_timeout_ms_);
-    CURLcode result = CURLE_OK;
-    bool done = false;
-    // Bounded: libcurl ends the transfer at CURLOPT_TIMEOUT_MS, and the
-    // cancel flag is read at least every kPollMs.
+    Ending end;
     for (;;) {
         int running = 0;
-        CURLMcode mc = curl_multi_perform(s->multi, &running);
-        if (mc == CURLM_OUT_OF_MEMORY) {
-            curl_multi_remove_handle(s->multi, h);
-            throw std::bad_alloc();
-        }
-        if (mc != CURLM_OK) {
-            curl_multi_remove_handle(s->multi, h);
-            return failf(e, Status::Internal, "%s: %s", req.what, curl_multi_strerror(mc));
-        }
+        end.multi = curl_multi_perform(s->multi, &running);
+        if (end.multi != CURLM_OK) return end;
         int queued = 0;
         while (CURLMsg *m = curl_multi_info_read(s->multi, &queued)) {
             if (m->msg == CURLMSG_DONE && m->easy_handle == h) {
-                result = m->data.result;
-                done = true;
+                end.result = m->data.result;
+                end.how = Ending::Done;
             }
         }
-        if (done || running == 0) break;
+        if (end.how == Ending::Done || running == 0) return end;
         if (load_cancel(req.cancel)) {
-            cancelled = true;
-            break;
+            end.how = Ending::Cancelled;
+            return end;
         }
         if (watch.stalled(h, s->sink, s->guard)) {
-            stalled = true;
-            break;
+            end.how = Ending::Stalled;
+            return end;
         }
         curl_multi_poll(s->multi, nullptr, 0, kPollMs, nullptr);
     }
+}
+
+Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) const {
+    if (load_cancel(req.cancel)) return failf(e, Status::Cancelled, "%s: cancelled before sending", req.what);
+    Slot *s = acquire();
+    struct Releaser {
+        const Transport *t;
+        Slot *s;
+        ~Releaser() { t->release(s); }
+    } releaser{this, s};
+    prepare(s, req, resp);
+
+    CURL *h = s->easy;
+    dep::take_failure();  // only failures of this transfer count below
+    if (curl_multi_add_handle(s->multi, h) != CURLM_OK) throw std::bad_alloc();
+    Ending end = drive(s, req);
     curl_multi_remove_handle(s->multi, h);
     setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
     setopt(h, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
+    return conclude(s, req, end, resp, e);
+}
 
-    if (cancelled) return failf(e, Status::Cancelled, "%s: cancelled", req.what);
-    if (stalled)
+// What the transfer's end means for the caller.
+Status Transport::conclude(Slot *s, const HttpRequest &req, const Ending &end, HttpResponse &resp, Error &e) const {
+    if (end.multi == CURLM_OUT_OF_MEMORY) throw std::bad_alloc();
+    if (end.multi != CURLM_OK) return failf(e, Status::Internal, "%s: %s", req.what, curl_multi_strerror(end.multi));
+    switch (end.how) {
+    case Ending::Cancelled:
+        return failf(e, Status::Cancelled, "%s: cancelled", req.what);
+    case Ending::Stalled:
         return failf(e, Status::Timeout, "%s: timed out (no data for %ld ms)", req.what, stall_timeout_ms_);
-    if (!done) return failf(e, Status::Internal, "%s: transfer ended without a result", req.what);
-    if (result != CURLE_OK) {
-        if (s->trust.no_memory) throw std::bad_alloc();
-        return map_curl(result, s->sink, s->guard, s->trust.why[0] ? s->trust.why : s->errbuf, req.what, e);
+    case Ending::Unfinished:
+        return failf(e, Status::Internal, "%s: transfer ended without a result", req.what);
+    case Ending::Done:
+        break;
     }
-
+    if (end.result != CURLE_OK) {
+        if (s->trust.no_memory) throw std::bad_alloc();
+        return map_curl(end.result, s->sink, s->guard, s->trust.why[0] ? s->trust.why : s->errbuf, req.what, e);
+    }
     mark_sent(req.sent, Sent::Yes);
     long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
     curl_off_t retry = 0;
-    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry) != CURLE_OK || retry < 0) retry = 0;
+    if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &retry) != CURLE_OK || retry < 0) retry = 0;
     resp.status = code;
     resp.retry_after_s = retry > 3600 ? 3600 : static_cast<long>(retry);
     return Status::Ok;

@@ -64,7 +64,11 @@ public:
 
 private:
     struct Slot;
+    struct Ending;
     Slot *acquire() const;
+    void prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) const;
+    Ending drive(Slot *s, const HttpRequest &req) const;
+    Status conclude(Slot *s, const HttpRequest &req, const Ending &end, HttpResponse &resp, Error &e) const;
     void adopt_after_fork() const;  // under mu_
     void make_share() const;
     void release(Slot *s) const noexcept;
