@@ -52,6 +52,16 @@ bool is_format_control(const unsigned char *s, std::size_t len) noexcept {
 
 }  // namespace
 
+bool is_plain_text(std::string_view text) noexcept {
+    const auto *s = reinterpret_cast<const unsigned char *>(text.data());
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t len = utf8_len(s + i, text.size() - i);
+        if (len == 0 || (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) || is_format_control(s + i, len)) return false;
+        i += len;
+    }
+    return true;
+}
+
 // Bytes from text[0] that a secret starting there covers: kMinRun when the
 // window text[0..kMinRun) occurs in a long enough secret, the length of a
 // short secret text begins with, 0 when neither. `last` is where the window

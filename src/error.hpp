@@ -72,6 +72,10 @@ Status failf(Error &e, Status s, const char *fmt, ...) noexcept __attribute__((f
 Status fail_server(Error &e, Status s, long http_status, std::string_view key, const char *prefix,
                    std::string_view server_text, const Redactor &r) noexcept;
 
+// Valid UTF-8 with nothing a terminal acts on: no C0 control, DEL, C1
+// control or bidirectional formatting character (what sanitize_copy replaces).
+bool is_plain_text(std::string_view text) noexcept;
+
 // Copies src into dst[cap] as sanitised UTF-8, every secret of `r` replaced
 // by "[redacted]" (see Redactor). '?' replaces each invalid byte, each C0
 // control but TAB, LF and CR (which become a space), DEL, each C1 control

@@ -123,10 +123,9 @@ Status Client::account_id(std::string_view token, const CallOptions &opts, char 
         std::snprintf(number, sizeof number, "%.0f", id->valuedouble);
         value = number;
     }
-    bool printable = !value.empty();
-    for (char c : value)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) printable = false;
-    if (!printable) {
+    // The id is printed (lf-auth account) and used as a key: nothing in it
+    // may act on a terminal.
+    if (value.empty() || !is_plain_text(value)) {
         e.http_status = resp.status;
         return fail(e, Status::Protocol, "API: the answer has no usable data.account.id");
     }

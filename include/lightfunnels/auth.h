@@ -651,7 +651,8 @@ LF_API void lf_response_free(lf_response *r);
 /** Asks the API which account the token belongs to (`query { account { id } }`)
  * and copies the id into buf (buffer convention). Apps key stored tokens by
  * it. Returns the statuses of lf_graphql(), plus LF_E_PROTOCOL when the
- * answer has no string or integer data.account.id, and LF_E_BUFFER_TOO_SMALL.
+ * answer has no string or integer data.account.id (or one holding a control,
+ * C1 or bidirectional formatting character), and LF_E_BUFFER_TOO_SMALL.
  * @since 1.0.0 */
 LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char *buf,
                                size_t size, size_t *needed, lf_error *err);

@@ -235,6 +235,12 @@ static void test_account_id_string_and_integer(void **state) {
         "{\"data\":{\"account\":{\"id\":true}}}",
         "{\"data\":{\"account\":{\"id\":[1]}}}",
         "{\"data\":{\"account\":{\"name\":\"x\"}}}",
+        /* an id a terminal would act on (lf-auth account prints it): C1 CSI,
+         * a bidi override, an isolate, a C0 escape */
+        "{\"data\":{\"account\":{\"id\":\"acc\\u009b31m\"}}}",
+        "{\"data\":{\"account\":{\"id\":\"acc\\u202egpj.exe\"}}}",
+        "{\"data\":{\"account\":{\"id\":\"acc\\u2066x\"}}}",
+        "{\"data\":{\"account\":{\"id\":\"acc\\u001b[2J\"}}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ts_server_respond(f->srv, 200, NULL, bad[i]);
