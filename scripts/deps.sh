@@ -17,7 +17,7 @@ if [ "${1:-all}" != demo ]; then
     # bindings (python3-flask: the Python binding's Flask example and its test)
     golang-go cargo rustc python3-flask
     # tests: browser, hostile servers, sanitizers, fuzzing, coverage
-    chromium valgrind clang libclang-rt-14-dev gcovr
+    chromium valgrind clang clang-format libclang-rt-14-dev gcovr
     # ABI gate, Debian packages, API reference
     abigail-tools dpkg-dev lintian doxygen man-db file
   )

@@ -6,7 +6,8 @@
 #   2. the unit and integration suites under valgrind memcheck;
 #   3. the C suites under ASan+UBSan and the concurrency suite under TSan;
 #   4. every fuzz target on its committed corpus plus a fixed number of runs.
-#   5. line and branch coverage of src/ by the C suites, against floors;
+#   5. line and branch coverage of src/ by the C suites, against floors.
+# and, first of all, that every C and C++ file is formatted as .clang-format says.
 #   6. the constant-time checks (bench/dudect.cpp) with their leaky control,
 #      run once more before failing (timing noise).
 # Any failure stops the script with a non-zero exit.
@@ -17,6 +18,8 @@ jobs=${LF_JOBS:-2}
 stage() { printf '\n==== %s ====\n' "$*"; }
 
 scripts/deps.sh
+stage "format"
+scripts/check-format.sh
 stage "build"
 LF_CMAKE_ARGS="-DLF_TEST_VALGRIND=ON ${LF_CMAKE_ARGS:-}" scripts/build.sh
 stage "valgrind memcheck: unit and integration suites"
