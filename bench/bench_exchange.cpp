@@ -359,9 +359,9 @@ private:
 // ---- a measured run ------------------------------------------------------------
 
 struct Sample {
-    double xps = 0;          // exchanges per second (all threads)
-    double cpu_us = 0;       // client CPU per exchange
-    double server_us = 0;    // server CPU per exchange
+    double xps = 0;        // exchanges per second (all threads)
+    double cpu_us = 0;     // client CPU per exchange
+    double server_us = 0;  // server CPU per exchange
     long count = 0;
 };
 
@@ -530,7 +530,8 @@ void mode_warm() {
                 ss[1].samples.push_back(base(false));
                 ss[0].samples.push_back(ours());
             }
-            std::fprintf(stderr, "  rep %d, %d thread(s): lf %.0f/s %.1f us, curl %.0f/s %.1f us, curl_readcb %.0f/s %.1f us\n",
+            std::fprintf(stderr,
+                         "  rep %d, %d thread(s): lf %.0f/s %.1f us, curl %.0f/s %.1f us, curl_readcb %.0f/s %.1f us\n",
                          rep + 1, t, ss[0].samples.back().xps, ss[0].samples.back().cpu_us, ss[1].samples.back().xps,
                          ss[1].samples.back().cpu_us, ss[2].samples.back().xps, ss[2].samples.back().cpu_us);
         }
@@ -657,10 +658,10 @@ void mode_rss() {
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     if (auth) lf_auth_free(auth);
     clients.clear();
-    std::printf("{\"mode\": \"rss\", \"impl\": \"%s\", \"threads\": %d, \"total\": %ld, \"seconds\": %.1f, "
-                "\"rss_kib_1k\": %ld, \"rss_kib_n\": %ld, \"live_blocks_1k\": %ld, \"live_blocks_n\": %ld}\n",
-                g_opt.impl.c_str(), threads, g_opt.total, secs, rss_1k, rss_n, ours ? live_1k : -1L,
-                ours ? live_n : -1L);
+    std::printf(
+        "{\"mode\": \"rss\", \"impl\": \"%s\", \"threads\": %d, \"total\": %ld, \"seconds\": %.1f, "
+        "\"rss_kib_1k\": %ld, \"rss_kib_n\": %ld, \"live_blocks_1k\": %ld, \"live_blocks_n\": %ld}\n",
+        g_opt.impl.c_str(), threads, g_opt.total, secs, rss_1k, rss_n, ours ? live_1k : -1L, ours ? live_n : -1L);
 }
 
 // One thread, warm: 100 exchanges to connect and settle, then --total
@@ -704,28 +705,46 @@ int main(int argc, char **argv) {
         std::string a = argv[i];
         if (i + 1 >= argc) die("missing value for %s", argv[i]);
         const char *v = argv[++i];
-        if (a == "--mode") g_opt.mode = v;
-        else if (a == "--impl") g_opt.impl = v;
-        else if (a == "--url") g_opt.url = v;
-        else if (a == "--ca") g_opt.ca = v;
-        else if (a == "--token") g_opt.token = v;
-        else if (a == "--ca-bundle") g_opt.ca_bundle = v;
-        else if (a == "--threads") g_opt.threads = parse_ints(v);
-        else if (a == "--seconds") g_opt.seconds = std::atof(v);
-        else if (a == "--reps") g_opt.reps = std::atoi(v);
-        else if (a == "--total") g_opt.total = std::atol(v);
-        else if (a == "--server-pids") g_opt.server_pids = parse_ints(v);
-        else if (a == "--status-urls") g_opt.status_urls = split(v);
-        else die("unknown option %s", a.c_str());
+        if (a == "--mode")
+            g_opt.mode = v;
+        else if (a == "--impl")
+            g_opt.impl = v;
+        else if (a == "--url")
+            g_opt.url = v;
+        else if (a == "--ca")
+            g_opt.ca = v;
+        else if (a == "--token")
+            g_opt.token = v;
+        else if (a == "--ca-bundle")
+            g_opt.ca_bundle = v;
+        else if (a == "--threads")
+            g_opt.threads = parse_ints(v);
+        else if (a == "--seconds")
+            g_opt.seconds = std::atof(v);
+        else if (a == "--reps")
+            g_opt.reps = std::atoi(v);
+        else if (a == "--total")
+            g_opt.total = std::atol(v);
+        else if (a == "--server-pids")
+            g_opt.server_pids = parse_ints(v);
+        else if (a == "--status-urls")
+            g_opt.status_urls = split(v);
+        else
+            die("unknown option %s", a.c_str());
     }
     if (g_opt.url.empty() || g_opt.ca.empty() || g_opt.token.empty()) die("--url, --ca and --token are required");
     if (g_opt.reps < 1 || g_opt.seconds <= 0 || g_opt.total < 1) die("bad --reps/--seconds/--total");
 
-    if (g_opt.mode == "warm") mode_warm();
-    else if (g_opt.mode == "cold") mode_cold();
-    else if (g_opt.mode == "rss") mode_rss();
-    else if (g_opt.mode == "profile") mode_profile();
-    else die("unknown mode %s", g_opt.mode.c_str());
+    if (g_opt.mode == "warm")
+        mode_warm();
+    else if (g_opt.mode == "cold")
+        mode_cold();
+    else if (g_opt.mode == "rss")
+        mode_rss();
+    else if (g_opt.mode == "profile")
+        mode_profile();
+    else
+        die("unknown mode %s", g_opt.mode.c_str());
     curl_global_cleanup();
     return 0;
 }

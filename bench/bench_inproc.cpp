@@ -179,8 +179,7 @@ int naive_consent_url(const char *redirect_uri, const char *scopes, const char *
     char *stt = curl_easy_escape(nullptr, state, 0);
     int n = -1;
     if (id && ru && sc && stt)
-        n = std::snprintf(buf, size, "%s?client_id=%s&redirect_uri=%s&scope=%s&state=%s", kAuthorize, id, ru, sc,
-                          stt);
+        n = std::snprintf(buf, size, "%s?client_id=%s&redirect_uri=%s&scope=%s&state=%s", kAuthorize, id, ru, sc, stt);
     curl_free(id);
     curl_free(ru);
     curl_free(sc);
@@ -322,8 +321,8 @@ struct PrekeyedEvpMac {
         char digest[] = "SHA256";
         OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                OSSL_PARAM_construct_end()};
-        if (!base || !EVP_MAC_init(base, reinterpret_cast<const unsigned char *>(kSecret), std::strlen(kSecret),
-                                   params)) {
+        if (!base ||
+            !EVP_MAC_init(base, reinterpret_cast<const unsigned char *>(kSecret), std::strlen(kSecret), params)) {
             std::fprintf(stderr, "EVP_MAC setup failed\n");
             std::exit(2);
         }

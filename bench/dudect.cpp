@@ -276,8 +276,7 @@ int main(int argc, char **argv) {
          }},
     };
 
-    std::printf("%-16s %14s %12s %12s %9s  %s\n", "target", "samples/class", "mean A", "mean B", "max |t|",
-                "verdict");
+    std::printf("%-16s %14s %12s %12s %9s  %s\n", "target", "samples/class", "mean A", "mean B", "max |t|", "verdict");
     bool ok = true;
     for (const Target &t : targets) {
         if (!wanted(t.name)) continue;

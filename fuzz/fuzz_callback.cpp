@@ -67,7 +67,10 @@ Ref reference(std::string_view in, const char *expected) {
             std::string_view n = seg.substr(0, eq);
             std::string_view v = eq == std::string_view::npos ? std::string_view() : seg.substr(eq + 1);
             if (!decode(n, name) || !decode(v, value)) return {LF_E_INVALID_ARGUMENT, {}, {}};
-            bool *seen = name == "code" ? &has_code : name == "state" ? &has_state : name == "error" ? &has_error : nullptr;
+            bool *seen = name == "code"    ? &has_code
+                         : name == "state" ? &has_state
+                         : name == "error" ? &has_error
+                                           : nullptr;
             if (seen) {
                 if (*seen) return {LF_E_INVALID_ARGUMENT, {}, {}};
                 *seen = true;
@@ -100,8 +103,8 @@ void check_error(const lf_error &err, lf_status st, const Ref &ref) {
 
 // Runs the public parser with an exact-size heap buffer (ASan catches any
 // write past it) pre-filled with 'X'.
-lf_status run(const std::string &cb, const char *expected, std::size_t size, std::string &code_out,
-              std::size_t &needed, lf_error &err) {
+lf_status run(const std::string &cb, const char *expected, std::size_t size, std::string &code_out, std::size_t &needed,
+              lf_error &err) {
     std::unique_ptr<char[]> buf(size ? new char[size] : nullptr);
     if (size) std::memset(buf.get(), 'X', size);
     needed = 12345;

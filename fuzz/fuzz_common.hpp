@@ -38,9 +38,9 @@ inline std::string show(std::string_view s) {
     return out + "\"";
 }
 
-#define FZ_CHECK(cond, detail)                                         \
-    do {                                                               \
-        if (!(cond)) ::fz::fail(__FILE__, __LINE__, #cond, (detail));  \
+#define FZ_CHECK(cond, detail)                                        \
+    do {                                                              \
+        if (!(cond)) ::fz::fail(__FILE__, __LINE__, #cond, (detail)); \
     } while (0)
 
 // Splits data at `sep` into at most `max_fields` fields; the last field
@@ -225,12 +225,36 @@ inline std::string splice(std::string_view body, std::string_view secret, std::s
     for (std::size_t i = 0; i < body.size(); i++) {
         if (body[i] == '@' && i + 1 < body.size()) {
             char m = body[i + 1];
-            if (m == 'S') { out += json_escape(secret); i++; continue; }
-            if (m == 'C') { out += json_escape(code); i++; continue; }
-            if (m == 's') { out += json_unicode_escape(secret); i++; continue; }
-            if (m == 'c') { out += json_unicode_escape(code); i++; continue; }
-            if (m == 'T') { out += json_escape(secret.substr(0, 8)); i++; continue; }
-            if (m == 'M') { out += json_escape(secret.substr(1, 8)); i++; continue; }
+            if (m == 'S') {
+                out += json_escape(secret);
+                i++;
+                continue;
+            }
+            if (m == 'C') {
+                out += json_escape(code);
+                i++;
+                continue;
+            }
+            if (m == 's') {
+                out += json_unicode_escape(secret);
+                i++;
+                continue;
+            }
+            if (m == 'c') {
+                out += json_unicode_escape(code);
+                i++;
+                continue;
+            }
+            if (m == 'T') {
+                out += json_escape(secret.substr(0, 8));
+                i++;
+                continue;
+            }
+            if (m == 'M') {
+                out += json_escape(secret.substr(1, 8));
+                i++;
+                continue;
+            }
         }
         out.push_back(body[i]);
     }
@@ -248,9 +272,7 @@ struct JsonShape {
     bool bad_escape = false;
 };
 
-inline bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+inline bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 inline JsonShape json_shape(std::string_view t) {
     JsonShape r;

@@ -153,8 +153,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         if (st != LF_OK) {
             FZ_CHECK(cached == nullptr, "*out not NULL on failure");
             FZ_CHECK(client_id.size() > 8192 || uri.size() > 8192 || !safe_path,
-                     std::string("valid configuration refused: ") + lf_status_name(st) + " " + err.message +
-                         " uri " + fz::show(uri));
+                     std::string("valid configuration refused: ") + lf_status_name(st) + " " + err.message + " uri " +
+                         fz::show(uri));
             return 0;
         }
         c_id = client_id;
@@ -208,13 +208,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         for (std::size_t i = 0; i < want_n; i++) {
             std::string_view p = params[i];
             std::size_t eq = p.find('=');
-            FZ_CHECK(eq != std::string_view::npos && p.substr(0, eq) == names[i], "parameter " + std::string(names[i]) +
-                                                                                      " missing in order: " + url);
+            FZ_CHECK(eq != std::string_view::npos && p.substr(0, eq) == names[i],
+                     "parameter " + std::string(names[i]) + " missing in order: " + url);
             std::string_view v = p.substr(eq + 1);
             if (i == 2) {
                 values[i].assign(v);
             } else {
-                FZ_CHECK(strict_decode(v, values[i]), std::string("non-canonical encoding of ") + names[i] + ": " + url);
+                FZ_CHECK(strict_decode(v, values[i]),
+                         std::string("non-canonical encoding of ") + names[i] + ": " + url);
             }
         }
         FZ_CHECK(values[0] == client_id, "client_id does not round-trip");
@@ -229,7 +230,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     std::string off = uri + "x";
     std::size_t n3 = 0;
     Built bad = build(a, off, "read_orders", nullptr, 256, &n3);
-    FZ_CHECK(bad.status == LF_E_REDIRECT_URI_NOT_ALLOWED, std::string("off-by-one URI gave ") + lf_status_name(bad.status));
+    FZ_CHECK(bad.status == LF_E_REDIRECT_URI_NOT_ALLOWED,
+             std::string("off-by-one URI gave ") + lf_status_name(bad.status));
     if (uri.size() > 9) {
         std::string cut = uri.substr(0, uri.size() - 1);
         if (cut != other_uri) {

@@ -51,8 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     std::size_t cap = 1 + static_cast<std::size_t>(fz::leading_number(raw, 3, 255)) % 300;
     if (!raw.empty() && raw.front() == ' ') raw.remove_prefix(1);
     // Reuse the server layout for the secrets: "200 0 SECRET1 SECRET2\n".
-    std::string ctl = raw.find('\n') == std::string_view::npos ? "200 0\n" + std::string(raw)
-                                                                : "200 0 " + std::string(raw);
+    std::string ctl =
+        raw.find('\n') == std::string_view::npos ? "200 0\n" + std::string(raw) : "200 0 " + std::string(raw);
     fz::ServerInput in = fz::server_input(ctl);
     lf::Redactor r;
     r.add(in.secret);

@@ -78,15 +78,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     fz::JsonShape shape = fz::json_shape(in.body);
     // (Known bug, reported: an invalid \u escape is accepted; see docs/TESTING.md.)
     bool parsable = shape.max_depth <= lf::kApiJsonDepth && !shape.nul_escape &&
-                    (!shape.bad_escape || fz::skip_known()) &&
-                    in.body.find('\0') == std::string::npos;
+                    (!shape.bad_escape || fz::skip_known()) && in.body.find('\0') == std::string::npos;
     Plain plain = parsable ? plain_parse(in.body) : Plain();
 
     switch (s) {
     case S::Ok:
         FZ_CHECK(ok2xx, what);
-        FZ_CHECK(parsable && plain.object, what + ": accepted a body that is not a valid JSON object " +
-                                               fz::show(in.body.substr(0, 200)));
+        FZ_CHECK(parsable && plain.object,
+                 what + ": accepted a body that is not a valid JSON object " + fz::show(in.body.substr(0, 200)));
         FZ_CHECK(!plain.error_present, what + ": accepted a body with error/errors");
         return 0;
     case S::Api:
@@ -125,8 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     // The server's own key survives sanitising when it is plain text.
     if (s == S::Api && plain.first_key_known) {
         const std::string &k = plain.first_key;
-        bool printable = k.size() < sizeof e.key && !fz::shares_secret_run(k, in.secret) &&
-                         !fz::shares_secret_run(k, token);
+        bool printable =
+            k.size() < sizeof e.key && !fz::shares_secret_run(k, in.secret) && !fz::shares_secret_run(k, token);
         for (unsigned char c : k) printable = printable && c >= 0x20 && c < 0x7F;
         if (printable) FZ_CHECK(key == k, "err.key " + fz::show(key) + " != errors[0].key " + fz::show(k));
     }

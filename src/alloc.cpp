@@ -91,8 +91,8 @@ public:
 
 private:
     unsigned char *data() noexcept { return reinterpret_cast<unsigned char *>(this) + kOffset; }
-    static constexpr std::size_t kOffset = (sizeof(std::size_t) * 2 + sizeof(std::atomic<std::size_t>) + kHeader - 1) /
-                                           kHeader * kHeader;
+    static constexpr std::size_t kOffset =
+        (sizeof(std::size_t) * 2 + sizeof(std::atomic<std::size_t>) + kHeader - 1) / kHeader * kHeader;
     std::size_t size_;
     std::size_t used_ = 0;
     std::atomic<std::size_t> refs_{1};

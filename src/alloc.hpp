@@ -64,8 +64,8 @@ bool take_failure() noexcept;  // true if an allocation failed on this thread si
 // its owner has released it and its last block is freed.
 class Reserve;
 Reserve *reserve_new(std::size_t bytes) noexcept;  // nullptr on failure
-void reserve_release(Reserve *r) noexcept;          // the owner's reference; nullptr-safe
-bool reserve_used(const Reserve *r) noexcept;       // whether any block was taken from it
+void reserve_release(Reserve *r) noexcept;         // the owner's reference; nullptr-safe
+bool reserve_used(const Reserve *r) noexcept;      // whether any block was taken from it
 
 class ReserveScope {
 public:
@@ -95,9 +95,13 @@ struct Allocator {
         mem_free(p);
     }
     template <class U>
-    bool operator==(const Allocator<U> &) const noexcept { return true; }
+    bool operator==(const Allocator<U> &) const noexcept {
+        return true;
+    }
     template <class U>
-    bool operator!=(const Allocator<U> &) const noexcept { return false; }
+    bool operator!=(const Allocator<U> &) const noexcept {
+        return false;
+    }
 };
 
 using String = std::basic_string<char, std::char_traits<char>, Allocator<char>>;

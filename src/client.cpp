@@ -42,10 +42,10 @@ namespace {
 
 Status check_settings(const ClientOptions &o, Error &e) {
     if (!o.client_id || !*o.client_id) return fail(e, Status::InvalidArgument, "client_id is required");
-    if (!o.client_secret || !*o.client_secret)
-        return fail(e, Status::InvalidArgument, "client_secret is required");
-    const char *strings[] = {o.client_id, o.client_secret, o.previous_client_secret, o.authorize_url,
-                             o.token_url, o.api_url, o.ca_file, o.user_agent};
+    if (!o.client_secret || !*o.client_secret) return fail(e, Status::InvalidArgument, "client_secret is required");
+    const char *strings[] = {o.client_id,     o.client_secret, o.previous_client_secret,
+                             o.authorize_url, o.token_url,     o.api_url,
+                             o.ca_file,       o.user_agent};
     for (const char *s : strings)
         if (too_long(s)) return fail(e, Status::InvalidArgument, "a configuration string is longer than 8192 bytes");
     if (o.client_auth != ClientAuth::JsonBody && o.client_auth != ClientAuth::Basic &&
@@ -148,8 +148,7 @@ void Client::build_basic_header() {
     h.assign(kBasicPrefix.data(), kBasicPrefix.size());
     std::size_t prefix = h.size();
     h.resize(prefix + base64_len(pair.size()) + 1);
-    std::size_t n =
-        base64_encode(reinterpret_cast<const unsigned char *>(pair.str().data()), pair.size(), &h[prefix]);
+    std::size_t n = base64_encode(reinterpret_cast<const unsigned char *>(pair.str().data()), pair.size(), &h[prefix]);
     h.resize(prefix + n);
 }
 

@@ -46,7 +46,6 @@ struct CallOptions {
     Sent *code_sent = nullptr;  // exchange: whether the real code can have reached the server
 };
 
-
 struct Response {
     long status = 0;
     String body;
@@ -81,14 +80,14 @@ public:
     Client &operator=(const Client &) = delete;
     ~Client() = default;
 
-    Status consent_url(const char *redirect_uri, const char *scopes, const char *state, char *buf,
-                       std::size_t size, std::size_t *needed) const noexcept;
+    Status consent_url(const char *redirect_uri, const char *scopes, const char *state, char *buf, std::size_t size,
+                       std::size_t *needed) const noexcept;
     Status exchange(std::string_view code, const CallOptions &opts, Token &out, Error &e) const;
     // out receives any complete HTTP response, whatever the returned status.
-    Status graphql(std::string_view token, const char *query, const char *variables_json,
-                   const CallOptions &opts, Response &out, bool *got_response, Error &e) const;
-    Status account_id(std::string_view token, const CallOptions &opts, char *buf, std::size_t size,
-                      std::size_t *needed, Error &e) const;
+    Status graphql(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
+                   Response &out, bool *got_response, Error &e) const;
+    Status account_id(std::string_view token, const CallOptions &opts, char *buf, std::size_t size, std::size_t *needed,
+                      Error &e) const;
     Status webhook_verify(const void *body, std::size_t len, const char *header) const noexcept;
     Status webhook_sign(const void *body, std::size_t len, char *buf, std::size_t size,
                         std::size_t *needed) const noexcept;
@@ -144,14 +143,14 @@ private:
     HmacKey previous_mac_;
     SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"
     SecretString json_prefix_;   // {"client_id":<id>,"client_secret":<secret>,"code":
-    String user_agent_header_;    // "User-Agent: ..."
+    String user_agent_header_;   // "User-Agent: ..."
     curl_slist json_headers_[5];
     curl_slist form_headers_[6];  // [0] is the Authorization header
     Transport transport_;
 
     mutable std::mutex auto_mu_;
     mutable std::condition_variable auto_cv_;
-    mutable bool auto_probing_ = false;  // under auto_mu_
+    mutable bool auto_probing_ = false;         // under auto_mu_
     mutable std::atomic<int> auto_choice_{-1};  // index into auto_attempts_
     Attempt auto_attempts_[2];
     int auto_attempt_count_ = 0;

@@ -99,8 +99,8 @@ const Client::RedirectUri *Client::allowed_redirect_uri(const char *uri) const n
     return nullptr;
 }
 
-Status Client::consent_url(const char *redirect_uri, const char *scopes, const char *state, char *buf,
-                           std::size_t size, std::size_t *needed) const noexcept {
+Status Client::consent_url(const char *redirect_uri, const char *scopes, const char *state, char *buf, std::size_t size,
+                           std::size_t *needed) const noexcept {
     if (!buf && size) return Status::InvalidArgument;
     if (!redirect_uri || !scopes) return blank(buf, size, Status::InvalidArgument);
     if (state && !*state) return blank(buf, size, Status::InvalidArgument);

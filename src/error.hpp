@@ -83,7 +83,6 @@ bool is_plain_text(std::string_view text) noexcept;
 // (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069): a terminal that
 // prints the text must neither act on it nor show it reordered. The output
 // is truncated on a character boundary and NUL-terminated.
-void sanitize_copy(char *dst, std::size_t cap, std::string_view src,
-                   const Redactor *r = nullptr) noexcept;
+void sanitize_copy(char *dst, std::size_t cap, std::string_view src, const Redactor *r = nullptr) noexcept;
 
 }  // namespace lf

@@ -131,8 +131,9 @@ Status Client::probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) 
     }
     e = last;
     e.retry_after_s = 0;
-    return fail(e, Status::InvalidClient,
-                "no client-authentication style was accepted by the token endpoint (AUTO probe); the code was not sent");
+    return fail(
+        e, Status::InvalidClient,
+        "no client-authentication style was accepted by the token endpoint (AUTO probe); the code was not sent");
 }
 
 // One thread probes at a time, without holding the lock over the network;
@@ -146,10 +147,12 @@ Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) 
         std::unique_lock<std::mutex> lock(auto_mu_);
         while (auto_probing_ && auto_choice_.load(std::memory_order_acquire) < 0) {
             if (opts.cancel && __atomic_load_n(opts.cancel, __ATOMIC_ACQUIRE))
-                return fail(e, Status::Cancelled, "cancelled while waiting for another call's AUTO probe; the code was not sent");
+                return fail(e, Status::Cancelled,
+                            "cancelled while waiting for another call's AUTO probe; the code was not sent");
             long long left = deadline - now_ms();
             if (left <= 0)
-                return fail(e, Status::Timeout, "timed out waiting for another call's AUTO probe; the code was not sent");
+                return fail(e, Status::Timeout,
+                            "timed out waiting for another call's AUTO probe; the code was not sent");
             auto_cv_.wait_for(lock, std::chrono::milliseconds(left < 100 ? left : 100));
         }
         c = auto_choice_.load(std::memory_order_acquire);

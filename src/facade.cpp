@@ -35,9 +35,8 @@ using lf::Status;
 
 // LF_STATUS_MAP (auth.h) is the one list of statuses: each entry is the C
 // enumerator and the lf::Status of its value...
-#define LF_SAME(name, value, message)                                                                  \
-    static_assert(LF_##name == (value) && static_cast<unsigned>(Status::LF_STATUS_CXX(name)) == (value), \
-                  "LF_" #name);
+#define LF_SAME(name, value, message) \
+    static_assert(LF_##name == (value) && static_cast<unsigned>(Status::LF_STATUS_CXX(name)) == (value), "LF_" #name);
 LF_STATUS_MAP(LF_SAME)
 #undef LF_SAME
 
@@ -58,8 +57,7 @@ constexpr bool in_status_map(lf_status s) {
 static_assert(in_status_map(LF_OK), "lf_status");
 static_assert(sizeof(lf_error::key) == LF_ERROR_KEY_SIZE && sizeof(lf::Error::key) == LF_ERROR_KEY_SIZE,
               "lf_error.key");
-static_assert(sizeof(lf_error::message) == LF_ERROR_MESSAGE_SIZE &&
-                  sizeof(lf::Error::message) == LF_ERROR_MESSAGE_SIZE,
+static_assert(sizeof(lf_error::message) == LF_ERROR_MESSAGE_SIZE && sizeof(lf::Error::message) == LF_ERROR_MESSAGE_SIZE,
               "lf_error.message");
 static_assert(LF_MAX_TOKEN_LENGTH == lf::kMaxTokenLength, "token bound");
 static_assert(LF_MAX_CALLBACK_LENGTH == lf::kMaxCallbackLength, "callback bound");
@@ -166,9 +164,15 @@ bool read_client_auth(const lf_client_auth &c, lf::ClientAuth &out) noexcept {
     static_assert(sizeof raw == sizeof c, "enum width");
     std::memcpy(&raw, &c, sizeof raw);
     switch (raw) {
-    case LF_CLIENT_AUTH_JSON_BODY: out = lf::ClientAuth::JsonBody; return true;
-    case LF_CLIENT_AUTH_BASIC: out = lf::ClientAuth::Basic; return true;
-    case LF_CLIENT_AUTH_AUTO: out = lf::ClientAuth::Auto; return true;
+    case LF_CLIENT_AUTH_JSON_BODY:
+        out = lf::ClientAuth::JsonBody;
+        return true;
+    case LF_CLIENT_AUTH_BASIC:
+        out = lf::ClientAuth::Basic;
+        return true;
+    case LF_CLIENT_AUTH_AUTO:
+        out = lf::ClientAuth::Auto;
+        return true;
     }
     return false;
 }
@@ -359,8 +363,8 @@ LF_API lf_status lf_graphql_ex(const lf_auth *a, const char *access_token, const
     });
 }
 
-LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query,
-                            const char *variables_json, lf_response **out, lf_error *err) {
+LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query, const char *variables_json,
+                            lf_response **out, lf_error *err) {
     return lf_graphql_ex(a, access_token, query, variables_json, nullptr, out, err);
 }
 

@@ -28,8 +28,7 @@ Status request_body(const char *query, const char *variables_json, SecretString 
         JsonError je = JsonError::None;
         vars = Json::parse(variables_json, kApiJsonDepth, &je);
         if (je == JsonError::NoMemory) throw std::bad_alloc();
-        if (!is_object(vars.get()))
-            return fail(e, Status::InvalidArgument, "variables_json is not a JSON object");
+        if (!is_object(vars.get())) return fail(e, Status::InvalidArgument, "variables_json is not a JSON object");
     } else {
         vars = Json(cJSON_CreateObject());
         if (!vars.get()) throw std::bad_alloc();
@@ -64,8 +63,8 @@ Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) 
     return fail_answer(e, Status::Api, st, se, r, "API returned errors (HTTP %ld)", st);
 }
 
-Status Client::graphql(std::string_view token, const char *query, const char *variables_json,
-                       const CallOptions &opts, Response &out, bool *got_response, Error &e) const {
+Status Client::graphql(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
+                       Response &out, bool *got_response, Error &e) const {
     *got_response = false;
     if (token.empty() || token.size() > kMaxTokenLength || !is_b64token(token))
         return fail(e, Status::InvalidArgument, "the access token is not a valid RFC 6750 token");

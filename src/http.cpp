@@ -113,8 +113,7 @@ extern "C" size_t lf_on_header(char *p, size_t size, size_t n, void *ud) {
     return total;
 }
 
-Status map_curl(CURLcode rc, const Sink &sink, const Guard &guard, const char *errbuf, const char *what,
-                Error &e) {
+Status map_curl(CURLcode rc, const Sink &sink, const Guard &guard, const char *errbuf, const char *what, Error &e) {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     bool dep_oom = dep::take_failure();
     // libcurl 7.88 reports a header line over its 100 KiB limit as
@@ -203,9 +202,7 @@ extern "C" CURLcode lf_on_ssl_ctx(CURL *, void *ssl_ctx, void *ud) {
     return CURLE_SSL_CACERT_BADFILE;
 }
 
-int load_cancel(const int *flag) noexcept {
-    return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0;
-}
+int load_cancel(const int *flag) noexcept { return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0; }
 
 long long now_ms() noexcept {
     using namespace std::chrono;
@@ -250,9 +247,7 @@ namespace {
 extern "C" void lf_share_lock(CURL *, curl_lock_data data, curl_lock_access, void *ud) {
     static_cast<std::mutex *>(ud)[data].lock();
 }
-extern "C" void lf_share_unlock(CURL *, curl_lock_data data, void *ud) {
-    static_cast<std::mutex *>(ud)[data].unlock();
-}
+extern "C" void lf_share_unlock(CURL *, curl_lock_data data, void *ud) { static_cast<std::mutex *>(ud)[data].unlock(); }
 }  // namespace
 
 // The sockets a slot's connections use, so that a child process can let go

@@ -21,9 +21,9 @@ struct curl_slist;
 namespace lf {
 
 struct TransportConfig {
-    const char *ca_file = nullptr;   // nullptr: system store
+    const char *ca_file = nullptr;  // nullptr: system store
     long connect_timeout_ms = 10000;
-    long stall_timeout_ms = 10000;   // under 1 byte/s for this long: Timeout
+    long stall_timeout_ms = 10000;  // under 1 byte/s for this long: Timeout
     std::size_t max_response_bytes = 1 << 20;
 };
 
@@ -32,16 +32,16 @@ enum class Sent { No = 0, Maybe = 1, Yes = 2 };
 
 struct HttpRequest {
     const char *url = nullptr;
-    bool allow_http = false;              // the URL is plain http to loopback
-    bool loopback = false;                // the host is loopback: never use a proxy
+    bool allow_http = false;  // the URL is plain http to loopback
+    bool loopback = false;    // the host is loopback: never use a proxy
     std::string_view body;
     const curl_slist *headers = nullptr;  // borrowed, read-only
     long timeout_ms = 30000;
     const int *cancel = nullptr;
-    const char *what = "server";          // for messages: "token endpoint", "API"
-    std::size_t max_body = 0;             // 0: the transport's max_response_bytes
-    Sent *sent = nullptr;                 // optional: raised to Maybe as the request goes out,
-                                          // to Yes when a complete answer arrived
+    const char *what = "server";  // for messages: "token endpoint", "API"
+    std::size_t max_body = 0;     // 0: the transport's max_response_bytes
+    Sent *sent = nullptr;         // optional: raised to Maybe as the request goes out,
+                                  // to Yes when a complete answer arrived
 };
 
 struct HttpResponse {

@@ -192,13 +192,27 @@ char *write_json_string(char *dst, std::string_view v) noexcept {
         run = i + 1;
         *dst++ = '\\';
         switch (c) {
-        case '"': *dst++ = '"'; break;
-        case '\\': *dst++ = '\\'; break;
-        case '\b': *dst++ = 'b'; break;
-        case '\f': *dst++ = 'f'; break;
-        case '\n': *dst++ = 'n'; break;
-        case '\r': *dst++ = 'r'; break;
-        case '\t': *dst++ = 't'; break;
+        case '"':
+            *dst++ = '"';
+            break;
+        case '\\':
+            *dst++ = '\\';
+            break;
+        case '\b':
+            *dst++ = 'b';
+            break;
+        case '\f':
+            *dst++ = 'f';
+            break;
+        case '\n':
+            *dst++ = 'n';
+            break;
+        case '\r':
+            *dst++ = 'r';
+            break;
+        case '\t':
+            *dst++ = 't';
+            break;
         default:
             *dst++ = 'u';
             *dst++ = '0';

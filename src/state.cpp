@@ -15,8 +15,7 @@ Status state_generate(char *buf, std::size_t size) noexcept {
     if (!random_bytes(rnd, sizeof rnd)) return blank(buf, size, Status::Internal);
     base64_encode(rnd, sizeof rnd, b64);
     // base64url without padding.
-    for (std::size_t i = 0; i < kStateBufferSize - 1; i++)
-        buf[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+    for (std::size_t i = 0; i < kStateBufferSize - 1; i++) buf[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
     buf[kStateBufferSize - 1] = '\0';
     wipe(rnd, sizeof rnd);
     wipe(b64, sizeof b64);

@@ -43,9 +43,7 @@ Identity identity_of(const struct stat &st) noexcept {
     return id;
 }
 
-bool same_time(const timespec &a, const timespec &b) noexcept {
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
+bool same_time(const timespec &a, const timespec &b) noexcept { return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec; }
 
 bool same(const Identity &a, const Identity &b) noexcept {
     return a.dev == b.dev && a.ino == b.ino && a.size == b.size && same_time(a.mtim, b.mtim) &&
@@ -143,9 +141,8 @@ Result build(int fd, const char *file, const char *dir, X509_STORE **out, char *
         return Result::NoMemory;
     }
     X509_STORE *st = X509_STORE_new();
-    STACK_OF(X509_INFO) *infos = st ? PEM_X509_INFO_read_bio_ex(bio, nullptr, nullptr, const_cast<char *>(""),
-                                                                  nullptr, nullptr)
-                                    : nullptr;
+    STACK_OF(X509_INFO) *infos =
+        st ? PEM_X509_INFO_read_bio_ex(bio, nullptr, nullptr, const_cast<char *>(""), nullptr, nullptr) : nullptr;
     BIO_free(bio);
     Result r = Result::Ok;
     if (!st) {
@@ -263,7 +260,7 @@ Result acquire(const char *ca_file, X509_STORE **out, char *why, std::size_t why
     e->id = id;
     e->store = store;  // the cache's reference
     e->used = ++g_clock;
-    *out = store;      // the caller's
+    *out = store;  // the caller's
     return Result::Ok;
 }
 

@@ -62,8 +62,8 @@ constexpr struct UnreservedTable {
     bool v[256];
     constexpr UnreservedTable() : v() {
         for (int c = 0; c < 256; c++)
-            v[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                   c == '.' || c == '_' || c == '~';
+            v[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                   c == '_' || c == '~';
     }
 } kUnreserved;
 

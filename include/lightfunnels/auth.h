@@ -92,23 +92,23 @@
 /** @def LF_END_DECLS
  * Closes the block opened by LF_BEGIN_DECLS. */
 #ifndef LF_BEGIN_DECLS
-#  ifdef __cplusplus
-#    define LF_BEGIN_DECLS extern "C" {
-#    define LF_END_DECLS }
-#  else
-#    define LF_BEGIN_DECLS
-#    define LF_END_DECLS
-#  endif
+#ifdef __cplusplus
+#define LF_BEGIN_DECLS extern "C" {
+#define LF_END_DECLS }
+#else
+#define LF_BEGIN_DECLS
+#define LF_END_DECLS
+#endif
 #endif
 
 /** LF_API marks every exported function: the library is built with hidden
  * visibility, so only these are exported (ELF, Linux). */
 #ifndef LF_API
-#  if defined(__GNUC__) && __GNUC__ >= 4
-#    define LF_API __attribute__((visibility("default")))
-#  else
-#    define LF_API
-#  endif
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define LF_API __attribute__((visibility("default")))
+#else
+#define LF_API
+#endif
 #endif
 
 /** LF_DEPRECATED(since, msg): warns callers of a deprecated function. Silent
@@ -117,13 +117,13 @@
  * entirely (they stay exported until the SONAME changes). Version 1.0 has no
  * deprecated functions. */
 #ifndef LF_DEPRECATED
-#  if defined(LF_BUILDING) || defined(LF_NO_DEPRECATION_WARNINGS)
-#    define LF_DEPRECATED(since, msg)
-#  elif defined(__GNUC__) || defined(__clang__)
-#    define LF_DEPRECATED(since, msg) __attribute__((deprecated("since " since ": " msg)))
-#  else
-#    define LF_DEPRECATED(since, msg)
-#  endif
+#if defined(LF_BUILDING) || defined(LF_NO_DEPRECATION_WARNINGS)
+#define LF_DEPRECATED(since, msg)
+#elif defined(__GNUC__) || defined(__clang__)
+#define LF_DEPRECATED(since, msg) __attribute__((deprecated("since " since ": " msg)))
+#else
+#define LF_DEPRECATED(since, msg)
+#endif
 #endif
 
 /* ------------------------------------------------------------------------ */
@@ -139,10 +139,9 @@
 /** "MAJOR.MINOR.PATCH" of this header; lf_version() gives the loaded library's. */
 #define LF_AUTH_VERSION_STRING "1.1.0"
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for `#if` comparisons. */
-#define LF_AUTH_VERSION_NUMBER \
-    (LF_AUTH_VERSION_MAJOR * 10000 + LF_AUTH_VERSION_MINOR * 100 + LF_AUTH_VERSION_PATCH)
+#define LF_AUTH_VERSION_NUMBER (LF_AUTH_VERSION_MAJOR * 10000 + LF_AUTH_VERSION_MINOR * 100 + LF_AUTH_VERSION_PATCH)
 /** True when the header is at least version a.b.c. */
-#define LF_AUTH_VERSION_CHECK(a, b, c) (LF_AUTH_VERSION_NUMBER >= ((a) * 10000 + (b) * 100 + (c)))
+#define LF_AUTH_VERSION_CHECK(a, b, c) (LF_AUTH_VERSION_NUMBER >= ((a)*10000 + (b)*100 + (c)))
 
 /* ------------------------------------------------------------------------ */
 /* Bounds                                                                    */
@@ -179,7 +178,7 @@ LF_BEGIN_DECLS
  *     switch (s) { LF_STATUS_MAP(MY_NAME) }
  *
  * @since 1.1.0 */
-#define LF_STATUS_MAP(XX) \
+#define LF_STATUS_MAP(XX)                                                                         \
     XX(OK, 0, "Success.")                                                                         \
     XX(E_INVALID_ARGUMENT, 1, "An argument is missing, malformed or out of range.")               \
     XX(E_BUFFER_TOO_SMALL, 2, "The output buffer is too small.")                                  \
@@ -208,29 +207,29 @@ LF_BEGIN_DECLS
  * LF_STATUS_MAP spelled out for readers; the library does not compile if
  * the two differ. */
 typedef enum lf_status {
-    LF_OK = 0,                        /**< success */
-    LF_E_INVALID_ARGUMENT = 1,        /**< NULL, malformed or out-of-range input (incl. a bad callback) */
-    LF_E_BUFFER_TOO_SMALL = 2,        /**< caller buffer too short; *needed says how much */
-    LF_E_NO_MEMORY = 3,               /**< an allocation failed */
-    LF_E_REDIRECT_URI_NOT_ALLOWED = 4,/**< redirect URI not in the allow-list (exact match) */
-    LF_E_STATE_MISMATCH = 5,          /**< callback state missing or different from the expected one */
-    LF_E_STATE_EXPIRED = 6,           /**< reserved for signed, expiring state (not produced in 1.0) */
-    LF_E_ACCESS_DENIED = 7,           /**< the merchant declined (callback carried error=...) */
-    LF_E_NETWORK = 8,                 /**< connection failed, reset or closed early */
-    LF_E_TIMEOUT = 9,                 /**< connect or total timeout reached */
-    LF_E_TLS = 10,                    /**< certificate, host name or handshake failure */
-    LF_E_INSECURE_TRANSPORT = 11,     /**< http:// to a non-loopback host, or an unusable URL scheme */
-    LF_E_HTTP = 12,                   /**< unexpected HTTP status (incl. any 3xx: redirects are not followed) */
-    LF_E_INVALID_CODE = 13,           /**< authorization code rejected: used, expired or unknown */
-    LF_E_INVALID_CLIENT = 14,         /**< client id/secret rejected */
-    LF_E_UNAUTHORIZED = 15,           /**< access token rejected */
-    LF_E_API = 16,                    /**< the API answered with GraphQL `errors` */
-    LF_E_PROTOCOL = 17,               /**< malformed or unexpected response */
-    LF_E_RESPONSE_TOO_LARGE = 18,     /**< response over max_response_bytes (or headers over 64 KiB) */
-    LF_E_SIGNATURE_MISMATCH = 19,     /**< webhook signature missing or wrong */
-    LF_E_CANCELLED = 20,              /**< lf_call_options.cancel was set */
-    LF_E_RATE_LIMITED = 21,           /**< HTTP 429 or the platform's rate_limit_reached key */
-    LF_E_INTERNAL = 22                /**< a bug or an unexpected failure inside the library */
+    LF_OK = 0,                         /**< success */
+    LF_E_INVALID_ARGUMENT = 1,         /**< NULL, malformed or out-of-range input (incl. a bad callback) */
+    LF_E_BUFFER_TOO_SMALL = 2,         /**< caller buffer too short; *needed says how much */
+    LF_E_NO_MEMORY = 3,                /**< an allocation failed */
+    LF_E_REDIRECT_URI_NOT_ALLOWED = 4, /**< redirect URI not in the allow-list (exact match) */
+    LF_E_STATE_MISMATCH = 5,           /**< callback state missing or different from the expected one */
+    LF_E_STATE_EXPIRED = 6,            /**< reserved for signed, expiring state (not produced in 1.0) */
+    LF_E_ACCESS_DENIED = 7,            /**< the merchant declined (callback carried error=...) */
+    LF_E_NETWORK = 8,                  /**< connection failed, reset or closed early */
+    LF_E_TIMEOUT = 9,                  /**< connect or total timeout reached */
+    LF_E_TLS = 10,                     /**< certificate, host name or handshake failure */
+    LF_E_INSECURE_TRANSPORT = 11,      /**< http:// to a non-loopback host, or an unusable URL scheme */
+    LF_E_HTTP = 12,                    /**< unexpected HTTP status (incl. any 3xx: redirects are not followed) */
+    LF_E_INVALID_CODE = 13,            /**< authorization code rejected: used, expired or unknown */
+    LF_E_INVALID_CLIENT = 14,          /**< client id/secret rejected */
+    LF_E_UNAUTHORIZED = 15,            /**< access token rejected */
+    LF_E_API = 16,                     /**< the API answered with GraphQL `errors` */
+    LF_E_PROTOCOL = 17,                /**< malformed or unexpected response */
+    LF_E_RESPONSE_TOO_LARGE = 18,      /**< response over max_response_bytes (or headers over 64 KiB) */
+    LF_E_SIGNATURE_MISMATCH = 19,      /**< webhook signature missing or wrong */
+    LF_E_CANCELLED = 20,               /**< lf_call_options.cancel was set */
+    LF_E_RATE_LIMITED = 21,            /**< HTTP 429 or the platform's rate_limit_reached key */
+    LF_E_INTERNAL = 22                 /**< a bug or an unexpected failure inside the library */
 } lf_status;
 
 /** "LF_E_TIMEOUT" for LF_E_TIMEOUT; "LF_E_UNKNOWN" for a value this version
@@ -324,7 +323,7 @@ typedef struct lf_auth lf_auth;
 typedef enum lf_client_auth {
     LF_CLIENT_AUTH_JSON_BODY = 0, /**< client_id + client_secret in a JSON body (documented default) */
     LF_CLIENT_AUTH_BASIC = 1,     /**< Authorization: Basic base64(client_id ":" client_secret), code in a form body */
-    LF_CLIENT_AUTH_AUTO = 2       /**< learn which one works with a probe carrying an invalid code (see lf_exchange_code) */
+    LF_CLIENT_AUTH_AUTO = 2 /**< learn which one works with a probe carrying an invalid code (see lf_exchange_code) */
 } lf_client_auth;
 
 /** Client configuration. Initialise with lf_auth_config_init(&cfg, sizeof cfg)
@@ -349,12 +348,12 @@ typedef struct lf_auth_config {
     long connect_timeout_ms;            /**< default 10000; must be > 0 */
     long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
-    const char *ca_file;                /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file.
+    const char *ca_file;    /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file.
                                            Not read by lf_auth_new(): each new connection uses the file as it is
                                            then; a file that cannot be used fails the call that connects with
                                            LF_E_TLS, nothing sent */
-    const char *user_agent;             /**< NULL: "lightfunnels-auth/<version>" */
-    long stall_timeout_ms;              /**< default 10000; must be > 0. Once a request has started to go
+    const char *user_agent; /**< NULL: "lightfunnels-auth/<version>" */
+    long stall_timeout_ms;  /**< default 10000; must be > 0. Once a request has started to go
                                            out, no byte sent or received for this long fails it with
                                            LF_E_TIMEOUT: a server that stalls is given up on before timeout_ms
                                            (which still bounds one that trickles). Checked every ~100 ms.
@@ -409,8 +408,8 @@ LF_API void lf_auth_free(lf_auth *auth);
  * buf NULL with size > 0);
  * LF_E_REDIRECT_URI_NOT_ALLOWED; LF_E_BUFFER_TOO_SMALL. Never allocates.
  * @since 1.0.0 */
-LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes,
-                                const char *state, char *buf, size_t size, size_t *needed);
+LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes, const char *state,
+                                char *buf, size_t size, size_t *needed);
 
 /** Writes a fresh state value: 256 bits from the OS CSPRNG, base64url
  * without padding: 43 characters + NUL. `size` must
@@ -451,9 +450,8 @@ LF_API int lf_state_equal(const char *a, const char *b);
  *
  * Returns also LF_E_BUFFER_TOO_SMALL (code is larger than buf). Never
  * allocates. @since 1.0.0 */
-LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query,
-                                   const char *expected_state, char *code, size_t size,
-                                   size_t *needed, lf_error *err);
+LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query, const char *expected_state, char *code,
+                                   size_t size, size_t *needed, lf_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Token exchange                                                            */
@@ -480,9 +478,9 @@ typedef enum lf_code_sent {
 /** Per-call control, for callers with deadlines and cancellation. Initialise
  * with lf_call_options_init(&o, sizeof o). Append-only. @since 1.0.0 */
 typedef struct lf_call_options {
-    size_t struct_size; /**< set by lf_call_options_init */
-    long timeout_ms;    /**< 0: the handle's timeout; else the smaller of the two; must be >= 0 */
-    const int *cancel;  /**< optional; once *cancel != 0 the call returns LF_E_CANCELLED within ~100 ms.
+    size_t struct_size;      /**< set by lf_call_options_init */
+    long timeout_ms;         /**< 0: the handle's timeout; else the smaller of the two; must be >= 0 */
+    const int *cancel;       /**< optional; once *cancel != 0 the call returns LF_E_CANCELLED within ~100 ms.
                            Read without synchronisation from the calling thread: set it with an
                            atomic store (or from a signal handler via volatile sig_atomic_t-sized int). */
     lf_code_sent *code_sent; /**< optional out: lf_exchange_code_ex() writes whether the code can have
@@ -544,16 +542,14 @@ LF_API void lf_call_options_init(lf_call_options *o, size_t size);
  * LF_E_TLS; LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. err->key and
  * err->message carry the server's error and description.
  * @since 1.0.0 */
-LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token **out,
-                                  lf_error *err);
+LF_API lf_status lf_exchange_code(const lf_auth *a, const char *code, lf_token **out, lf_error *err);
 
 /** lf_exchange_code() with per-call options (NULL: none). Also returns
  * LF_E_INVALID_ARGUMENT for a struct_size smaller than sizeof(size_t) or
  * larger than sizeof(lf_call_options) of this library, or a negative
  * timeout. Fields past a smaller struct_size take their defaults.
  * @since 1.0.0 */
-LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code,
-                                     const lf_call_options *opts, lf_token **out,
+LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const lf_call_options *opts, lf_token **out,
                                      lf_error *err);
 
 /** The access token, NUL-terminated; valid until lf_token_free(t). NULL when
@@ -586,16 +582,15 @@ LF_API void lf_token_free(lf_token *t);
  * @return LF_OK; LF_E_SIGNATURE_MISMATCH (wrong, missing, empty or malformed
  * header); LF_E_INVALID_ARGUMENT (a NULL, or body NULL with len > 0);
  * LF_E_INTERNAL. @since 1.0.0 */
-LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t len,
-                                   const char *hmac_header);
+LF_API lf_status lf_webhook_verify(const lf_auth *a, const void *body, size_t len, const char *hmac_header);
 
 /** Writes the `lightfunnels-hmac` value for body (with the current
  * client_secret): 44 characters + NUL, see LF_SIGNATURE_BUFFER_SIZE. For
  * tests and for tools that send webhooks.
  * @return LF_OK, LF_E_INVALID_ARGUMENT, LF_E_BUFFER_TOO_SMALL, LF_E_INTERNAL.
  * @since 1.0.0 */
-LF_API lf_status lf_webhook_sign(const lf_auth *a, const void *body, size_t len, char *buf,
-                                 size_t size, size_t *needed);
+LF_API lf_status lf_webhook_sign(const lf_auth *a, const void *body, size_t len, char *buf, size_t size,
+                                 size_t *needed);
 
 /* ------------------------------------------------------------------------ */
 /* Using the token: the GraphQL API                                          */
@@ -625,13 +620,13 @@ typedef struct lf_response lf_response;
  * malformed token, variables that are not a JSON object);
  * LF_E_RESPONSE_TOO_LARGE; LF_E_NETWORK; LF_E_TIMEOUT; LF_E_TLS;
  * LF_E_CANCELLED; LF_E_NO_MEMORY; LF_E_INTERNAL. @since 1.0.0 */
-LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query,
-                            const char *variables_json, lf_response **out, lf_error *err);
+LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query, const char *variables_json,
+                            lf_response **out, lf_error *err);
 
 /** lf_graphql() with per-call options (NULL: none). @since 1.0.0 */
 LF_API lf_status lf_graphql_ex(const lf_auth *a, const char *access_token, const char *query,
-                               const char *variables_json, const lf_call_options *opts,
-                               lf_response **out, lf_error *err);
+                               const char *variables_json, const lf_call_options *opts, lf_response **out,
+                               lf_error *err);
 
 /** The response body (NUL-terminated; it may also contain NULs, see
  * lf_response_body_length); valid until lf_response_free(r). "" for NULL.
@@ -654,13 +649,12 @@ LF_API void lf_response_free(lf_response *r);
  * answer has no string or integer data.account.id (or one holding a control,
  * C1 or bidirectional formatting character), and LF_E_BUFFER_TOO_SMALL.
  * @since 1.0.0 */
-LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char *buf,
-                               size_t size, size_t *needed, lf_error *err);
+LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char *buf, size_t size, size_t *needed,
+                               lf_error *err);
 
 /** lf_account_id() with per-call options (NULL: none). @since 1.0.0 */
-LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token,
-                                  const lf_call_options *opts, char *buf, size_t size,
-                                  size_t *needed, lf_error *err);
+LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token, const lf_call_options *opts, char *buf,
+                                  size_t size, size_t *needed, lf_error *err);
 
 LF_END_DECLS
 

@@ -20,8 +20,7 @@
 #error "compat_test.c must be compiled with -I abi/include-1.0 (the 1.0 header)"
 #endif
 
-static const char *const k_redirects[] = {"https://app.example.test/oauth/callback",
-                                          "http://127.0.0.1:8080/cb"};
+static const char *const k_redirects[] = {"https://app.example.test/oauth/callback", "http://127.0.0.1:8080/cb"};
 static const char k_body[] = "{\"event\":\"order/created\",\"id\":42}";
 /* base64(HMAC-SHA256(key, k_body)), computed with the openssl CLI. */
 static const char k_sig_current[] = "wxf4GpCny+egkgigvHYOAXBTD/eEC5B2dhrrgnvtSn4=";
@@ -99,39 +98,37 @@ static void status_values_keep_their_names(void **state) {
 static void consent_url(void **state) {
     (void)state;
     lf_auth *a = new_client(NULL);
-    const char *expected = "https://app.lightfunnels.com/admin/oauth?client_id=compat-client"
-                           "&redirect_uri=https%3A%2F%2Fapp.example.test%2Foauth%2Fcallback"
-                           "&scope=orders,products&state=st%2F1";
+    const char *expected =
+        "https://app.lightfunnels.com/admin/oauth?client_id=compat-client"
+        "&redirect_uri=https%3A%2F%2Fapp.example.test%2Foauth%2Fcallback"
+        "&scope=orders,products&state=st%2F1";
     size_t needed = 0;
     /* Size query. */
-    assert_int_equal(lf_consent_url(a, k_redirects[0], " orders, products,orders", "st/1", NULL, 0,
-                                    &needed),
+    assert_int_equal(lf_consent_url(a, k_redirects[0], " orders, products,orders", "st/1", NULL, 0, &needed),
                      LF_E_BUFFER_TOO_SMALL);
     assert_int_equal(needed, strlen(expected) + 1);
     char *buf = malloc(needed);
     assert_non_null(buf);
     size_t needed2 = 0;
-    assert_int_equal(lf_consent_url(a, k_redirects[0], " orders, products,orders", "st/1", buf,
-                                    needed, &needed2),
+    assert_int_equal(lf_consent_url(a, k_redirects[0], " orders, products,orders", "st/1", buf, needed, &needed2),
                      LF_OK);
     assert_string_equal(buf, expected);
     assert_int_equal(needed2, needed);
     /* One byte short: nothing written past the end, empty string left. */
-    assert_int_equal(lf_consent_url(a, k_redirects[0], "orders,products", "st/1", buf, needed - 1,
-                                     NULL),
+    assert_int_equal(lf_consent_url(a, k_redirects[0], "orders,products", "st/1", buf, needed - 1, NULL),
                      LF_E_BUFFER_TOO_SMALL);
     assert_string_equal(buf, "");
     /* The allow-list is exact. */
     char small[512];
-    assert_int_equal(lf_consent_url(a, "https://app.example.test/oauth/callback/", "orders", NULL,
-                                    small, sizeof small, NULL),
-                     LF_E_REDIRECT_URI_NOT_ALLOWED);
+    assert_int_equal(
+        lf_consent_url(a, "https://app.example.test/oauth/callback/", "orders", NULL, small, sizeof small, NULL),
+        LF_E_REDIRECT_URI_NOT_ALLOWED);
     assert_int_equal(lf_consent_url(a, k_redirects[1], "Orders", NULL, small, sizeof small, NULL),
                      LF_E_INVALID_ARGUMENT);
-    assert_int_equal(lf_consent_url(a, k_redirects[1], "orders", NULL, small, sizeof small, NULL),
-                     LF_OK);
-    assert_string_equal(small, "https://app.lightfunnels.com/admin/oauth?client_id=compat-client"
-                               "&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcb&scope=orders");
+    assert_int_equal(lf_consent_url(a, k_redirects[1], "orders", NULL, small, sizeof small, NULL), LF_OK);
+    assert_string_equal(small,
+                        "https://app.lightfunnels.com/admin/oauth?client_id=compat-client"
+                        "&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcb&scope=orders");
     free(buf);
     lf_auth_free(a);
 }
@@ -142,8 +139,7 @@ static void state_values(void **state) {
     assert_int_equal(lf_state_generate(s1, sizeof s1), LF_OK);
     assert_int_equal(lf_state_generate(s2, sizeof s2), LF_OK);
     assert_int_equal(strlen(s1), 43);
-    assert_int_equal(strspn(s1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                     43);
+    assert_int_equal(strspn(s1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
     assert_string_not_equal(s1, s2);
     assert_int_equal(lf_state_equal(s1, s1), 1);
     assert_int_equal(lf_state_equal(s1, s2), 0);
@@ -159,8 +155,9 @@ static void callback(void **state) {
     size_t needed = 0;
     lf_error err;
     memset(&err, 0x5a, sizeof err);
-    assert_int_equal(lf_parse_callback(a, "https://app.example.test/oauth/callback?code=ab%2Bc+d&"
-                                          "state=S1&extra=x#frag",
+    assert_int_equal(lf_parse_callback(a,
+                                       "https://app.example.test/oauth/callback?code=ab%2Bc+d&"
+                                       "state=S1&extra=x#frag",
                                        "S1", code, sizeof code, &needed, &err),
                      LF_OK);
     assert_string_equal(code, "ab+c d");
@@ -178,8 +175,8 @@ static void callback(void **state) {
     assert_string_equal(code, "");
 
     /* The merchant declined. */
-    assert_int_equal(lf_parse_callback(a, "error=access_denied&error_description=No+thanks&state=S1",
-                                       "S1", code, sizeof code, NULL, &err),
+    assert_int_equal(lf_parse_callback(a, "error=access_denied&error_description=No+thanks&state=S1", "S1", code,
+                                       sizeof code, NULL, &err),
                      LF_E_ACCESS_DENIED);
     assert_int_equal(err.status, LF_E_ACCESS_DENIED);
     assert_int_equal(err.http_status, 0);
@@ -191,8 +188,7 @@ static void callback(void **state) {
     assert_int_equal(lf_parse_callback(a, "code=a%2&state=S1", "S1", code, sizeof code, NULL, NULL),
                      LF_E_INVALID_ARGUMENT);
     char two[2];
-    assert_int_equal(lf_parse_callback(a, "code=abc", NULL, two, sizeof two, &needed, NULL),
-                     LF_E_BUFFER_TOO_SMALL);
+    assert_int_equal(lf_parse_callback(a, "code=abc", NULL, two, sizeof two, &needed, NULL), LF_E_BUFFER_TOO_SMALL);
     assert_int_equal(needed, 4);
     lf_auth_free(a);
 }
@@ -207,10 +203,11 @@ static void webhooks(void **state) {
     assert_int_equal(needed, LF_SIGNATURE_BUFFER_SIZE);
     assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body), k_sig_current), LF_OK);
     assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body), k_sig_previous), LF_OK);
-    assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body), " " "wxf4GpCny+egkgigvHYOAXBTD/eEC5B2dhrrgnvtSn4\t"),
+    assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body),
+                                       " "
+                                       "wxf4GpCny+egkgigvHYOAXBTD/eEC5B2dhrrgnvtSn4\t"),
                      LF_OK);
-    assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body) - 1, k_sig_current),
-                     LF_E_SIGNATURE_MISMATCH);
+    assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body) - 1, k_sig_current), LF_E_SIGNATURE_MISMATCH);
     assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body), ""), LF_E_SIGNATURE_MISMATCH);
     assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body), NULL), LF_E_INVALID_ARGUMENT);
     char short_sig[LF_SIGNATURE_BUFFER_SIZE - 1];
@@ -221,8 +218,7 @@ static void webhooks(void **state) {
 
     /* Without a previous secret, the old signature no longer verifies. */
     a = new_client(NULL);
-    assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body), k_sig_previous),
-                     LF_E_SIGNATURE_MISMATCH);
+    assert_int_equal(lf_webhook_verify(a, k_body, strlen(k_body), k_sig_previous), LF_E_SIGNATURE_MISMATCH);
     lf_auth_free(a);
 }
 

@@ -113,8 +113,8 @@ static long sweep(const char *name, void (*setup_fn)(void *), op_fn op, undo_fn 
         if (st == LF_E_NO_MEMORY && failed == 0)
             fail_msg("%s: N=%ld: LF_E_NO_MEMORY without a failed allocation", name, n);
         if (st == LF_E_NO_MEMORY && last_code[0] && ts_server_saw(srv, last_code))
-            fail_msg("%s: N=%ld (%s): LF_E_NO_MEMORY after the code reached the server: the token is lost", name,
-                     n, mode);
+            fail_msg("%s: N=%ld (%s): LF_E_NO_MEMORY after the code reached the server: the token is lost", name, n,
+                     mode);
         last_code[0] = '\0';
         if (ca_live() != live0)
             fail_msg("%s: N=%ld (%s, %s): %ld blocks not given back", name, n, mode, lf_status_name(st),
@@ -122,9 +122,10 @@ static long sweep(const char *name, void (*setup_fn)(void *), op_fn op, undo_fn 
         if (st == LF_OK && failed == 0) {
             printf("# %-24s %-10s %ld failure points\n", name, mode, points);
             if (wrong)
-                fail_msg("%s (%s): %ld of %ld failure points returned neither LF_E_NO_MEMORY nor LF_OK "
-                         "(%ld of them also leaked):%s%s",
-                         name, mode, wrong, points, leaked, wrong_list, wrong > 8 ? " ..." : "");
+                fail_msg(
+                    "%s (%s): %ld of %ld failure points returned neither LF_E_NO_MEMORY nor LF_OK "
+                    "(%ld of them also leaked):%s%s",
+                    name, mode, wrong, points, leaked, wrong_list, wrong > 8 ? " ..." : "");
             return points;
         }
         points++; /* a NO_MEMORY, or a failure in an optional path that still succeeded */
@@ -182,8 +183,8 @@ static lf_status op_callback(void *p) {
     handle_ctx *c = p;
     char code[64];
     lf_error err;
-    return lf_parse_callback(c->a, "https://app.example.test/cb?code=abc%2Bdef&state=s1", "s1", code,
-                             sizeof code, NULL, &err);
+    return lf_parse_callback(c->a, "https://app.example.test/cb?code=abc%2Bdef&state=s1", "s1", code, sizeof code, NULL,
+                             &err);
 }
 
 static lf_status op_verify(void *p) {
@@ -301,10 +302,10 @@ static void test_sweep_exchange(void **state) {
     handle_ctx c = {NULL, NULL, NULL, 0};
     assert_true(sweep("lf_exchange_code", fresh_handle, op_exchange, undo_token, drop_handle, &c, 0) > 0);
     assert_true(sweep("lf_exchange_code", fresh_handle, op_exchange, undo_token, drop_handle, &c, 1) > 0);
-    assert_true(sweep("lf_exchange_code (60 KiB answer)", fresh_handle, op_exchange_large, undo_token, drop_handle,
-                      &c, 0) > 0);
-    assert_true(sweep("lf_exchange_code (60 KiB answer)", fresh_handle, op_exchange_large, undo_token, drop_handle,
-                      &c, 1) > 0);
+    assert_true(
+        sweep("lf_exchange_code (60 KiB answer)", fresh_handle, op_exchange_large, undo_token, drop_handle, &c, 0) > 0);
+    assert_true(
+        sweep("lf_exchange_code (60 KiB answer)", fresh_handle, op_exchange_large, undo_token, drop_handle, &c, 1) > 0);
     /* a handle that saw allocation failures keeps working */
     c.a = new_handle();
     for (long n = 1; n <= 5; n++) {
@@ -330,8 +331,7 @@ static void test_balanced_at_cleanup(void **state) {
     lf_global_cleanup();
     if (ca_live() != 0) fail_msg("%zu blocks live after lf_global_cleanup()", ca_live());
     if (ca_canary_hits())
-        fail_msg("%zu released blocks still held the secret or the token: first %s", ca_canary_hits(),
-                 ca_first_hit());
+        fail_msg("%zu released blocks still held the secret or the token: first %s", ca_canary_hits(), ca_first_hit());
 }
 
 int main(void) {

@@ -132,7 +132,8 @@ static void test_full_flow_routed_balanced_and_wiped(void **state) {
     size_t used = ca_total() - total0;
     printf("# allocations through the allocator for two flows: %zu (flags %u)\n", used, INIT_FLAGS);
     assert_true(used > 0);
-    if (ca_canary_hits()) fail_msg("%zu released blocks still held a secret: first %s", ca_canary_hits(), ca_first_hit());
+    if (ca_canary_hits())
+        fail_msg("%zu released blocks still held a secret: first %s", ca_canary_hits(), ca_first_hit());
 }
 
 /* Routing of the dependencies' own allocations, seen directly. */
@@ -174,7 +175,8 @@ int main(void) {
         return 1;
     }
     /* same allocator and flags again: fine; different: refused */
-    if (lf_global_init(ca_allocator(), INIT_FLAGS) != LF_OK || lf_global_init(NULL, INIT_FLAGS) != LF_E_INVALID_ARGUMENT ||
+    if (lf_global_init(ca_allocator(), INIT_FLAGS) != LF_OK ||
+        lf_global_init(NULL, INIT_FLAGS) != LF_E_INVALID_ARGUMENT ||
         lf_global_init(ca_allocator(), INIT_FLAGS ^ LF_INIT_HOOK_DEPENDENCIES) != LF_E_INVALID_ARGUMENT) {
         fprintf(stderr, "lf_global_init re-initialisation rules broken\n");
         return 1;

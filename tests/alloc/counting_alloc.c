@@ -39,8 +39,8 @@ static void scan(const hdr *h, const char *why) {
     for (size_t i = 0; canaries[i]; i++) {
         if (ts_mem_contains(h + 1, h->size, canaries[i])) {
             if (hits++ == 0)
-                snprintf(first_hit, sizeof first_hit, "canary #%zu (%.8s...) in a %zu-byte block at %s", i,
-                         canaries[i], h->size, why);
+                snprintf(first_hit, sizeof first_hit, "canary #%zu (%.8s...) in a %zu-byte block at %s", i, canaries[i],
+                         h->size, why);
         }
     }
 }

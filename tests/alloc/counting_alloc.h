@@ -26,8 +26,8 @@ const char *ca_first_hit(void);
 /* 1 when a live block currently contains `needle`. */
 int ca_live_contains(const char *needle);
 
-size_t ca_live(void);          /* blocks allocated and not yet released */
-size_t ca_total(void);         /* successful allocations since start (alloc + realloc) */
+size_t ca_live(void);  /* blocks allocated and not yet released */
+size_t ca_total(void); /* successful allocations since start (alloc + realloc) */
 
 /* Fault injection: the n-th allocation request from now (1-based) fails;
  * with `persistent`, every later one fails too. n = 0 disarms. */

@@ -73,9 +73,7 @@ static void mode_not_retried(hs_case *c, const char *mode, lf_status expected) {
 }
 
 static void timeout_not_retried(void **state) { mode_not_retried(*state, "stall", LF_E_TIMEOUT); }
-static void timeout_after_headers_not_retried(void **state) {
-    mode_not_retried(*state, "stall-headers", LF_E_TIMEOUT);
-}
+static void timeout_after_headers_not_retried(void **state) { mode_not_retried(*state, "stall-headers", LF_E_TIMEOUT); }
 static void reset_not_retried(void **state) { mode_not_retried(*state, "rst-mid-body", LF_E_NETWORK); }
 static void fin_not_retried(void **state) { mode_not_retried(*state, "fin-mid-body", LF_E_NETWORK); }
 static void close_not_retried(void **state) { mode_not_retried(*state, "close-before-response", LF_E_NETWORK); }
@@ -125,9 +123,8 @@ static void cancel_not_retried(void **state) {
 static void start_auto(hs_case *c, const char *accept) {
     const char *code = hs_write_file("code", c->code, strlen(c->code));
     const char *token = hs_write_file("token", c->token, strlen(c->token));
-    assert_int_equal(hs_start(c, 0, "server", "auto", "--code-file", code, "--token-file", token,
-                              "--auto-accept", accept, NULL),
-                     0);
+    assert_int_equal(
+        hs_start(c, 0, "server", "auto", "--code-file", code, "--token-file", token, "--auto-accept", accept, NULL), 0);
 }
 
 /* AUTO against `auto --auto-accept accept`: LF_OK with the case token,
@@ -186,15 +183,14 @@ static void auto_second_exchange_no_probe(void **state) {
     int requests = r.requests;
     hs_record_free(&r);
     if (requests != 4 || first != 1 || second != 1) {
-        print_error("%d requests, first code in %d, second in %d; expected 4 (2 probes + 2), 1, 1\n", requests,
-                    first, second);
+        print_error("%d requests, first code in %d, second in %d; expected 4 (2 probes + 2), 1, 1\n", requests, first,
+                    second);
         fail();
     }
 }
 
 /* A probe that fails for another reason ends the call: the real code is never sent. */
-HS_SENTINEL static void expect_probe_failure(hs_case *c, lf_status expected, long http_status, const char *mode,
-                                             ...) {
+HS_SENTINEL static void expect_probe_failure(hs_case *c, lf_status expected, long http_status, const char *mode, ...) {
     c->client_auth = LF_CLIENT_AUTH_AUTO;
     va_list ap;
     va_start(ap, mode);

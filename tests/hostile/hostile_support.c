@@ -506,9 +506,10 @@ void hs_assert_requests(const hs_case *c, int slot, int requests, int with_code)
     assert_int_equal(hs_read_record(&c->servers[slot], &r), 0);
     int got = hs_record_blobs_with(&r, c->code);
     if (r.requests != requests || r.posts != r.requests || got != with_code) {
-        print_error("server %d (mode \"%s\") saw %d requests (%d POSTs), %d carrying the code; "
-                    "expected %d, all POSTs, %d with the code\n",
-                    slot, c->servers[slot].mode, r.requests, r.posts, got, requests, with_code);
+        print_error(
+            "server %d (mode \"%s\") saw %d requests (%d POSTs), %d carrying the code; "
+            "expected %d, all POSTs, %d with the code\n",
+            slot, c->servers[slot].mode, r.requests, r.posts, got, requests, with_code);
         hs_record_free(&r);
         fail();
     }
@@ -556,16 +557,15 @@ int hs_utf8_valid(const char *str) {
             if ((s[i] & 0xC0) != 0x80) return 0; /* also catches the NUL */
             cp = (cp << 6) | (s[i] & 0x3Fu);
         }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return 0;
         s += len;
     }
     return 1;
 }
 
-static void assert_no_window(const char *field_name, const char *field, size_t field_size,
-                             const char *what, const char *canary) {
+static void assert_no_window(const char *field_name, const char *field, size_t field_size, const char *what,
+                             const char *canary) {
     /* The field must be NUL-terminated inside its array. */
     if (!memchr(field, '\0', field_size)) {
         print_error("err.%s is not NUL-terminated\n", field_name);
@@ -587,8 +587,7 @@ static void assert_no_window(const char *field_name, const char *field, size_t f
         memcpy(win, canary + i, w);
         win[w] = '\0';
         if (strstr(field, win)) {
-            print_error("err.%s contains a piece of the %s (\"%s\"): \"%s\"\n", field_name, what, win,
-                        field);
+            print_error("err.%s contains a piece of the %s (\"%s\"): \"%s\"\n", field_name, what, win, field);
             fail();
         }
     }
@@ -660,8 +659,18 @@ int hs_openssl_client(const hs_case *c, int slot, const char *request, char *out
     snprintf(outpath, sizeof outpath, "%s", hs_write_file("s_client-out", "", 0));
 
     /* -ign_eof: keep reading after the request until the server closes. */
-    const char *argv[32] = {HS_OPENSSL, "s_client", "-connect", connect, "-CAfile", ca, "-verify_return_error",
-                            "-verify_ip", "127.0.0.1", "-cipher", "DEFAULT:@SECLEVEL=0", "-ign_eof"};
+    const char *argv[32] = {HS_OPENSSL,
+                            "s_client",
+                            "-connect",
+                            connect,
+                            "-CAfile",
+                            ca,
+                            "-verify_return_error",
+                            "-verify_ip",
+                            "127.0.0.1",
+                            "-cipher",
+                            "DEFAULT:@SECLEVEL=0",
+                            "-ign_eof"};
     int n = 12;
     va_list ap;
     va_start(ap, out_size);

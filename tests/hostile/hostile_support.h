@@ -34,7 +34,7 @@
 
 /* One hostile_server.py process. */
 typedef struct hs_server {
-    pid_t pid;     /* 0 when not running */
+    pid_t pid; /* 0 when not running */
     int port;
     int record_id;
     char record[512];
@@ -43,15 +43,15 @@ typedef struct hs_server {
 
 /* What a server recorded (see hostile_server.py). */
 typedef struct hs_record {
-    int conns;         /* CONN lines */
-    int ends;          /* END lines */
-    int tls_failures;  /* TLSFAIL lines */
-    int requests;      /* complete HTTP requests (REQ) */
-    int posts;         /* requests starting with "POST " */
-    int raw_chunks;    /* RAW blobs (bytes that were not a request) */
-    size_t received;   /* bytes in REQ + RAW blobs */
-    long long sent;    /* sum of SENT lines (streaming modes) */
-    char *data;        /* the whole file, NUL-terminated */
+    int conns;        /* CONN lines */
+    int ends;         /* END lines */
+    int tls_failures; /* TLSFAIL lines */
+    int requests;     /* complete HTTP requests (REQ) */
+    int posts;        /* requests starting with "POST " */
+    int raw_chunks;   /* RAW blobs (bytes that were not a request) */
+    size_t received;  /* bytes in REQ + RAW blobs */
+    long long sent;   /* sum of SENT lines (streaming modes) */
+    char *data;       /* the whole file, NUL-terminated */
     size_t len;
 } hs_record;
 
@@ -74,8 +74,8 @@ typedef struct hs_case {
     long connect_timeout_ms;
     size_t max_response_bytes;
     lf_client_auth client_auth;
-    const char *ca_file;  /* NULL: DIR/ca.pem, the test CA */
-    int system_store;     /* 1: ca_file NULL in the config (system trust store) */
+    const char *ca_file; /* NULL: DIR/ca.pem, the test CA */
+    int system_store;    /* 1: ca_file NULL in the config (system trust store) */
     hs_server servers[HS_MAX_SERVERS];
 } hs_case;
 
@@ -169,8 +169,7 @@ void hs_base64(const void *data, size_t n, char *out);
  * and waits (bounded, 10 s) for the server to close. Its stdout and stderr
  * go to `out` (NUL-terminated, truncated to out_size). Returns its exit
  * status, or -1 when it could not run or was killed. */
-HS_SENTINEL int hs_openssl_client(const hs_case *c, int slot, const char *request, char *out, size_t out_size,
-                                  ...);
+HS_SENTINEL int hs_openssl_client(const hs_case *c, int slot, const char *request, char *out, size_t out_size, ...);
 
 /* Peak-memory meter: VmRSS now and VmHWM (peak) in KiB, from /proc/self/status;
  * hs_reset_peak() resets VmHWM (writes 5 to /proc/self/clear_refs), returning
@@ -179,31 +178,31 @@ long hs_vm_kib(const char *field);
 int hs_reset_peak(void);
 
 /* Assertions with readable failures (naming the mode of the slot-0 server). */
-#define hs_assert_status(c, expected)                                                       \
-    do {                                                                                    \
-        const hs_case *hs_c_ = (c);                                                         \
-        lf_status hs_e_ = (expected);                                                       \
-        if (hs_c_->status != hs_e_) {                                                       \
-            print_error("status %s, expected %s (server mode \"%s\", http_status %ld, key \"%s\", " \
-                        "message \"%s\")\n",                                                \
-                        lf_status_name(hs_c_->status), lf_status_name(hs_e_),               \
-                        hs_c_->servers[0].mode, hs_c_->err.http_status, hs_c_->err.key,     \
-                        hs_c_->err.message);                                                \
-            fail();                                                                         \
-        }                                                                                   \
-        if (hs_e_ != LF_OK && hs_c_->err.status != hs_e_) {                                 \
-            print_error("err.status %s differs from the returned %s\n",                    \
-                        lf_status_name(hs_c_->err.status), lf_status_name(hs_e_));          \
-            fail();                                                                         \
-        }                                                                                   \
+#define hs_assert_status(c, expected)                                                                                 \
+    do {                                                                                                              \
+        const hs_case *hs_c_ = (c);                                                                                   \
+        lf_status hs_e_ = (expected);                                                                                 \
+        if (hs_c_->status != hs_e_) {                                                                                 \
+            print_error(                                                                                              \
+                "status %s, expected %s (server mode \"%s\", http_status %ld, key \"%s\", "                           \
+                "message \"%s\")\n",                                                                                  \
+                lf_status_name(hs_c_->status), lf_status_name(hs_e_), hs_c_->servers[0].mode, hs_c_->err.http_status, \
+                hs_c_->err.key, hs_c_->err.message);                                                                  \
+            fail();                                                                                                   \
+        }                                                                                                             \
+        if (hs_e_ != LF_OK && hs_c_->err.status != hs_e_) {                                                           \
+            print_error("err.status %s differs from the returned %s\n", lf_status_name(hs_c_->err.status),            \
+                        lf_status_name(hs_e_));                                                                       \
+            fail();                                                                                                   \
+        }                                                                                                             \
     } while (0)
 
-#define hs_assert_elapsed_below(c, seconds)                                                 \
-    do {                                                                                    \
-        if ((c)->elapsed_s > (seconds)) {                                                   \
+#define hs_assert_elapsed_below(c, seconds)                                                     \
+    do {                                                                                        \
+        if ((c)->elapsed_s > (seconds)) {                                                       \
             print_error("call took %.2f s, bound %.2f s\n", (c)->elapsed_s, (double)(seconds)); \
-            fail();                                                                         \
-        }                                                                                   \
+            fail();                                                                             \
+        }                                                                                       \
     } while (0)
 
 /* CMocka test entry for a case with the hostile setup/teardown. */

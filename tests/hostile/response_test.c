@@ -202,8 +202,10 @@ static void nested(hs_case *c, int depth, lf_status expected) {
     serve(c, 200, NULL, NULL, body);
     free(body);
     hs_assert_status(c, expected);
-    if (expected == LF_OK) assert_string_equal(lf_token_value(c->tok), c->token);
-    else hs_assert_err_clean(c, NULL);
+    if (expected == LF_OK)
+        assert_string_equal(lf_token_value(c->tok), c->token);
+    else
+        hs_assert_err_clean(c, NULL);
 }
 
 static void nesting_8_accepted(void **state) { nested(*state, 8, LF_OK); }
@@ -211,8 +213,9 @@ static void nesting_9_rejected(void **state) { nested(*state, 9, LF_E_PROTOCOL);
 static void nesting_1000_rejected(void **state) { nested(*state, 1000, LF_E_PROTOCOL); }
 
 static void nesting_objects_9_rejected(void **state) {
-    expect_protocol(*state, "{\"access_token\":\"$TOKEN\","
-                            "\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}}");
+    expect_protocol(*state,
+                    "{\"access_token\":\"$TOKEN\","
+                    "\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":1}}}}}}}}}");
 }
 
 /* Brackets inside strings are not nesting. */
@@ -263,8 +266,8 @@ static void retry_after_500_seconds(void **state) {
 }
 
 static void retry_after_429_clamped(void **state) {
-    expect_retry_after(*state, 429, "{\"error\":\"rate_limit_reached\"}", "Retry-After: 99999", LF_E_RATE_LIMITED,
-                       3600, 3600);
+    expect_retry_after(*state, 429, "{\"error\":\"rate_limit_reached\"}", "Retry-After: 99999", LF_E_RATE_LIMITED, 3600,
+                       3600);
 }
 
 static void retry_after_429_http_date(void **state) {
@@ -328,8 +331,7 @@ static void echo_token_sent_in_same_response(void **state) {
 }
 
 static void echo_in_error_key(void **state) {
-    expect_redacted(*state, 401, NULL, "{\"error\":\"$SECRET\",\"error_description\":\"$CODE\"}",
-                    LF_E_INVALID_CLIENT);
+    expect_redacted(*state, 401, NULL, "{\"error\":\"$SECRET\",\"error_description\":\"$CODE\"}", LF_E_INVALID_CLIENT);
 }
 
 /* The secret placed so that it straddles the end of err.message: no prefix
@@ -347,8 +349,8 @@ static void echo_secret_at_truncation_boundary(void **state) {
 }
 
 static void echo_code_in_html_502(void **state) {
-    expect_redacted(*state, 502, "text/html",
-                    "<html><body>upstream failed for code=$CODE secret=$SECRET</body></html>", LF_E_HTTP);
+    expect_redacted(*state, 502, "text/html", "<html><body>upstream failed for code=$CODE secret=$SECRET</body></html>",
+                    LF_E_HTTP);
 }
 
 /* --------------------------------------------------------------------- main */

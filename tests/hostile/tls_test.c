@@ -21,8 +21,8 @@ static void assert_nothing_sent(const hs_case *c, int allow_raw) {
     assert_int_equal(hs_read_record(&c->servers[0], &r), 0);
     int leaked = hs_record_has(&r, c->code) || hs_record_has(&r, c->secret) || hs_record_has(&r, c->basic);
     if (r.requests != 0 || leaked || (!allow_raw && r.received != 0)) {
-        print_error("server received %d requests, %zu bytes, secret/code present: %d\n", r.requests,
-                    r.received, leaked);
+        print_error("server received %d requests, %zu bytes, secret/code present: %d\n", r.requests, r.received,
+                    leaked);
         hs_record_free(&r);
         fail();
     }
@@ -112,9 +112,8 @@ static void tls_handshake_never_starts_total_bound(void **state) {
  * instead (TLSV1_ALERT_INTERNAL_ERROR), and one that accepted it a request.
  * Neither the code nor the secret reaches the server. */
 static void legacy_tls_refused(hs_case *c, const char *version, const char *s_client_flag, const char *protocol) {
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--tls-version", version, "--body-file", hs_token_body(c, ""),
-                              NULL),
-                     0);
+    assert_int_equal(
+        hs_start(c, 0, "server", "ok", "--tls-version", version, "--body-file", hs_token_body(c, ""), NULL), 0);
     char out[16384];
     int rc = hs_openssl_client(c, 0, "POST /probe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", out,
                                sizeof out, s_client_flag, NULL);
@@ -122,8 +121,8 @@ static void legacy_tls_refused(hs_case *c, const char *version, const char *s_cl
     char want[64];
     snprintf(want, sizeof want, "Protocol  : %s\n", protocol);
     if (rc < 0 || !strstr(out, want) || !strstr(out, "\nHTTP/1.1 200 OK")) {
-        print_error("control: openssl s_client %s (exit %d) did not speak %s to the server:\n%s\n", s_client_flag,
-                    rc, protocol, out);
+        print_error("control: openssl s_client %s (exit %d) did not speak %s to the server:\n%s\n", s_client_flag, rc,
+                    protocol, out);
         fail();
     }
 
@@ -139,9 +138,10 @@ static void legacy_tls_refused(hs_case *c, const char *version, const char *s_cl
     /* connection 1: the control's request; connection 2: the library's */
     int refused = hs_record_has(&r, "\nTLSFAIL 2 UNSUPPORTED_PROTOCOL\n");
     if (r.conns != 2 || r.requests != 1 || r.tls_failures != 1 || !refused || leaked) {
-        print_error("server (TLS %s only): %d connections, %d requests, %d TLS failures, refused for the version: "
-                    "%d, secret/code present: %d; record:\n%.*s\n",
-                    version, r.conns, r.requests, r.tls_failures, refused, leaked, (int)r.len, r.data);
+        print_error(
+            "server (TLS %s only): %d connections, %d requests, %d TLS failures, refused for the version: "
+            "%d, secret/code present: %d; record:\n%.*s\n",
+            version, r.conns, r.requests, r.tls_failures, refused, leaked, (int)r.len, r.data);
         hs_record_free(&r);
         fail();
     }

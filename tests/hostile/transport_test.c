@@ -89,8 +89,10 @@ static void assert_failed(const hs_case *c, lf_status expected, double min_s) {
     assert_null(c->tok);
     hs_assert_elapsed_below(c, HS_TIME_BOUND_S(c));
     if (c->elapsed_s < min_s) {
-        print_error("call took %.2f s, expected at least %.2f s (the whole-request timeout, not something "
-                    "earlier)\n", c->elapsed_s, min_s);
+        print_error(
+            "call took %.2f s, expected at least %.2f s (the whole-request timeout, not something "
+            "earlier)\n",
+            c->elapsed_s, min_s);
         fail();
     }
     hs_assert_err_clean(c, NULL);
@@ -123,9 +125,7 @@ static void stall_no_response(void **state) { expect_failure(*state, LF_E_TIMEOU
 
 /* 2 KiB/s of body, forever: under the cap for the whole timeout, so only the
  * whole-request timeout can end it. */
-static void trickle_body(void **state) {
-    expect_failure(*state, LF_E_TIMEOUT, 2.5, "trickle", "--rate", "2048", NULL);
-}
+static void trickle_body(void **state) { expect_failure(*state, LF_E_TIMEOUT, 2.5, "trickle", "--rate", "2048", NULL); }
 
 /* ------------------------------------------------------- resets and closes */
 
@@ -324,9 +324,7 @@ static void redirect_307_same_host_other_path(void **state) {
     expect_redirect_refused(*state, 307, "https://127.0.0.1:{port}/api/access_token");
 }
 
-static void redirect_302_same_host_relative(void **state) {
-    expect_redirect_refused(*state, 302, "/elsewhere");
-}
+static void redirect_302_same_host_relative(void **state) { expect_redirect_refused(*state, 302, "/elsewhere"); }
 
 static void redirect_308_same_host_http_scheme(void **state) {
     expect_redirect_refused(*state, 308, "http://127.0.0.1:{port}/oauth/access_token");
@@ -370,9 +368,8 @@ static void assert_sigpipe_still_default(void) {
  * an alarm. */
 static void write_to_reset_socket_raises_sigpipe(void **state) {
     hs_case *c = *state;
-    assert_int_equal(hs_start(c, 0, NULL, "rst-while-receiving", "--size", RESET_AFTER_BYTES, "--interval", "0.3",
-                              NULL),
-                     0);
+    assert_int_equal(
+        hs_start(c, 0, NULL, "rst-while-receiving", "--size", RESET_AFTER_BYTES, "--interval", "0.3", NULL), 0);
     sigpipe_default();
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -413,9 +410,8 @@ static void write_to_reset_socket_raises_sigpipe(void **state) {
  * MSG_NOSIGNAL it would raise SIGPIPE and end this process.) */
 static void graphql_reset_while_sending_no_sigpipe(void **state) {
     hs_case *c = *state;
-    assert_int_equal(hs_start(c, 0, "server", "rst-while-receiving", "--size", RESET_AFTER_BYTES, "--interval",
-                              "0.3", NULL),
-                     0);
+    assert_int_equal(
+        hs_start(c, 0, "server", "rst-while-receiving", "--size", RESET_AFTER_BYTES, "--interval", "0.3", NULL), 0);
     char api[128];
     snprintf(api, sizeof api, "https://127.0.0.1:%d/api/v2", c->servers[0].port);
     static const char *const redirects[] = {"https://app.example.test/oauth/callback"};

@@ -32,9 +32,9 @@ typedef struct fixture {
 
 /* What a request looks like from the server's side. */
 typedef struct seen {
-    int basic_ok;   /* Authorization: Basic with the right id:secret */
-    int json_ok;    /* JSON body with the right client_id/client_secret */
-    int has_basic;  /* any Authorization header */
+    int basic_ok;  /* Authorization: Basic with the right id:secret */
+    int json_ok;   /* JSON body with the right client_id/client_secret */
+    int has_basic; /* any Authorization header */
     int is_json;
     int is_form;
     char code[256];
@@ -248,8 +248,9 @@ static void test_json_only_server_basic_403(void **state) { json_only(*state, 40
  * style: the status decides, not the words. */
 static void test_json_only_server_basic_401_naming_the_code(void **state) {
     fixture *f = *state;
-    f->m.reject_body = "{\"error\":\"unauthorized\",\"message\":\"authorization code exchange requires valid "
-                       "client credentials\"}";
+    f->m.reject_body =
+        "{\"error\":\"unauthorized\",\"message\":\"authorization code exchange requires valid "
+        "client credentials\"}";
     json_only(f, 401);
 }
 
@@ -304,9 +305,7 @@ static void waiting_caller(fixture *f, long timeout_ms, int cancelled, lf_status
     assert_int_equal(sightings(f, code, NULL), 0);
 }
 
-static void test_waiting_caller_keeps_its_own_timeout(void **state) {
-    waiting_caller(*state, 300, 0, LF_E_TIMEOUT);
-}
+static void test_waiting_caller_keeps_its_own_timeout(void **state) { waiting_caller(*state, 300, 0, LF_E_TIMEOUT); }
 
 static void test_waiting_caller_keeps_its_own_cancel_flag(void **state) {
     waiting_caller(*state, 0, 1, LF_E_CANCELLED);

@@ -79,8 +79,8 @@ static void test_invalid_grant(void **state) {
     char body[512];
     /* the server echoes the code and the secret: both must be redacted */
     snprintf(body, sizeof body,
-             "{\"error\":\"invalid_grant\",\"error_description\":\"The code %s has expired (secret %s)\"}",
-             f->c.code, f->c.secret);
+             "{\"error\":\"invalid_grant\",\"error_description\":\"The code %s has expired (secret %s)\"}", f->c.code,
+             f->c.secret);
     expect(f, 400, NULL, body, LF_E_INVALID_CODE, "invalid_grant");
     lf_error err;
     run(f, &err);
@@ -241,8 +241,8 @@ static void test_secret_part_in_error_key(void **state) {
     fixture *f = *state;
     char body[512];
     lf_error err;
-    snprintf(body, sizeof body, "{\"error\":\"e_%s_x\",\"error_description\":\"for %s!\"}",
-             slice(f->c.secret, 4, 16), slice(f->c.code, 12, 16));
+    snprintf(body, sizeof body, "{\"error\":\"e_%s_x\",\"error_description\":\"for %s!\"}", slice(f->c.secret, 4, 16),
+             slice(f->c.code, 12, 16));
     respond(f, 401, NULL, body);
     IT_ASSERT_STATUS(run(f, &err), LF_E_INVALID_CLIENT, &err);
     assert_no_slice(&err, f->c.secret, "key");
@@ -355,15 +355,22 @@ static void test_200_without_valid_token(void **state) {
         lf_error err;
         const char *t = f->c.token;
         switch (i) {
-        case 0: snprintf(body, sizeof body, "{\"access_token\":\"%s\\u0000x\"}", t); break;
-        case 1: snprintf(body, sizeof body, "{\"access_token\":\"%s\\r\\nX-Injected: 1\"}", t); break;
-        case 2: snprintf(body, sizeof body, "{\"access_token\":\"%s\",\"access_token\":\"%s\"}", t, t); break;
-        default: snprintf(body, sizeof body, "{\"access_token\":\"%s\",\"access_token\":\"other\"}", t); break;
+        case 0:
+            snprintf(body, sizeof body, "{\"access_token\":\"%s\\u0000x\"}", t);
+            break;
+        case 1:
+            snprintf(body, sizeof body, "{\"access_token\":\"%s\\r\\nX-Injected: 1\"}", t);
+            break;
+        case 2:
+            snprintf(body, sizeof body, "{\"access_token\":\"%s\",\"access_token\":\"%s\"}", t, t);
+            break;
+        default:
+            snprintf(body, sizeof body, "{\"access_token\":\"%s\",\"access_token\":\"other\"}", t);
+            break;
         }
         respond(f, 200, NULL, body);
         lf_status st = run(f, &err);
-        if (st != LF_E_PROTOCOL)
-            fail_msg("body '%s': got %s, want LF_E_PROTOCOL", body, lf_status_name(st));
+        if (st != LF_E_PROTOCOL) fail_msg("body '%s': got %s, want LF_E_PROTOCOL", body, lf_status_name(st));
     }
 }
 
@@ -537,8 +544,10 @@ static void test_response_size_boundary(void **state) {
         respond(f, 200, NULL, body);
         lf_error err;
         lf_status st = run(f, &err);
-        if (want == 4096) IT_ASSERT_STATUS(st, LF_OK, &err);
-        else IT_ASSERT_STATUS(st, LF_E_RESPONSE_TOO_LARGE, &err);
+        if (want == 4096)
+            IT_ASSERT_STATUS(st, LF_OK, &err);
+        else
+            IT_ASSERT_STATUS(st, LF_E_RESPONSE_TOO_LARGE, &err);
     }
     free(body);
 }

@@ -46,8 +46,7 @@ static const ts_request *only_request(ts_server *s, const char *path) {
 }
 
 /* Parses a JSON body and checks it has exactly these string members. */
-static void assert_json_exact(const ts_request *r, const char *const *names, const char *const *values,
-                              size_t n) {
+static void assert_json_exact(const ts_request *r, const char *const *names, const char *const *values, size_t n) {
     cJSON *root = cJSON_ParseWithLength(ts_request_body(r), ts_request_body_len(r));
     if (!root) fail_msg("body is not JSON: %s", ts_request_body(r));
     assert_true(cJSON_IsObject(root));

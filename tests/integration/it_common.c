@@ -98,8 +98,8 @@ void it_assert_no_canary(const lf_error *err, const char *const *canaries, const
     for (size_t i = 0; canaries[i]; i++) {
         if (canaries[i][0] == '\0') continue;
         if (strstr(err->message, canaries[i]) || strstr(err->key, canaries[i]))
-            fail_msg("%s: err leaks a canary (%.6s...): key '%s' message '%s'", where, canaries[i],
-                     err->key, err->message);
+            fail_msg("%s: err leaks a canary (%.6s...): key '%s' message '%s'", where, canaries[i], err->key,
+                     err->message);
     }
 }
 
@@ -116,8 +116,7 @@ int it_slow(void) {
 void it_expect_status(lf_status got, lf_status want, const lf_error *err, const char *what) {
     if (got != want)
         fail_msg("%s: got %s, want %s (http %ld, key '%s', message '%s')", what, lf_status_name(got),
-                 lf_status_name(want), err ? err->http_status : -1L, err ? err->key : "",
-                 err ? err->message : "");
+                 lf_status_name(want), err ? err->http_status : -1L, err ? err->key : "", err ? err->message : "");
 }
 
 void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line) {

@@ -33,8 +33,7 @@ void it_creds_make(it_creds *c);
 
 /* A config pointing token_url/api_url at `s` (either may be NULL: then the
  * field is left NULL, which only tests that send nothing may do). */
-void it_config(lf_auth_config *cfg, const it_creds *c, const char *token_url, const char *api_url,
-               lf_client_auth mode);
+void it_config(lf_auth_config *cfg, const it_creds *c, const char *token_url, const char *api_url, lf_client_auth mode);
 /* lf_auth_new() that must succeed. */
 lf_auth *it_auth(const lf_auth_config *cfg);
 /* it_config() with nothing changed, then it_auth(). */

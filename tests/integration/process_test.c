@@ -293,8 +293,9 @@ static int child_exchange(lf_auth *a, const char *code) {
     lf_status st = exchange(a, code, tok, sizeof tok, &err);
     snprintf(want, sizeof want, "tok-%s", code);
     int ok = st == LF_OK && strcmp(tok, want) == 0;
-    if (!ok) fprintf(stderr, "child: %s %s (got token for another code: %d)\n", lf_status_name(st), err.message,
-                     st == LF_OK);
+    if (!ok)
+        fprintf(stderr, "child: %s %s (got token for another code: %d)\n", lf_status_name(st), err.message,
+                st == LF_OK);
     lf_auth_free(a);
     return ok ? 0 : 1;
 }

@@ -137,7 +137,7 @@ static void test_shared_handle_many_threads(void **state) {
         w[i].iterations = i < EXCHANGE_THREADS ? per : per * 20;
     }
     for (int i = 0; i < N; i++) {
-        void *(*fn)(void *) = i < EXCHANGE_THREADS ? exchange_worker
+        void *(*fn)(void *) = i < EXCHANGE_THREADS       ? exchange_worker
                               : i < EXCHANGE_THREADS + 2 ? consent_worker
                                                          : webhook_worker;
         assert_int_equal(pthread_create(&th[i], NULL, fn, &w[i]), 0);
@@ -188,7 +188,8 @@ static int cold_exchange(lf_auth *a, const char *tag, char *failure, size_t size
     lf_error err;
     lf_status st = lf_exchange_code(a, code, &t, &err);
     int ok = st == LF_OK && strcmp(lf_token_value(t), want) == 0;
-    if (!ok) snprintf(failure, size, "exchange: %s (%.200s)", lf_status_name(st), st == LF_OK ? "wrong token" : err.message);
+    if (!ok)
+        snprintf(failure, size, "exchange: %s (%.200s)", lf_status_name(st), st == LF_OK ? "wrong token" : err.message);
     lf_token_free(t);
     return ok;
 }
@@ -256,8 +257,11 @@ static int cold_start_main(int argc, char **argv) {
     if (pthread_barrier_init(&start, NULL, COLD_THREADS) != 0) return 2;
     int started = 0;
     for (int i = 0; i < COLD_THREADS; i++) {
-        w[i] = (cold_worker){.start = &start, .id = i, .explicit_init = explicit_all || (mixed && i % 2 == 0),
-                             .cfg = &cfg, .first = LF_E_INTERNAL};
+        w[i] = (cold_worker){.start = &start,
+                             .id = i,
+                             .explicit_init = explicit_all || (mixed && i % 2 == 0),
+                             .cfg = &cfg,
+                             .first = LF_E_INTERNAL};
         if (pthread_create(&th[i], NULL, cold_worker_main, &w[i]) != 0) {
             fprintf(stderr, "cold start: pthread_create %d failed\n", i);
             return 2; /* the barrier would never open: exit rather than hang */

@@ -219,9 +219,7 @@ static void test_right_ca_works(void **state) {
 }
 
 /* A ca_file that cannot be read: a TLS failure, nothing sent. */
-static void test_missing_ca_file(void **state) {
-    tls_fails(*state, TS_CERT_GOOD, "/nonexistent/lf-auth-test/ca.pem");
-}
+static void test_missing_ca_file(void **state) { tls_fails(*state, TS_CERT_GOOD, "/nonexistent/lf-auth-test/ca.pem"); }
 
 /* Several exchanges on one handle at the same moment. */
 typedef struct {
@@ -379,18 +377,15 @@ static void reused_connection_drop(fixture *f, ts_raw_after how) {
     ts_sleep_ms(200);
     size_t seen = raw_code_sightings(f->raw, code2);
     if (seen != 1)
-        fail_msg("second code sent %zu times over %zu connections (status %s): the library let the "
-                 "transport retry a request carrying a single-use code",
-                 seen, ts_raw_connection_count(f->raw), lf_status_name(st));
+        fail_msg(
+            "second code sent %zu times over %zu connections (status %s): the library let the "
+            "transport retry a request carrying a single-use code",
+            seen, ts_raw_connection_count(f->raw), lf_status_name(st));
     IT_ASSERT_STATUS(st, LF_E_NETWORK, &err);
 }
 
-static void test_no_retry_on_reused_connection_reset(void **state) {
-    reused_connection_drop(*state, TS_RAW_RESET);
-}
-static void test_no_retry_on_reused_connection_close(void **state) {
-    reused_connection_drop(*state, TS_RAW_CLOSE);
-}
+static void test_no_retry_on_reused_connection_reset(void **state) { reused_connection_drop(*state, TS_RAW_RESET); }
+static void test_no_retry_on_reused_connection_close(void **state) { reused_connection_drop(*state, TS_RAW_CLOSE); }
 
 static void test_truncated_body_is_not_a_token(void **state) {
     fixture *f = *state;

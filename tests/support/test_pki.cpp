@@ -43,8 +43,8 @@ bool add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
 }
 
 // issuer == nullptr: self-signed.
-bool make_cert(KeyCert &out, const char *cn, const KeyCert *issuer, bool ca, const char *san,
-               long not_before_s, long not_after_s) {
+bool make_cert(KeyCert &out, const char *cn, const KeyCert *issuer, bool ca, const char *san, long not_before_s,
+               long not_after_s) {
     out.key = EVP_EC_gen("P-256");
     if (!out.key) return fail("EVP_EC_gen"), false;
     out.cert = X509_new();
@@ -61,10 +61,8 @@ bool make_cert(KeyCert &out, const char *cn, const KeyCert *issuer, bool ca, con
     X509_set_pubkey(out.cert, out.key);
     X509_NAME *name = X509_get_subject_name(out.cert);
     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char *>("lightfunnels-auth tests"), -1,
-                               -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>(cn),
-                               -1, -1, 0);
+                               reinterpret_cast<const unsigned char *>("lightfunnels-auth tests"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>(cn), -1, -1, 0);
     X509 *issuer_cert = issuer ? issuer->cert : out.cert;
     EVP_PKEY *issuer_key = issuer ? issuer->key : out.key;
     X509_set_issuer_name(out.cert, X509_get_subject_name(issuer_cert));
@@ -122,8 +120,8 @@ void free_kc(KeyCert &kc) {
     kc.key = nullptr;
 }
 
-} // namespace
-} // namespace ts
+}  // namespace
+}  // namespace ts
 
 struct ts_pki {
     std::string dir;
@@ -131,7 +129,7 @@ struct ts_pki {
     std::string wrong_ca_file;
     std::string ca_with_crl_file;
     ts::KeyCert ca, wrong_ca;
-    ts::KeyCert leaf[4]; // indexed by ts_cert
+    ts::KeyCert leaf[4];  // indexed by ts_cert
 };
 
 namespace ts {
@@ -142,7 +140,7 @@ bool pki_server_cert(const ts_pki *pki, ts_cert which, X509 **cert, EVP_PKEY **k
     *key = pki->leaf[i].key;
     return *cert && *key;
 }
-} // namespace ts
+}  // namespace ts
 
 extern "C" ts_pki *ts_pki_create(void) {
     auto *pki = new ts_pki;
@@ -158,21 +156,18 @@ extern "C" ts_pki *ts_pki_create(void) {
     pki->dir = buf.data();
     const char *san = "IP:127.0.0.1,DNS:localhost";
     const long day = 86400;
-    bool ok = ts::make_cert(pki->ca, "lf test CA", nullptr, true, nullptr, -day, 30 * day) &&
-              ts::make_cert(pki->wrong_ca, "lf unrelated CA", nullptr, true, nullptr, -day, 30 * day) &&
-              ts::make_cert(pki->leaf[TS_CERT_GOOD], "127.0.0.1", &pki->ca, false, san, -day, 30 * day) &&
-              ts::make_cert(pki->leaf[TS_CERT_EXPIRED], "127.0.0.1", &pki->ca, false, san, -10 * day,
-                            -day) &&
-              ts::make_cert(pki->leaf[TS_CERT_WRONG_HOST], "other.test", &pki->ca, false,
-                            "DNS:other.test", -day, 30 * day) &&
-              ts::make_cert(pki->leaf[TS_CERT_SELF_SIGNED], "127.0.0.1", nullptr, false, san, -day,
-                            30 * day);
+    bool ok =
+        ts::make_cert(pki->ca, "lf test CA", nullptr, true, nullptr, -day, 30 * day) &&
+        ts::make_cert(pki->wrong_ca, "lf unrelated CA", nullptr, true, nullptr, -day, 30 * day) &&
+        ts::make_cert(pki->leaf[TS_CERT_GOOD], "127.0.0.1", &pki->ca, false, san, -day, 30 * day) &&
+        ts::make_cert(pki->leaf[TS_CERT_EXPIRED], "127.0.0.1", &pki->ca, false, san, -10 * day, -day) &&
+        ts::make_cert(pki->leaf[TS_CERT_WRONG_HOST], "other.test", &pki->ca, false, "DNS:other.test", -day, 30 * day) &&
+        ts::make_cert(pki->leaf[TS_CERT_SELF_SIGNED], "127.0.0.1", nullptr, false, san, -day, 30 * day);
     if (ok) {
         pki->ca_file = pki->dir + "/ca.pem";
         pki->wrong_ca_file = pki->dir + "/wrong-ca.pem";
         pki->ca_with_crl_file = pki->dir + "/ca-with-crl.pem";
-        ok = ts::write_cert(pki->ca_file, pki->ca.cert) &&
-             ts::write_cert(pki->wrong_ca_file, pki->wrong_ca.cert) &&
+        ok = ts::write_cert(pki->ca_file, pki->ca.cert) && ts::write_cert(pki->wrong_ca_file, pki->wrong_ca.cert) &&
              ts::write_ca_with_crl(pki->ca_with_crl_file, pki->ca);
     }
     if (!ok) {
@@ -195,9 +190,7 @@ extern "C" void ts_pki_free(ts_pki *pki) {
 }
 
 extern "C" const char *ts_pki_ca_file(const ts_pki *pki) { return pki ? pki->ca_file.c_str() : nullptr; }
-extern "C" const char *ts_pki_wrong_ca_file(const ts_pki *pki) {
-    return pki ? pki->wrong_ca_file.c_str() : nullptr;
-}
+extern "C" const char *ts_pki_wrong_ca_file(const ts_pki *pki) { return pki ? pki->wrong_ca_file.c_str() : nullptr; }
 extern "C" const char *ts_pki_ca_with_crl_file(const ts_pki *pki) {
     return pki ? pki->ca_with_crl_file.c_str() : nullptr;
 }

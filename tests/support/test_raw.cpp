@@ -26,7 +26,7 @@ struct Step {
     std::string bytes;
     ts_raw_after after;
 };
-} // namespace
+}  // namespace
 
 struct ts_raw {
     int listen_fd = -1;
@@ -37,7 +37,7 @@ struct ts_raw {
     std::deque<Step> steps;
     std::deque<ts_request> requests;
     std::deque<std::string> urls;
-    std::vector<int> held; // stalled connections, closed at stop
+    std::vector<int> held;  // stalled connections, closed at stop
     std::atomic<size_t> connections{0};
 
     void run();

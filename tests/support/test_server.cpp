@@ -36,7 +36,7 @@ struct Reply {
 
 // Counts accepted connections and hands them to a normal thread pool.
 class CountingQueue : public httplib::TaskQueue {
-  public:
+public:
     CountingQueue(std::atomic<size_t> &count, size_t threads) : count_(count), pool_(threads) {}
     void enqueue(std::function<void()> fn) override {
         ++count_;
@@ -44,12 +44,12 @@ class CountingQueue : public httplib::TaskQueue {
     }
     void shutdown() override { pool_.shutdown(); }
 
-  private:
+private:
     std::atomic<size_t> &count_;
     httplib::ThreadPool pool_;
 };
 
-} // namespace
+}  // namespace
 
 struct ts_reply {
     Reply r;
@@ -62,7 +62,7 @@ struct ts_server {
     std::thread thread;
 
     std::mutex mu;
-    std::condition_variable cv; // signalled on new requests and on stop
+    std::condition_variable cv;  // signalled on new requests and on stop
     bool stopping = false;
     Reply reply;
     ts_handler handler = nullptr;
@@ -119,22 +119,20 @@ void ts_server::handle(const httplib::Request &req, httplib::Response &res) {
     if (r.filler_set) {
         size_t total = r.filler;
         if (r.chunked) {
-            res.set_chunked_content_provider(
-                r.content_type, [total](size_t offset, httplib::DataSink &sink) {
-                    static const std::string block(16384, 'x');
-                    if (offset >= total) {
-                        sink.done();
-                        return true;
-                    }
-                    size_t n = std::min(block.size(), total - offset);
-                    return sink.write(block.data(), n);
-                });
+            res.set_chunked_content_provider(r.content_type, [total](size_t offset, httplib::DataSink &sink) {
+                static const std::string block(16384, 'x');
+                if (offset >= total) {
+                    sink.done();
+                    return true;
+                }
+                size_t n = std::min(block.size(), total - offset);
+                return sink.write(block.data(), n);
+            });
         } else {
-            res.set_content_provider(
-                total, r.content_type, [](size_t, size_t length, httplib::DataSink &sink) {
-                    static const std::string block(16384, 'x');
-                    return sink.write(block.data(), std::min(block.size(), length));
-                });
+            res.set_content_provider(total, r.content_type, [](size_t, size_t length, httplib::DataSink &sink) {
+                static const std::string block(16384, 'x');
+                return sink.write(block.data(), std::min(block.size(), length));
+            });
         }
     } else if (r.chunked) {
         auto body = std::make_shared<std::string>(r.body);
@@ -176,12 +174,18 @@ extern "C" ts_server *ts_server_start(const ts_pki *pki, ts_cert cert) {
     auto handler = [raw](const httplib::Request &req, httplib::Response &res) { raw->handle(req, res); };
     for (const char *m : {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
         std::string method = m;
-        if (method == "GET") s->svr->Get(".*", handler);
-        else if (method == "POST") s->svr->Post(".*", handler);
-        else if (method == "PUT") s->svr->Put(".*", handler);
-        else if (method == "DELETE") s->svr->Delete(".*", handler);
-        else if (method == "PATCH") s->svr->Patch(".*", handler);
-        else s->svr->Options(".*", handler);
+        if (method == "GET")
+            s->svr->Get(".*", handler);
+        else if (method == "POST")
+            s->svr->Post(".*", handler);
+        else if (method == "PUT")
+            s->svr->Put(".*", handler);
+        else if (method == "DELETE")
+            s->svr->Delete(".*", handler);
+        else if (method == "PATCH")
+            s->svr->Patch(".*", handler);
+        else
+            s->svr->Options(".*", handler);
     }
     s->port = s->svr->bind_to_any_port("127.0.0.1");
     if (s->port <= 0) {
@@ -190,8 +194,7 @@ extern "C" ts_server *ts_server_start(const ts_pki *pki, ts_cert cert) {
     }
     s->thread = std::thread([raw] { raw->svr->listen_after_bind(); });
     // Wait (bounded) until the accept loop runs.
-    for (int i = 0; i < 500 && !s->svr->is_running(); i++)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && !s->svr->is_running(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return s.release();
 }
 
@@ -212,8 +215,8 @@ extern "C" int ts_server_port(const ts_server *s) { return s ? s->port : 0; }
 
 extern "C" const char *ts_server_url(ts_server *s, const char *path) {
     std::lock_guard<std::mutex> lock(s->mu);
-    s->urls.push_back(std::string(s->tls ? "https" : "http") + "://127.0.0.1:" +
-                      std::to_string(s->port) + (path ? path : ""));
+    s->urls.push_back(std::string(s->tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(s->port) +
+                      (path ? path : ""));
     return s->urls.back().c_str();
 }
 
@@ -285,10 +288,7 @@ extern "C" void ts_server_clear(ts_server *s) {
 
 extern "C" int ts_server_wait_requests(ts_server *s, size_t n, long timeout_ms) {
     std::unique_lock<std::mutex> lock(s->mu);
-    return s->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                          [&] { return s->requests.size() >= n; })
-               ? 1
-               : 0;
+    return s->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return s->requests.size() >= n; }) ? 1 : 0;
 }
 
 // ---- replies ---------------------------------------------------------------
@@ -352,11 +352,10 @@ bool request_contains(const ts_request &r, const char *needle) {
         r.body.find(needle) != std::string::npos)
         return true;
     for (const auto &h : r.headers)
-        if (h.first.find(needle) != std::string::npos || h.second.find(needle) != std::string::npos)
-            return true;
+        if (h.first.find(needle) != std::string::npos || h.second.find(needle) != std::string::npos) return true;
     return false;
 }
-} // namespace ts
+}  // namespace ts
 
 // ---- helpers -----------------------------------------------------------------
 

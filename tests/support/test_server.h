@@ -32,10 +32,10 @@ extern "C" {
 typedef struct ts_pki ts_pki;
 
 typedef enum ts_cert {
-    TS_CERT_GOOD = 0,        /* signed by the test CA, SAN IP:127.0.0.1 DNS:localhost */
-    TS_CERT_EXPIRED = 1,     /* same names, signed by the test CA, expired yesterday */
-    TS_CERT_WRONG_HOST = 2,  /* signed by the test CA, SAN DNS:other.test only */
-    TS_CERT_SELF_SIGNED = 3  /* good names, but self-signed (no CA knows it) */
+    TS_CERT_GOOD = 0,       /* signed by the test CA, SAN IP:127.0.0.1 DNS:localhost */
+    TS_CERT_EXPIRED = 1,    /* same names, signed by the test CA, expired yesterday */
+    TS_CERT_WRONG_HOST = 2, /* signed by the test CA, SAN DNS:other.test only */
+    TS_CERT_SELF_SIGNED = 3 /* good names, but self-signed (no CA knows it) */
 } ts_cert;
 
 /* Generates every key and certificate (EC P-256). NULL on failure (a message

@@ -23,4 +23,4 @@ namespace ts {
 // Borrowed pointers into the PKI (valid until ts_pki_free).
 bool pki_server_cert(const ts_pki *pki, ts_cert which, X509 **cert, EVP_PKEY **key);
 bool request_contains(const ts_request &r, const char *needle);
-} // namespace ts
+}  // namespace ts

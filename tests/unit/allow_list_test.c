@@ -13,16 +13,14 @@
 #include "unit_support.h"
 
 /* lf_auth_new() must fail with `expected`, leave *out NULL and fill err. */
-static void assert_new_fails(const lf_auth_config *cfg, lf_status expected, const char *what)
-{
+static void assert_new_fails(const lf_auth_config *cfg, lf_status expected, const char *what) {
     lf_auth *a = (lf_auth *)(uintptr_t)0x1; /* must be overwritten with NULL */
     lf_error err;
     lf_status s;
     memset(&err, 0x5A, sizeof err);
     s = lf_auth_new(cfg, &a, &err);
     if (s != expected) {
-        print_error("%s: lf_auth_new returned %s, expected %s\n", what, lf_status_name(s),
-                    lf_status_name(expected));
+        print_error("%s: lf_auth_new returned %s, expected %s\n", what, lf_status_name(s), lf_status_name(expected));
         if (s == LF_OK) lf_auth_free(a);
         fail();
     }
@@ -34,30 +32,26 @@ static void assert_new_fails(const lf_auth_config *cfg, lf_status expected, cons
     assert_null(strstr(err.message, UNIT_CLIENT_SECRET));
 }
 
-static void assert_new_fails_either(const lf_auth_config *cfg, lf_status e1, lf_status e2,
-                                    const char *what)
-{
+static void assert_new_fails_either(const lf_auth_config *cfg, lf_status e1, lf_status e2, const char *what) {
     lf_auth *a = NULL;
     lf_status s = lf_auth_new(cfg, &a, NULL);
     if (s != e1 && s != e2) {
-        print_error("%s: lf_auth_new returned %s, expected %s or %s\n", what, lf_status_name(s),
-                    lf_status_name(e1), lf_status_name(e2));
+        print_error("%s: lf_auth_new returned %s, expected %s or %s\n", what, lf_status_name(s), lf_status_name(e1),
+                    lf_status_name(e2));
         if (s == LF_OK) lf_auth_free(a);
         fail();
     }
     assert_null(a);
 }
 
-static void assert_new_ok(const lf_auth_config *cfg, const char *what)
-{
+static void assert_new_ok(const lf_auth_config *cfg, const char *what) {
     lf_auth *a = NULL;
     lf_error err;
     lf_status s;
     memset(&err, 0x5A, sizeof err); /* garbage: reset at the start of the call */
     s = lf_auth_new(cfg, &a, &err);
     if (s != LF_OK) {
-        print_error("%s: lf_auth_new returned %s (%s), expected LF_OK\n", what,
-                    lf_status_name(s), err.message);
+        print_error("%s: lf_auth_new returned %s (%s), expected LF_OK\n", what, lf_status_name(s), err.message);
         fail();
     }
     assert_non_null(a);
@@ -69,11 +63,9 @@ static void assert_new_ok(const lf_auth_config *cfg, const char *what)
 
 /* ---- exact allow-list match ---------------------------------------------- */
 
-static const char *const g_list[] = {"https://app.example.test/oauth/callback",
-                                     "http://127.0.0.1:8080/cb"};
+static const char *const g_list[] = {"https://app.example.test/oauth/callback", "http://127.0.0.1:8080/cb"};
 
-static void test_exact_entries_allowed(void **st)
-{
+static void test_exact_entries_allowed(void **st) {
     (void)st;
     lf_auth_config cfg;
     lf_auth *a;
@@ -87,8 +79,7 @@ static void test_exact_entries_allowed(void **st)
     lf_auth_free(a);
 }
 
-static void test_near_misses_not_allowed(void **st)
-{
+static void test_near_misses_not_allowed(void **st) {
     (void)st;
     static const char *const near[] = {
         "https://app.example.test/oauth/callback/",          /* trailing slash */
@@ -135,14 +126,13 @@ static void test_near_misses_not_allowed(void **st)
         strcpy(buf, "junk");
         s = lf_consent_url(a, near[i], "products", "s", buf, sizeof buf, &needed);
         if (s != LF_E_REDIRECT_URI_NOT_ALLOWED) {
-            print_error("redirect_uri \"%s\": %s, expected LF_E_REDIRECT_URI_NOT_ALLOWED\n",
-                        near[i], lf_status_name(s));
+            print_error("redirect_uri \"%s\": %s, expected LF_E_REDIRECT_URI_NOT_ALLOWED\n", near[i],
+                        lf_status_name(s));
             fail();
         }
         assert_string_equal(buf, "");
         /* A size query does not bypass the check. */
-        assert_status(lf_consent_url(a, near[i], "products", "s", NULL, 0, &needed),
-                      LF_E_REDIRECT_URI_NOT_ALLOWED);
+        assert_status(lf_consent_url(a, near[i], "products", "s", NULL, 0, &needed), LF_E_REDIRECT_URI_NOT_ALLOWED);
     }
     lf_auth_free(a);
 }
@@ -150,28 +140,32 @@ static void test_near_misses_not_allowed(void **st)
 /* ---- URL rules in lf_auth_new -------------------------------------------- */
 
 enum url_field { F_REDIRECT, F_AUTHORIZE, F_TOKEN, F_API };
-static const char *const g_field_names[] = {"redirect_uris[0]", "authorize_url", "token_url",
-                                            "api_url"};
+static const char *const g_field_names[] = {"redirect_uris[0]", "authorize_url", "token_url", "api_url"};
 
 /* A valid config whose `field` is `url` (storage for redirect_uris in *list). */
-static void config_with_url(lf_auth_config *cfg, const char **list, enum url_field field,
-                            const char *url)
-{
+static void config_with_url(lf_auth_config *cfg, const char **list, enum url_field field, const char *url) {
     unit_config(cfg);
     list[0] = UNIT_REDIRECT_URI;
     cfg->redirect_uris = list;
     cfg->redirect_uri_count = 1;
     switch (field) {
-    case F_REDIRECT: list[0] = url; break;
-    case F_AUTHORIZE: cfg->authorize_url = url; break;
-    case F_TOKEN: cfg->token_url = url; break;
-    case F_API: cfg->api_url = url; break;
+    case F_REDIRECT:
+        list[0] = url;
+        break;
+    case F_AUTHORIZE:
+        cfg->authorize_url = url;
+        break;
+    case F_TOKEN:
+        cfg->token_url = url;
+        break;
+    case F_API:
+        cfg->api_url = url;
+        break;
     }
 }
 
 /* Tries every URL in every URL field and reports all mismatches at once. */
-static void each_field_expect(const char *const *urls, size_t n, lf_status expected)
-{
+static void each_field_expect(const char *const *urls, size_t n, lf_status expected) {
     int failures = 0;
     for (int f = F_REDIRECT; f <= F_API; f++) {
         for (size_t i = 0; i < n; i++) {
@@ -183,13 +177,11 @@ static void each_field_expect(const char *const *urls, size_t n, lf_status expec
             config_with_url(&cfg, list, (enum url_field)f, urls[i]);
             s = lf_auth_new(&cfg, &a, &err);
             if (s != expected) {
-                print_error("%s = \"%s\": lf_auth_new returned %s (%s), expected %s\n",
-                            g_field_names[f], urls[i], lf_status_name(s),
-                            s != LF_OK ? err.message : "", lf_status_name(expected));
+                print_error("%s = \"%s\": lf_auth_new returned %s (%s), expected %s\n", g_field_names[f], urls[i],
+                            lf_status_name(s), s != LF_OK ? err.message : "", lf_status_name(expected));
                 failures++;
             } else if (s != LF_OK && (a != NULL || err.status != s)) {
-                print_error("%s = \"%s\": *out not NULL or err.status wrong\n",
-                            g_field_names[f], urls[i]);
+                print_error("%s = \"%s\": *out not NULL or err.status wrong\n", g_field_names[f], urls[i]);
                 failures++;
             }
             if (s == LF_OK) lf_auth_free(a);
@@ -198,8 +190,7 @@ static void each_field_expect(const char *const *urls, size_t n, lf_status expec
     assert_int_equal(failures, 0);
 }
 
-static void test_plain_http_to_non_loopback_is_insecure(void **st)
-{
+static void test_plain_http_to_non_loopback_is_insecure(void **st) {
     (void)st;
     static const char *const urls[] = {
         "http://example.com/x",
@@ -215,48 +206,31 @@ static void test_plain_http_to_non_loopback_is_insecure(void **st)
     each_field_expect(urls, sizeof urls / sizeof urls[0], LF_E_INSECURE_TRANSPORT);
 }
 
-static void test_other_schemes_are_insecure(void **st)
-{
+static void test_other_schemes_are_insecure(void **st) {
     (void)st;
     static const char *const urls[] = {
-        "ftp://example.com/x",
-        "file://localhost/etc/passwd",
-        "gopher://127.0.0.1/x",
-        "ws://127.0.0.1/x",
-        "wss://example.com/x",
+        "ftp://example.com/x", "file://localhost/etc/passwd", "gopher://127.0.0.1/x",
+        "ws://127.0.0.1/x",    "wss://example.com/x",
     };
     each_field_expect(urls, sizeof urls / sizeof urls[0], LF_E_INSECURE_TRANSPORT);
 }
 
-static void test_https_and_loopback_http_accepted(void **st)
-{
+static void test_https_and_loopback_http_accepted(void **st) {
     (void)st;
     static const char *const urls[] = {
-        "https://example.com/x",
-        "https://app.example.test:8443/oauth/callback",
-        "http://127.0.0.1:8080/cb",
-        "http://127.0.0.1/cb",
+        "https://example.com/x",    "https://app.example.test:8443/oauth/callback",
+        "http://127.0.0.1:8080/cb", "http://127.0.0.1/cb",
         "http://127.255.3.9:9/cb", /* all of 127.0.0.0/8 */
-        "http://localhost/cb",
-        "http://localhost:3000/cb",
-        "http://[::1]/cb",
-        "http://[::1]:9000/cb",
+        "http://localhost/cb",      "http://localhost:3000/cb",
+        "http://[::1]/cb",          "http://[::1]:9000/cb",
     };
     each_field_expect(urls, sizeof urls / sizeof urls[0], LF_OK);
 }
 
-static void test_relative_and_malformed_urls_invalid(void **st)
-{
+static void test_relative_and_malformed_urls_invalid(void **st) {
     (void)st;
     static const char *const urls[] = {
-        "",
-        "/cb",
-        "cb",
-        "./cb",
-        "//example.com/cb",
-        "https://",
-        "https:///cb",
-        "https://exa mple.com/cb",
+        "", "/cb", "cb", "./cb", "//example.com/cb", "https://", "https:///cb", "https://exa mple.com/cb",
     };
     each_field_expect(urls, sizeof urls / sizeof urls[0], LF_E_INVALID_ARGUMENT);
 }
@@ -264,8 +238,7 @@ static void test_relative_and_malformed_urls_invalid(void **st)
 /* User info is refused; the header names no single status for it, so either
  * "malformed" or "insecure" is accepted, but never success. The same holds
  * for URLs that are both another scheme and malformed. */
-static void test_userinfo_refused(void **st)
-{
+static void test_userinfo_refused(void **st) {
     (void)st;
     static const char *const urls[] = {
         "https://user:pass@example.com/cb",
@@ -276,7 +249,7 @@ static void test_userinfo_refused(void **st)
         "http://localhost:80@evil.example/cb",
         "javascript:alert(1)", /* another scheme, but also not hierarchical */
         "mailto:unit@example.test",
-        "file:///etc/passwd",  /* another scheme, but also host-less */
+        "file:///etc/passwd", /* another scheme, but also host-less */
     };
     for (int f = F_REDIRECT; f <= F_API; f++) {
         for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
@@ -290,8 +263,7 @@ static void test_userinfo_refused(void **st)
     }
 }
 
-static void test_one_bad_redirect_uri_spoils_the_list(void **st)
-{
+static void test_one_bad_redirect_uri_spoils_the_list(void **st) {
     (void)st;
     static const char *const list[] = {"https://ok.example.test/cb", "http://bad.example.test/cb"};
     lf_auth_config cfg;
@@ -303,8 +275,7 @@ static void test_one_bad_redirect_uri_spoils_the_list(void **st)
 
 /* ---- required fields and ranges ------------------------------------------ */
 
-static void test_required_fields(void **st)
-{
+static void test_required_fields(void **st) {
     (void)st;
     static const char *const with_null[] = {UNIT_REDIRECT_URI, NULL};
     lf_auth_config cfg;
@@ -339,8 +310,7 @@ static void test_required_fields(void **st)
     assert_new_ok(&cfg, "previous_client_secret NULL");
 }
 
-static void test_timeouts_and_limits(void **st)
-{
+static void test_timeouts_and_limits(void **st) {
     (void)st;
     lf_auth_config cfg;
     static const long bad[] = {0, -1, -30000};
@@ -363,8 +333,7 @@ static void test_timeouts_and_limits(void **st)
     assert_new_ok(&cfg, "smallest positive limits");
 }
 
-static void test_client_auth_values(void **st)
-{
+static void test_client_auth_values(void **st) {
     (void)st;
     lf_auth_config cfg;
     unit_config(&cfg);
@@ -399,8 +368,7 @@ typedef union big_config {
 /* A valid config whose optional fields hold values that would make
  * lf_auth_new fail if they were read (callers set struct_size so that they
  * lie outside it). */
-static void config_with_garbage_tail(big_config *b)
-{
+static void config_with_garbage_tail(big_config *b) {
     lf_auth_config *cfg = &b->cfg;
     memset(b, 0, sizeof *b);
     unit_config(cfg);
@@ -414,17 +382,13 @@ static void config_with_garbage_tail(big_config *b)
     cfg->ca_file = "/nonexistent/unit-ca.pem";
 }
 
-static void assert_default_authorize_url(const lf_auth *a)
-{
+static void assert_default_authorize_url(const lf_auth *a) {
     char buf[1024];
-    assert_status(lf_consent_url(a, UNIT_REDIRECT_URI, "products", NULL, buf, sizeof buf, NULL),
-                  LF_OK);
-    assert_true(strncmp(buf, UNIT_DEFAULT_AUTHORIZE_URL "?", strlen(UNIT_DEFAULT_AUTHORIZE_URL) + 1)
-                == 0);
+    assert_status(lf_consent_url(a, UNIT_REDIRECT_URI, "products", NULL, buf, sizeof buf, NULL), LF_OK);
+    assert_true(strncmp(buf, UNIT_DEFAULT_AUTHORIZE_URL "?", strlen(UNIT_DEFAULT_AUTHORIZE_URL) + 1) == 0);
 }
 
-static void test_struct_size_covering_required_fields_only(void **st)
-{
+static void test_struct_size_covering_required_fields_only(void **st) {
     (void)st;
     big_config b;
     lf_auth *a;
@@ -439,8 +403,7 @@ static void test_struct_size_covering_required_fields_only(void **st)
 
 /* A struct_size that ends inside a field: that field is not "inside" and
  * must not be read (its tail bytes are guard garbage, a wild pointer). */
-static void test_struct_size_ending_mid_field(void **st)
-{
+static void test_struct_size_ending_mid_field(void **st) {
     (void)st;
     big_config b;
     lf_auth *a;
@@ -454,8 +417,7 @@ static void test_struct_size_ending_mid_field(void **st)
 }
 
 /* Fields inside struct_size are read, those past it take defaults. */
-static void test_struct_size_partial_optional_fields(void **st)
-{
+static void test_struct_size_partial_optional_fields(void **st) {
     (void)st;
     big_config b;
     lf_auth *a;
@@ -467,8 +429,7 @@ static void test_struct_size_partial_optional_fields(void **st)
     b.cfg.api_url = UNIT_DEAD_API_URL;
     b.cfg.struct_size = size;
     a = unit_new(&b.cfg);
-    assert_status(lf_consent_url(a, UNIT_REDIRECT_URI, "products", NULL, buf, sizeof buf, NULL),
-                  LF_OK);
+    assert_status(lf_consent_url(a, UNIT_REDIRECT_URI, "products", NULL, buf, sizeof buf, NULL), LF_OK);
     assert_true(strncmp(buf, "https://auth.example.test/custom?", 33) == 0);
     lf_auth_free(a);
 
@@ -478,8 +439,7 @@ static void test_struct_size_partial_optional_fields(void **st)
     assert_new_fails(&b.cfg, LF_E_INSECURE_TRANSPORT, "insecure authorize_url inside struct_size");
 }
 
-static void test_struct_size_full(void **st)
-{
+static void test_struct_size_full(void **st) {
     (void)st;
     lf_auth_config cfg;
     unit_config(&cfg);
@@ -487,15 +447,14 @@ static void test_struct_size_full(void **st)
     assert_new_ok(&cfg, "struct_size = sizeof");
 }
 
-static void test_struct_size_too_small_or_too_large(void **st)
-{
+static void test_struct_size_too_small_or_too_large(void **st) {
     (void)st;
     big_config b;
     const size_t bad[] = {
         0,
         1,
         sizeof(size_t),
-        offsetof(lf_auth_config, redirect_uri_count),          /* count not covered */
+        offsetof(lf_auth_config, redirect_uri_count),                      /* count not covered */
         offsetof(lf_auth_config, redirect_uri_count) + sizeof(size_t) - 1, /* partly */
         sizeof(lf_auth_config) + 1,
         sizeof(lf_auth_config) + 8,
@@ -514,8 +473,7 @@ static void test_struct_size_too_small_or_too_large(void **st)
 
 /* ---- lf_auth_config_init writes only within size -------------------------- */
 
-static void test_config_init_writes_only_within_size(void **st)
-{
+static void test_config_init_writes_only_within_size(void **st) {
     (void)st;
     const size_t sizes[] = {
         sizeof(size_t),
@@ -541,8 +499,7 @@ static void test_config_init_writes_only_within_size(void **st)
     }
 }
 
-static void test_config_init_full_defaults(void **st)
-{
+static void test_config_init_full_defaults(void **st) {
     (void)st;
     big_config b;
     unit_guard_fill(&b, sizeof b);
@@ -558,8 +515,7 @@ static void test_config_init_full_defaults(void **st)
     assert_int_equal(b.cfg.client_auth, LF_CLIENT_AUTH_JSON_BODY);
 }
 
-static void test_config_init_too_small_does_nothing(void **st)
-{
+static void test_config_init_too_small_does_nothing(void **st) {
     (void)st;
     const size_t sizes[] = {0, 1, sizeof(size_t) - 1};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -578,11 +534,9 @@ typedef union big_options {
     unsigned char bytes[sizeof(lf_call_options) + 64];
 } big_options;
 
-static void test_call_options_init_writes_only_within_size(void **st)
-{
+static void test_call_options_init_writes_only_within_size(void **st) {
     (void)st;
-    const size_t sizes[] = {sizeof(size_t), offsetof(lf_call_options, cancel),
-                            sizeof(lf_call_options)};
+    const size_t sizes[] = {sizeof(size_t), offsetof(lf_call_options, cancel), sizeof(lf_call_options)};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         big_options b;
         unit_guard_fill(&b, sizeof b);
@@ -603,15 +557,12 @@ static void test_call_options_init_writes_only_within_size(void **st)
 
 /* Bad options are refused before any network (the handle's token URL is a
  * dead loopback port: reaching it would give LF_E_NETWORK instead). */
-static void assert_exchange_ex_rejects(const lf_auth *a, const lf_call_options *o,
-                                       const char *what)
-{
+static void assert_exchange_ex_rejects(const lf_auth *a, const lf_call_options *o, const char *what) {
     lf_token *t = (lf_token *)(uintptr_t)0x1;
     lf_error err;
     lf_status s = lf_exchange_code_ex(a, "unit-FAKE-code-5e2b", o, &t, &err);
     if (s != LF_E_INVALID_ARGUMENT) {
-        print_error("%s: lf_exchange_code_ex returned %s, expected LF_E_INVALID_ARGUMENT\n",
-                    what, lf_status_name(s));
+        print_error("%s: lf_exchange_code_ex returned %s, expected LF_E_INVALID_ARGUMENT\n", what, lf_status_name(s));
         fail();
     }
     assert_null(t);
@@ -620,13 +571,12 @@ static void assert_exchange_ex_rejects(const lf_auth *a, const lf_call_options *
     assert_null(strstr(err.message, "unit-FAKE-code-5e2b"));
 }
 
-static void test_call_options_struct_size_and_timeout_rules(void **st)
-{
+static void test_call_options_struct_size_and_timeout_rules(void **st) {
     (void)st;
     lf_auth *a = unit_default_auth();
     big_options b;
-    const size_t bad_sizes[] = {0, 1, sizeof(size_t) - 1, sizeof(lf_call_options) + 1,
-                                sizeof(lf_call_options) + 64, (size_t)-1};
+    const size_t bad_sizes[] = {
+        0, 1, sizeof(size_t) - 1, sizeof(lf_call_options) + 1, sizeof(lf_call_options) + 64, (size_t)-1};
     for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
         char what[64];
         memset(&b, 0, sizeof b);
@@ -644,8 +594,7 @@ static void test_call_options_struct_size_and_timeout_rules(void **st)
     lf_auth_free(a);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_entries_allowed),
         cmocka_unit_test(test_near_misses_not_allowed),

@@ -14,66 +14,51 @@
 
 typedef lf_status (*buf_fn)(char *buf, size_t size, size_t *needed);
 
-
 #define CALLBACK_CODE "unit-FAKE-code-91c2d7"
 /* base64(HMAC-SHA256(UNIT_CLIENT_SECRET, "hello world")), computed with
  *   printf '%s' 'hello world' | openssl dgst -sha256 \
  *     -hmac 'unit-FAKE-secret-not-real-4c1e9b77d20a' -binary | base64   */
 #define HELLO_SIG "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk8="
 
-static lf_status call_consent(char *buf, size_t size, size_t *needed)
-{
+static lf_status call_consent(char *buf, size_t size, size_t *needed) {
     return lf_consent_url(g_auth, UNIT_REDIRECT_URI, "products,orders", "st8", buf, size, needed);
 }
 
-static lf_status call_consent_bad_redirect(char *buf, size_t size, size_t *needed)
-{
-    return lf_consent_url(g_auth, "https://evil.example.test/cb", "products", "st8", buf, size,
-                          needed);
+static lf_status call_consent_bad_redirect(char *buf, size_t size, size_t *needed) {
+    return lf_consent_url(g_auth, "https://evil.example.test/cb", "products", "st8", buf, size, needed);
 }
 
-static lf_status call_consent_bad_scope(char *buf, size_t size, size_t *needed)
-{
+static lf_status call_consent_bad_scope(char *buf, size_t size, size_t *needed) {
     return lf_consent_url(g_auth, UNIT_REDIRECT_URI, "Products", "st8", buf, size, needed);
 }
 
-static lf_status call_callback(char *buf, size_t size, size_t *needed)
-{
-    return lf_parse_callback(g_auth, "https://app.example.test/oauth/callback?code=" CALLBACK_CODE
-                                     "&state=st8",
-                             "st8", buf, size, needed, NULL);
+static lf_status call_callback(char *buf, size_t size, size_t *needed) {
+    return lf_parse_callback(g_auth, "https://app.example.test/oauth/callback?code=" CALLBACK_CODE "&state=st8", "st8",
+                             buf, size, needed, NULL);
 }
 
-static lf_status call_callback_state_mismatch(char *buf, size_t size, size_t *needed)
-{
-    return lf_parse_callback(g_auth, "code=" CALLBACK_CODE "&state=other", "st8", buf, size,
-                             needed, NULL);
+static lf_status call_callback_state_mismatch(char *buf, size_t size, size_t *needed) {
+    return lf_parse_callback(g_auth, "code=" CALLBACK_CODE "&state=other", "st8", buf, size, needed, NULL);
 }
 
-static lf_status call_callback_denied(char *buf, size_t size, size_t *needed)
-{
-    return lf_parse_callback(g_auth, "error=access_denied&state=st8", "st8", buf, size, needed,
-                             NULL);
+static lf_status call_callback_denied(char *buf, size_t size, size_t *needed) {
+    return lf_parse_callback(g_auth, "error=access_denied&state=st8", "st8", buf, size, needed, NULL);
 }
 
-static lf_status call_sign(char *buf, size_t size, size_t *needed)
-{
+static lf_status call_sign(char *buf, size_t size, size_t *needed) {
     return lf_webhook_sign(g_auth, "hello world", 11, buf, size, needed);
 }
 
-static lf_status call_sign_null_auth(char *buf, size_t size, size_t *needed)
-{
+static lf_status call_sign_null_auth(char *buf, size_t size, size_t *needed) {
     return lf_webhook_sign(NULL, "hello world", 11, buf, size, needed);
 }
 
-static lf_status call_sign_null_body(char *buf, size_t size, size_t *needed)
-{
+static lf_status call_sign_null_body(char *buf, size_t size, size_t *needed) {
     return lf_webhook_sign(g_auth, NULL, 11, buf, size, needed);
 }
 
 /* The whole convention for one function whose output is `expected`. */
-static void check_convention(buf_fn fn, const char *expected)
-{
+static void check_convention(buf_fn fn, const char *expected) {
     const size_t len = strlen(expected);
     const size_t want = len + 1;
     const size_t cap = want + 64;
@@ -137,8 +122,7 @@ static void check_convention(buf_fn fn, const char *expected)
 }
 
 /* A failing call leaves an empty string and respects size. */
-static void check_failure_leaves_empty(buf_fn fn, lf_status expected)
-{
+static void check_failure_leaves_empty(buf_fn fn, lf_status expected) {
     char buf[600];
     const size_t sizes[] = {1, 2, 45, 300};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -149,8 +133,7 @@ static void check_failure_leaves_empty(buf_fn fn, lf_status expected)
     }
 }
 
-static void test_consent_url_convention(void **st)
-{
+static void test_consent_url_convention(void **st) {
     (void)st;
     char url[1024];
     /* The expected text comes from one successful call; its content is the
@@ -162,16 +145,14 @@ static void test_consent_url_convention(void **st)
     check_failure_leaves_empty(call_consent_bad_scope, LF_E_INVALID_ARGUMENT);
 }
 
-static void test_parse_callback_convention(void **st)
-{
+static void test_parse_callback_convention(void **st) {
     (void)st;
     check_convention(call_callback, CALLBACK_CODE);
     check_failure_leaves_empty(call_callback_state_mismatch, LF_E_STATE_MISMATCH);
     check_failure_leaves_empty(call_callback_denied, LF_E_ACCESS_DENIED);
 }
 
-static void test_parse_callback_size_query_fills_error(void **st)
-{
+static void test_parse_callback_size_query_fills_error(void **st) {
     (void)st;
     lf_error err;
     size_t needed = 0;
@@ -184,16 +165,14 @@ static void test_parse_callback_size_query_fills_error(void **st)
     assert_null(strstr(err.message, CALLBACK_CODE));
 }
 
-static void test_webhook_sign_convention(void **st)
-{
+static void test_webhook_sign_convention(void **st) {
     (void)st;
     check_convention(call_sign, HELLO_SIG);
     check_failure_leaves_empty(call_sign_null_auth, LF_E_INVALID_ARGUMENT);
     check_failure_leaves_empty(call_sign_null_body, LF_E_INVALID_ARGUMENT);
 }
 
-static void test_webhook_sign_fits_the_published_bound(void **st)
-{
+static void test_webhook_sign_fits_the_published_bound(void **st) {
     (void)st;
     char buf[LF_SIGNATURE_BUFFER_SIZE];
     size_t needed = 0;
@@ -204,8 +183,7 @@ static void test_webhook_sign_fits_the_published_bound(void **st)
 
 /* lf_state_generate has no `needed`: its size is the published bound, and
  * its doc makes a NULL buf LF_E_INVALID_ARGUMENT (even with size 0). */
-static void test_state_generate_convention(void **st)
-{
+static void test_state_generate_convention(void **st) {
     (void)st;
     char buf[LF_STATE_BUFFER_SIZE + 64];
     for (size_t size = 1; size < LF_STATE_BUFFER_SIZE; size++) {
@@ -232,8 +210,7 @@ static void test_state_generate_convention(void **st)
     assert_status(lf_state_generate(NULL, LF_STATE_BUFFER_SIZE), LF_E_INVALID_ARGUMENT);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_consent_url_convention),
         cmocka_unit_test(test_parse_callback_convention),

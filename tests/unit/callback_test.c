@@ -17,17 +17,21 @@
 
 #define STATE "Yk3-unit_state_Q9zT"
 
-static int is_valid_utf8_without_controls(const char *s)
-{
+static int is_valid_utf8_without_controls(const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p != '\0') {
         size_t n;
         if (*p < 0x20 || *p == 0x7F) return 0;
-        if (*p < 0x80) n = 0;
-        else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2) n = 1;
-        else if ((*p & 0xF0) == 0xE0) n = 2;
-        else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4) n = 3;
-        else return 0;
+        if (*p < 0x80)
+            n = 0;
+        else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2)
+            n = 1;
+        else if ((*p & 0xF0) == 0xE0)
+            n = 2;
+        else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4)
+            n = 3;
+        else
+            return 0;
         p++;
         for (size_t i = 0; i < n; i++, p++)
             if ((*p & 0xC0) != 0x80) return 0;
@@ -36,9 +40,7 @@ static int is_valid_utf8_without_controls(const char *s)
 }
 
 /* Parses `input` and expects LF_OK with exactly `code`. */
-static void expect_code_with(const lf_auth *a, const char *input, const char *expected_state,
-                             const char *code)
-{
+static void expect_code_with(const lf_auth *a, const char *input, const char *expected_state, const char *code) {
     char buf[LF_MAX_CALLBACK_LENGTH + 1];
     size_t needed = 0;
     lf_error err;
@@ -47,8 +49,7 @@ static void expect_code_with(const lf_auth *a, const char *input, const char *ex
     s = lf_parse_callback(a, input, expected_state, buf, sizeof buf, &needed, &err);
     if (s != LF_OK) {
         print_error("input \"%.200s\" (expected_state %s): %s (%s), expected LF_OK\n", input,
-                    expected_state != NULL ? expected_state : "NULL", lf_status_name(s),
-                    err.message);
+                    expected_state != NULL ? expected_state : "NULL", lf_status_name(s), err.message);
         fail();
     }
     if (strcmp(buf, code) != 0) {
@@ -67,15 +68,13 @@ static void expect_code_with(const lf_auth *a, const char *input, const char *ex
     assert_string_equal(buf, code);
 }
 
-static void expect_code(const char *input, const char *expected_state, const char *code)
-{
+static void expect_code(const char *input, const char *expected_state, const char *code) {
     expect_code_with(NULL, input, expected_state, code);
 }
 
 /* Parses `input` and expects failure `expected`, an empty buffer and a
  * filled error. Returns the error for further checks. */
-static lf_error expect_fail(const char *input, const char *expected_state, lf_status expected)
-{
+static lf_error expect_fail(const char *input, const char *expected_state, lf_status expected) {
     char buf[64];
     lf_error err;
     lf_status s;
@@ -84,8 +83,7 @@ static lf_error expect_fail(const char *input, const char *expected_state, lf_st
     s = lf_parse_callback(NULL, input, expected_state, buf, sizeof buf, NULL, &err);
     if (s != expected) {
         print_error("input \"%.200s\" (expected_state %s): %s, expected %s\n", input,
-                    expected_state != NULL ? expected_state : "NULL", lf_status_name(s),
-                    lf_status_name(expected));
+                    expected_state != NULL ? expected_state : "NULL", lf_status_name(s), lf_status_name(expected));
         fail();
     }
     assert_string_equal(buf, "");
@@ -96,15 +94,13 @@ static lf_error expect_fail(const char *input, const char *expected_state, lf_st
     assert_true(err.message[0] != '\0');
     assert_true(is_valid_utf8_without_controls(err.message));
     /* err NULL is allowed too */
-    assert_status(lf_parse_callback(NULL, input, expected_state, buf, sizeof buf, NULL, NULL),
-                  expected);
+    assert_status(lf_parse_callback(NULL, input, expected_state, buf, sizeof buf, NULL, NULL), expected);
     return err;
 }
 
 /* ---- input shapes --------------------------------------------------------- */
 
-static void test_full_url_bare_query_and_leading_question_mark(void **st)
-{
+static void test_full_url_bare_query_and_leading_question_mark(void **st) {
     (void)st;
     expect_code("https://app.example.test/oauth/callback?code=c0de&state=" STATE, STATE, "c0de");
     expect_code("http://127.0.0.1:8080/cb?code=c0de", NULL, "c0de");
@@ -113,29 +109,24 @@ static void test_full_url_bare_query_and_leading_question_mark(void **st)
     expect_code("state=" STATE "&code=c0de", STATE, "c0de");
 }
 
-static void test_with_a_handle(void **st)
-{
+static void test_with_a_handle(void **st) {
     (void)st;
     lf_auth *a = unit_default_auth();
-    expect_code_with(a, "https://app.example.test/oauth/callback?code=c0de&state=" STATE, STATE,
-                     "c0de");
+    expect_code_with(a, "https://app.example.test/oauth/callback?code=c0de&state=" STATE, STATE, "c0de");
     lf_auth_free(a);
 }
 
-static void test_fragment_ignored(void **st)
-{
+static void test_fragment_ignored(void **st) {
     (void)st;
     expect_code("code=c0de#frag", NULL, "c0de");
-    expect_code("https://app.example.test/cb?code=c0de&state=" STATE "#state=other&code=zzz", STATE,
-                "c0de");
+    expect_code("https://app.example.test/cb?code=c0de&state=" STATE "#state=other&code=zzz", STATE, "c0de");
     expect_code("code=c0de#%ZZ%", NULL, "c0de"); /* the fragment is not decoded */
     expect_code("code=c0de#", NULL, "c0de");
 }
 
 /* A '?' after the '#' is part of the fragment, not the start of a query: a
  * code smuggled into the fragment must never replace or supply the code. */
-static void test_question_mark_inside_fragment_is_not_a_query(void **st)
-{
+static void test_question_mark_inside_fragment_is_not_a_query(void **st) {
     (void)st;
     expect_code("https://app.example.test/cb?code=c0de#?code=evil", NULL, "c0de");
     expect_code("code=c0de#x?code=evil", NULL, "c0de");
@@ -143,8 +134,7 @@ static void test_question_mark_inside_fragment_is_not_a_query(void **st)
     expect_fail("https://app.example.test/cb#x?code=c0de", NULL, LF_E_INVALID_ARGUMENT);
 }
 
-static void test_unknown_parameters_ignored(void **st)
-{
+static void test_unknown_parameters_ignored(void **st) {
     (void)st;
     expect_code("foo=bar&code=c0de&baz=&qux&scope=products,orders", NULL, "c0de");
     expect_code("x=1&x=2&x=3&code=c0de", NULL, "c0de"); /* repeats of unknown names are fine */
@@ -152,24 +142,21 @@ static void test_unknown_parameters_ignored(void **st)
     expect_code("error_description=hello&code=c0de", NULL, "c0de"); /* no error= */
 }
 
-static void test_names_case_sensitive(void **st)
-{
+static void test_names_case_sensitive(void **st) {
     (void)st;
     expect_fail("Code=c0de", NULL, LF_E_INVALID_ARGUMENT); /* not a code */
-    expect_code("code=c0de&CODE=x&Code=y", NULL, "c0de");   /* not a repeat */
+    expect_code("code=c0de&CODE=x&Code=y", NULL, "c0de");  /* not a repeat */
     expect_fail("State=" STATE "&code=c0de", STATE, LF_E_STATE_MISMATCH);
     expect_code("code=c0de&ERROR=access_denied&Error=x", NULL, "c0de");
 }
 
-static void test_semicolon_is_not_a_separator(void **st)
-{
+static void test_semicolon_is_not_a_separator(void **st) {
     (void)st;
     expect_code("code=c0de;state=" STATE, NULL, "c0de;state=" STATE);
     expect_fail("code=c0de;state=" STATE, STATE, LF_E_STATE_MISMATCH);
 }
 
-static void test_value_split_at_first_equals(void **st)
-{
+static void test_value_split_at_first_equals(void **st) {
     (void)st;
     expect_code("code==c0de", NULL, "=c0de");
     expect_code("code=a=b=c", NULL, "a=b=c");
@@ -177,13 +164,12 @@ static void test_value_split_at_first_equals(void **st)
 
 /* ---- decoding ------------------------------------------------------------- */
 
-static void test_decoding(void **st)
-{
+static void test_decoding(void **st) {
     (void)st;
-    expect_code("code=a+b", NULL, "a b");            /* '+' is a space */
-    expect_code("code=a%2Bb", NULL, "a+b");          /* %2B is a plus */
-    expect_code("code=a%2bb", NULL, "a+b");          /* lower-case hex */
-    expect_code("code=%2541", NULL, "%41");          /* decoded exactly once */
+    expect_code("code=a+b", NULL, "a b");   /* '+' is a space */
+    expect_code("code=a%2Bb", NULL, "a+b"); /* %2B is a plus */
+    expect_code("code=a%2bb", NULL, "a+b"); /* lower-case hex */
+    expect_code("code=%2541", NULL, "%41"); /* decoded exactly once */
     expect_code("code=%25", NULL, "%");
     expect_code("code=%C3%A9%E2%82%AC", NULL, "\xc3\xa9\xe2\x82\xac"); /* é€ */
     expect_code("code=a%26b%3Dc%23d", NULL, "a&b=c#d");
@@ -192,23 +178,17 @@ static void test_decoding(void **st)
     expect_code("state=a+b%2Bc&code=c0de", "a b+c", "c0de"); /* state decoded before compare */
 }
 
-static void test_bad_escapes(void **st)
-{
+static void test_bad_escapes(void **st) {
     (void)st;
     static const char *const bad[] = {
-        "code=%G1",        "code=%4",          "code=c0de%",     "code=%",
-        "code=%%41",       "code=%4G",         "code=%g0",       "code=% 1",
-        "code=c0de&state=%",
-        "x=%zz&code=c0de", /* a malformed escape anywhere */
-        "%zz=1&code=c0de",
-        "code=c0de&x=%4",
+        "code=%G1",        "code=%4",        "code=c0de%",        "code=%",          "code=%%41", "code=%4G",
+        "code=%g0",        "code=% 1",       "code=c0de&state=%", "x=%zz&code=c0de", /* a malformed escape anywhere */
+        "%zz=1&code=c0de", "code=c0de&x=%4",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        expect_fail(bad[i], NULL, LF_E_INVALID_ARGUMENT);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_fail(bad[i], NULL, LF_E_INVALID_ARGUMENT);
 }
 
-static void test_nul_escape_rejected(void **st)
-{
+static void test_nul_escape_rejected(void **st) {
     (void)st;
     expect_fail("code=ab%00cd", NULL, LF_E_INVALID_ARGUMENT);
     expect_fail("code=%00", NULL, LF_E_INVALID_ARGUMENT);
@@ -216,22 +196,18 @@ static void test_nul_escape_rejected(void **st)
     expect_fail("x=%00&code=c0de", NULL, LF_E_INVALID_ARGUMENT);
 }
 
-static void test_control_characters_in_code_rejected(void **st)
-{
+static void test_control_characters_in_code_rejected(void **st) {
     (void)st;
     static const char *const bad[] = {
-        "code=ab%01cd", "code=ab%09cd", "code=ab%0Acd", "code=ab%0Dcd",
-        "code=ab%1Fcd", "code=ab%7Fcd", "code=ab\tcd",  "code=ab\001cd",
-        "code=%0D%0A",
+        "code=ab%01cd", "code=ab%09cd", "code=ab%0Acd",  "code=ab%0Dcd", "code=ab%1Fcd",
+        "code=ab%7Fcd", "code=ab\tcd",  "code=ab\001cd", "code=%0D%0A",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        expect_fail(bad[i], NULL, LF_E_INVALID_ARGUMENT);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_fail(bad[i], NULL, LF_E_INVALID_ARGUMENT);
 }
 
 /* ---- repeats, missing and empty code ------------------------------------ */
 
-static void test_repeated_parameters_rejected(void **st)
-{
+static void test_repeated_parameters_rejected(void **st) {
     (void)st;
     expect_fail("code=a&code=b", NULL, LF_E_INVALID_ARGUMENT);
     expect_fail("code=a&code=a", NULL, LF_E_INVALID_ARGUMENT);
@@ -239,13 +215,11 @@ static void test_repeated_parameters_rejected(void **st)
     expect_fail("code=a&code", NULL, LF_E_INVALID_ARGUMENT);
     expect_fail("code=a&state=" STATE "&state=" STATE, STATE, LF_E_INVALID_ARGUMENT);
     expect_fail("code=a&state=x&state=y", NULL, LF_E_INVALID_ARGUMENT);
-    expect_fail("error=access_denied&error=access_denied&state=" STATE, STATE,
-                LF_E_INVALID_ARGUMENT);
+    expect_fail("error=access_denied&error=access_denied&state=" STATE, STATE, LF_E_INVALID_ARGUMENT);
     expect_fail("error=a&error=b", NULL, LF_E_INVALID_ARGUMENT);
 }
 
-static void test_missing_or_empty_code(void **st)
-{
+static void test_missing_or_empty_code(void **st) {
     (void)st;
     expect_fail("", NULL, LF_E_INVALID_ARGUMENT);
     expect_fail("?", NULL, LF_E_INVALID_ARGUMENT);
@@ -264,8 +238,7 @@ static void test_missing_or_empty_code(void **st)
 /* ---- length bound --------------------------------------------------------- */
 
 /* "code=c0de&pad=xxxx..." of exactly `len` bytes. */
-static char *padded_query(size_t len)
-{
+static char *padded_query(size_t len) {
     const char *head = "code=c0de&pad=";
     char *q = (char *)malloc(len + 1);
     assert_non_null(q);
@@ -275,8 +248,7 @@ static char *padded_query(size_t len)
     return q;
 }
 
-static void test_length_bound(void **st)
-{
+static void test_length_bound(void **st) {
     (void)st;
     char *q = padded_query(LF_MAX_CALLBACK_LENGTH);
     expect_code(q, NULL, "c0de");
@@ -289,8 +261,7 @@ static void test_length_bound(void **st)
     free(q);
 }
 
-static void test_long_code_within_bound(void **st)
-{
+static void test_long_code_within_bound(void **st) {
     (void)st;
     /* a code filling the whole input: "code=" + 8187 bytes */
     size_t n = LF_MAX_CALLBACK_LENGTH - 5;
@@ -309,29 +280,26 @@ static void test_long_code_within_bound(void **st)
 
 /* ---- state check ------------------------------------------------------------ */
 
-static void test_state_matches(void **st)
-{
+static void test_state_matches(void **st) {
     (void)st;
     expect_code("code=c0de&state=" STATE, STATE, "c0de");
 }
 
-static void test_state_mismatch(void **st)
-{
+static void test_state_mismatch(void **st) {
     (void)st;
-    expect_fail("code=c0de", STATE, LF_E_STATE_MISMATCH);                       /* missing */
-    expect_fail("code=c0de&state=", STATE, LF_E_STATE_MISMATCH);                /* empty */
-    expect_fail("code=c0de&state", STATE, LF_E_STATE_MISMATCH);                 /* empty */
+    expect_fail("code=c0de", STATE, LF_E_STATE_MISMATCH);                           /* missing */
+    expect_fail("code=c0de&state=", STATE, LF_E_STATE_MISMATCH);                    /* empty */
+    expect_fail("code=c0de&state", STATE, LF_E_STATE_MISMATCH);                     /* empty */
     expect_fail("code=c0de&state=Yk3-unit_state_Q9zX", STATE, LF_E_STATE_MISMATCH); /* last */
     expect_fail("code=c0de&state=Xk3-unit_state_Q9zT", STATE, LF_E_STATE_MISMATCH); /* first */
     expect_fail("code=c0de&state=Yk3-unit_state_Q9z", STATE, LF_E_STATE_MISMATCH);  /* prefix */
-    expect_fail("code=c0de&state=" STATE "x", STATE, LF_E_STATE_MISMATCH);       /* extension */
+    expect_fail("code=c0de&state=" STATE "x", STATE, LF_E_STATE_MISMATCH);          /* extension */
     expect_fail("code=c0de&state=yk3-unit_state_q9zt", STATE, LF_E_STATE_MISMATCH); /* case */
-    expect_fail("code=c0de&state=" STATE "%00", STATE, LF_E_INVALID_ARGUMENT);   /* NUL: (1) */
+    expect_fail("code=c0de&state=" STATE "%00", STATE, LF_E_INVALID_ARGUMENT);      /* NUL: (1) */
 }
 
 /* An empty expected state (a lost session) must not accept an empty one. */
-static void test_empty_expected_state_never_matches(void **st)
-{
+static void test_empty_expected_state_never_matches(void **st) {
     (void)st;
     expect_fail("code=c0de&state=", "", LF_E_STATE_MISMATCH);
     expect_fail("code=c0de&state", "", LF_E_STATE_MISMATCH);
@@ -339,16 +307,14 @@ static void test_empty_expected_state_never_matches(void **st)
     expect_fail("code=c0de&state=x", "", LF_E_STATE_MISMATCH);
 }
 
-static void test_state_not_checked_when_expected_null(void **st)
-{
+static void test_state_not_checked_when_expected_null(void **st) {
     (void)st;
     expect_code("code=c0de&state=anything", NULL, "c0de");
     expect_code("code=c0de", NULL, "c0de");
     expect_code("code=c0de&state=", NULL, "c0de");
 }
 
-static void test_check_order(void **st)
-{
+static void test_check_order(void **st) {
     (void)st;
     /* (1) before (2): a malformed escape or a repeat wins over a bad state */
     expect_fail("code=%G1&state=wrong", STATE, LF_E_INVALID_ARGUMENT);
@@ -368,24 +334,22 @@ static void test_check_order(void **st)
 
 /* ---- error= ------------------------------------------------------------------ */
 
-static void test_access_denied_detail(void **st)
-{
+static void test_access_denied_detail(void **st) {
     (void)st;
-    lf_error err = expect_fail(
-        "error=access_denied&error_description=The+merchant+declined&state=" STATE, STATE,
-        LF_E_ACCESS_DENIED);
+    lf_error err = expect_fail("error=access_denied&error_description=The+merchant+declined&state=" STATE, STATE,
+                               LF_E_ACCESS_DENIED);
     assert_string_equal(err.key, "access_denied");
     assert_non_null(strstr(err.message, "The merchant declined"));
 
-    err = expect_fail("https://app.example.test/cb?error=access_denied&error_description="
-                      "The%20merchant%20declined",
-                      NULL, LF_E_ACCESS_DENIED);
+    err = expect_fail(
+        "https://app.example.test/cb?error=access_denied&error_description="
+        "The%20merchant%20declined",
+        NULL, LF_E_ACCESS_DENIED);
     assert_string_equal(err.key, "access_denied");
     assert_non_null(strstr(err.message, "The merchant declined"));
 }
 
-static void test_any_error_value_is_access_denied(void **st)
-{
+static void test_any_error_value_is_access_denied(void **st) {
     (void)st;
     lf_error err = expect_fail("error=server_error&state=" STATE, STATE, LF_E_ACCESS_DENIED);
     assert_string_equal(err.key, "server_error");
@@ -393,17 +357,15 @@ static void test_any_error_value_is_access_denied(void **st)
     assert_string_equal(err.key, "invalid_scope");
 }
 
-static void test_error_description_sanitised_and_bounded(void **st)
-{
+static void test_error_description_sanitised_and_bounded(void **st) {
     (void)st;
     char *q;
     size_t n = 2000, off;
-    lf_error err = expect_fail(
-        "error=access_denied&error_description=line1%0D%0Aline2%1B%5B31m%FF%FE%00x", NULL,
-        LF_E_INVALID_ARGUMENT); /* %00 is malformed input: (1) */
+    lf_error err = expect_fail("error=access_denied&error_description=line1%0D%0Aline2%1B%5B31m%FF%FE%00x", NULL,
+                               LF_E_INVALID_ARGUMENT); /* %00 is malformed input: (1) */
     (void)err;
-    err = expect_fail("error=access_denied&error_description=line1%0D%0Aline2%1B%5B31m%FF%FEend",
-                      NULL, LF_E_ACCESS_DENIED);
+    err = expect_fail("error=access_denied&error_description=line1%0D%0Aline2%1B%5B31m%FF%FEend", NULL,
+                      LF_E_ACCESS_DENIED);
     /* expect_fail checked: no control characters, valid UTF-8 */
     assert_null(strchr(err.message, '\r'));
     assert_null(strchr(err.message, '\n'));
@@ -432,21 +394,17 @@ static void test_error_description_sanitised_and_bounded(void **st)
     free(q);
 }
 
-static void test_error_message_never_contains_the_code(void **st)
-{
+static void test_error_message_never_contains_the_code(void **st) {
     (void)st;
     lf_error err = expect_fail("code=unit-FAKE-code-SECRET-6b1f%01", NULL, LF_E_INVALID_ARGUMENT);
     assert_null(strstr(err.message, "unit-FAKE-code-SECRET-6b1f"));
-    err = expect_fail("code=unit-FAKE-code-SECRET-6b1f&code=unit-FAKE-code-SECRET-6b1f", NULL,
-                      LF_E_INVALID_ARGUMENT);
+    err = expect_fail("code=unit-FAKE-code-SECRET-6b1f&code=unit-FAKE-code-SECRET-6b1f", NULL, LF_E_INVALID_ARGUMENT);
     assert_null(strstr(err.message, "unit-FAKE-code-SECRET-6b1f"));
-    err = expect_fail("code=unit-FAKE-code-SECRET-6b1f&error=access_denied", NULL,
-                      LF_E_ACCESS_DENIED);
+    err = expect_fail("code=unit-FAKE-code-SECRET-6b1f&error=access_denied", NULL, LF_E_ACCESS_DENIED);
     assert_null(strstr(err.message, "unit-FAKE-code-SECRET-6b1f"));
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_url_bare_query_and_leading_question_mark),
         cmocka_unit_test(test_with_a_handle),

@@ -10,13 +10,10 @@
 
 /* Builds the URL through a size query followed by an exact-size buffer and
  * checks the buffer convention on the way. Returns a malloc'd string. */
-static char *build(const lf_auth *a, const char *redirect_uri, const char *scopes,
-                   const char *state)
-{
+static char *build(const lf_auth *a, const char *redirect_uri, const char *scopes, const char *state) {
     size_t needed = 0, needed2 = 0;
     char *buf;
-    assert_status(lf_consent_url(a, redirect_uri, scopes, state, NULL, 0, &needed),
-                  LF_E_BUFFER_TOO_SMALL);
+    assert_status(lf_consent_url(a, redirect_uri, scopes, state, NULL, 0, &needed), LF_E_BUFFER_TOO_SMALL);
     assert_true(needed > 1);
     buf = (char *)malloc(needed);
     assert_non_null(buf);
@@ -28,12 +25,11 @@ static char *build(const lf_auth *a, const char *redirect_uri, const char *scope
 
 /* The output is plain ASCII with no raw space, CR, LF, '#', control or
  * non-ASCII byte, anywhere. */
-static void assert_url_is_clean(const char *url)
-{
+static void assert_url_is_clean(const char *url) {
     for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++) {
         if (*p <= 0x20 || *p >= 0x7F || *p == '#') {
-            print_error("raw byte 0x%02x at offset %zu of %s\n", (unsigned)*p,
-                        (size_t)(p - (const unsigned char *)url), url);
+            print_error("raw byte 0x%02x at offset %zu of %s\n", (unsigned)*p, (size_t)(p - (const unsigned char *)url),
+                        url);
             fail();
         }
     }
@@ -41,10 +37,8 @@ static void assert_url_is_clean(const char *url)
 
 /* Checks the whole URL: prefix, parameter order, each value decodes back to
  * its input, scope raw text. */
-static void assert_consent_url(const char *url, const char *authorize_url,
-                               const char *client_id, const char *redirect_uri,
-                               const char *scope_raw, const char *state)
-{
+static void assert_consent_url(const char *url, const char *authorize_url, const char *client_id,
+                               const char *redirect_uri, const char *scope_raw, const char *state) {
     size_t plen = strlen(authorize_url);
     unit_query q;
     const unit_param *scope;
@@ -75,8 +69,7 @@ static void assert_consent_url(const char *url, const char *authorize_url,
 
 /* Byte-for-byte equality, except that the two hex digits after a '%' are
  * compared case-insensitively. */
-static void assert_same_url(const char *got, const char *want)
-{
+static void assert_same_url(const char *got, const char *want) {
     size_t i = 0, hex = 0;
     for (;; i++) {
         char g = got[i], w = want[i];
@@ -94,36 +87,33 @@ static void assert_same_url(const char *got, const char *want)
     }
 }
 
-static void test_plain_values_default_authorize_url(void **st)
-{
+static void test_plain_values_default_authorize_url(void **st) {
     (void)st;
     lf_auth *a = unit_default_auth();
     char *url = build(a, UNIT_REDIRECT_URI, "products,orders", "xyzSTATE123");
-    assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI,
-                       "products,orders", "xyzSTATE123");
+    assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI, "products,orders",
+                       "xyzSTATE123");
     /* For plain values the whole URL is predictable (hex digits of an escape
      * may be either case). */
-    assert_same_url(url, "https://app.lightfunnels.com/admin/oauth?client_id=unit-client-id-7d3a51"
-                             "&redirect_uri=https%3A%2F%2Fapp.example.test%2Foauth%2Fcallback"
-                             "&scope=products,orders&state=xyzSTATE123");
+    assert_same_url(url,
+                    "https://app.lightfunnels.com/admin/oauth?client_id=unit-client-id-7d3a51"
+                    "&redirect_uri=https%3A%2F%2Fapp.example.test%2Foauth%2Fcallback"
+                    "&scope=products,orders&state=xyzSTATE123");
     free(url);
     lf_auth_free(a);
 }
 
-static void test_state_null_omits_parameter(void **st)
-{
+static void test_state_null_omits_parameter(void **st) {
     (void)st;
     lf_auth *a = unit_default_auth();
     char *url = build(a, UNIT_REDIRECT_URI, "products", NULL);
-    assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI,
-                       "products", NULL);
+    assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI, "products", NULL);
     assert_null(strstr(url, "state"));
     free(url);
     lf_auth_free(a);
 }
 
-static void test_empty_state_rejected(void **st)
-{
+static void test_empty_state_rejected(void **st) {
     (void)st;
     lf_auth *a = unit_default_auth();
     char buf[512];
@@ -135,8 +125,7 @@ static void test_empty_state_rejected(void **st)
     lf_auth_free(a);
 }
 
-static void test_hostile_client_id_round_trips(void **st)
-{
+static void test_hostile_client_id_round_trips(void **st) {
     (void)st;
     static const char *const ids[] = {
         "id with spaces",
@@ -155,15 +144,13 @@ static void test_hostile_client_id_round_trips(void **st)
         cfg.client_id = ids[i];
         a = unit_new(&cfg);
         url = build(a, UNIT_REDIRECT_URI, "products,orders", "s1");
-        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, ids[i], UNIT_REDIRECT_URI,
-                           "products,orders", "s1");
+        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, ids[i], UNIT_REDIRECT_URI, "products,orders", "s1");
         free(url);
         lf_auth_free(a);
     }
 }
 
-static void test_hostile_state_round_trips(void **st)
-{
+static void test_hostile_state_round_trips(void **st) {
     (void)st;
     static const char *const states[] = {
         "state with spaces",
@@ -182,8 +169,7 @@ static void test_hostile_state_round_trips(void **st)
     lf_auth *a = unit_default_auth();
     for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
         char *url = build(a, UNIT_REDIRECT_URI, "orders", states[i]);
-        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI,
-                           "orders", states[i]);
+        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI, "orders", states[i]);
         free(url);
     }
     lf_auth_free(a);
@@ -191,8 +177,7 @@ static void test_hostile_state_round_trips(void **st)
 
 /* Redirect URIs whose query is full of reserved characters that RFC 3986
  * allows raw: they must be accepted by lf_auth_new and round-trip exactly. */
-static void test_hostile_redirect_uri_round_trips(void **st)
-{
+static void test_hostile_redirect_uri_round_trips(void **st) {
     (void)st;
     static const char *const uris[] = {
         "https://app.example.test/cb?next=%2Fhome%3Fx%3D1&q=a+b&r='x'!*(),;:@=?&flag",
@@ -212,8 +197,7 @@ static void test_hostile_redirect_uri_round_trips(void **st)
         cfg.redirect_uri_count = 2;
         a = unit_new(&cfg);
         url = build(a, uris[i], "products", "s2");
-        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, uris[i], "products",
-                           "s2");
+        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, uris[i], "products", "s2");
         free(url);
         lf_auth_free(a);
     }
@@ -223,8 +207,7 @@ static void test_hostile_redirect_uri_round_trips(void **st)
  * UTF-8, '"'). The header lets lf_auth_new() call such a URL malformed
  * (LF_E_INVALID_ARGUMENT); if it accepts one, the consent URL must still
  * carry it byte for byte. */
-static void test_irregular_redirect_uri_rejected_or_round_trips(void **st)
-{
+static void test_irregular_redirect_uri_rejected_or_round_trips(void **st) {
     (void)st;
     static const char *const uris[] = {
         "https://app.example.test/cb?a=b c",
@@ -242,8 +225,7 @@ static void test_irregular_redirect_uri_rejected_or_round_trips(void **st)
         s = lf_auth_new(&cfg, &a, NULL);
         if (s == LF_OK) {
             char *url = build(a, uris[i], "products", "s3");
-            assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, uris[i],
-                               "products", "s3");
+            assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, uris[i], "products", "s3");
             free(url);
             lf_auth_free(a);
         } else {
@@ -253,8 +235,7 @@ static void test_irregular_redirect_uri_rejected_or_round_trips(void **st)
     }
 }
 
-static void test_second_allow_list_entry(void **st)
-{
+static void test_second_allow_list_entry(void **st) {
     (void)st;
     static const char *const list[] = {"https://one.example.test/cb", "https://two.example.test/cb",
                                        "http://localhost:5000/cb"};
@@ -266,19 +247,16 @@ static void test_second_allow_list_entry(void **st)
     a = unit_new(&cfg);
     for (size_t i = 0; i < 3; i++) {
         char *url = build(a, list[i], "products", "s");
-        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, list[i], "products",
-                           "s");
+        assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, list[i], "products", "s");
         free(url);
     }
     lf_auth_free(a);
 }
 
-static void test_commas_between_scopes_literal(void **st)
-{
+static void test_commas_between_scopes_literal(void **st) {
     (void)st;
     lf_auth *a = unit_default_auth();
-    char *url = build(a, UNIT_REDIRECT_URI, "funnels,orders,products,analytics,customers",
-                      "s");
+    char *url = build(a, UNIT_REDIRECT_URI, "funnels,orders,products,analytics,customers", "s");
     assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI,
                        "funnels,orders,products,analytics,customers", "s");
     assert_non_null(strstr(url, "&scope=funnels,orders,products,analytics,customers&"));
@@ -288,8 +266,7 @@ static void test_commas_between_scopes_literal(void **st)
     lf_auth_free(a);
 }
 
-static void test_custom_authorize_url_https(void **st)
-{
+static void test_custom_authorize_url_https(void **st) {
     (void)st;
     lf_auth_config cfg;
     lf_auth *a;
@@ -298,14 +275,13 @@ static void test_custom_authorize_url_https(void **st)
     cfg.authorize_url = "https://auth.example.test/custom/oauth";
     a = unit_new(&cfg);
     url = build(a, UNIT_REDIRECT_URI, "products", "st");
-    assert_consent_url(url, "https://auth.example.test/custom/oauth", UNIT_CLIENT_ID,
-                       UNIT_REDIRECT_URI, "products", "st");
+    assert_consent_url(url, "https://auth.example.test/custom/oauth", UNIT_CLIENT_ID, UNIT_REDIRECT_URI, "products",
+                       "st");
     free(url);
     lf_auth_free(a);
 }
 
-static void test_custom_authorize_url_loopback_http(void **st)
-{
+static void test_custom_authorize_url_loopback_http(void **st) {
     (void)st;
     lf_auth_config cfg;
     lf_auth *a;
@@ -314,21 +290,19 @@ static void test_custom_authorize_url_loopback_http(void **st)
     cfg.authorize_url = "http://127.0.0.1:8080/admin/oauth";
     a = unit_new(&cfg);
     url = build(a, UNIT_REDIRECT_URI, "orders", NULL);
-    assert_consent_url(url, "http://127.0.0.1:8080/admin/oauth", UNIT_CLIENT_ID,
-                       UNIT_REDIRECT_URI, "orders", NULL);
+    assert_consent_url(url, "http://127.0.0.1:8080/admin/oauth", UNIT_CLIENT_ID, UNIT_REDIRECT_URI, "orders", NULL);
     free(url);
     lf_auth_free(a);
 }
 
 /* Property-style: 300 deterministic pseudo-random states and client ids
  * assembled from hostile pieces all round-trip. */
-static void test_generated_values_round_trip(void **st)
-{
+static void test_generated_values_round_trip(void **st) {
     (void)st;
     static const char *const pieces[] = {
-        "a", "Z", "9", " ", "&", "#", "+", "%", "=", "?", "\"", "'", "\xc3\xa9",
-        "\xe2\x82\xac", "\xf0\x9f\x98\x80", "/", ":", "\r", "\n", "%41", "~", "-", ".", "_",
-        ",", "\t", "<", ">", "\\", "[", "]", "{", "}", "|", "^", "`", "!", "$", "(", ")",
+        "a", "Z", "9",  " ",  "&",   "#", "+", "%", "=", "?", "\"", "'", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "/", ":", "\r", "\n", "%41", "~", "-", ".", "_", ",", "\t", "<", ">",        "\\",           "[",
+        "]", "{", "}",  "|",  "^",   "`", "!", "$", "(", ")",
     };
     const size_t npieces = sizeof pieces / sizeof pieces[0];
     uint32_t seed = 0x1234567u;
@@ -349,8 +323,7 @@ static void test_generated_values_round_trip(void **st)
         }
         {
             char *url = build(a, UNIT_REDIRECT_URI, "products", state);
-            assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID,
-                               UNIT_REDIRECT_URI, "products", state);
+            assert_consent_url(url, UNIT_DEFAULT_AUTHORIZE_URL, UNIT_CLIENT_ID, UNIT_REDIRECT_URI, "products", state);
             free(url);
         }
     }
@@ -359,10 +332,9 @@ static void test_generated_values_round_trip(void **st)
 
 /* The checker itself: the decoder used above must be strict, or the
  * round-trip tests would prove nothing. */
-static void test_reference_decoder_is_strict(void **st)
-{
+static void test_reference_decoder_is_strict(void **st) {
     (void)st;
-    static const char *const rejected[] = {"a+b", "a b", "%4", "%G1", "%", "a#", "a&b",
+    static const char *const rejected[] = {"a+b", "a b", "%4",       "%G1", "%",    "a#", "a&b",
                                            "a=b", "a?b", "\xc3\xa9", "a,b", "a\"b", "a/b"};
     size_t len = 0;
     char *d;
@@ -379,8 +351,7 @@ static void test_reference_decoder_is_strict(void **st)
     free(d);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_decoder_is_strict),
         cmocka_unit_test(test_plain_values_default_authorize_url),

@@ -14,26 +14,23 @@
 #define TOKEN "unit-FAKE-token-c4d2a9"
 #define QUERY "query { account { id } }"
 
-
 /* err garbage-filled; after the call err.status must equal the return. */
-static lf_error dirty_err(void)
-{
+static lf_error dirty_err(void) {
     lf_error e;
     memset(&e, 0x5A, sizeof e);
     return e;
 }
 
-#define assert_invalid_with_err(call_with_err, err)                                        \
-    do {                                                                                   \
-        err = dirty_err();                                                                 \
-        assert_status(call_with_err, LF_E_INVALID_ARGUMENT);                               \
-        assert_int_equal(err.status, LF_E_INVALID_ARGUMENT);                               \
-        assert_int_equal(err.http_status, 0);                                              \
-        assert_non_null(memchr(err.message, '\0', sizeof err.message));                    \
+#define assert_invalid_with_err(call_with_err, err)                     \
+    do {                                                                \
+        err = dirty_err();                                              \
+        assert_status(call_with_err, LF_E_INVALID_ARGUMENT);            \
+        assert_int_equal(err.status, LF_E_INVALID_ARGUMENT);            \
+        assert_int_equal(err.http_status, 0);                           \
+        assert_non_null(memchr(err.message, '\0', sizeof err.message)); \
     } while (0)
 
-static void test_status_and_version_never_null(void **st)
-{
+static void test_status_and_version_never_null(void **st) {
     (void)st;
     assert_non_null(lf_status_name(LF_OK));
     assert_non_null(lf_status_message(LF_OK));
@@ -42,8 +39,7 @@ static void test_status_and_version_never_null(void **st)
     assert_non_null(lf_version());
 }
 
-static void test_global_init(void **st)
-{
+static void test_global_init(void **st) {
     (void)st;
     lf_allocator half = {0};
     /* NULL allocator = the C heap; repeating the same init is LF_OK. */
@@ -55,8 +51,7 @@ static void test_global_init(void **st)
     assert_status(lf_global_init(NULL, 0x80000000u), LF_E_INVALID_ARGUMENT);
 }
 
-static void test_config_and_handle(void **st)
-{
+static void test_config_and_handle(void **st) {
     (void)st;
     lf_auth_config cfg;
     lf_auth *a = (lf_auth *)(uintptr_t)0x1;
@@ -78,30 +73,24 @@ static void test_config_and_handle(void **st)
     lf_auth_free(NULL);
 }
 
-static void test_consent_url(void **st)
-{
+static void test_consent_url(void **st) {
     (void)st;
     char buf[512];
     size_t needed;
     assert_status(lf_consent_url(NULL, UNIT_REDIRECT_URI, "products", "s", buf, sizeof buf, &needed),
                   LF_E_INVALID_ARGUMENT);
-    assert_status(lf_consent_url(g_auth, NULL, "products", "s", buf, sizeof buf, &needed),
-                  LF_E_INVALID_ARGUMENT);
+    assert_status(lf_consent_url(g_auth, NULL, "products", "s", buf, sizeof buf, &needed), LF_E_INVALID_ARGUMENT);
     assert_status(lf_consent_url(g_auth, UNIT_REDIRECT_URI, NULL, "s", buf, sizeof buf, &needed),
                   LF_E_INVALID_ARGUMENT);
-    assert_status(lf_consent_url(g_auth, UNIT_REDIRECT_URI, "products", "s", NULL, sizeof buf,
-                                 &needed),
+    assert_status(lf_consent_url(g_auth, UNIT_REDIRECT_URI, "products", "s", NULL, sizeof buf, &needed),
                   LF_E_INVALID_ARGUMENT);
     /* NULL-accepted: state (omitted), needed */
-    assert_status(lf_consent_url(g_auth, UNIT_REDIRECT_URI, "products", NULL, buf, sizeof buf, NULL),
-                  LF_OK);
+    assert_status(lf_consent_url(g_auth, UNIT_REDIRECT_URI, "products", NULL, buf, sizeof buf, NULL), LF_OK);
     /* a NULL handle also fails a size query */
-    assert_status(lf_consent_url(NULL, UNIT_REDIRECT_URI, "products", "s", NULL, 0, &needed),
-                  LF_E_INVALID_ARGUMENT);
+    assert_status(lf_consent_url(NULL, UNIT_REDIRECT_URI, "products", "s", NULL, 0, &needed), LF_E_INVALID_ARGUMENT);
 }
 
-static void test_state(void **st)
-{
+static void test_state(void **st) {
     (void)st;
     assert_status(lf_state_generate(NULL, LF_STATE_BUFFER_SIZE), LF_E_INVALID_ARGUMENT);
     assert_int_equal(lf_state_equal(NULL, "x"), 0);
@@ -109,27 +98,22 @@ static void test_state(void **st)
     assert_int_equal(lf_state_equal(NULL, NULL), 0);
 }
 
-static void test_parse_callback(void **st)
-{
+static void test_parse_callback(void **st) {
     (void)st;
     char buf[64];
     size_t needed = 0;
     lf_error err;
-    assert_invalid_with_err(
-        lf_parse_callback(g_auth, NULL, "s", buf, sizeof buf, &needed, &err), err);
-    assert_invalid_with_err(
-        lf_parse_callback(g_auth, "code=" CODE, NULL, NULL, sizeof buf, &needed, &err), err);
+    assert_invalid_with_err(lf_parse_callback(g_auth, NULL, "s", buf, sizeof buf, &needed, &err), err);
+    assert_invalid_with_err(lf_parse_callback(g_auth, "code=" CODE, NULL, NULL, sizeof buf, &needed, &err), err);
     /* NULL-accepted: a, expected_state, needed, err */
     assert_status(lf_parse_callback(NULL, "code=" CODE, NULL, buf, sizeof buf, NULL, NULL), LF_OK);
     assert_string_equal(buf, CODE);
     /* NULL code buffer with size 0 is a size query */
-    assert_status(lf_parse_callback(NULL, "code=" CODE, NULL, NULL, 0, &needed, NULL),
-                  LF_E_BUFFER_TOO_SMALL);
+    assert_status(lf_parse_callback(NULL, "code=" CODE, NULL, NULL, 0, &needed, NULL), LF_E_BUFFER_TOO_SMALL);
     assert_int_equal(needed, strlen(CODE) + 1);
 }
 
-static void test_exchange_code(void **st)
-{
+static void test_exchange_code(void **st) {
     (void)st;
     lf_token *t;
     lf_error err;
@@ -161,8 +145,7 @@ static void test_exchange_code(void **st)
     assert_invalid_with_err(lf_exchange_code_ex(g_auth, CODE, NULL, NULL, &err), err);
 }
 
-static void test_token_accessors(void **st)
-{
+static void test_token_accessors(void **st) {
     (void)st;
     char buf[64];
     size_t needed = 0;
@@ -173,8 +156,7 @@ static void test_token_accessors(void **st)
     lf_token_free(NULL);
 }
 
-static void test_webhooks(void **st)
-{
+static void test_webhooks(void **st) {
     (void)st;
     char buf[LF_SIGNATURE_BUFFER_SIZE];
     size_t needed;
@@ -184,18 +166,14 @@ static void test_webhooks(void **st)
     assert_status(lf_webhook_verify(g_auth, "hello world", 11, NULL), LF_E_INVALID_ARGUMENT);
     assert_status(lf_webhook_verify(g_auth, "hello world", 11, sig), LF_OK);
 
-    assert_status(lf_webhook_sign(NULL, "hello world", 11, buf, sizeof buf, &needed),
-                  LF_E_INVALID_ARGUMENT);
-    assert_status(lf_webhook_sign(g_auth, NULL, 11, buf, sizeof buf, &needed),
-                  LF_E_INVALID_ARGUMENT);
-    assert_status(lf_webhook_sign(g_auth, "hello world", 11, NULL, sizeof buf, &needed),
-                  LF_E_INVALID_ARGUMENT);
+    assert_status(lf_webhook_sign(NULL, "hello world", 11, buf, sizeof buf, &needed), LF_E_INVALID_ARGUMENT);
+    assert_status(lf_webhook_sign(g_auth, NULL, 11, buf, sizeof buf, &needed), LF_E_INVALID_ARGUMENT);
+    assert_status(lf_webhook_sign(g_auth, "hello world", 11, NULL, sizeof buf, &needed), LF_E_INVALID_ARGUMENT);
     assert_status(lf_webhook_sign(g_auth, "hello world", 11, buf, sizeof buf, NULL), LF_OK);
     assert_string_equal(buf, sig);
 }
 
-static void test_graphql(void **st)
-{
+static void test_graphql(void **st) {
     (void)st;
     lf_response *r;
     lf_error err;
@@ -214,8 +192,7 @@ static void test_graphql(void **st)
     assert_invalid_with_err(lf_graphql(g_auth, TOKEN, QUERY, NULL, NULL, &err), err);
     /* checked before anything is sent: a malformed token, bad variables */
     r = (lf_response *)(uintptr_t)0x1;
-    assert_invalid_with_err(lf_graphql(g_auth, "bad token\r\nX-Evil: 1", QUERY, NULL, &r, &err),
-                            err);
+    assert_invalid_with_err(lf_graphql(g_auth, "bad token\r\nX-Evil: 1", QUERY, NULL, &r, &err), err);
     assert_null(r);
     r = (lf_response *)(uintptr_t)0x1;
     assert_invalid_with_err(lf_graphql(g_auth, "", QUERY, NULL, &r, &err), err);
@@ -239,8 +216,7 @@ static void test_graphql(void **st)
     assert_invalid_with_err(lf_graphql_ex(g_auth, TOKEN, QUERY, NULL, &o, NULL, &err), err);
 }
 
-static void test_response_accessors(void **st)
-{
+static void test_response_accessors(void **st) {
     (void)st;
     const char *body = lf_response_body(NULL);
     assert_non_null(body);
@@ -250,8 +226,7 @@ static void test_response_accessors(void **st)
     lf_response_free(NULL);
 }
 
-static void test_account_id(void **st)
-{
+static void test_account_id(void **st) {
     (void)st;
     char buf[64];
     size_t needed;
@@ -262,18 +237,13 @@ static void test_account_id(void **st)
     assert_invalid_with_err(lf_account_id(NULL, TOKEN, buf, sizeof buf, &needed, &err), err);
     assert_invalid_with_err(lf_account_id(g_auth, NULL, buf, sizeof buf, &needed, &err), err);
     assert_invalid_with_err(lf_account_id(g_auth, TOKEN, NULL, sizeof buf, &needed, &err), err);
-    assert_invalid_with_err(lf_account_id(g_auth, "bad token", buf, sizeof buf, &needed, &err),
-                            err);
-    assert_invalid_with_err(lf_account_id_ex(NULL, TOKEN, &o, buf, sizeof buf, &needed, &err),
-                            err);
-    assert_invalid_with_err(lf_account_id_ex(g_auth, NULL, &o, buf, sizeof buf, &needed, &err),
-                            err);
-    assert_invalid_with_err(lf_account_id_ex(g_auth, TOKEN, NULL, NULL, sizeof buf, &needed, &err),
-                            err);
+    assert_invalid_with_err(lf_account_id(g_auth, "bad token", buf, sizeof buf, &needed, &err), err);
+    assert_invalid_with_err(lf_account_id_ex(NULL, TOKEN, &o, buf, sizeof buf, &needed, &err), err);
+    assert_invalid_with_err(lf_account_id_ex(g_auth, NULL, &o, buf, sizeof buf, &needed, &err), err);
+    assert_invalid_with_err(lf_account_id_ex(g_auth, TOKEN, NULL, NULL, sizeof buf, &needed, &err), err);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_and_version_never_null),
         cmocka_unit_test(test_global_init),

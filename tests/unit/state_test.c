@@ -7,14 +7,11 @@
 
 #define DRAWS 10000
 
-static int is_b64url(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+static int is_b64url(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-static void test_shape(void **st)
-{
+static void test_shape(void **st) {
     (void)st;
     char buf[LF_STATE_BUFFER_SIZE + 8];
     assert_int_equal(LF_STATE_BUFFER_SIZE, 44);
@@ -31,16 +28,12 @@ static void test_shape(void **st)
     unit_assert_guard(buf, LF_STATE_BUFFER_SIZE, sizeof buf);
 }
 
-static int cmp_state(const void *x, const void *y)
-{
-    return memcmp(x, y, LF_STATE_BUFFER_SIZE);
-}
+static int cmp_state(const void *x, const void *y) { return memcmp(x, y, LF_STATE_BUFFER_SIZE); }
 
 /* 10000 draws: all well-formed, no duplicate, and together they use the
  * whole 64-character alphabet (a hex or base64-with-padding encoder, or a
  * constant, would not). */
-static void test_many_draws_unique(void **st)
-{
+static void test_many_draws_unique(void **st) {
     (void)st;
     char(*states)[LF_STATE_BUFFER_SIZE] = calloc(DRAWS, LF_STATE_BUFFER_SIZE);
     int seen[256] = {0};
@@ -66,8 +59,7 @@ static void test_many_draws_unique(void **st)
     free(states);
 }
 
-static void test_buffer_rules(void **st)
-{
+static void test_buffer_rules(void **st) {
     (void)st;
     char buf[LF_STATE_BUFFER_SIZE + 16];
     for (size_t size = 1; size < LF_STATE_BUFFER_SIZE; size++) {
@@ -84,8 +76,7 @@ static void test_buffer_rules(void **st)
 }
 
 /* A generated state survives the consent URL and callback round trip. */
-static void test_generated_state_round_trips_through_callback(void **st)
-{
+static void test_generated_state_round_trips_through_callback(void **st) {
     (void)st;
     char state[LF_STATE_BUFFER_SIZE];
     char query[256];
@@ -96,8 +87,7 @@ static void test_generated_state_round_trips_through_callback(void **st)
     assert_string_equal(code, "c0de");
 }
 
-static void test_equal(void **st)
-{
+static void test_equal(void **st) {
     (void)st;
     char a[LF_STATE_BUFFER_SIZE], b[LF_STATE_BUFFER_SIZE];
     assert_status(lf_state_generate(a, sizeof a), LF_OK);
@@ -108,8 +98,7 @@ static void test_equal(void **st)
     assert_int_equal(lf_state_equal("", ""), 1);
 }
 
-static void test_not_equal(void **st)
-{
+static void test_not_equal(void **st) {
     (void)st;
     char a[LF_STATE_BUFFER_SIZE], b[LF_STATE_BUFFER_SIZE];
     assert_status(lf_state_generate(a, sizeof a), LF_OK);
@@ -121,15 +110,14 @@ static void test_not_equal(void **st)
     assert_int_equal(lf_state_equal(a, b), 0);
 
     assert_int_equal(lf_state_equal("abcdef", "abcdeg"), 0);
-    assert_int_equal(lf_state_equal("abcdef", "abcde"), 0);   /* prefix */
-    assert_int_equal(lf_state_equal("abcde", "abcdef"), 0);   /* extension */
+    assert_int_equal(lf_state_equal("abcdef", "abcde"), 0); /* prefix */
+    assert_int_equal(lf_state_equal("abcde", "abcdef"), 0); /* extension */
     assert_int_equal(lf_state_equal("", "a"), 0);
     assert_int_equal(lf_state_equal("a", ""), 0);
     assert_int_equal(lf_state_equal("abc", "ABC"), 0);
 }
 
-static void test_nulls(void **st)
-{
+static void test_nulls(void **st) {
     (void)st;
     assert_int_equal(lf_state_equal(NULL, "abc"), 0);
     assert_int_equal(lf_state_equal("abc", NULL), 0);
@@ -138,15 +126,11 @@ static void test_nulls(void **st)
     assert_int_equal(lf_state_equal("", NULL), 0);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shape),
-        cmocka_unit_test(test_many_draws_unique),
-        cmocka_unit_test(test_buffer_rules),
-        cmocka_unit_test(test_generated_state_round_trips_through_callback),
-        cmocka_unit_test(test_equal),
-        cmocka_unit_test(test_not_equal),
+        cmocka_unit_test(test_shape),        cmocka_unit_test(test_many_draws_unique),
+        cmocka_unit_test(test_buffer_rules), cmocka_unit_test(test_generated_state_round_trips_through_callback),
+        cmocka_unit_test(test_equal),        cmocka_unit_test(test_not_equal),
         cmocka_unit_test(test_nulls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

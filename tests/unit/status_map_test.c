@@ -19,40 +19,33 @@ static const map_row k_map[] = {LF_STATUS_MAP(ROW)};
 #undef ROW
 #define NMAP (sizeof k_map / sizeof k_map[0])
 
-static void test_every_entry_is_the_enumerator_of_that_value(void **st)
-{
+static void test_every_entry_is_the_enumerator_of_that_value(void **st) {
     (void)st;
     for (size_t i = 0; i < NMAP; i++) {
         if ((unsigned)k_map[i].enumerator != k_map[i].value) {
-            print_error("%s is %u, the map says %u\n", k_map[i].name, (unsigned)k_map[i].enumerator,
-                        k_map[i].value);
+            print_error("%s is %u, the map says %u\n", k_map[i].name, (unsigned)k_map[i].enumerator, k_map[i].value);
             fail();
         }
     }
 }
 
-static void test_values_run_from_zero_without_a_gap(void **st)
-{
+static void test_values_run_from_zero_without_a_gap(void **st) {
     (void)st;
     for (size_t i = 0; i < NMAP; i++) assert_int_equal(k_map[i].value, i);
     assert_int_equal(k_map[0].enumerator, LF_OK);
 }
 
-static void test_names_are_the_map_names(void **st)
-{
+static void test_names_are_the_map_names(void **st) {
     (void)st;
     for (size_t i = 0; i < NMAP; i++) assert_string_equal(lf_status_name(k_map[i].enumerator), k_map[i].name);
 }
 
-static void test_messages_are_the_map_messages(void **st)
-{
+static void test_messages_are_the_map_messages(void **st) {
     (void)st;
-    for (size_t i = 0; i < NMAP; i++)
-        assert_string_equal(lf_status_message(k_map[i].enumerator), k_map[i].message);
+    for (size_t i = 0; i < NMAP; i++) assert_string_equal(lf_status_message(k_map[i].enumerator), k_map[i].message);
 }
 
-static void test_the_value_after_the_map_is_unknown(void **st)
-{
+static void test_the_value_after_the_map_is_unknown(void **st) {
     (void)st;
     lf_status next = (lf_status)NMAP;
     const char *m = lf_status_message(next);
@@ -62,8 +55,7 @@ static void test_the_value_after_the_map_is_unknown(void **st)
     for (size_t i = 0; i < NMAP; i++) assert_string_not_equal(m, k_map[i].message);
 }
 
-static void test_error_string_sizes_are_published(void **st)
-{
+static void test_error_string_sizes_are_published(void **st) {
     (void)st;
     lf_error err;
     assert_int_equal(LF_ERROR_KEY_SIZE, 64);
@@ -72,8 +64,7 @@ static void test_error_string_sizes_are_published(void **st)
     assert_int_equal(sizeof err.message, LF_ERROR_MESSAGE_SIZE);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_entry_is_the_enumerator_of_that_value),
         cmocka_unit_test(test_values_run_from_zero_without_a_gap),

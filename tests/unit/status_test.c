@@ -12,7 +12,8 @@ typedef struct status_row {
     const char *name;
 } status_row;
 
-#define ROW(e, n) {e, n, #e}
+#define ROW(e, n) \
+    { e, n, #e }
 
 /* The numbers are pinned here by hand: a renumbering fails this test. */
 static const status_row k_rows[] = {
@@ -42,13 +43,11 @@ static const status_row k_rows[] = {
 };
 #define NROWS (sizeof k_rows / sizeof k_rows[0])
 
-static void test_numeric_values_pinned(void **st)
-{
+static void test_numeric_values_pinned(void **st) {
     (void)st;
     for (size_t i = 0; i < NROWS; i++) {
         if ((unsigned)k_rows[i].value != k_rows[i].number) {
-            print_error("%s is %u, pinned %u\n", k_rows[i].name, (unsigned)k_rows[i].value,
-                        k_rows[i].number);
+            print_error("%s is %u, pinned %u\n", k_rows[i].name, (unsigned)k_rows[i].value, k_rows[i].number);
             fail();
         }
         /* contiguous from 0 to 22 in 1.0.0 */
@@ -59,23 +58,20 @@ static void test_numeric_values_pinned(void **st)
     assert_true((lf_status)-1 > LF_OK);
 }
 
-static void test_names_are_enumerator_spellings(void **st)
-{
+static void test_names_are_enumerator_spellings(void **st) {
     (void)st;
     for (size_t i = 0; i < NROWS; i++) {
         const char *name = lf_status_name(k_rows[i].value);
         assert_non_null(name);
         if (strcmp(name, k_rows[i].name) != 0) {
-            print_error("lf_status_name(%u) = \"%s\", expected \"%s\"\n", k_rows[i].number, name,
-                        k_rows[i].name);
+            print_error("lf_status_name(%u) = \"%s\", expected \"%s\"\n", k_rows[i].number, name, k_rows[i].name);
             fail();
         }
     }
     assert_string_equal(lf_status_name(LF_E_TIMEOUT), "LF_E_TIMEOUT");
 }
 
-static void test_messages_non_empty_and_distinct(void **st)
-{
+static void test_messages_non_empty_and_distinct(void **st) {
     (void)st;
     for (size_t i = 0; i < NROWS; i++) {
         const char *m = lf_status_message(k_rows[i].value);
@@ -85,19 +81,16 @@ static void test_messages_non_empty_and_distinct(void **st)
         assert_null(strchr(m, '\n'));
         for (size_t j = 0; j < i; j++) {
             if (strcmp(m, lf_status_message(k_rows[j].value)) == 0) {
-                print_error("%s and %s share the message \"%s\"\n", k_rows[i].name,
-                            k_rows[j].name, m);
+                print_error("%s and %s share the message \"%s\"\n", k_rows[i].name, k_rows[j].name, m);
                 fail();
             }
         }
     }
 }
 
-static void test_unknown_values(void **st)
-{
+static void test_unknown_values(void **st) {
     (void)st;
-    const lf_status unknown[] = {(lf_status)23, (lf_status)999, (lf_status)0x7fffffff,
-                                 (lf_status)-1};
+    const lf_status unknown[] = {(lf_status)23, (lf_status)999, (lf_status)0x7fffffff, (lf_status)-1};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *m = lf_status_message(unknown[i]);
         assert_string_equal(lf_status_name(unknown[i]), "LF_E_UNKNOWN");
@@ -106,8 +99,7 @@ static void test_unknown_values(void **st)
     }
 }
 
-static void test_static_storage(void **st)
-{
+static void test_static_storage(void **st) {
     (void)st;
     /* the same pointer every time: static strings, nothing to free */
     assert_ptr_equal(lf_status_name(LF_E_TLS), lf_status_name(LF_E_TLS));
@@ -115,25 +107,21 @@ static void test_static_storage(void **st)
     assert_ptr_equal(lf_version(), lf_version());
 }
 
-static void test_version(void **st)
-{
+static void test_version(void **st) {
     (void)st;
     char expect[32];
     assert_non_null(lf_version());
     assert_string_equal(lf_version(), LF_AUTH_VERSION_STRING);
-    snprintf(expect, sizeof expect, "%d.%d.%d", LF_AUTH_VERSION_MAJOR, LF_AUTH_VERSION_MINOR,
-             LF_AUTH_VERSION_PATCH);
+    snprintf(expect, sizeof expect, "%d.%d.%d", LF_AUTH_VERSION_MAJOR, LF_AUTH_VERSION_MINOR, LF_AUTH_VERSION_PATCH);
     assert_string_equal(LF_AUTH_VERSION_STRING, expect);
-    assert_int_equal(LF_AUTH_VERSION_NUMBER, LF_AUTH_VERSION_MAJOR * 10000 +
-                                                 LF_AUTH_VERSION_MINOR * 100 +
-                                                 LF_AUTH_VERSION_PATCH);
+    assert_int_equal(LF_AUTH_VERSION_NUMBER,
+                     LF_AUTH_VERSION_MAJOR * 10000 + LF_AUTH_VERSION_MINOR * 100 + LF_AUTH_VERSION_PATCH);
     assert_true(LF_AUTH_VERSION_CHECK(1, 0, 0));
     assert_false(LF_AUTH_VERSION_CHECK(LF_AUTH_VERSION_MAJOR + 1, 0, 0));
 }
 
 /* Published bounds are part of the contract too. */
-static void test_bounds(void **st)
-{
+static void test_bounds(void **st) {
     (void)st;
     assert_int_equal(LF_STATE_BUFFER_SIZE, 44);
     assert_int_equal(LF_SIGNATURE_BUFFER_SIZE, 45);
@@ -145,8 +133,7 @@ static void test_bounds(void **st)
     assert_int_equal(LF_INIT_HOOK_DEPENDENCIES, 1);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numeric_values_pinned),
         cmocka_unit_test(test_names_are_enumerator_spellings),

@@ -36,27 +36,26 @@
 
 /* ---- status assertions with readable failures ---------------------------- */
 
-#define assert_status(expr, expected)                                                   \
-    do {                                                                                \
-        lf_status unit_s_ = (expr);                                                     \
-        lf_status unit_e_ = (expected);                                                 \
-        if (unit_s_ != unit_e_) {                                                       \
-            print_error("%s\n  returned %s (%u), expected %s (%u)\n", #expr,            \
-                        lf_status_name(unit_s_), (unsigned)unit_s_,                     \
-                        lf_status_name(unit_e_), (unsigned)unit_e_);                    \
-            fail();                                                                     \
-        }                                                                               \
+#define assert_status(expr, expected)                                                                 \
+    do {                                                                                              \
+        lf_status unit_s_ = (expr);                                                                   \
+        lf_status unit_e_ = (expected);                                                               \
+        if (unit_s_ != unit_e_) {                                                                     \
+            print_error("%s\n  returned %s (%u), expected %s (%u)\n", #expr, lf_status_name(unit_s_), \
+                        (unsigned)unit_s_, lf_status_name(unit_e_), (unsigned)unit_e_);               \
+            fail();                                                                                   \
+        }                                                                                             \
     } while (0)
 
 /* Either of two statuses (only where the header allows both). */
-#define assert_status_either(expr, e1, e2)                                              \
-    do {                                                                                \
-        lf_status unit_s_ = (expr);                                                     \
-        if (unit_s_ != (e1) && unit_s_ != (e2)) {                                       \
-            print_error("%s\n  returned %s, expected %s or %s\n", #expr,                \
-                        lf_status_name(unit_s_), lf_status_name(e1), lf_status_name(e2)); \
-            fail();                                                                     \
-        }                                                                               \
+#define assert_status_either(expr, e1, e2)                                                                            \
+    do {                                                                                                              \
+        lf_status unit_s_ = (expr);                                                                                   \
+        if (unit_s_ != (e1) && unit_s_ != (e2)) {                                                                     \
+            print_error("%s\n  returned %s, expected %s or %s\n", #expr, lf_status_name(unit_s_), lf_status_name(e1), \
+                        lf_status_name(e2));                                                                          \
+            fail();                                                                                                   \
+        }                                                                                                             \
     } while (0)
 
 /* ---- guard bytes --------------------------------------------------------- */
@@ -66,13 +65,11 @@
 static inline void unit_guard_fill(void *p, size_t n) { memset(p, UNIT_GUARD, n); }
 
 /* Asserts every byte in [from, to) still holds the guard pattern. */
-static inline void unit_assert_guard(const void *p, size_t from, size_t to)
-{
+static inline void unit_assert_guard(const void *p, size_t from, size_t to) {
     const unsigned char *b = (const unsigned char *)p;
     for (size_t i = from; i < to; i++) {
         if (b[i] != UNIT_GUARD) {
-            print_error("guard byte %zu of [%zu, %zu) overwritten (0x%02x)\n", i, from, to,
-                        (unsigned)b[i]);
+            print_error("guard byte %zu of [%zu, %zu) overwritten (0x%02x)\n", i, from, to, (unsigned)b[i]);
             fail();
         }
     }
@@ -83,8 +80,7 @@ static inline void unit_assert_guard(const void *p, size_t from, size_t to)
 static const char *const unit_default_uris[] = {UNIT_REDIRECT_URI};
 
 /* A valid configuration with fake credentials and one redirect URI. */
-static inline void unit_config(lf_auth_config *cfg)
-{
+static inline void unit_config(lf_auth_config *cfg) {
     lf_auth_config_init(cfg, sizeof *cfg);
     cfg->client_id = UNIT_CLIENT_ID;
     cfg->client_secret = UNIT_CLIENT_SECRET;
@@ -93,8 +89,7 @@ static inline void unit_config(lf_auth_config *cfg)
 }
 
 /* lf_auth_new() that must succeed. */
-static inline lf_auth *unit_new(const lf_auth_config *cfg)
-{
+static inline lf_auth *unit_new(const lf_auth_config *cfg) {
     lf_auth *a = NULL;
     lf_error err;
     lf_status s = lf_auth_new(cfg, &a, &err);
@@ -108,8 +103,7 @@ static inline lf_auth *unit_new(const lf_auth_config *cfg)
 
 /* The default handle: fake credentials, UNIT_REDIRECT_URI, dead token/api URLs
  * (so any accidental network use fails fast and visibly). */
-static inline lf_auth *unit_default_auth(void)
-{
+static inline lf_auth *unit_default_auth(void) {
     lf_auth_config cfg;
     unit_config(&cfg);
     cfg.token_url = UNIT_DEAD_TOKEN_URL;
@@ -123,15 +117,13 @@ static inline lf_auth *unit_default_auth(void)
  * and the tests use g_auth. */
 static lf_auth *g_auth;
 
-static inline int unit_group_setup(void **st)
-{
+static inline int unit_group_setup(void **st) {
     (void)st;
     g_auth = unit_default_auth();
     return g_auth != NULL ? 0 : -1;
 }
 
-static inline int unit_group_teardown(void **st)
-{
+static inline int unit_group_teardown(void **st) {
     (void)st;
     lf_auth_free(g_auth);
     g_auth = NULL;
@@ -140,18 +132,16 @@ static inline int unit_group_teardown(void **st)
 
 /* ---- an independent, strict percent-decoder ------------------------------ */
 
-static inline int unit_hexval(char c)
-{
+static inline int unit_hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
-static inline int unit_is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+static inline int unit_is_unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
 }
 
 /* Decodes n bytes of a percent-encoded value into a malloc'd NUL-terminated
@@ -160,9 +150,7 @@ static inline int unit_is_unreserved(unsigned char c)
  * in `extra_literal`, or a %XX escape with two hex digits. Anything else —
  * a raw '+', space, '&', '#', a non-ASCII byte, a broken escape — makes it
  * return NULL, because the contract says all of those are percent-encoded. */
-static inline char *unit_pct_decode(const char *s, size_t n, const char *extra_literal,
-                                    size_t *out_len)
-{
+static inline char *unit_pct_decode(const char *s, size_t n, const char *extra_literal, size_t *out_len) {
     char *out = (char *)malloc(n + 1);
     size_t o = 0;
     if (out == NULL) return NULL;
@@ -182,8 +170,8 @@ static inline char *unit_pct_decode(const char *s, size_t n, const char *extra_l
             }
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
-        } else if (unit_is_unreserved(c) || (c != '\0' && extra_literal != NULL &&
-                                              strchr(extra_literal, (int)c) != NULL)) {
+        } else if (unit_is_unreserved(c) ||
+                   (c != '\0' && extra_literal != NULL && strchr(extra_literal, (int)c) != NULL)) {
             out[o++] = (char)c;
         } else {
             free(out);
@@ -212,8 +200,7 @@ typedef struct unit_query {
 
 /* Splits "name=value&name=value" (no '?', no '#') into raw pieces. Fails the
  * test on a segment without '=' or with a name that is not [a-z_]+. */
-static inline void unit_split_query(const char *q, unit_query *out)
-{
+static inline void unit_split_query(const char *q, unit_query *out) {
     memset(out, 0, sizeof *out);
     while (*q != '\0') {
         const char *amp = strchr(q, '&');
@@ -239,8 +226,7 @@ static inline void unit_split_query(const char *q, unit_query *out)
 }
 
 /* The raw (still encoded) value of a parameter that must occur exactly once. */
-static inline const unit_param *unit_query_get(const unit_query *q, const char *name)
-{
+static inline const unit_param *unit_query_get(const unit_query *q, const char *name) {
     const unit_param *found = NULL;
     for (size_t i = 0; i < q->count; i++) {
         if (strcmp(q->p[i].name, name) == 0) {
@@ -252,9 +238,7 @@ static inline const unit_param *unit_query_get(const unit_query *q, const char *
 }
 
 /* Decodes a parameter strictly and compares it with the expected bytes. */
-static inline void unit_assert_param_decodes_to(const unit_query *q, const char *name,
-                                                const char *expected)
-{
+static inline void unit_assert_param_decodes_to(const unit_query *q, const char *name, const char *expected) {
     const unit_param *p = unit_query_get(q, name);
     size_t len = 0;
     char *dec;
@@ -264,8 +248,7 @@ static inline void unit_assert_param_decodes_to(const unit_query *q, const char 
     }
     dec = unit_pct_decode(p->raw, p->raw_len, NULL, &len);
     if (dec == NULL) {
-        print_error("parameter %s is not strictly percent-encoded: %.*s\n", name, (int)p->raw_len,
-                    p->raw);
+        print_error("parameter %s is not strictly percent-encoded: %.*s\n", name, (int)p->raw_len, p->raw);
         fail();
     }
     assert_int_equal(len, strlen(expected));

@@ -42,17 +42,14 @@ static const char BODY_NUL[7] = {'a', 'b', 'c', '\0', 'd', 'e', 'f'};
 
 #define MIB (1u << 20)
 
-
-static unsigned char *mib_body(void)
-{
+static unsigned char *mib_body(void) {
     unsigned char *b = (unsigned char *)malloc(MIB);
     assert_non_null(b);
     for (size_t i = 0; i < MIB; i++) b[i] = (unsigned char)((i * 7 + 3) % 251);
     return b;
 }
 
-static void assert_sign(const lf_auth *a, const void *body, size_t len, const char *expected)
-{
+static void assert_sign(const lf_auth *a, const void *body, size_t len, const char *expected) {
     char buf[LF_SIGNATURE_BUFFER_SIZE];
     size_t needed = 0;
     assert_status(lf_webhook_sign(a, body, len, buf, sizeof buf, &needed), LF_OK);
@@ -60,21 +57,18 @@ static void assert_sign(const lf_auth *a, const void *body, size_t len, const ch
     assert_int_equal(needed, 45);
 }
 
-static void assert_verify(const void *body, size_t len, const char *header, lf_status expected)
-{
+static void assert_verify(const void *body, size_t len, const char *header, lf_status expected) {
     lf_status s = lf_webhook_verify(g_auth, body, len, header);
     if (s != expected) {
-        print_error("verify(header \"%s\", %zu-byte body): %s, expected %s\n",
-                    header != NULL ? header : "(null)", len, lf_status_name(s),
-                    lf_status_name(expected));
+        print_error("verify(header \"%s\", %zu-byte body): %s, expected %s\n", header != NULL ? header : "(null)", len,
+                    lf_status_name(s), lf_status_name(expected));
         fail();
     }
 }
 
 /* ---- signing gives the vectors ------------------------------------------- */
 
-static void test_sign_vectors(void **st)
-{
+static void test_sign_vectors(void **st) {
     (void)st;
     unsigned char *mib = mib_body();
     assert_sign(g_auth, "", 0, SIG_EMPTY);
@@ -88,8 +82,7 @@ static void test_sign_vectors(void **st)
 
 /* ---- verify accepts ------------------------------------------------------- */
 
-static void test_verify_accepts_vectors(void **st)
-{
+static void test_verify_accepts_vectors(void **st) {
     (void)st;
     unsigned char *mib = mib_body();
     assert_verify("", 0, SIG_EMPTY, LF_OK);
@@ -101,8 +94,7 @@ static void test_verify_accepts_vectors(void **st)
     free(mib);
 }
 
-static void test_verify_accepts_without_padding(void **st)
-{
+static void test_verify_accepts_without_padding(void **st) {
     (void)st;
     char unpadded[44];
     memcpy(unpadded, SIG_HELLO, 43);
@@ -110,8 +102,7 @@ static void test_verify_accepts_without_padding(void **st)
     assert_verify(BODY_HELLO, strlen(BODY_HELLO), unpadded, LF_OK);
 }
 
-static void test_verify_accepts_surrounding_spaces_and_tabs(void **st)
-{
+static void test_verify_accepts_surrounding_spaces_and_tabs(void **st) {
     (void)st;
     const size_t n = strlen(BODY_HELLO);
     assert_verify(BODY_HELLO, n, " " SIG_HELLO, LF_OK);
@@ -124,8 +115,7 @@ static void test_verify_accepts_surrounding_spaces_and_tabs(void **st)
 /* The header's accepted shapes are decided by its length after trimming SP
  * and HTAB: 44 characters ending in '=', or 43; each is then compared with
  * the canonical encoding as a whole. Lengths 43, 44 and 45 around those. */
-static void test_verify_header_lengths_after_trimming(void **st)
-{
+static void test_verify_header_lengths_after_trimming(void **st) {
     (void)st;
     const size_t n = strlen(BODY_HELLO);
     char unpadded[44];
@@ -169,8 +159,7 @@ static void test_verify_header_lengths_after_trimming(void **st)
  * outside the alphabet, '=', url-safe '-' and '_', bytes >= 0x80, and
  * changes of only the 2 unused low bits of the last data character (e.g.
  * '8' -> '9'): only the canonical encoding matches. */
-static void test_verify_rejects_every_changed_character(void **st)
-{
+static void test_verify_rejects_every_changed_character(void **st) {
     (void)st;
     const size_t n = strlen(BODY_HELLO);
     for (size_t i = 0; i < 44; i++) {
@@ -187,12 +176,10 @@ static void test_verify_rejects_every_changed_character(void **st)
     }
     /* non-canonical last data character: '8' (111100) -> '9' (111101)
      * differs only in the 2 unused low bits */
-    assert_verify(BODY_HELLO, n, "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk9=",
-                  LF_E_SIGNATURE_MISMATCH);
+    assert_verify(BODY_HELLO, n, "gyrtoQCO5+3obGEgiOLU6InezQyS7/Z3UWhaic1pEk9=", LF_E_SIGNATURE_MISMATCH);
 }
 
-static void test_verify_rejects_changed_body(void **st)
-{
+static void test_verify_rejects_changed_body(void **st) {
     (void)st;
     unsigned char *mib = mib_body();
     char body[64];
@@ -216,19 +203,18 @@ static void test_verify_rejects_changed_body(void **st)
     free(mib);
 }
 
-static void test_verify_rejects_other_encodings_and_shapes(void **st)
-{
+static void test_verify_rejects_other_encodings_and_shapes(void **st) {
     (void)st;
     static const char *const bad[] = {
-        SIG_HELLO_URLSAFE,                               /* url-safe alphabet */
-        "gyrtoQCO5-3obGEgiOLU6InezQyS7_Z3UWhaic1pEk8",   /* url-safe, unpadded */
-        HEX_HELLO,                                       /* hex */
-        "sha256=" SIG_HELLO,                             /* prefix */
+        SIG_HELLO_URLSAFE,                             /* url-safe alphabet */
+        "gyrtoQCO5-3obGEgiOLU6InezQyS7_Z3UWhaic1pEk8", /* url-safe, unpadded */
+        HEX_HELLO,                                     /* hex */
+        "sha256=" SIG_HELLO,                           /* prefix */
         "sha256=" HEX_HELLO,
         "hmac " SIG_HELLO,
-        "gyrtoQCO5+3obGEgiOLU6 InezQyS7/Z3UWhaic1pEk8=", /* internal space */
+        "gyrtoQCO5+3obGEgiOLU6 InezQyS7/Z3UWhaic1pEk8=",  /* internal space */
         "gyrtoQCO5+3obGEgiOLU6\tInezQyS7/Z3UWhaic1pEk8=", /* internal tab */
-        SIG_HELLO "\r\n",                                /* CR/LF are not spaces/tabs */
+        SIG_HELLO "\r\n",                                 /* CR/LF are not spaces/tabs */
         SIG_HELLO "\n",
         "\r\n" SIG_HELLO,
         "gyrtoQCO5+3obGEgiOLU6\r\nInezQyS7/Z3UWhaic1pEk8=",
@@ -240,14 +226,14 @@ static void test_verify_rejects_other_encodings_and_shapes(void **st)
         "GYRTOQCO5+3OBGEGIOLU6INEZQYS7/Z3UWHAIC1PEK8=",  /* case changed */
         SIG_HELLO SIG_HELLO,                             /* twice */
         "=" SIG_HELLO,
-        "\"" SIG_HELLO "\"",                             /* quoted */
-        "",                                              /* empty */
+        "\"" SIG_HELLO "\"", /* quoted */
+        "",                  /* empty */
         " ",
         "\t \t",
         "=",
-        "\xc3\xa9" SIG_HELLO,                           /* non-ASCII prefix */
-        SIG_HELLO "\xc2\xa0",                           /* no-break space is not a space */
-        "\v" SIG_HELLO,                                  /* vertical tab is not a tab */
+        "\xc3\xa9" SIG_HELLO, /* non-ASCII prefix */
+        SIG_HELLO "\xc2\xa0", /* no-break space is not a space */
+        "\v" SIG_HELLO,       /* vertical tab is not a tab */
     };
     const size_t n = strlen(BODY_HELLO);
     char *huge;
@@ -264,17 +250,14 @@ static void test_verify_rejects_other_encodings_and_shapes(void **st)
     free(huge);
 }
 
-static void test_verify_null_header_is_invalid_argument(void **st)
-{
+static void test_verify_null_header_is_invalid_argument(void **st) {
     (void)st;
     assert_verify(BODY_HELLO, strlen(BODY_HELLO), NULL, LF_E_INVALID_ARGUMENT);
     assert_verify(NULL, 5, SIG_HELLO, LF_E_INVALID_ARGUMENT);
-    assert_status(lf_webhook_verify(NULL, BODY_HELLO, strlen(BODY_HELLO), SIG_HELLO),
-                  LF_E_INVALID_ARGUMENT);
+    assert_status(lf_webhook_verify(NULL, BODY_HELLO, strlen(BODY_HELLO), SIG_HELLO), LF_E_INVALID_ARGUMENT);
 }
 
-static void test_signature_of_another_body_rejected(void **st)
-{
+static void test_signature_of_another_body_rejected(void **st) {
     (void)st;
     assert_verify(BODY_ORDER, strlen(BODY_ORDER), SIG_HELLO, LF_E_SIGNATURE_MISMATCH);
     assert_verify("", 0, SIG_HELLO, LF_E_SIGNATURE_MISMATCH);
@@ -283,8 +266,7 @@ static void test_signature_of_another_body_rejected(void **st)
 
 /* ---- secret rotation ------------------------------------------------------- */
 
-static void test_previous_secret_accepted_unrelated_rejected(void **st)
-{
+static void test_previous_secret_accepted_unrelated_rejected(void **st) {
     (void)st;
     lf_auth_config cfg;
     lf_auth *rotated;
@@ -294,10 +276,8 @@ static void test_previous_secret_accepted_unrelated_rejected(void **st)
     rotated = unit_new(&cfg);
     assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, SIG_ORDER), LF_OK);
     assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, SIG_ORDER_PREVIOUS), LF_OK);
-    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, " YWdNpBnxkzhnT3z+c/oyJZ+jfO3OAWRolRjLLzdcNyg"),
-                  LF_OK);
-    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, SIG_ORDER_UNRELATED),
-                  LF_E_SIGNATURE_MISMATCH);
+    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, " YWdNpBnxkzhnT3z+c/oyJZ+jfO3OAWRolRjLLzdcNyg"), LF_OK);
+    assert_status(lf_webhook_verify(rotated, BODY_ORDER, n, SIG_ORDER_UNRELATED), LF_E_SIGNATURE_MISMATCH);
     assert_status(lf_webhook_verify(rotated, BODY_HELLO, strlen(BODY_HELLO), SIG_ORDER_PREVIOUS),
                   LF_E_SIGNATURE_MISMATCH);
     /* signing always uses the current secret */
@@ -305,14 +285,11 @@ static void test_previous_secret_accepted_unrelated_rejected(void **st)
     lf_auth_free(rotated);
 
     /* without a previous secret, the previous signature is refused */
-    assert_status(lf_webhook_verify(g_auth, BODY_ORDER, n, SIG_ORDER_PREVIOUS),
-                  LF_E_SIGNATURE_MISMATCH);
-    assert_status(lf_webhook_verify(g_auth, BODY_ORDER, n, SIG_ORDER_UNRELATED),
-                  LF_E_SIGNATURE_MISMATCH);
+    assert_status(lf_webhook_verify(g_auth, BODY_ORDER, n, SIG_ORDER_PREVIOUS), LF_E_SIGNATURE_MISMATCH);
+    assert_status(lf_webhook_verify(g_auth, BODY_ORDER, n, SIG_ORDER_UNRELATED), LF_E_SIGNATURE_MISMATCH);
 }
 
-static void test_other_handle_secret(void **st)
-{
+static void test_other_handle_secret(void **st) {
     (void)st;
     lf_auth_config cfg;
     lf_auth *other;
@@ -320,16 +297,14 @@ static void test_other_handle_secret(void **st)
     cfg.client_secret = UNIT_UNRELATED_SECRET;
     other = unit_new(&cfg);
     assert_sign(other, BODY_ORDER, strlen(BODY_ORDER), SIG_ORDER_UNRELATED);
-    assert_status(lf_webhook_verify(other, BODY_ORDER, strlen(BODY_ORDER), SIG_ORDER),
-                  LF_E_SIGNATURE_MISMATCH);
+    assert_status(lf_webhook_verify(other, BODY_ORDER, strlen(BODY_ORDER), SIG_ORDER), LF_E_SIGNATURE_MISMATCH);
     lf_auth_free(other);
 }
 
 /* Keys at and past the SHA-256 block size (64 bytes), where HMAC first
  * hashes the key. Expected values computed with:
  *   printf '{"event":"order/confirmed"}' | openssl dgst -sha256 -hmac KEY -binary | base64 */
-static void test_block_sized_and_long_secrets(void **st)
-{
+static void test_block_sized_and_long_secrets(void **st) {
     static const struct {
         size_t key_len;
         const char *fill;
@@ -369,8 +344,7 @@ static void test_block_sized_and_long_secrets(void **st)
     }
 }
 
-static void test_sign_then_verify_round_trip(void **st)
-{
+static void test_sign_then_verify_round_trip(void **st) {
     (void)st;
     char sig[LF_SIGNATURE_BUFFER_SIZE];
     unsigned char body[257];
@@ -387,8 +361,7 @@ static void test_sign_then_verify_round_trip(void **st)
  * 0x80 byte and the 8-byte length fit in the last block up to 55 bytes of
  * tail, need a second block from 56 to 63) is checked against OpenSSL's
  * own HMAC: lengths 0 to 300, and around 1 KiB and 4 KiB. */
-static void test_sign_matches_openssl_at_every_padding_boundary(void **st)
-{
+static void test_sign_matches_openssl_at_every_padding_boundary(void **st) {
     static const size_t extra[] = {1007, 1008, 1015, 1016, 1023, 1024, 1025, 4095, 4096, 4151, 4152};
     unsigned char body[4200];
     size_t i, len, n;
@@ -399,8 +372,8 @@ static void test_sign_matches_openssl_at_every_padding_boundary(void **st)
         unsigned char mac[EVP_MAX_MD_SIZE], want[64];
         unsigned int mac_len = 0;
         len = n < 301 ? n : extra[n - 301];
-        assert_non_null(HMAC(EVP_sha256(), UNIT_CLIENT_SECRET, (int)strlen(UNIT_CLIENT_SECRET), body, len, mac,
-                             &mac_len));
+        assert_non_null(
+            HMAC(EVP_sha256(), UNIT_CLIENT_SECRET, (int)strlen(UNIT_CLIENT_SECRET), body, len, mac, &mac_len));
         assert_int_equal(mac_len, 32);
         assert_int_equal(EVP_EncodeBlock(want, mac, 32), 44);
         assert_status(lf_webhook_sign(g_auth, body, len, got, sizeof got, NULL), LF_OK);
@@ -412,8 +385,7 @@ static void test_sign_matches_openssl_at_every_padding_boundary(void **st)
     }
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_vectors),
         cmocka_unit_test(test_verify_accepts_vectors),

@@ -44,8 +44,7 @@ bool parse_args(const Args &args, CallbackArgs &a) {
         print_help(kUsage, false, false);
         return false;
     }
-    if (a.state.empty() && !a.no_check)
-        throw UsageError{"--state is required (or --no-state-check, not recommended)"};
+    if (a.state.empty() && !a.no_check) throw UsageError{"--state is required (or --no-state-check, not recommended)"};
     if (!a.state.empty() && a.no_check) throw UsageError{"--state and --no-state-check exclude each other"};
     return true;
 }

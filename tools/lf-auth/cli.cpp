@@ -37,8 +37,7 @@ long parse_positive_long(const std::string &flag, const std::string &v) {
     char *end = nullptr;
     errno = 0;
     long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || errno != 0 || n <= 0)
-        throw UsageError{flag + " needs a positive integer"};
+    if (v.empty() || *end != '\0' || errno != 0 || n <= 0) throw UsageError{flag + " needs a positive integer"};
     return n;
 }
 
@@ -205,8 +204,7 @@ void add_common_options(Parser &p, Common &c, unsigned groups) {
         p.secret("client-secret", "client secret", c.secret_src);
     }
     if (groups & kPrevious) p.secret("previous-client-secret", "previous client secret", c.previous_secret_src);
-    if (groups & kRedirect)
-        p.option("redirect-uri", [&c](const std::string &v) { c.redirect_uris.push_back(v); });
+    if (groups & kRedirect) p.option("redirect-uri", [&c](const std::string &v) { c.redirect_uris.push_back(v); });
     if (groups & kAuthorize) p.option("authorize-url", [&c](const std::string &v) { c.authorize_url = v; });
     if (groups & kToken) {
         p.option("token-url", [&c](const std::string &v) { c.token_url = v; });
@@ -230,9 +228,8 @@ void add_common_options(Parser &p, Common &c, unsigned groups) {
         p.option("ca-file", [&c](const std::string &v) { c.ca_file = v; });
         p.option("user-agent", [&c](const std::string &v) { c.user_agent = v; });
         p.option("timeout-ms", [&c](const std::string &v) { c.timeout_ms = parse_positive_long("--timeout-ms", v); });
-        p.option("connect-timeout-ms", [&c](const std::string &v) {
-            c.connect_timeout_ms = parse_positive_long("--connect-timeout-ms", v);
-        });
+        p.option("connect-timeout-ms",
+                 [&c](const std::string &v) { c.connect_timeout_ms = parse_positive_long("--connect-timeout-ms", v); });
     }
 }
 
@@ -261,8 +258,7 @@ lf_status Client::open(const Common &c, bool need_client, bool need_secret, lf_e
         read_secret(c.secret_src, secret_);
         if (c.previous_secret_src.kind != SecretSource::None) read_secret(c.previous_secret_src, previous_);
     }
-    std::string authorize = effective_authorize_url(c), token = effective_token_url(c),
-                api = effective_api_url(c);
+    std::string authorize = effective_authorize_url(c), token = effective_token_url(c), api = effective_api_url(c);
     std::vector<const char *> uris;
     for (const std::string &u : c.redirect_uris) uris.push_back(u.c_str());
     if (uris.empty()) uris.push_back(kPlaceholderRedirect);
@@ -368,8 +364,7 @@ size_t utf8_sequence(const std::string &s, size_t i, unsigned long *cp) {
 // Code points a terminal acts on instead of showing them.
 bool terminal_control(unsigned long cp) {
     if (cp == '\n' || cp == '\t') return false;
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069);
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 }  // namespace
@@ -384,8 +379,10 @@ std::string terminal_safe(const std::string &bytes) {
             out += '?';
             i += 1;
         } else {
-            if (terminal_control(cp)) out += '?';
-            else out.append(bytes, i, len);
+            if (terminal_control(cp))
+                out += '?';
+            else
+                out.append(bytes, i, len);
             i += len;
         }
     }
@@ -429,8 +426,8 @@ int report_failure(const Common &c, const char *what, lf_status s, const lf_erro
 
 // ---- library calls ------------------------------------------------------------------
 
-lf_status consent_url(const lf_auth *a, const std::string &redirect_uri, const std::string &scope,
-                      const char *state, std::vector<char> &url) {
+lf_status consent_url(const lf_auth *a, const std::string &redirect_uri, const std::string &scope, const char *state,
+                      std::vector<char> &url) {
     size_t needed = 0;
     lf_status s = lf_consent_url(a, redirect_uri.c_str(), scope.c_str(), state, nullptr, 0, &needed);
     if (s != LF_E_BUFFER_TOO_SMALL) return s == LF_OK ? LF_E_INTERNAL : s;
@@ -459,8 +456,7 @@ void SaveFile::prepare(const std::string &path, bool force) {
     path_ = path;
     force_ = force;
     struct stat st;
-    if (!force && lstat(path.c_str(), &st) == 0)
-        throw LocalError{path + " already exists (use --force to replace it)"};
+    if (!force && lstat(path.c_str(), &st) == 0) throw LocalError{path + " already exists (use --force to replace it)"};
     // The temporary file sits next to the target so that rename()/link() stay
     // on one file system. mkostemp opens with O_CREAT|O_EXCL and mode 0600;
     // O_CLOEXEC keeps it from the browser that `login --open` starts.
@@ -577,8 +573,8 @@ LocalError SaveFile::keep_elsewhere(const std::string &text, const std::string &
     std::string kept = write_new_file(path_ + ".XXXXXX", text);
     if (kept.empty()) {
         const char *dir = std::getenv("TMPDIR");
-        kept = write_new_file(std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/lf-auth-token.XXXXXX",
-                              text);
+        kept =
+            write_new_file(std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/lf-auth-token.XXXXXX", text);
     }
     if (kept.empty()) return LocalError{why + "; the access token could not be kept anywhere (start the flow again)"};
     return LocalError{why + "; the access token is kept in " + kept + " (mode 0600)", kept};

@@ -17,8 +17,8 @@ namespace lfcli {
 
 // Exit statuses (documented in --help and lf-auth(1)).
 constexpr int kExitOk = 0;
-constexpr int kExitLocal = 1;  // local failure: file I/O, listener, existing --save file
-constexpr int kExitUsage = 2;  // bad command line or missing input
+constexpr int kExitLocal = 1;        // local failure: file I/O, listener, existing --save file
+constexpr int kExitUsage = 2;        // bad command line or missing input
 constexpr int kExitStatusBase = 10;  // 10 + lf_status for every library error
 
 inline int exit_for(lf_status s) { return s == LF_OK ? kExitOk : kExitStatusBase + static_cast<int>(s); }
@@ -57,7 +57,7 @@ private:
 // Where a sensitive value comes from: --X-env VAR, --X-file FILE, --X-stdin.
 struct SecretSource {
     enum Kind { None, Env, File, Stdin } kind = None;
-    std::string ref;  // variable name or file name
+    std::string ref;   // variable name or file name
     std::string what;  // "client secret", for messages
     std::string flag;  // "--client-secret", for messages
 };
@@ -107,13 +107,13 @@ struct Common {
 };
 
 enum OptionGroup : unsigned {
-    kClient = 1u << 0,       // --client-id, --client-secret-*
-    kPrevious = 1u << 1,     // --previous-client-secret-*
-    kRedirect = 1u << 2,     // --redirect-uri
-    kAuthorize = 1u << 3,    // --authorize-url
-    kToken = 1u << 4,        // --token-url, --client-auth
-    kApi = 1u << 5,          // --api-url
-    kTransport = 1u << 6,    // --ca-file, --timeout-ms, --connect-timeout-ms, --user-agent, --sandbox
+    kClient = 1u << 0,     // --client-id, --client-secret-*
+    kPrevious = 1u << 1,   // --previous-client-secret-*
+    kRedirect = 1u << 2,   // --redirect-uri
+    kAuthorize = 1u << 3,  // --authorize-url
+    kToken = 1u << 4,      // --token-url, --client-auth
+    kApi = 1u << 5,        // --api-url
+    kTransport = 1u << 6,  // --ca-file, --timeout-ms, --connect-timeout-ms, --user-agent, --sandbox
 };
 
 void add_common_options(Parser &p, Common &c, unsigned groups);
@@ -213,8 +213,8 @@ void print_help(const char *usage, bool client, bool endpoints);
 
 // ---- library calls more than one subcommand makes ------------------------------------
 // lf_consent_url into a buffer of the size it asks for.
-lf_status consent_url(const lf_auth *a, const std::string &redirect_uri, const std::string &scope,
-                      const char *state, std::vector<char> &url);
+lf_status consent_url(const lf_auth *a, const std::string &redirect_uri, const std::string &scope, const char *state,
+                      std::vector<char> &url);
 // lf_parse_callback into `code`, grown once if the code does not fit.
 lf_status parse_callback(const lf_auth *a, const char *url_or_query, const char *expected_state,
                          std::vector<char> &code, lf_error *err);

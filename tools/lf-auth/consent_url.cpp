@@ -55,8 +55,10 @@ void print_url(const ConsentArgs &a, const char *state, const std::vector<char> 
     if (a.c.json) {
         cJSON *o = json_ok();
         cJSON_AddStringToObject(o, "url", url.data());
-        if (state != nullptr) cJSON_AddStringToObject(o, "state", state);
-        else cJSON_AddNullToObject(o, "state");
+        if (state != nullptr)
+            cJSON_AddStringToObject(o, "state", state);
+        else
+            cJSON_AddNullToObject(o, "state");
         cJSON_AddStringToObject(o, "redirect_uri", redirect.c_str());
         emit_json(o);
     } else {

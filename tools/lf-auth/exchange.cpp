@@ -59,7 +59,8 @@ int cmd_exchange(const Args &args) {
     lf_status s = client.open(c, true, true, &err);
     if (s != LF_OK) return report_failure(c, "client configuration", s, &err);
     std::string url = effective_token_url(c);
-    progress(c, "exchanging the authorization code at %s", url.empty() ? "the Lightfunnels token endpoint" : url.c_str());
+    progress(c, "exchanging the authorization code at %s",
+             url.empty() ? "the Lightfunnels token endpoint" : url.c_str());
     lf_token *tok = nullptr;
     s = lf_exchange_code(client.get(), code.c_str(), &tok, &err);
     code.wipe();

@@ -51,8 +51,7 @@ bool parse_args(const Args &args, GraphqlArgs &a) {
     if (a.query.empty() == a.query_file.empty()) throw UsageError{"give exactly one of --query and --query-file"};
     if (!a.variables.empty() && !a.variables_file.empty())
         throw UsageError{"give at most one of --variables and --variables-file"};
-    int from_stdin =
-        (a.token_src.kind == SecretSource::Stdin) + (a.query_file == "-") + (a.variables_file == "-");
+    int from_stdin = (a.token_src.kind == SecretSource::Stdin) + (a.query_file == "-") + (a.variables_file == "-");
     if (from_stdin > 1) throw UsageError{"only one input can come from stdin"};
     return true;
 }
@@ -68,8 +67,8 @@ struct Answer {
 Answer ask(const lf_auth *auth, Secret &token, const GraphqlArgs &a) {
     Answer r;
     lf_response *resp = nullptr;
-    r.status = lf_graphql(auth, token.c_str(), a.query.c_str(),
-                          a.variables.empty() ? nullptr : a.variables.c_str(), &resp, &r.err);
+    r.status = lf_graphql(auth, token.c_str(), a.query.c_str(), a.variables.empty() ? nullptr : a.variables.c_str(),
+                          &resp, &r.err);
     token.wipe();
     r.body.assign(lf_response_body(resp), lf_response_body_length(resp));
     r.http = lf_response_http_status(resp);
@@ -85,8 +84,10 @@ int print_json(const Common &c, const Answer &r, bool for_terminal) {
     cJSON_AddBoolToObject(o, "ok", r.status == LF_OK);
     cJSON_AddNumberToObject(o, "http_status", static_cast<double>(r.http));
     cJSON *parsed = r.body.empty() ? nullptr : cJSON_ParseWithLength(r.body.data(), r.body.size());
-    if (parsed != nullptr) cJSON_AddItemToObject(o, "body", parsed);
-    else cJSON_AddStringToObject(o, "body", r.body.c_str());
+    if (parsed != nullptr)
+        cJSON_AddItemToObject(o, "body", parsed);
+    else
+        cJSON_AddStringToObject(o, "body", r.body.c_str());
     if (r.status != LF_OK) add_error_object(o, "graphql", r.status, &r.err);
     emit_json(o, for_terminal);
     if (r.status == LF_OK) return kExitOk;

@@ -46,13 +46,13 @@ void print_help(const char *usage, bool client, bool endpoints) {
 
 const char *exit_help() {
     return "Exit status:\n"
-        "  0        success (webhook-verify: the signature matches)\n"
-        "  1        local failure (file I/O, the login listener, an existing --save file)\n"
-        "  2        usage error (bad option, missing input, a secret on the command line)\n"
-        "  10+N     the library returned lf_status N, e.g. 15 LF_E_STATE_MISMATCH,\n"
-        "           17 LF_E_ACCESS_DENIED, 19 LF_E_TIMEOUT, 23 LF_E_INVALID_CODE,\n"
-        "           24 LF_E_INVALID_CLIENT, 25 LF_E_UNAUTHORIZED, 26 LF_E_API,\n"
-        "           29 LF_E_SIGNATURE_MISMATCH (see lf-auth(1) for the full table)\n";
+           "  0        success (webhook-verify: the signature matches)\n"
+           "  1        local failure (file I/O, the login listener, an existing --save file)\n"
+           "  2        usage error (bad option, missing input, a secret on the command line)\n"
+           "  10+N     the library returned lf_status N, e.g. 15 LF_E_STATE_MISMATCH,\n"
+           "           17 LF_E_ACCESS_DENIED, 19 LF_E_TIMEOUT, 23 LF_E_INVALID_CODE,\n"
+           "           24 LF_E_INVALID_CLIENT, 25 LF_E_UNAUTHORIZED, 26 LF_E_API,\n"
+           "           29 LF_E_SIGNATURE_MISMATCH (see lf-auth(1) for the full table)\n";
 }
 
 }  // namespace lfcli

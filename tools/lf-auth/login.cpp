@@ -58,9 +58,12 @@ Listen parse_redirect(const std::string &uri, int port_flag) {
     } else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
         char *end = nullptr;
         long p = std::strtol(port, &end, 10);
-        if (*end != '\0' || p <= 0 || p > 65535) why = "bad port";
-        else if (port_flag > 0 && p != port_flag) why = "its port differs from --port";
-        else l.port = static_cast<int>(p);
+        if (*end != '\0' || p <= 0 || p > 65535)
+            why = "bad port";
+        else if (port_flag > 0 && p != port_flag)
+            why = "its port differs from --port";
+        else
+            l.port = static_cast<int>(p);
     } else if (port_flag > 0) {
         why = "it has no port but --port was given";
     } else {
@@ -216,13 +219,14 @@ struct LoginArgs {
 void print_login_help() {
     std::fputs(login_help(), stdout);
     std::fputs(client_help(), stdout);
-    std::fputs("Endpoints and transport: as for `lf-auth exchange --help`, plus\n"
-               "  --authorize-url URL       default https://app.lightfunnels.com/admin/oauth\n"
-               "Output:\n"
-               "  --json                    one JSON object on stdout\n"
-               "  --quiet                   no progress messages (the LF_AUTH_* lines stay)\n"
-               "\n",
-               stdout);
+    std::fputs(
+        "Endpoints and transport: as for `lf-auth exchange --help`, plus\n"
+        "  --authorize-url URL       default https://app.lightfunnels.com/admin/oauth\n"
+        "Output:\n"
+        "  --json                    one JSON object on stdout\n"
+        "  --quiet                   no progress messages (the LF_AUTH_* lines stay)\n"
+        "\n",
+        stdout);
     std::fputs(exit_help(), stdout);
 }
 
@@ -316,13 +320,14 @@ lf_status redeem(const Callback &cb, std::string &query, lf_token **tok, lf_erro
 
 void answer_browser(httplib::Response &res, lf_status st) {
     if (st == LF_OK)
-        send_page(res, 200, page("Authorized", "lf-auth received the access token. You can close this window.", nullptr));
+        send_page(res, 200,
+                  page("Authorized", "lf-auth received the access token. You can close this window.", nullptr));
     else if (st == LF_E_ACCESS_DENIED)
-        send_page(res, 200, page("Declined", "The authorization was declined. You can close this window.",
-                                 lf_status_name(st)));
+        send_page(res, 200,
+                  page("Declined", "The authorization was declined. You can close this window.", lf_status_name(st)));
     else
-        send_page(res, 400, page("Authorization failed", "lf-auth could not complete the authorization.",
-                                 lf_status_name(st)));
+        send_page(res, 400,
+                  page("Authorization failed", "lf-auth could not complete the authorization.", lf_status_name(st)));
 }
 
 void settle(Outcome &oc, lf_status st, const lf_error &e, lf_token *tok) {
@@ -348,8 +353,7 @@ void handle_callback(const Callback &cb, const httplib::Request &req, httplib::R
     if (!carries_state(query, cb.state)) {
         explicit_bzero(&query[0], query.size());
         refuse_without_state(res);
-        progress(cb.c, "refused a request to %s without this login's state (HTTP 400); still waiting",
-                 cb.path.c_str());
+        progress(cb.c, "refused a request to %s without this login's state (HTTP 400); still waiting", cb.path.c_str());
         return;
     }
     if (!claim(cb.oc, res)) {
@@ -423,8 +427,10 @@ int cmd_login(const Args &args) {
     if (!parse_args(args, a)) return kExitOk;
     Common &c = a.c;
     Listen l;
-    if (!c.redirect_uris.empty()) l = parse_redirect(c.redirect_uris.front(), a.port_flag);
-    else l.port = a.port_flag;
+    if (!c.redirect_uris.empty())
+        l = parse_redirect(c.redirect_uris.front(), a.port_flag);
+    else
+        l.port = a.port_flag;
     SaveFile out;
     if (!a.save.empty()) out.prepare(a.save, a.force);
     httplib::Server svr;

@@ -24,8 +24,7 @@ std::string webhook_payload(const ClientConfig &client) {
     gmtime_r(&now, &tm);
     std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     Json o(cJSON_CreateObject());
-    if (!o)
-        throw std::bad_alloc();
+    if (!o) throw std::bad_alloc();
     cJSON *r = o.get();
     cJSON_AddStringToObject(r, "id", ("order_" + random_token(12)).c_str());
     cJSON_AddNumberToObject(r, "_id", 1001);
@@ -41,7 +40,7 @@ std::string webhook_payload(const ClientConfig &client) {
     cJSON *customer = cJSON_AddObjectToObject(r, "customer");
     if (customer) {
         cJSON_AddStringToObject(customer, "id", "customer_1");
-        cJSON_AddStringToObject(customer, "full_name", "Zo\xc3\xab Caf\xc3\xa9"); // raw UTF-8
+        cJSON_AddStringToObject(customer, "full_name", "Zo\xc3\xab Caf\xc3\xa9");  // raw UTF-8
     }
     cJSON *items = cJSON_AddArrayToObject(r, "items");
     cJSON *item = cJSON_CreateObject();
@@ -69,13 +68,11 @@ std::string sign_webhook(const ClientConfig &client, const std::string &body) {
     lf_auth *auth = nullptr;
     lf_error err;
     lf_status st = lf_auth_new(&cfg, &auth, &err);
-    if (st != LF_OK)
-        throw std::runtime_error(std::string("lf_auth_new: ") + lf_status_name(st));
+    if (st != LF_OK) throw std::runtime_error(std::string("lf_auth_new: ") + lf_status_name(st));
     char sig[LF_SIGNATURE_BUFFER_SIZE];
     st = lf_webhook_sign(auth, body.data(), body.size(), sig, sizeof sig, nullptr);
     lf_auth_free(auth);
-    if (st != LF_OK)
-        throw std::runtime_error(std::string("lf_webhook_sign: ") + lf_status_name(st));
+    if (st != LF_OK) throw std::runtime_error(std::string("lf_webhook_sign: ") + lf_status_name(st));
     return sig;
 }
 
@@ -95,8 +92,7 @@ std::string host_of(const std::string &header) {
 // False when an error was sent.
 bool from_a_local_program(const httplib::Request &req, httplib::Response &res) {
     if (!is_loopback_host(host_of(req.get_header_value("Host")))) {
-        send_token_error(res, 403, "forbidden_host",
-                         "the Host header must be 127.0.0.1, [::1] or localhost");
+        send_token_error(res, 403, "forbidden_host", "the Host header must be 127.0.0.1, [::1] or localhost");
         return false;
     }
     if (!is_json_type(req)) {
@@ -114,8 +110,7 @@ struct WebhookOrder {
 };
 
 // Reads {"client_id","url","ca_file"?}. False when an error was sent.
-bool read_order(Store &store, const httplib::Request &req, httplib::Response &res,
-                WebhookOrder &order) {
+bool read_order(Store &store, const httplib::Request &req, httplib::Response &res, WebhookOrder &order) {
     std::string why, client_id, url;
     Json body = parse_json_object(req.body, why);
     if (!body) {
@@ -157,36 +152,32 @@ void send_delivery(httplib::Response &res, const Delivery &d) {
         send_json(res, 502, json_print(o.get()));
         return;
     }
-    if (!o || !cJSON_AddTrueToObject(o.get(), "delivered") ||
-        !cJSON_AddNumberToObject(o.get(), "status", d.status))
+    if (!o || !cJSON_AddTrueToObject(o.get(), "delivered") || !cJSON_AddNumberToObject(o.get(), "status", d.status))
         throw std::bad_alloc();
     send_json(res, 200, json_print(o.get()));
 }
 
-} // namespace
+}  // namespace
 
 void handle_revoke(Store &store, const httplib::Request &req, httplib::Response &res) {
     std::string why, token;
     Json body = parse_json_object(req.body, why);
     if (!body || json_string(body.get(), "access_token", token) != Field::ok || token.empty()) {
-        send_token_error(res, 400, "invalid_request",
-                         body ? "the body needs a string \"access_token\"" : why);
+        send_token_error(res, 400, "invalid_request", body ? "the body needs a string \"access_token\"" : why);
         return;
     }
-    if (auto info = store.token(token))
-        note_client(info->client_id);
+    if (auto info = store.token(token)) note_client(info->client_id);
     bool revoked = store.revoke(token);
     send_json(res, revoked ? 200 : 404, revoked ? "{\"revoked\":true}" : "{\"revoked\":false}");
 }
 
 void handle_webhook(Store &store, const httplib::Request &req, httplib::Response &res) {
     WebhookOrder order;
-    if (!from_a_local_program(req, res) || !read_order(store, req, res, order))
-        return;
+    if (!from_a_local_program(req, res) || !read_order(store, req, res, order)) return;
     std::string payload = webhook_payload(*order.client);
     httplib::Headers headers{{"lightfunnels-hmac", sign_webhook(*order.client, payload)},
                              {"lightfunnels-topic", "order/confirmed"}};
     send_delivery(res, deliver(order.target, order.ca_file, headers, payload));
 }
 
-} // namespace sandbox
+}  // namespace sandbox

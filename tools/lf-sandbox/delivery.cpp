@@ -26,8 +26,7 @@ bool read_scheme(const std::string &url, Target &t, size_t &rest, std::string &w
 }
 
 // "host", "host:port", "[v6]" or "[v6]:port"; `port` stays empty when absent.
-bool split_authority(const std::string &authority, Target &t, std::string &port,
-                     std::string &why) {
+bool split_authority(const std::string &authority, Target &t, std::string &port, std::string &why) {
     if (authority.find('@') != std::string::npos) {
         why = "url must not carry user info";
         return false;
@@ -49,8 +48,7 @@ bool split_authority(const std::string &authority, Target &t, std::string &port,
     } else {
         size_t colon = authority.find(':');
         t.host = authority.substr(0, colon);
-        if (colon != std::string::npos)
-            port = authority.substr(colon + 1);
+        if (colon != std::string::npos) port = authority.substr(colon + 1);
     }
     return true;
 }
@@ -58,8 +56,7 @@ bool split_authority(const std::string &authority, Target &t, std::string &port,
 // The scheme's port when `port` is empty, else 1-65535 in decimal.
 bool read_port(const std::string &port, Target &t, std::string &why) {
     t.port = t.https ? 443 : 80;
-    if (port.empty())
-        return true;
+    if (port.empty()) return true;
     if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
         why = "bad port in url";
         return false;
@@ -103,10 +100,9 @@ public:
 private:
     void watch(std::chrono::seconds limit) {
         std::unique_lock<std::mutex> lock(mu_);
-        if (cv_.wait_for(lock, limit, [this] { return done_; }))
-            return;
+        if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
         expired_ = true;
-        cli_.stop(); // made for this: shuts the socket down under the request in flight
+        cli_.stop();  // made for this: shuts the socket down under the request in flight
     }
 
     httplib::ClientImpl &cli_;
@@ -114,15 +110,14 @@ private:
     std::condition_variable cv_;
     bool done_ = false;
     bool expired_ = false;
-    std::thread thread_; // last: starts once the members it uses exist
+    std::thread thread_;  // last: starts once the members it uses exist
 };
 
 std::unique_ptr<httplib::ClientImpl> delivery_client(const Target &t, const std::string &ca_file) {
     std::unique_ptr<httplib::ClientImpl> cli;
     if (t.https) {
         auto ssl = std::make_unique<httplib::SSLClient>(t.host, t.port);
-        if (!ca_file.empty())
-            ssl->set_ca_cert_path(ca_file.c_str());
+        if (!ca_file.empty()) ssl->set_ca_cert_path(ca_file.c_str());
         ssl->enable_server_certificate_verification(true);
         cli = std::move(ssl);
     } else {
@@ -131,17 +126,16 @@ std::unique_ptr<httplib::ClientImpl> delivery_client(const Target &t, const std:
     cli->set_connection_timeout(kDeliveryConnectSeconds);
     cli->set_read_timeout(kDeliveryReadSeconds);
     cli->set_write_timeout(kDeliveryReadSeconds);
-    cli->set_follow_location(false); // a Location may name any host
+    cli->set_follow_location(false);  // a Location may name any host
     cli->set_keep_alive(false);
     return cli;
 }
 
-} // namespace
+}  // namespace
 
 bool parse_target(const std::string &url, Target &t, std::string &why) {
     size_t rest;
-    if (!read_scheme(url, t, rest, why))
-        return false;
+    if (!read_scheme(url, t, rest, why)) return false;
     if (has_control(url) || url.find(' ') != std::string::npos || url.find('#') != std::string::npos) {
         why = "url must not contain spaces, control characters or a fragment";
         return false;
@@ -149,11 +143,9 @@ bool parse_target(const std::string &url, Target &t, std::string &why) {
     size_t end = url.find_first_of("/?", rest);
     std::string authority = url.substr(rest, end == std::string::npos ? std::string::npos : end - rest);
     t.path = end == std::string::npos ? "/" : url.substr(end);
-    if (t.path[0] == '?')
-        t.path = "/" + t.path;
+    if (t.path[0] == '?') t.path = "/" + t.path;
     std::string port;
-    if (!split_authority(authority, t, port, why))
-        return false;
+    if (!split_authority(authority, t, port, why)) return false;
     if (!is_loopback_host(t.host)) {
         why = "refusing to deliver to a non-loopback host (only 127.0.0.0/8, [::1], localhost)";
         return false;
@@ -185,12 +177,11 @@ Delivery deliver(const Target &t, const std::string &ca_file, const httplib::Hea
         ok = cli->send(req, answer, err);
         expired = deadline.expired();
     }
-    if (ok) // no body to stop at (204): the handler was not called
+    if (ok)  // no body to stop at (204): the handler was not called
         d.status = answer.status;
     if (d.status == 0)
-        d.error = expired ? "the target did not answer within the 10 s deadline"
-                          : httplib::to_string(err);
+        d.error = expired ? "the target did not answer within the 10 s deadline" : httplib::to_string(err);
     return d;
 }
 
-} // namespace sandbox
+}  // namespace sandbox

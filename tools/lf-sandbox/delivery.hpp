@@ -21,7 +21,7 @@ struct Target {
 bool parse_target(const std::string &url, Target &t, std::string &why);
 
 struct Delivery {
-    int status = 0; // the target's answer; 0 when it gave none
+    int status = 0;  // the target's answer; 0 when it gave none
     std::string error;
 };
 
@@ -31,4 +31,4 @@ struct Delivery {
 Delivery deliver(const Target &t, const std::string &ca_file, const httplib::Headers &headers,
                  const std::string &payload);
 
-} // namespace sandbox
+}  // namespace sandbox

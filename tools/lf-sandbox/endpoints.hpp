@@ -14,8 +14,7 @@ namespace sandbox {
 
 // consent.cpp: GET /admin/oauth (the consent page, or a code at once with
 // --auto-approve) and POST /admin/oauth/decision (the page's Approve/Deny).
-void handle_authorize(Store &store, const Options &opts, const httplib::Request &req,
-                      httplib::Response &res);
+void handle_authorize(Store &store, const Options &opts, const httplib::Request &req, httplib::Response &res);
 void handle_decision(Store &store, const httplib::Request &req, httplib::Response &res);
 
 // token.cpp: POST /oauth/access_token (credentials in a JSON body) and
@@ -35,4 +34,4 @@ bool is_account_id_query(const std::string &query);
 void handle_revoke(Store &store, const httplib::Request &req, httplib::Response &res);
 void handle_webhook(Store &store, const httplib::Request &req, httplib::Response &res);
 
-} // namespace sandbox
+}  // namespace sandbox

@@ -51,8 +51,7 @@ void signal_loop(httplib::Server &svr, sandbox::Store &store, const std::atomic<
             std::fflush(stderr);
         } else if (sig == SIGINT || sig == SIGTERM) {
             stopping.store(true);
-            std::fprintf(stderr, "lf-sandbox: %s: shutting down\n",
-                         sig == SIGINT ? "SIGINT" : "SIGTERM");
+            std::fprintf(stderr, "lf-sandbox: %s: shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
             std::fflush(stderr);
             // stop() is a no-op until listen has started: repeat until main is done.
             while (!done.load()) {
@@ -126,8 +125,8 @@ std::unique_ptr<httplib::Server> make_server(sandbox::Options &opts, std::string
         svr = std::make_unique<httplib::Server>();
     }
     if (!svr->is_valid()) {
-        std::fprintf(stderr, "lf-sandbox: cannot load the TLS certificate %s or key %s\n",
-                     opts.tls_cert.c_str(), opts.tls_key.c_str());
+        std::fprintf(stderr, "lf-sandbox: cannot load the TLS certificate %s or key %s\n", opts.tls_cert.c_str(),
+                     opts.tls_key.c_str());
         return nullptr;
     }
     return svr;
@@ -162,16 +161,15 @@ void announce(const sandbox::Options &opts, const std::string &scheme, int port)
     std::string host = opts.listen_host == "::1" ? "[::1]" : opts.listen_host;
     std::printf("LF_SANDBOX_URL=%s://%s:%d\n", scheme.c_str(), host.c_str(), port);
     std::fflush(stdout);
-    std::fprintf(stderr, "lf-sandbox: listening on %s://%s:%d (%zu client(s), %s, code ttl %lds)\n",
-                 scheme.c_str(), host.c_str(), port, opts.clients.size(),
-                 opts.auto_approve ? "auto-approve" : "consent page", opts.code_ttl_s);
+    std::fprintf(stderr, "lf-sandbox: listening on %s://%s:%d (%zu client(s), %s, code ttl %lds)\n", scheme.c_str(),
+                 host.c_str(), port, opts.clients.size(), opts.auto_approve ? "auto-approve" : "consent page",
+                 opts.code_ttl_s);
 }
 
 // Serves until a stop signal; the exit status.
 int serve(httplib::Server &svr, sandbox::Store &store) {
     std::atomic<bool> done{false}, stopping{false};
-    std::thread signals(signal_loop, std::ref(svr), std::ref(store), std::cref(done),
-                        std::ref(stopping));
+    std::thread signals(signal_loop, std::ref(svr), std::ref(store), std::cref(done), std::ref(stopping));
     bool ok = svr.listen_after_bind();
     done.store(true);
     signals.join();
@@ -183,26 +181,22 @@ int serve(httplib::Server &svr, sandbox::Store &store) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
     sandbox::Options opts;
     std::string err;
     int status = answer_without_running(sandbox::parse_options(argc, argv, opts, err), err);
-    if (status >= 0)
-        return status;
-    if (!prepare_process(opts))
-        return 1;
+    if (status >= 0) return status;
+    if (!prepare_process(opts)) return 1;
     std::string scheme;
     std::unique_ptr<httplib::Server> svr = make_server(opts, scheme);
-    if (!svr)
-        return 1;
+    if (!svr) return 1;
     sandbox::Store store(opts.clients, std::chrono::seconds(opts.code_ttl_s));
     sandbox::install_routes(*svr, store, opts);
     set_limits(*svr);
     int port = bind_server(*svr, opts);
-    if (port == 0)
-        return 1;
+    if (port == 0) return 1;
     announce(opts, scheme, port);
     return serve(*svr, store);
 }

@@ -47,19 +47,15 @@ namespace {
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
 bool valid_client_id(const std::string &id) {
-    if (id.empty() || id.size() > 256)
-        return false;
+    if (id.empty() || id.size() > 256) return false;
     for (unsigned char c : id)
-        if (c < 0x21 || c > 0x7e || c == ':')
-            return false;
+        if (c < 0x21 || c > 0x7e || c == ':') return false;
     return true;
 }
 
 bool valid_secret(const std::string &s) { return !s.empty() && s.size() <= 1024 && !has_control(s); }
 
-bool valid_account_id(const std::string &s) {
-    return !s.empty() && s.size() <= 256 && !has_control(s);
-}
+bool valid_account_id(const std::string &s) { return !s.empty() && s.size() <= 256 && !has_control(s); }
 
 // Redirect URIs: absolute http(s), no fragment, no whitespace, and no query
 // parameter the sandbox itself appends (a second `code` or `state` would make
@@ -126,8 +122,7 @@ bool add_client(Options &o, ClientConfig c, std::string &err) {
         }
     }
     for (auto &existing : o.clients) {
-        if (existing.id != c.id)
-            continue;
+        if (existing.id != c.id) continue;
         if (!secret_equal(existing.secret, c.secret)) {
             err = "client " + c.id + " is registered twice with different secrets";
             return false;
@@ -138,10 +133,8 @@ bool add_client(Options &o, ClientConfig c, std::string &err) {
         }
         for (auto &u : c.redirect_uris) {
             bool have = false;
-            for (auto &e : existing.redirect_uris)
-                have = have || e == u;
-            if (!have)
-                existing.redirect_uris.push_back(u);
+            for (auto &e : existing.redirect_uris) have = have || e == u;
+            if (!have) existing.redirect_uris.push_back(u);
         }
         return true;
     }
@@ -164,8 +157,7 @@ bool parse_client_arg(const std::string &arg, Options &o, std::string &err) {
             err = "--client wants ID:SECRET:REDIRECT_URI (no ':http' found after the secret)";
             return false;
         }
-        if (arg.compare(c2 + 1, 4, "http") == 0)
-            break;
+        if (arg.compare(c2 + 1, 4, "http") == 0) break;
         ++c2;
     }
     ClientConfig c;
@@ -194,8 +186,7 @@ bool read_config_file(const std::string &path, std::string &body, std::string &e
 }
 
 // One member of "clients"; `where` names it in messages.
-bool client_from_json(const cJSON *item, const std::string &where, ClientConfig &c,
-                      std::string &err) {
+bool client_from_json(const cJSON *item, const std::string &where, ClientConfig &c, std::string &err) {
     if (!cJSON_IsObject(item)) {
         err = where + " is not an object";
         return false;
@@ -228,8 +219,7 @@ bool client_from_json(const cJSON *item, const std::string &where, ClientConfig 
 
 bool load_config(const std::string &path, Options &o, std::string &err) {
     std::string body;
-    if (!read_config_file(path, body, err))
-        return false;
+    if (!read_config_file(path, body, err)) return false;
     std::string why;
     Json root = parse_json_object(body, why);
     if (!root) {
@@ -246,8 +236,7 @@ bool load_config(const std::string &path, Options &o, std::string &err) {
     cJSON_ArrayForEach(item, clients) {
         std::string where = "--config " + path + ": clients[" + std::to_string(index++) + "]";
         ClientConfig c;
-        if (!client_from_json(item, where, c, err) || !add_client(o, std::move(c), err))
-            return false;
+        if (!client_from_json(item, where, c, err) || !add_client(o, std::move(c), err)) return false;
     }
     return true;
 }
@@ -276,8 +265,7 @@ bool parse_listen(const std::string &arg, Options &o, std::string &err) {
     else if (host == "::1")
         o.listen_host = "::1";
     else {
-        err = "--listen: refusing to listen on '" + host +
-              "': only 127.0.0.1, localhost and [::1] are allowed";
+        err = "--listen: refusing to listen on '" + host + "': only 127.0.0.1, localhost and [::1] are allowed";
         return false;
     }
     char *end = nullptr;
@@ -306,20 +294,19 @@ enum OptionId {
     OPT_VERSION
 };
 
-const struct option kLongOptions[] = {
-    {"listen", required_argument, nullptr, OPT_LISTEN},
-    {"tls-self-signed", required_argument, nullptr, OPT_SELF_SIGNED},
-    {"tls-cert", required_argument, nullptr, OPT_CERT},
-    {"tls-key", required_argument, nullptr, OPT_KEY},
-    {"client", required_argument, nullptr, OPT_CLIENT},
-    {"config", required_argument, nullptr, OPT_CONFIG},
-    {"account-id", required_argument, nullptr, OPT_ACCOUNT},
-    {"auto-approve", no_argument, nullptr, OPT_AUTO},
-    {"exit-with-parent", no_argument, nullptr, OPT_PARENT},
-    {"code-ttl", required_argument, nullptr, OPT_TTL},
-    {"help", no_argument, nullptr, OPT_HELP},
-    {"version", no_argument, nullptr, OPT_VERSION},
-    {nullptr, 0, nullptr, 0}};
+const struct option kLongOptions[] = {{"listen", required_argument, nullptr, OPT_LISTEN},
+                                      {"tls-self-signed", required_argument, nullptr, OPT_SELF_SIGNED},
+                                      {"tls-cert", required_argument, nullptr, OPT_CERT},
+                                      {"tls-key", required_argument, nullptr, OPT_KEY},
+                                      {"client", required_argument, nullptr, OPT_CLIENT},
+                                      {"config", required_argument, nullptr, OPT_CONFIG},
+                                      {"account-id", required_argument, nullptr, OPT_ACCOUNT},
+                                      {"auto-approve", no_argument, nullptr, OPT_AUTO},
+                                      {"exit-with-parent", no_argument, nullptr, OPT_PARENT},
+                                      {"code-ttl", required_argument, nullptr, OPT_TTL},
+                                      {"help", no_argument, nullptr, OPT_HELP},
+                                      {"version", no_argument, nullptr, OPT_VERSION},
+                                      {nullptr, 0, nullptr, 0}};
 
 bool parse_self_signed(const std::string &arg, Options &o, std::string &err) {
     if (arg.empty()) {
@@ -355,16 +342,30 @@ bool parse_code_ttl(const std::string &arg, Options &o, std::string &err) {
 // value is refused.
 bool apply_option(int id, const std::string &arg, Options &o, std::string &err) {
     switch (id) {
-    case OPT_LISTEN: return parse_listen(arg, o, err);
-    case OPT_SELF_SIGNED: return parse_self_signed(arg, o, err);
-    case OPT_CERT: o.tls_cert = arg; return true;
-    case OPT_KEY: o.tls_key = arg; return true;
-    case OPT_CLIENT: return parse_client_arg(arg, o, err);
-    case OPT_CONFIG: return load_config(arg, o, err);
-    case OPT_ACCOUNT: return parse_account_id(arg, o, err);
-    case OPT_AUTO: o.auto_approve = true; return true;
-    case OPT_PARENT: o.exit_with_parent = true; return true;
-    case OPT_TTL: return parse_code_ttl(arg, o, err);
+    case OPT_LISTEN:
+        return parse_listen(arg, o, err);
+    case OPT_SELF_SIGNED:
+        return parse_self_signed(arg, o, err);
+    case OPT_CERT:
+        o.tls_cert = arg;
+        return true;
+    case OPT_KEY:
+        o.tls_key = arg;
+        return true;
+    case OPT_CLIENT:
+        return parse_client_arg(arg, o, err);
+    case OPT_CONFIG:
+        return load_config(arg, o, err);
+    case OPT_ACCOUNT:
+        return parse_account_id(arg, o, err);
+    case OPT_AUTO:
+        o.auto_approve = true;
+        return true;
+    case OPT_PARENT:
+        o.exit_with_parent = true;
+        return true;
+    case OPT_TTL:
+        return parse_code_ttl(arg, o, err);
     }
     return true;
 }
@@ -377,12 +378,10 @@ ParseResult read_arguments(int argc, char **argv, Options &o, std::string &err) 
     bool help = false, version = false;
     for (;;) {
         int c = getopt_long(argc, argv, "h", kLongOptions, nullptr);
-        if (c == -1)
-            break;
+        if (c == -1) break;
         std::string arg = optarg ? optarg : "";
         if (c >= OPT_LISTEN && c <= OPT_TTL) {
-            if (!apply_option(c, arg, o, err))
-                return ParseResult::error;
+            if (!apply_option(c, arg, o, err)) return ParseResult::error;
         } else if (c == 'h' || c == OPT_HELP) {
             help = true;
         } else if (c == OPT_VERSION) {
@@ -395,10 +394,8 @@ ParseResult read_arguments(int argc, char **argv, Options &o, std::string &err) 
             return ParseResult::error;
         }
     }
-    if (help)
-        return ParseResult::help;
-    if (version)
-        return ParseResult::version;
+    if (help) return ParseResult::help;
+    if (version) return ParseResult::version;
     if (optind < argc) {
         err = std::string("unexpected argument ") + argv[optind];
         return ParseResult::error;
@@ -423,18 +420,15 @@ bool check_combination(const Options &o, std::string &err) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
     ParseResult r = read_arguments(argc, argv, o, err);
-    if (r != ParseResult::run)
-        return r;
-    if (!check_combination(o, err))
-        return ParseResult::error;
+    if (r != ParseResult::run) return r;
+    if (!check_combination(o, err)) return ParseResult::error;
     for (auto &c : o.clients)
-        if (c.account_id.empty())
-            c.account_id = o.account_id;
+        if (c.account_id.empty()) c.account_id = o.account_id;
     return ParseResult::run;
 }
 
-} // namespace sandbox
+}  // namespace sandbox

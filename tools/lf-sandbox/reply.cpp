@@ -11,12 +11,9 @@ namespace {
 thread_local std::string t_log_client;
 
 int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -36,7 +33,7 @@ std::string form_decode(const std::string &s) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 void no_store(httplib::Response &res) {
     res.set_header("Cache-Control", "no-store");
@@ -49,8 +46,7 @@ void send_json(httplib::Response &res, int status, const std::string &body) {
     res.set_content(body, "application/json");
 }
 
-void send_token_error(httplib::Response &res, int status, const char *error,
-                      const std::string &description) {
+void send_token_error(httplib::Response &res, int status, const char *error, const std::string &description) {
     send_json(res, status, oauth_error_json(error, description));
 }
 
@@ -67,8 +63,7 @@ bool single(const httplib::Params &params, const char *name, std::optional<std::
     auto range = params.equal_range(name);
     out.reset();
     for (auto it = range.first; it != range.second; ++it) {
-        if (out)
-            return false;
+        if (out) return false;
         out = it->second;
     }
     return true;
@@ -79,8 +74,7 @@ httplib::Params parse_form(const std::string &body) {
     size_t start = 0;
     while (start <= body.size()) {
         size_t end = body.find('&', start);
-        if (end == std::string::npos)
-            end = body.size();
+        if (end == std::string::npos) end = body.size();
         std::string pair = body.substr(start, end - start);
         if (!pair.empty()) {
             size_t eq = pair.find('=');
@@ -100,4 +94,4 @@ std::string take_noted_client() {
     return id;
 }
 
-} // namespace sandbox
+}  // namespace sandbox

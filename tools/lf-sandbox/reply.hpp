@@ -16,8 +16,7 @@ void no_store(httplib::Response &res);
 void send_json(httplib::Response &res, int status, const std::string &body);
 
 // A no-store {"error":..,"error_description":..} answer (RFC 6749 5.2 shape).
-void send_token_error(httplib::Response &res, int status, const char *error,
-                      const std::string &description);
+void send_token_error(httplib::Response &res, int status, const char *error, const std::string &description);
 
 bool starts_with_ci(const std::string &s, const char *prefix);
 
@@ -42,4 +41,4 @@ httplib::Params parse_form(const std::string &body);
 void note_client(const std::string &client_id);
 std::string take_noted_client();
 
-} // namespace sandbox
+}  // namespace sandbox

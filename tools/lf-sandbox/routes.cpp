@@ -16,8 +16,7 @@ namespace {
 httplib::Server::Handler not_allowed(const char *allow) {
     return [allow](const httplib::Request &, httplib::Response &res) {
         res.set_header("Allow", allow);
-        send_json(res, 405, oauth_error_json("method_not_allowed",
-                                             std::string("allowed: ") + allow));
+        send_json(res, 405, oauth_error_json("method_not_allowed", std::string("allowed: ") + allow));
     };
 }
 
@@ -40,10 +39,9 @@ httplib::Server::Handler with_store(Store &store, StoreHandler h) {
 }
 
 void install_endpoints(httplib::Server &svr, Store &store, const Options &opts) {
-    route(svr, "/admin/oauth", Method::get,
-          [&store, &opts](const httplib::Request &req, httplib::Response &res) {
-              handle_authorize(store, opts, req, res);
-          });
+    route(svr, "/admin/oauth", Method::get, [&store, &opts](const httplib::Request &req, httplib::Response &res) {
+        handle_authorize(store, opts, req, res);
+    });
     route(svr, "/admin/oauth/decision", Method::post, with_store(store, handle_decision));
     route(svr, "/oauth/access_token", Method::post, with_store(store, handle_token_json));
     route(svr, "/api/access_token", Method::post, with_store(store, handle_token_basic));
@@ -55,31 +53,25 @@ void install_endpoints(httplib::Server &svr, Store &store, const Options &opts) 
 // 404, 413 and the other errors cpp-httplib answers itself get a JSON body;
 // an exception a handler lets through is logged (its message only) and is a 500.
 void install_error_handlers(httplib::Server &svr) {
-    svr.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request &, httplib::Response &res) {
-            if (!res.body.empty())
-                return httplib::Server::HandlerResponse::Unhandled;
-            const char *key = res.status == 404   ? "not_found"
-                              : res.status == 413 ? "payload_too_large"
-                                                  : "bad_request";
-            send_json(res, res.status,
-                      oauth_error_json(key, "HTTP " + std::to_string(res.status) +
-                                                " (see docs/SANDBOX.md for the endpoints)"));
-            return httplib::Server::HandlerResponse::Handled;
-        }));
-    svr.set_exception_handler(
-        [](const httplib::Request &, httplib::Response &res, std::exception_ptr ep) {
-            std::string what = "internal error";
-            try {
-                if (ep)
-                    std::rethrow_exception(ep);
-            } catch (const std::exception &e) {
-                what = e.what();
-            } catch (...) {
-            }
-            std::fprintf(stderr, "lf-sandbox: internal error: %s\n", log_safe(what, 200).c_str());
-            send_json(res, 500, oauth_error_json("server_error", "internal error"));
-        });
+    svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request &, httplib::Response &res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const char *key = res.status == 404 ? "not_found" : res.status == 413 ? "payload_too_large" : "bad_request";
+        send_json(
+            res, res.status,
+            oauth_error_json(key, "HTTP " + std::to_string(res.status) + " (see docs/SANDBOX.md for the endpoints)"));
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+    svr.set_exception_handler([](const httplib::Request &, httplib::Response &res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+            if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception &e) {
+            what = e.what();
+        } catch (...) {
+        }
+        std::fprintf(stderr, "lf-sandbox: internal error: %s\n", log_safe(what, 200).c_str());
+        send_json(res, 500, oauth_error_json("server_error", "internal error"));
+    });
 }
 
 void install_logger(httplib::Server &svr) {
@@ -87,13 +79,12 @@ void install_logger(httplib::Server &svr) {
         // Path only: the query of /admin/oauth carries state, bodies carry secrets.
         std::string client = take_noted_client();
         std::fprintf(stderr, "lf-sandbox: %s %s %d client_id=%s\n", log_safe(req.method, 16).c_str(),
-                     log_safe(req.path, 120).c_str(), res.status,
-                     client.empty() ? "-" : log_safe(client, 64).c_str());
+                     log_safe(req.path, 120).c_str(), res.status, client.empty() ? "-" : log_safe(client, 64).c_str());
         std::fflush(stderr);
     });
 }
 
-} // namespace
+}  // namespace
 
 void install_routes(httplib::Server &svr, Store &store, const Options &opts) {
     install_endpoints(svr, store, opts);
@@ -101,4 +92,4 @@ void install_routes(httplib::Server &svr, Store &store, const Options &opts) {
     install_logger(svr);
 }
 
-} // namespace sandbox
+}  // namespace sandbox

@@ -13,4 +13,4 @@ namespace sandbox {
 // code, token or secret). `store` and `opts` must outlive the server.
 void install_routes(httplib::Server &svr, Store &store, const Options &opts);
 
-} // namespace sandbox
+}  // namespace sandbox

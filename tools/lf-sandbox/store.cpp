@@ -7,10 +7,8 @@ namespace sandbox {
 constexpr std::chrono::seconds Store::kConsentTtl;
 constexpr size_t Store::kMaxEntries;
 
-Store::Store(const std::vector<ClientConfig> &clients, std::chrono::seconds code_ttl)
-    : code_ttl_(code_ttl) {
-    for (const auto &c : clients)
-        clients_.emplace(c.id, c);
+Store::Store(const std::vector<ClientConfig> &clients, std::chrono::seconds code_ttl) : code_ttl_(code_ttl) {
+    for (const auto &c : clients) clients_.emplace(c.id, c);
 }
 
 const ClientConfig *Store::client(const std::string &id) const {
@@ -20,8 +18,7 @@ const ClientConfig *Store::client(const std::string &id) const {
 
 void Store::purge_locked(Clock::time_point now) {
     // Cheap enough for a test server: a full sweep every 256 inserts or when full.
-    if (++inserts_since_purge_ < 256 && consents_.size() + codes_.size() < kMaxEntries)
-        return;
+    if (++inserts_since_purge_ < 256 && consents_.size() + codes_.size() < kMaxEntries) return;
     inserts_since_purge_ = 0;
     for (auto it = consents_.begin(); it != consents_.end();)
         it = it->second.expires <= now ? consents_.erase(it) : std::next(it);
@@ -35,8 +32,7 @@ std::string Store::add_consent(const Grant &g) {
     auto now = Clock::now();
     std::lock_guard<std::mutex> lock(mu_);
     purge_locked(now);
-    if (consents_.size() >= kMaxEntries)
-        return "";
+    if (consents_.size() >= kMaxEntries) return "";
     consents_[key] = Pending{g, now + kConsentTtl};
     return nonce;
 }
@@ -45,12 +41,10 @@ std::optional<Grant> Store::take_consent(const std::string &nonce) {
     std::string key = sha256_hex(nonce);
     std::lock_guard<std::mutex> lock(mu_);
     auto it = consents_.find(key);
-    if (it == consents_.end())
-        return std::nullopt;
+    if (it == consents_.end()) return std::nullopt;
     Pending p = std::move(it->second);
     consents_.erase(it);
-    if (p.expires <= Clock::now())
-        return std::nullopt;
+    if (p.expires <= Clock::now()) return std::nullopt;
     return p.grant;
 }
 
@@ -60,8 +54,7 @@ std::string Store::issue_code(const Grant &g) {
     auto now = Clock::now();
     std::lock_guard<std::mutex> lock(mu_);
     purge_locked(now);
-    if (codes_.size() >= kMaxEntries)
-        return "";
+    if (codes_.size() >= kMaxEntries) return "";
     Code c;
     c.grant = g;
     c.expires = now + code_ttl_;
@@ -75,20 +68,16 @@ Redeem Store::redeem(const std::string &code, const std::string &client_id, std:
     auto now = Clock::now();
     std::lock_guard<std::mutex> lock(mu_);
     auto it = codes_.find(key);
-    if (it == codes_.end())
-        return Redeem::unknown;
+    if (it == codes_.end()) return Redeem::unknown;
     Code &c = it->second;
-    if (c.grant.client_id != client_id)
-        return Redeem::other_client;
-    if (c.used)
-        return Redeem::used;
+    if (c.grant.client_id != client_id) return Redeem::other_client;
+    if (c.used) return Redeem::used;
     if (c.expires <= now) {
         codes_.erase(it);
         return Redeem::expired;
     }
-    if (tokens_.size() >= kMaxEntries)
-        return Redeem::full;
-    c.used = true; // kept until it expires so a replay is reported as such
+    if (tokens_.size() >= kMaxEntries) return Redeem::full;
+    c.used = true;  // kept until it expires so a replay is reported as such
     const ClientConfig *cl = client(client_id);
     tokens_[sha256_hex(fresh)] = TokenInfo{client_id, cl ? cl->account_id : "", c.grant.scope};
     token = std::move(fresh);
@@ -99,8 +88,7 @@ std::optional<TokenInfo> Store::token(const std::string &t) const {
     std::string key = sha256_hex(t);
     std::lock_guard<std::mutex> lock(mu_);
     auto it = tokens_.find(key);
-    if (it == tokens_.end())
-        return std::nullopt;
+    if (it == tokens_.end()) return std::nullopt;
     return it->second;
 }
 
@@ -117,4 +105,4 @@ size_t Store::revoke_all() {
     return n;
 }
 
-} // namespace sandbox
+}  // namespace sandbox

@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 struct Grant {
     std::string client_id;
     std::string redirect_uri;
-    std::string scope; // normalised, comma-separated
+    std::string scope;  // normalised, comma-separated
     std::optional<std::string> state;
 };
 
@@ -77,10 +77,10 @@ private:
     std::map<std::string, ClientConfig> clients_;
     std::chrono::seconds code_ttl_;
     mutable std::mutex mu_;
-    std::unordered_map<std::string, Pending> consents_; // sha256(nonce) ->
-    std::unordered_map<std::string, Code> codes_;       // sha256(code) ->
-    std::unordered_map<std::string, TokenInfo> tokens_; // sha256(token) ->
+    std::unordered_map<std::string, Pending> consents_;  // sha256(nonce) ->
+    std::unordered_map<std::string, Code> codes_;        // sha256(code) ->
+    std::unordered_map<std::string, TokenInfo> tokens_;  // sha256(token) ->
     size_t inserts_since_purge_ = 0;
 };
 
-} // namespace sandbox
+}  // namespace sandbox

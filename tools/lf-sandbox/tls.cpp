@@ -42,8 +42,7 @@ using Cert = std::unique_ptr<X509, X509Free>;
 std::string ssl_error(const char *what) {
     unsigned long e = ERR_get_error();
     char buf[256] = "";
-    if (e)
-        ERR_error_string_n(e, buf, sizeof buf);
+    if (e) ERR_error_string_n(e, buf, sizeof buf);
     ERR_clear_error();
     return std::string(what) + (e ? std::string(": ") + buf : std::string());
 }
@@ -55,32 +54,28 @@ bool add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value) {
 
 bool random_serial(X509 *cert) {
     unsigned char raw[16];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        return false;
-    raw[0] &= 0x7f; // positive
-    raw[0] |= 0x01; // and never zero-length after stripping leading zeros
+    if (RAND_bytes(raw, sizeof raw) != 1) return false;
+    raw[0] &= 0x7f;  // positive
+    raw[0] |= 0x01;  // and never zero-length after stripping leading zeros
     std::unique_ptr<BIGNUM, BnFree> bn(BN_bin2bn(raw, sizeof raw, nullptr));
     return bn && BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) != nullptr;
 }
 
 // issuer == nullptr: self-signed with `key`.
-Cert make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca,
-               std::string &err) {
+Cert make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca, std::string &err) {
     Cert cert(X509_new());
     if (!cert || X509_set_version(cert.get(), 2) != 1 || !random_serial(cert.get())) {
         err = ssl_error("creating a certificate");
         return nullptr;
     }
     X509_NAME *name = X509_get_subject_name(cert.get());
-    if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char *>("lf-sandbox"), -1, -1,
-                                   0) != 1 ||
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char *>(cn), -1, -1, 0) != 1 ||
+    if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("lf-sandbox"), -1,
+                                   -1, 0) != 1 ||
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>(cn), -1, -1, 0) !=
+            1 ||
         X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name) != 1 ||
         !X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(cert.get()), 30L * 24 * 3600) ||
-        X509_set_pubkey(cert.get(), key) != 1) {
+        !X509_gmtime_adj(X509_getm_notAfter(cert.get()), 30L * 24 * 3600) || X509_set_pubkey(cert.get(), key) != 1) {
         err = ssl_error("filling a certificate");
         return nullptr;
     }
@@ -98,8 +93,7 @@ Cert make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key
              add_ext(cert.get(), &ctx, NID_ext_key_usage, "serverAuth") &&
              add_ext(cert.get(), &ctx, NID_subject_key_identifier, "hash") &&
              add_ext(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always") &&
-             add_ext(cert.get(), &ctx, NID_subject_alt_name,
-                     "IP:127.0.0.1,IP:::1,DNS:localhost");
+             add_ext(cert.get(), &ctx, NID_subject_alt_name, "IP:127.0.0.1,IP:::1,DNS:localhost");
     }
     if (!ok) {
         err = ssl_error("adding certificate extensions");
@@ -125,8 +119,7 @@ bool write_file(const std::string &path, const std::string &data, mode_t mode, s
     size_t off = 0;
     while (off < data.size()) {
         ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             err = "cannot write " + tmp + ": " + std::strerror(errno);
             ::close(fd);
@@ -145,23 +138,18 @@ bool write_file(const std::string &path, const std::string &data, mode_t mode, s
 
 bool pem_of(X509 *cert, EVP_PKEY *key, std::string &out) {
     std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
-    if (!bio)
-        return false;
-    if (cert && PEM_write_bio_X509(bio.get(), cert) != 1)
-        return false;
-    if (key && PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
-        return false;
+    if (!bio) return false;
+    if (cert && PEM_write_bio_X509(bio.get(), cert) != 1) return false;
+    if (key && PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) return false;
     char *data = nullptr;
     long len = BIO_get_mem_data(bio.get(), &data);
-    if (len <= 0 || !data)
-        return false;
+    if (len <= 0 || !data) return false;
     out.assign(data, static_cast<size_t>(len));
-    if (key)
-        OPENSSL_cleanse(data, static_cast<size_t>(len));
+    if (key) OPENSSL_cleanse(data, static_cast<size_t>(len));
     return true;
 }
 
-} // namespace
+}  // namespace
 
 bool generate_self_signed(const std::string &dir, TlsFiles &out, std::string &err) {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -180,11 +168,9 @@ bool generate_self_signed(const std::string &dir, TlsFiles &out, std::string &er
         return false;
     }
     Cert ca = make_cert("lf-sandbox test CA", ca_key.get(), nullptr, nullptr, true, err);
-    if (!ca)
-        return false;
+    if (!ca) return false;
     Cert srv = make_cert("localhost", srv_key.get(), ca.get(), ca_key.get(), false, err);
-    if (!srv)
-        return false;
+    if (!srv) return false;
     std::string ca_pem, cert_pem, key_pem;
     if (!pem_of(ca.get(), nullptr, ca_pem) || !pem_of(srv.get(), nullptr, cert_pem) ||
         !pem_of(nullptr, srv_key.get(), key_pem)) {
@@ -194,11 +180,10 @@ bool generate_self_signed(const std::string &dir, TlsFiles &out, std::string &er
     out.ca_cert = dir + "/ca.pem";
     out.server_cert = dir + "/server-cert.pem";
     out.server_key = dir + "/server-key.pem";
-    bool ok = write_file(out.server_key, key_pem, 0600, err) &&
-              write_file(out.server_cert, cert_pem, 0644, err) &&
+    bool ok = write_file(out.server_key, key_pem, 0600, err) && write_file(out.server_cert, cert_pem, 0644, err) &&
               write_file(out.ca_cert, ca_pem, 0644, err);
     OPENSSL_cleanse(&key_pem[0], key_pem.size());
     return ok;
 }
 
-} // namespace sandbox
+}  // namespace sandbox

@@ -6,9 +6,9 @@
 namespace sandbox {
 
 struct TlsFiles {
-    std::string ca_cert;     // DIR/ca.pem: what clients trust
-    std::string server_cert; // DIR/server-cert.pem
-    std::string server_key;  // DIR/server-key.pem (mode 0600)
+    std::string ca_cert;      // DIR/ca.pem: what clients trust
+    std::string server_cert;  // DIR/server-cert.pem
+    std::string server_key;   // DIR/server-key.pem (mode 0600)
 };
 
 // Creates DIR (0700) if needed and writes the three files. The CA's private
@@ -18,4 +18,4 @@ struct TlsFiles {
 // Returns false with `err` set on failure.
 bool generate_self_signed(const std::string &dir, TlsFiles &out, std::string &err);
 
-} // namespace sandbox
+}  // namespace sandbox

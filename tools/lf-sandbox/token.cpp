@@ -21,9 +21,7 @@ const ClientConfig *authenticate(Store &store, const std::string &id, const std:
     return c && ok ? c : nullptr;
 }
 
-
-void finish_exchange(Store &store, const ClientConfig &client, const std::string &code,
-                     httplib::Response &res) {
+void finish_exchange(Store &store, const ClientConfig &client, const std::string &code, httplib::Response &res) {
     if (code.empty()) {
         send_token_error(res, 400, "invalid_request", "code is required");
         return;
@@ -32,8 +30,7 @@ void finish_exchange(Store &store, const ClientConfig &client, const std::string
     switch (store.redeem(code, client.id, token)) {
     case Redeem::ok: {
         Json o(cJSON_CreateObject());
-        if (!o || !cJSON_AddStringToObject(o.get(), "access_token", token.c_str()))
-            throw std::bad_alloc();
+        if (!o || !cJSON_AddStringToObject(o.get(), "access_token", token.c_str())) throw std::bad_alloc();
         send_json(res, 200, json_print(o.get()));
         return;
     }
@@ -44,8 +41,7 @@ void finish_exchange(Store &store, const ClientConfig &client, const std::string
         send_token_error(res, 400, "invalid_grant", "the authorization code has expired");
         return;
     case Redeem::other_client:
-        send_token_error(res, 400, "invalid_grant",
-                         "the authorization code was issued to another client");
+        send_token_error(res, 400, "invalid_grant", "the authorization code was issued to another client");
         return;
     case Redeem::unknown:
         send_token_error(res, 400, "invalid_grant", "the authorization code is unknown");
@@ -63,16 +59,14 @@ void basic_challenge(httplib::Response &res, const std::string &description) {
 
 // The client named by Authorization: Basic, once its secret matched; null
 // (and a 401 challenge sent) otherwise.
-const ClientConfig *basic_client(Store &store, const httplib::Request &req,
-                                 httplib::Response &res) {
+const ClientConfig *basic_client(Store &store, const httplib::Request &req, httplib::Response &res) {
     std::string auth = req.get_header_value("Authorization");
     if (!starts_with_ci(auth, "Basic ")) {
         basic_challenge(res, "client authentication with HTTP Basic is required");
         return nullptr;
     }
     size_t p = 6;
-    while (p < auth.size() && auth[p] == ' ')
-        ++p;
+    while (p < auth.size() && auth[p] == ' ') ++p;
     std::string decoded;
     if (!base64_decode(auth.substr(p), decoded)) {
         basic_challenge(res, "malformed Basic credentials");
@@ -87,8 +81,7 @@ const ClientConfig *basic_client(Store &store, const httplib::Request &req,
     std::string secret = decoded.substr(colon + 1);
     note_client(id);
     const ClientConfig *client = authenticate(store, id, secret);
-    if (!client)
-        basic_challenge(res, "client authentication failed");
+    if (!client) basic_challenge(res, "client authentication failed");
     return client;
 }
 
@@ -121,7 +114,7 @@ bool body_code(const httplib::Request &req, httplib::Response &res, std::string 
     return true;
 }
 
-} // namespace
+}  // namespace
 
 // POST /oauth/access_token: {"client_id","client_secret","code"} in a JSON body.
 void handle_token_json(Store &store, const httplib::Request &req, httplib::Response &res) {
@@ -142,8 +135,7 @@ void handle_token_json(Store &store, const httplib::Request &req, httplib::Respo
     Field fs = json_string(body.get(), "client_secret", secret);
     Field fc = json_string(body.get(), "code", code);
     if (fi == Field::wrong_type || fs == Field::wrong_type || fc == Field::wrong_type) {
-        send_token_error(res, 400, "invalid_request",
-                         "client_id, client_secret and code must be strings");
+        send_token_error(res, 400, "invalid_request", "client_id, client_secret and code must be strings");
         return;
     }
     note_client(id);
@@ -163,11 +155,9 @@ void handle_token_json(Store &store, const httplib::Request &req, httplib::Respo
 // form or JSON body.
 void handle_token_basic(Store &store, const httplib::Request &req, httplib::Response &res) {
     const ClientConfig *client = basic_client(store, req, res);
-    if (!client)
-        return;
+    if (!client) return;
     std::string code;
-    if (body_code(req, res, code))
-        finish_exchange(store, *client, code, res);
+    if (body_code(req, res, code)) finish_exchange(store, *client, code, res);
 }
 
-} // namespace sandbox
+}  // namespace sandbox

@@ -56,38 +56,31 @@ bool secret_equal(const std::string &a, const std::string &b) {
 std::string base64_encode(const std::string &raw) {
     std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(&out[0]),
-                            reinterpret_cast<const unsigned char *>(raw.data()),
-                            static_cast<int>(raw.size()));
+                            reinterpret_cast<const unsigned char *>(raw.data()), static_cast<int>(raw.size()));
     out.resize(n < 0 ? 0 : static_cast<size_t>(n));
     return out;
 }
 
 bool base64_decode(const std::string &b64, std::string &out) {
     out.clear();
-    if (b64.size() % 4 != 0)
-        return false;
+    if (b64.size() % 4 != 0) return false;
     size_t pad = 0;
     for (size_t i = 0; i < b64.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(b64[i]);
-        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                     c == '+' || c == '/';
+        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
         if (c == '=') {
-            if (i + 2 < b64.size())
-                return false; // '=' only in the last two places
+            if (i + 2 < b64.size()) return false;  // '=' only in the last two places
             ++pad;
         } else if (!alpha || pad > 0) {
             return false;
         }
     }
-    if (b64.empty())
-        return true;
+    if (b64.empty()) return true;
     std::string buf(b64.size() / 4 * 3, '\0');
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(&buf[0]),
-                            reinterpret_cast<const unsigned char *>(b64.data()),
-                            static_cast<int>(b64.size()));
-    if (n < 0 || static_cast<size_t>(n) < pad)
-        return false;
-    buf.resize(static_cast<size_t>(n) - pad); // EVP_DecodeBlock counts padding as zero bytes
+                            reinterpret_cast<const unsigned char *>(b64.data()), static_cast<int>(b64.size()));
+    if (n < 0 || static_cast<size_t>(n) < pad) return false;
+    buf.resize(static_cast<size_t>(n) - pad);  // EVP_DecodeBlock counts padding as zero bytes
     out.swap(buf);
     return true;
 }
@@ -97,8 +90,8 @@ std::string pct_encode(const std::string &s) {
     std::string out;
     out.reserve(s.size() * 3);
     for (unsigned char c : s) {
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '.' || c == '_' || c == '~') {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
             out += static_cast<char>(c);
         } else {
             out += '%';
@@ -109,19 +102,16 @@ std::string pct_encode(const std::string &s) {
     return out;
 }
 
-std::string append_query(const std::string &uri,
-                         const std::vector<std::pair<std::string, std::string>> &params) {
+std::string append_query(const std::string &uri, const std::vector<std::pair<std::string, std::string>> &params) {
     std::string out = uri;
     bool need_sep = true;
     char sep = '?';
     if (uri.find('?') != std::string::npos) {
         sep = '&';
-        if (!uri.empty() && (uri.back() == '?' || uri.back() == '&'))
-            need_sep = false;
+        if (!uri.empty() && (uri.back() == '?' || uri.back() == '&')) need_sep = false;
     }
     for (const auto &p : params) {
-        if (need_sep)
-            out += sep;
+        if (need_sep) out += sep;
         out += pct_encode(p.first);
         out += '=';
         out += pct_encode(p.second);
@@ -136,12 +126,23 @@ std::string html_escape(const std::string &s) {
     out.reserve(s.size() + 16);
     for (char c : s) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -161,8 +162,7 @@ std::string log_safe(const std::string &s, size_t max) {
 
 bool has_control(const std::string &s) {
     for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f)
-            return true;
+        if (c < 0x20 || c == 0x7f) return true;
     return false;
 }
 
@@ -187,16 +187,13 @@ bool is_utf8(const std::string &s) {
         } else {
             return false;
         }
-        if (i + len > n)
-            return false;
+        if (i + len > n) return false;
         for (size_t k = 1; k < len; ++k) {
             unsigned char cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80)
-                return false;
+            if ((cc & 0xC0) != 0x80) return false;
             cp = (cp << 6) | (cc & 0x3F);
         }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
         i += len;
     }
@@ -204,11 +201,9 @@ bool is_utf8(const std::string &s) {
 }
 
 bool is_loopback_host(const std::string &host) {
-    if (host == "localhost")
-        return true;
+    if (host == "localhost") return true;
     unsigned char buf[16];
-    if (inet_pton(AF_INET, host.c_str(), buf) == 1)
-        return buf[0] == 127;
+    if (inet_pton(AF_INET, host.c_str(), buf) == 1) return buf[0] == 127;
     if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
         static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
         return std::memcmp(buf, one, 16) == 0;
@@ -223,19 +218,15 @@ bool is_loopback_host(const std::string &host) {
 // compare equal to "secret"). Refuse such bodies, and raw NULs, up front.
 static bool has_nul_or_bad_escape(const std::string &body) {
     for (size_t i = 0; i < body.size(); ++i) {
-        if (body[i] == '\0')
-            return true;
+        if (body[i] == '\0') return true;
         if (body[i] == '\\' && i + 1 < body.size()) {
             if (body[i + 1] == 'u') {
-                if (i + 6 > body.size())
-                    return true;
+                if (i + 6 > body.size()) return true;
                 for (size_t k = i + 2; k < i + 6; ++k)
-                    if (!std::isxdigit(static_cast<unsigned char>(body[k])))
-                        return true;
-                if (body.compare(i + 2, 4, "0000") == 0)
-                    return true;
+                    if (!std::isxdigit(static_cast<unsigned char>(body[k]))) return true;
+                if (body.compare(i + 2, 4, "0000") == 0) return true;
             }
-            ++i; // skip the escaped character (handles "\\u0000" correctly)
+            ++i;  // skip the escaped character (handles "\\u0000" correctly)
         }
     }
     return false;
@@ -273,18 +264,15 @@ Json parse_json_object(const std::string &body, std::string &why) {
 
 Field json_string(const cJSON *obj, const char *name, std::string &out) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!item || cJSON_IsNull(item))
-        return Field::missing;
-    if (!cJSON_IsString(item) || !item->valuestring)
-        return Field::wrong_type;
+    if (!item || cJSON_IsNull(item)) return Field::missing;
+    if (!cJSON_IsString(item) || !item->valuestring) return Field::wrong_type;
     out = item->valuestring;
     return Field::ok;
 }
 
 std::string json_print(const cJSON *obj) {
     char *s = cJSON_PrintUnformatted(obj);
-    if (!s)
-        throw std::bad_alloc();
+    if (!s) throw std::bad_alloc();
     std::string out(s);
     cJSON_free(s);
     return out;
@@ -292,8 +280,7 @@ std::string json_print(const cJSON *obj) {
 
 static Json new_object() {
     Json o(cJSON_CreateObject());
-    if (!o)
-        throw std::bad_alloc();
+    if (!o) throw std::bad_alloc();
     return o;
 }
 
@@ -309,14 +296,12 @@ std::string graphql_error_json(const std::string &message, const char *name, con
     Json o = new_object();
     cJSON *errors = cJSON_AddArrayToObject(o.get(), "errors");
     cJSON *e = cJSON_CreateObject();
-    if (!errors || !e)
-        throw std::bad_alloc();
+    if (!errors || !e) throw std::bad_alloc();
     cJSON_AddItemToArray(errors, e);
-    if (!cJSON_AddStringToObject(e, "message", message.c_str()) ||
-        !cJSON_AddStringToObject(e, "name", name) || !cJSON_AddStringToObject(e, "key", key) ||
-        !cJSON_AddArrayToObject(e, "path"))
+    if (!cJSON_AddStringToObject(e, "message", message.c_str()) || !cJSON_AddStringToObject(e, "name", name) ||
+        !cJSON_AddStringToObject(e, "key", key) || !cJSON_AddArrayToObject(e, "path"))
         throw std::bad_alloc();
     return json_print(o.get());
 }
 
-} // namespace sandbox
+}  // namespace sandbox

@@ -30,8 +30,7 @@ std::string pct_encode(const std::string &s);
 
 // Appends name=value pairs (percent-encoded) to a URI that may already have
 // a query: '?' or '&' as needed.
-std::string append_query(const std::string &uri,
-                         const std::vector<std::pair<std::string, std::string>> &params);
+std::string append_query(const std::string &uri, const std::vector<std::pair<std::string, std::string>> &params);
 
 // Escapes & < > " ' for HTML text and attribute values.
 std::string html_escape(const std::string &s);
@@ -73,4 +72,4 @@ std::string oauth_error_json(const char *error, const std::string &description);
 // {"errors":[{"message":..,"name":..,"key":..,"path":[]}]}
 std::string graphql_error_json(const std::string &message, const char *name, const char *key);
 
-} // namespace sandbox
+}  // namespace sandbox

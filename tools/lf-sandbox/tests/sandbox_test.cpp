@@ -55,8 +55,7 @@ using Clock = std::chrono::steady_clock;
 
 std::string random_hex(size_t n) {
     std::vector<unsigned char> raw(n);
-    if (RAND_bytes(raw.data(), static_cast<int>(n)) != 1)
-        std::abort();
+    if (RAND_bytes(raw.data(), static_cast<int>(n)) != 1) std::abort();
     static const char hex[] = "0123456789abcdef";
     std::string out;
     for (unsigned char c : raw) {
@@ -69,8 +68,7 @@ std::string random_hex(size_t n) {
 std::string b64(const std::string &raw) {
     std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(&out[0]),
-                            reinterpret_cast<const unsigned char *>(raw.data()),
-                            static_cast<int>(raw.size()));
+                            reinterpret_cast<const unsigned char *>(raw.data()), static_cast<int>(raw.size()));
     out.resize(static_cast<size_t>(n));
     return out;
 }
@@ -94,14 +92,12 @@ std::string unesc(const std::string &s) {
 std::multimap<std::string, std::string> query_of(const std::string &url) {
     std::multimap<std::string, std::string> out;
     size_t q = url.find('?');
-    if (q == std::string::npos)
-        return out;
+    if (q == std::string::npos) return out;
     std::stringstream ss(url.substr(q + 1));
     std::string part;
     while (std::getline(ss, part, '&')) {
         size_t eq = part.find('=');
-        out.emplace(unesc(part.substr(0, eq)),
-                    eq == std::string::npos ? "" : unesc(part.substr(eq + 1)));
+        out.emplace(unesc(part.substr(0, eq)), eq == std::string::npos ? "" : unesc(part.substr(eq + 1)));
     }
     return out;
 }
@@ -111,9 +107,7 @@ std::string one(const std::multimap<std::string, std::string> &q, const char *na
     return q.find(name)->second;
 }
 
-bool contains(const std::string &hay, const std::string &needle) {
-    return hay.find(needle) != std::string::npos;
-}
+bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
 
 bool is_b64token(const std::string &s) {
     static const std::regex re("^[A-Za-z0-9._~+/-]+=*$");
@@ -167,8 +161,7 @@ std::string make_tmpdir() {
     std::string tmpl = std::string(base && *base ? base : "/tmp") + "/lf-sandbox-test.XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
-    if (!mkdtemp(buf.data()))
-        fail_msg("mkdtemp failed: %s", std::strerror(errno));
+    if (!mkdtemp(buf.data())) fail_msg("mkdtemp failed: %s", std::strerror(errno));
     return buf.data();
 }
 
@@ -185,8 +178,7 @@ bool spawn_sandbox(Sandbox &sb, std::vector<std::string> args, bool plain, int *
     }
     args.insert(args.begin(), sandbox_bin());
     std::vector<char *> argv;
-    for (auto &a : args)
-        argv.push_back(&a[0]);
+    for (auto &a : args) argv.push_back(&a[0]);
     argv.push_back(nullptr);
 
     int fds[2];
@@ -198,8 +190,7 @@ bool spawn_sandbox(Sandbox &sb, std::vector<std::string> args, bool plain, int *
     int rc = posix_spawn(&sb.pid, argv[0], &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
-    if (rc != 0)
-        fail_msg("posix_spawn %s: %s", argv[0], std::strerror(rc));
+    if (rc != 0) fail_msg("posix_spawn %s: %s", argv[0], std::strerror(rc));
     sb.out_fd = fds[0];
     g_running.push_back(Running{sb.pid, sb.out_fd, sb.log});
 
@@ -208,35 +199,28 @@ bool spawn_sandbox(Sandbox &sb, std::vector<std::string> args, bool plain, int *
     auto deadline = Clock::now() + std::chrono::seconds(30);
     while (line.find('\n') == std::string::npos) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0)
-            fail_msg("lf-sandbox printed no ready line within 30 s (log: %s)", sb.log.c_str());
+        if (left.count() <= 0) fail_msg("lf-sandbox printed no ready line within 30 s (log: %s)", sb.log.c_str());
         struct pollfd p = {sb.out_fd, POLLIN, 0};
         int n = poll(&p, 1, static_cast<int>(left.count()));
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         char buf[256];
         ssize_t got = n > 0 ? read(sb.out_fd, buf, sizeof buf) : 0;
-        if (n > 0 && got == 0) { // EOF: it exited
+        if (n > 0 && got == 0) {  // EOF: it exited
             int status = 0;
-            for (int i = 0; i < 100 && waitpid(sb.pid, &status, WNOHANG) == 0; ++i)
-                usleep(50 * 1000);
+            for (int i = 0; i < 100 && waitpid(sb.pid, &status, WNOHANG) == 0; ++i) usleep(50 * 1000);
             sb.reaped = true;
             unregister(sb.pid);
-            if (early_status)
-                *early_status = status;
+            if (early_status) *early_status = status;
             return false;
         }
-        if (got > 0)
-            line.append(buf, static_cast<size_t>(got));
+        if (got > 0) line.append(buf, static_cast<size_t>(got));
     }
     line.resize(line.find('\n'));
     const std::string prefix = "LF_SANDBOX_URL=";
-    if (line.compare(0, prefix.size(), prefix) != 0)
-        fail_msg("unexpected first stdout line: %s", line.c_str());
+    if (line.compare(0, prefix.size(), prefix) != 0) fail_msg("unexpected first stdout line: %s", line.c_str());
     sb.url = line.substr(prefix.size());
     static const std::regex re("^https?://127\\.0\\.0\\.1:[1-9][0-9]{0,4}$");
-    if (!std::regex_match(sb.url, re))
-        fail_msg("bad ready line: %s", line.c_str());
+    if (!std::regex_match(sb.url, re)) fail_msg("bad ready line: %s", line.c_str());
     return true;
 }
 
@@ -269,19 +253,15 @@ int wait_exit(Sandbox &sb, int seconds) {
 }
 
 void cleanup_dir(const Sandbox &sb) {
-    for (const char *f : {"/tls/ca.pem", "/tls/server-cert.pem", "/tls/server-key.pem", "/tls",
-                          "/sandbox.log", ""}) {
+    for (const char *f : {"/tls/ca.pem", "/tls/server-cert.pem", "/tls/server-key.pem", "/tls", "/sandbox.log", ""}) {
         std::string p = sb.dir + f;
-        if (std::remove(p.c_str()) != 0 && errno != ENOENT)
-            std::fprintf(stderr, "could not remove %s\n", p.c_str());
+        if (std::remove(p.c_str()) != 0 && errno != ENOENT) std::fprintf(stderr, "could not remove %s\n", p.c_str());
     }
 }
 
 void forget(Sandbox &sb) {
-    if (!sb.reaped)
-        unregister(sb.pid);
-    if (sb.out_fd >= 0)
-        close(sb.out_fd);
+    if (!sb.reaped) unregister(sb.pid);
+    if (sb.out_fd >= 0) close(sb.out_fd);
     sb.out_fd = -1;
 }
 
@@ -300,7 +280,7 @@ void stop(Sandbox &sb) {
     assert_true(contains(log, "lf-sandbox: stopped"));
     std::vector<std::string> canaries;
     {
-        std::lock_guard<std::mutex> lock(g_canaries_mu); // never fail while holding it
+        std::lock_guard<std::mutex> lock(g_canaries_mu);  // never fail while holding it
         canaries = g_canaries;
     }
     for (const auto &c : canaries)
@@ -316,10 +296,8 @@ int teardown(void **) {
     for (const Running &r : left) {
         kill(r.pid, SIGKILL);
         int status;
-        for (int i = 0; i < 250 && waitpid(r.pid, &status, WNOHANG) == 0; ++i)
-            usleep(20 * 1000);
-        if (r.fd >= 0)
-            close(r.fd);
+        for (int i = 0; i < 250 && waitpid(r.pid, &status, WNOHANG) == 0; ++i) usleep(20 * 1000);
+        if (r.fd >= 0) close(r.fd);
         std::fprintf(stderr, "(lf-sandbox killed; its log is kept in %s)\n", r.log.c_str());
     }
     return 0;
@@ -330,7 +308,7 @@ int teardown(void **) {
 struct Resp {
     long status = 0;
     std::string body;
-    std::map<std::string, std::string> headers; // lower-case names
+    std::map<std::string, std::string> headers;  // lower-case names
     bool has(const char *h) const { return headers.count(h) != 0; }
     std::string header(const char *h) const {
         auto it = headers.find(h);
@@ -348,8 +326,7 @@ size_t on_header(char *p, size_t size, size_t n, void *ud) {
     size_t colon = line.find(':');
     if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
-        for (auto &c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::string value = line.substr(colon + 1);
         value.erase(0, value.find_first_not_of(" \t"));
         value.erase(value.find_last_not_of(" \t\r\n") + 1);
@@ -358,16 +335,15 @@ size_t on_header(char *p, size_t size, size_t n, void *ud) {
     return size * n;
 }
 
-Resp request(const Sandbox &sb, const char *method, const std::string &path,
-             const std::string &body = "", std::vector<std::string> headers = {}) {
+Resp request(const Sandbox &sb, const char *method, const std::string &path, const std::string &body = "",
+             std::vector<std::string> headers = {}) {
     CURL *h = curl_easy_init();
     assert_non_null(h);
     Resp r;
     std::string url = sb.url + path;
     struct curl_slist *list = nullptr;
     headers.push_back("Expect:");
-    for (const auto &x : headers)
-        list = curl_slist_append(list, x.c_str());
+    for (const auto &x : headers) list = curl_slist_append(list, x.c_str());
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -379,7 +355,7 @@ Resp request(const Sandbox &sb, const char *method, const std::string &path,
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     if (sb.url.compare(0, 6, "https:") == 0)
-        curl_easy_setopt(h, CURLOPT_CAINFO, sb.ca.c_str()); // verification stays on
+        curl_easy_setopt(h, CURLOPT_CAINFO, sb.ca.c_str());  // verification stays on
     if (std::strcmp(method, "GET") == 0) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else {
@@ -391,8 +367,7 @@ Resp request(const Sandbox &sb, const char *method, const std::string &path,
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(list);
     curl_easy_cleanup(h);
-    if (rc != CURLE_OK)
-        fail_msg("%s %s: %s", method, path.c_str(), curl_easy_strerror(rc));
+    if (rc != CURLE_OK) fail_msg("%s %s: %s", method, path.c_str(), curl_easy_strerror(rc));
     return r;
 }
 
@@ -402,11 +377,10 @@ Resp post_json(const Sandbox &sb, const std::string &path, const std::string &js
     return request(sb, "POST", path, json, std::move(headers));
 }
 
-std::string json_str(const std::string &s) { // enough for the values the tests use
+std::string json_str(const std::string &s) {  // enough for the values the tests use
     std::string out = "\"";
     for (char c : s) {
-        if (c == '"' || c == '\\')
-            out += '\\';
+        if (c == '"' || c == '\\') out += '\\';
         out += c;
     }
     return out + "\"";
@@ -418,8 +392,7 @@ std::string json_str(const std::string &s) { // enough for the values the tests 
 std::string json_field(const std::string &body, const std::string &name) {
     std::regex re("\"" + name + "\":\"([^\"]*)\"");
     std::smatch m;
-    if (!std::regex_search(body, m, re))
-        return "";
+    if (!std::regex_search(body, m, re)) return "";
     return m[1];
 }
 
@@ -439,23 +412,22 @@ Client new_client() {
 }
 
 std::vector<std::string> client_args(const Client &c, std::vector<std::string> extra) {
-    std::vector<std::string> a{"--client", c.id + ":" + c.secret + ":" + kRedirect,
-                               "--client", c.id + ":" + c.secret + ":" + kRedirectQ};
+    std::vector<std::string> a{"--client", c.id + ":" + c.secret + ":" + kRedirect, "--client",
+                               c.id + ":" + c.secret + ":" + kRedirectQ};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
 }
 
-std::string authorize_path(const std::string &id, const std::string &redirect,
-                           const std::string &scope, const std::string &state) {
-    return "/admin/oauth?client_id=" + esc(id) + "&redirect_uri=" + esc(redirect) +
-           "&scope=" + scope + "&state=" + esc(state);
+std::string authorize_path(const std::string &id, const std::string &redirect, const std::string &scope,
+                           const std::string &state) {
+    return "/admin/oauth?client_id=" + esc(id) + "&redirect_uri=" + esc(redirect) + "&scope=" + scope +
+           "&state=" + esc(state);
 }
 
 std::string nonce_of(const std::string &html) {
     static const std::regex re("name=\"nonce\" value=\"([A-Za-z0-9_-]+)\"");
     std::smatch m;
-    if (!std::regex_search(html, m, re))
-        fail_msg("no nonce in the consent page");
+    if (!std::regex_search(html, m, re)) fail_msg("no nonce in the consent page");
     return m[1];
 }
 
@@ -474,21 +446,18 @@ std::string get_code(const Sandbox &sb, const Client &c, const std::string &redi
 std::string exchange_json(const Sandbox &sb, const Client &c, const std::string &code, long *status,
                           std::string *body = nullptr) {
     Resp r = post_json(sb, "/oauth/access_token",
-                       "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" +
-                           json_str(c.secret) + ",\"code\":" + json_str(code) + "}");
+                       "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret) +
+                           ",\"code\":" + json_str(code) + "}");
     *status = r.status;
-    if (body)
-        *body = r.body;
+    if (body) *body = r.body;
     std::string tok = json_field(r.body, "access_token");
-    if (!tok.empty())
-        canary(tok);
+    if (!tok.empty()) canary(tok);
     return tok;
 }
 
 std::string basic(const Client &c) { return "Authorization: Basic " + b64(c.id + ":" + c.secret); }
 
-std::string graphql(const Sandbox &sb, const std::string &token, const std::string &query,
-                    long *status) {
+std::string graphql(const Sandbox &sb, const std::string &token, const std::string &query, long *status) {
     Resp r = post_json(sb, "/api/v2", "{\"query\":" + json_str(query) + ",\"variables\":{}}",
                        {"Authorization: Bearer " + token});
     *status = r.status;
@@ -505,8 +474,7 @@ int run_to_exit(std::vector<std::string> args, std::string &out, std::string &er
     std::string out_path = sb.dir + "/out", err_path = sb.dir + "/err";
     args.insert(args.begin(), sandbox_bin());
     std::vector<char *> argv;
-    for (auto &a : args)
-        argv.push_back(&a[0]);
+    for (auto &a : args) argv.push_back(&a[0]);
     argv.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -514,12 +482,10 @@ int run_to_exit(std::vector<std::string> args, std::string &out, std::string &er
     posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int rc = posix_spawn(&sb.pid, argv[0], &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        fail_msg("posix_spawn %s: %s", argv[0], std::strerror(rc));
+    if (rc != 0) fail_msg("posix_spawn %s: %s", argv[0], std::strerror(rc));
     g_running.push_back(Running{sb.pid, -1, err_path});
     int status = wait_exit(sb, 10);
-    if (status == -1)
-        fail_msg("lf-sandbox %s did not exit within 10 s", args.size() > 1 ? args[1].c_str() : "");
+    if (status == -1) fail_msg("lf-sandbox %s did not exit within 10 s", args.size() > 1 ? args[1].c_str() : "");
     forget(sb);
     out = read_file(out_path);
     err = read_file(err_path);
@@ -554,10 +520,9 @@ void test_cli(void **) {
     for (size_t i = 0; i < bad.size(); ++i) {
         status = run_to_exit(bad[i], out, err);
         assert_true(WIFEXITED(status));
-        if (WEXITSTATUS(status) != 2)
-            fail_msg("case %zu: exit %d, want 2", i, WEXITSTATUS(status));
+        if (WEXITSTATUS(status) != 2) fail_msg("case %zu: exit %d, want 2", i, WEXITSTATUS(status));
         assert_false(contains(out, "LF_SANDBOX_URL"));
-        assert_false(contains(err, c.secret)); // never echo a secret, even a throwaway one
+        assert_false(contains(err, c.secret));  // never echo a secret, even a throwaway one
         assert_true(err.size() > 0);
     }
     status = run_to_exit(client_args(c, {"--listen", "1.2.3.4:0"}), out, err);
@@ -577,9 +542,7 @@ void test_consent_page(void **) {
     start(sb, client_args(c, {}));
     std::string state = "st\"<b>&'" + random_hex(8);
     canary(state);
-    Resp r = request(sb, "GET",
-                     authorize_path(c.id, kRedirect, "orders,products,contact_form_data,new_thing",
-                                    state));
+    Resp r = request(sb, "GET", authorize_path(c.id, kRedirect, "orders,products,contact_form_data,new_thing", state));
     assert_int_equal(r.status, 200);
     assert_true(contains(r.header("content-type"), "text/html"));
     assert_false(r.has("location"));
@@ -595,8 +558,7 @@ void test_consent_page(void **) {
     // Approve: 302 to the redirect URI with code and the exact state.
     std::string nonce = nonce_of(r.body);
     canary(nonce);
-    Resp d = request(sb, "POST", "/admin/oauth/decision",
-                     "nonce=" + nonce + "&decision=approve",
+    Resp d = request(sb, "POST", "/admin/oauth/decision", "nonce=" + nonce + "&decision=approve",
                      {"Content-Type: application/x-www-form-urlencoded"});
     assert_int_equal(d.status, 302);
     std::string loc = d.header("location");
@@ -605,7 +567,7 @@ void test_consent_page(void **) {
     assert_string_equal(one(q, "state").c_str(), state.c_str());
     std::string code = one(q, "code");
     canary(code);
-    assert_true(code.size() >= 22); // >= 128 bits in base64url
+    assert_true(code.size() >= 22);  // >= 128 bits in base64url
     assert_true(std::regex_match(code, std::regex("^[A-Za-z0-9_-]+$")));
 
     // The nonce is single-use.
@@ -627,8 +589,7 @@ void test_consent_errors(void **) {
     start(sb, client_args(c, {}));
     // Redirect URIs that are not whitelisted byte for byte: 400, never a redirect.
     for (const char *bad : {"https://app.example/cb/", "https://APP.example/cb", "https://app.example/c",
-                            "https://evil.example/cb", "http://app.example/cb",
-                            "https://app.example/cb?x=1"}) {
+                            "https://evil.example/cb", "http://app.example/cb", "https://app.example/cb?x=1"}) {
         Resp r = request(sb, "GET", authorize_path(c.id, bad, "orders", "s1"));
         assert_int_equal(r.status, 400);
         assert_false(r.has("location"));
@@ -674,9 +635,8 @@ void test_deny_and_forgery(void **) {
         form_state.replace(p, 3, "+");
     assert_true(contains(form_state, "+"));
     Resp d = request(sb, "POST", "/admin/oauth/decision",
-                     "nonce=" + nonce + "&client_id=" + esc(c.id) + "&redirect_uri=" +
-                         esc(kRedirectQ) + "&scope=orders%2Cproducts&state=" + form_state +
-                         "&decision=deny",
+                     "nonce=" + nonce + "&client_id=" + esc(c.id) + "&redirect_uri=" + esc(kRedirectQ) +
+                         "&scope=orders%2Cproducts&state=" + form_state + "&decision=deny",
                      {"Content-Type: application/x-www-form-urlencoded"});
     assert_int_equal(d.status, 302);
     std::string loc = d.header("location");
@@ -723,8 +683,7 @@ void test_form_bodies(void **) {
     Resp d = request(sb, "POST", "/admin/oauth/decision?nonce=" + nonce, "decision=approve",
                      {"Content-Type: application/x-www-form-urlencoded"});
     assert_int_equal(d.status, 400);
-    d = request(sb, "POST", "/admin/oauth/decision",
-                "nonce=" + nonce + "&decision=approve&decision=approve",
+    d = request(sb, "POST", "/admin/oauth/decision", "nonce=" + nonce + "&decision=approve&decision=approve",
                 {"Content-Type: application/x-www-form-urlencoded"});
     assert_int_equal(d.status, 400);
     assert_false(d.has("location"));
@@ -740,8 +699,7 @@ void test_form_bodies(void **) {
                      {basic(c), "Content-Type: application/x-www-form-urlencoded"});
     assert_int_equal(b.status, 400);
     assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
-    b = request(sb, "POST", "/api/access_token", "code=" + esc(code),
-                {basic(c), "Content-Type: text/plain"});
+    b = request(sb, "POST", "/api/access_token", "code=" + esc(code), {basic(c), "Content-Type: text/plain"});
     assert_int_equal(b.status, 200);
     canary(json_field(b.body, "access_token"));
     stop(sb);
@@ -818,19 +776,18 @@ void test_exchange(void **) {
                 {"Content-Type: application/x-www-form-urlencoded"});
     assert_int_equal(b.status, 401);
     assert_string_equal(json_field(b.body, "error").c_str(), "invalid_client");
-    b = post_json(sb, "/oauth/access_token",
-                  "{\"client_id\":" + json_str(c.id) + ",\"code\":" + json_str(code4) + "}");
+    b = post_json(sb, "/oauth/access_token", "{\"client_id\":" + json_str(c.id) + ",\"code\":" + json_str(code4) + "}");
     assert_int_equal(b.status, 401);
     // A secret with a NUL appended must not match (no C-string truncation).
     b = post_json(sb, "/oauth/access_token",
-                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" +
-                      json_str(c.secret + "\\u0000x") + ",\"code\":" + json_str(code4) + "}");
+                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret + "\\u0000x") +
+                      ",\"code\":" + json_str(code4) + "}");
     assert_true(b.status == 400 || b.status == 401);
     // Nor one followed by a malformed escape (cJSON decodes \uZZZZ to a NUL).
     for (const char *tail : {"\\uZZZZjunk", "\\u00", "\\u12G4"}) {
         b = post_json(sb, "/oauth/access_token",
-                      "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":\"" + c.secret +
-                          tail + "\",\"code\":" + json_str(code4) + "}");
+                      "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":\"" + c.secret + tail +
+                          "\",\"code\":" + json_str(code4) + "}");
         assert_int_equal(b.status, 400);
         assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
     }
@@ -845,13 +802,11 @@ void test_exchange(void **) {
     assert_int_equal(b.status, 400);
     assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
     b = post_json(sb, "/oauth/access_token",
-                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret) +
-                      "}");
+                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret) + "}");
     assert_int_equal(b.status, 400);
     assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
     b = post_json(sb, "/oauth/access_token",
-                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret) +
-                      ",\"code\":1}");
+                  "{\"client_id\":" + json_str(c.id) + ",\"client_secret\":" + json_str(c.secret) + ",\"code\":1}");
     assert_int_equal(b.status, 400);
     assert_string_equal(json_field(b.body, "error").c_str(), "invalid_request");
     for (const char *m : {"GET", "PUT", "DELETE"}) {
@@ -861,8 +816,8 @@ void test_exchange(void **) {
     }
 
     // GraphQL: account id, with the accepted spellings.
-    for (const char *query : {"query { account { id } }", "{ account { id } }",
-                              "query{account{id}}", "\n query  Q {\n\taccount {\n id\n }\n}\n"}) {
+    for (const char *query : {"query { account { id } }", "{ account { id } }", "query{account{id}}",
+                              "\n query  Q {\n\taccount {\n id\n }\n}\n"}) {
         std::string out = graphql(sb, tok1, query, &status);
         assert_int_equal(status, 200);
         assert_string_equal(out.c_str(), "{\"data\":{\"account\":{\"id\":\"acct_42\"}}}");
@@ -875,8 +830,7 @@ void test_exchange(void **) {
     assert_true(contains(out, "\"errors\":[{"));
     assert_true(contains(out, "\"key\":\"unauthorized\""));
     assert_true(contains(out, "\"name\":\"UnauthorizedError\""));
-    Resp g = request(sb, "POST", "/api/v2", "{\"query\":\"{ account { id } }\"}",
-                     {"Content-Type: application/json"});
+    Resp g = request(sb, "POST", "/api/v2", "{\"query\":\"{ account { id } }\"}", {"Content-Type: application/json"});
     assert_int_equal(g.status, 401);
     g = post_json(sb, "/api/v2", "not json", {"Authorization: Bearer " + tok1});
     assert_int_equal(g.status, 400);
@@ -898,8 +852,7 @@ void test_exchange(void **) {
     auto deadline = Clock::now() + std::chrono::seconds(10);
     do {
         graphql(sb, tok2, "query { account { id } }", &status);
-        if (status == 401)
-            break;
+        if (status == 401) break;
         usleep(50 * 1000);
     } while (Clock::now() < deadline);
     assert_int_equal(status, 401);
@@ -933,10 +886,10 @@ struct Receiver {
     std::thread th;
     int port = 0;
     std::mutex mu;
-    std::vector<std::pair<std::string, std::string>> got; // (hmac header, raw body)
+    std::vector<std::pair<std::string, std::string>> got;  // (hmac header, raw body)
     std::string topic;
-    int answer = 204;     // set before start()
-    std::string location; // sent when not empty
+    int answer = 204;      // set before start()
+    std::string location;  // sent when not empty
 
     void start(const std::string &cert = "", const std::string &key = "") {
         if (cert.empty())
@@ -949,21 +902,17 @@ struct Receiver {
             got.emplace_back(req.get_header_value("lightfunnels-hmac"), req.body);
             topic = req.get_header_value("lightfunnels-topic");
             res.status = answer;
-            if (!location.empty())
-                res.set_header("Location", location);
+            if (!location.empty()) res.set_header("Location", location);
         });
         port = svr->bind_to_any_port("127.0.0.1");
         assert_true(port > 0);
         th = std::thread([this] { svr->listen_after_bind(); });
-        for (int i = 0; i < 200 && !svr->is_running(); ++i)
-            usleep(10 * 1000);
+        for (int i = 0; i < 200 && !svr->is_running(); ++i) usleep(10 * 1000);
         assert_true(svr->is_running());
     }
     void stop() {
-        if (svr)
-            svr->stop();
-        if (th.joinable())
-            th.join();
+        if (svr) svr->stop();
+        if (th.joinable()) th.join();
     }
     size_t count() {
         std::lock_guard<std::mutex> lock(mu);
@@ -984,8 +933,7 @@ lf_auth *auth_for(const Client &c) {
     lf_auth *a = nullptr;
     lf_error err;
     lf_status st = lf_auth_new(&cfg, &a, &err);
-    if (st != LF_OK)
-        fail_msg("lf_auth_new: %s %s", lf_status_name(st), err.message);
+    if (st != LF_OK) fail_msg("lf_auth_new: %s %s", lf_status_name(st), err.message);
     return a;
 }
 
@@ -997,8 +945,7 @@ void test_webhook(void **) {
     Receiver plain;
     plain.start();
     std::string url = "http://127.0.0.1:" + std::to_string(plain.port) + "/hooks/lf";
-    Resp r = post_json(sb, "/_sandbox/webhook",
-                       "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(url) + "}");
+    Resp r = post_json(sb, "/_sandbox/webhook", "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(url) + "}");
     assert_int_equal(r.status, 200);
     assert_true(contains(r.body, "\"delivered\":true"));
     assert_true(contains(r.body, "\"status\":204"));
@@ -1007,27 +954,24 @@ void test_webhook(void **) {
     Receiver tls;
     tls.start(sb.dir + "/tls/server-cert.pem", sb.dir + "/tls/server-key.pem");
     std::string turl = "https://localhost:" + std::to_string(tls.port) + "/hooks/lf";
-    r = post_json(sb, "/_sandbox/webhook",
-                  "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(turl) +
-                      ",\"ca_file\":" + json_str(sb.ca) + "}");
+    r = post_json(
+        sb, "/_sandbox/webhook",
+        "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(turl) + ",\"ca_file\":" + json_str(sb.ca) + "}");
     assert_int_equal(r.status, 200);
     assert_true(contains(r.body, "\"status\":204"));
     // Without the CA the delivery fails certificate verification: 502, not delivered.
-    r = post_json(sb, "/_sandbox/webhook",
-                  "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(turl) + "}");
+    r = post_json(sb, "/_sandbox/webhook", "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(turl) + "}");
     assert_int_equal(r.status, 502);
     assert_true(contains(r.body, "\"delivered\":false"));
 
     // Non-loopback and malformed targets are refused before any connection.
-    for (const char *bad : {"http://10.0.0.1:9/x", "http://example.com/x", "https://8.8.8.8/x",
-                            "http://127.0.0.1.example.com/x", "http://user@127.0.0.1:9/x",
-                            "ftp://127.0.0.1/x", "http://[::2]:9/x"}) {
-        r = post_json(sb, "/_sandbox/webhook",
-                      "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(bad) + "}");
+    for (const char *bad :
+         {"http://10.0.0.1:9/x", "http://example.com/x", "https://8.8.8.8/x", "http://127.0.0.1.example.com/x",
+          "http://user@127.0.0.1:9/x", "ftp://127.0.0.1/x", "http://[::2]:9/x"}) {
+        r = post_json(sb, "/_sandbox/webhook", "{\"client_id\":" + json_str(c.id) + ",\"url\":" + json_str(bad) + "}");
         assert_int_equal(r.status, 400);
     }
-    r = post_json(sb, "/_sandbox/webhook",
-                  "{\"client_id\":\"nobody\",\"url\":" + json_str(url) + "}");
+    r = post_json(sb, "/_sandbox/webhook", "{\"client_id\":\"nobody\",\"url\":" + json_str(url) + "}");
     assert_int_equal(r.status, 404);
     plain.stop();
     tls.stop();
@@ -1043,8 +987,7 @@ void test_webhook(void **) {
     for (const auto &g : all) {
         assert_int_equal(g.first.size(), 44);
         assert_true(contains(g.second, "\"name\":\"#1001\""));
-        assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()),
-                         LF_OK);
+        assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()), LF_OK);
         assert_int_equal(lf_webhook_verify(b, g.second.data(), g.second.size(), g.first.c_str()),
                          LF_E_SIGNATURE_MISMATCH);
         std::string tampered = g.second + " ";
@@ -1079,21 +1022,18 @@ void test_webhook_refuses_other_targets(void **) {
     const std::string port = std::to_string(rx.port);
     const std::string refused[] = {
         // not loopback, by address or by name
-        "http://192.0.2.1:9/x", "https://192.0.2.1/x", "http://[2001:db8::1]:9/x",
-        "http://example.invalid/x", "https://example.invalid:8443/x",
-        "http://localhost.example.invalid/x", "http://127.0.0.1.example.invalid/x",
+        "http://192.0.2.1:9/x", "https://192.0.2.1/x", "http://[2001:db8::1]:9/x", "http://example.invalid/x",
+        "https://example.invalid:8443/x", "http://localhost.example.invalid/x", "http://127.0.0.1.example.invalid/x",
         // loopback only once resolved
         "http://127.1:" + port + "/hooks/lf", "http://2130706433:" + port + "/hooks/lf",
         "http://0x7f.0.0.1:" + port + "/hooks/lf", "http://localhost.:" + port + "/hooks/lf",
         "http://[::ffff:127.0.0.1]:" + port + "/hooks/lf",
         // user info, whichever side of it the loopback address is
-        "http://user@127.0.0.1:" + port + "/hooks/lf",
-        "http://user:pw@127.0.0.1:" + port + "/hooks/lf",
-        "http://192.0.2.1\\@127.0.0.1:" + port + "/hooks/lf",
-        "http://127.0.0.1:" + port + "@192.0.2.1/x",
+        "http://user@127.0.0.1:" + port + "/hooks/lf", "http://user:pw@127.0.0.1:" + port + "/hooks/lf",
+        "http://192.0.2.1\\@127.0.0.1:" + port + "/hooks/lf", "http://127.0.0.1:" + port + "@192.0.2.1/x",
         // other schemes, or none
-        "ftp://127.0.0.1:" + port + "/hooks/lf", "gopher://127.0.0.1:" + port + "/x",
-        "file:///etc/passwd", "//127.0.0.1:" + port + "/hooks/lf", "127.0.0.1:" + port + "/hooks/lf"};
+        "ftp://127.0.0.1:" + port + "/hooks/lf", "gopher://127.0.0.1:" + port + "/x", "file:///etc/passwd",
+        "//127.0.0.1:" + port + "/hooks/lf", "127.0.0.1:" + port + "/hooks/lf"};
     for (const auto &url : refused) {
         auto t0 = Clock::now();
         Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, url));
@@ -1109,8 +1049,7 @@ void test_webhook_refuses_other_targets(void **) {
     rx.stop();
     assert_int_equal(rx.count(), 1);
     lf_auth *a = auth_for(c);
-    assert_int_equal(lf_webhook_verify(a, rx.got[0].second.data(), rx.got[0].second.size(),
-                                       rx.got[0].first.c_str()),
+    assert_int_equal(lf_webhook_verify(a, rx.got[0].second.data(), rx.got[0].second.size(), rx.got[0].first.c_str()),
                      LF_OK);
     lf_auth_free(a);
     stop(sb);
@@ -1144,8 +1083,7 @@ void test_webhook_does_not_follow_redirects(void **) {
     target.stop();
     assert_int_equal(target.count(), 0);
     for (const auto &g : hop.got)
-        assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()),
-                         LF_OK);
+        assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()), LF_OK);
     lf_auth_free(a);
     stop(sb);
 }
@@ -1162,14 +1100,13 @@ struct RawTarget {
     std::atomic<bool> done{false};
 };
 
-constexpr size_t kEndlessCap = 64u << 20; // what "endless" means here
+constexpr size_t kEndlessCap = 64u << 20;  // what "endless" means here
 
 bool send_all(int fd, const std::string &s, RawTarget &st) {
     size_t off = 0;
     while (off < s.size()) {
         ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-        if (n <= 0)
-            return false;
+        if (n <= 0) return false;
         off += static_cast<size_t>(n);
         st.sent += static_cast<size_t>(n);
     }
@@ -1180,49 +1117,40 @@ void misbehave(int fd, Misbehave how, RawTarget &st) {
     auto deadline = Clock::now() + std::chrono::seconds(how == Misbehave::trickle_headers ? 25 : 20);
     switch (how) {
     case Misbehave::endless_body: {
-        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n", st))
-            return;
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n", st)) return;
         const std::string block(64 * 1024, 'x');
         while (st.sent < kEndlessCap && Clock::now() < deadline && send_all(fd, block, st)) {
         }
         return;
     }
     case Misbehave::trickle_body:
-        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", st))
-            return;
-        while (Clock::now() < deadline && send_all(fd, "x", st))
-            usleep(100 * 1000);
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", st)) return;
+        while (Clock::now() < deadline && send_all(fd, "x", st)) usleep(100 * 1000);
         return;
     case Misbehave::trickle_headers:
-        if (!send_all(fd, "HTTP/1.1 200 OK\r\n", st))
-            return;
-        while (Clock::now() < deadline && send_all(fd, "X-Slow: 1\r\n", st))
-            usleep(100 * 1000);
+        if (!send_all(fd, "HTTP/1.1 200 OK\r\n", st)) return;
+        while (Clock::now() < deadline && send_all(fd, "X-Slow: 1\r\n", st)) usleep(100 * 1000);
         return;
     }
 }
 
 void serve_one(int ls, Misbehave how, RawTarget &st) {
     struct pollfd p = {ls, POLLIN, 0};
-    if (poll(&p, 1, 30000) != 1)
-        return;
+    if (poll(&p, 1, 30000) != 1) return;
     int fd = accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0)
-        return;
-    struct timeval tv = {5, 0}; // a peer that stops reading cannot block a send for long
+    if (fd < 0) return;
+    struct timeval tv = {5, 0};  // a peer that stops reading cannot block a send for long
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string req;
     char buf[4096];
     while (req.find("\r\n\r\n") == std::string::npos && req.size() < 65536) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0)
-            break;
+        if (n <= 0) break;
         req.append(buf, static_cast<size_t>(n));
     }
     st.got_request = req.compare(0, 5, "POST ") == 0 && contains(req, "\r\n\r\n");
-    if (st.got_request)
-        misbehave(fd, how, st);
+    if (st.got_request) misbehave(fd, how, st);
     close(fd);
 }
 
@@ -1247,7 +1175,7 @@ int start_raw_target(Misbehave how, const std::shared_ptr<RawTarget> &st) {
 }
 
 void wait_done(const RawTarget &st) {
-    for (int i = 0; i < 400 && !st.done; ++i) // 40 s: above every misbehaviour's own bound
+    for (int i = 0; i < 400 && !st.done; ++i)  // 40 s: above every misbehaviour's own bound
         usleep(100 * 1000);
     assert_true(st.done);
 }
@@ -1264,8 +1192,7 @@ void test_webhook_bounded_answer(void **) {
     auto endless = std::make_shared<RawTarget>();
     int port = start_raw_target(Misbehave::endless_body, endless);
     auto t0 = Clock::now();
-    Resp r = post_json(sb, "/_sandbox/webhook",
-                       webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    Resp r = post_json(sb, "/_sandbox/webhook", webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
     long long ms = ms_since(t0);
     wait_done(*endless);
     assert_true(endless->got_request);
@@ -1279,11 +1206,9 @@ void test_webhook_bounded_answer(void **) {
     auto slow_body = std::make_shared<RawTarget>();
     port = start_raw_target(Misbehave::trickle_body, slow_body);
     t0 = Clock::now();
-    r = post_json(sb, "/_sandbox/webhook",
-                  webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    r = post_json(sb, "/_sandbox/webhook", webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
     ms = ms_since(t0);
-    if (ms > 3000)
-        fail_msg("a trickled body held the delivery for %lld ms", ms);
+    if (ms > 3000) fail_msg("a trickled body held the delivery for %lld ms", ms);
     assert_int_equal(r.status, 200);
     assert_true(contains(r.body, "\"status\":200"));
     wait_done(*slow_body);
@@ -1292,11 +1217,9 @@ void test_webhook_bounded_answer(void **) {
     auto slow_headers = std::make_shared<RawTarget>();
     port = start_raw_target(Misbehave::trickle_headers, slow_headers);
     t0 = Clock::now();
-    r = post_json(sb, "/_sandbox/webhook",
-                  webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
+    r = post_json(sb, "/_sandbox/webhook", webhook_body(c, "http://127.0.0.1:" + std::to_string(port) + "/h"));
     ms = ms_since(t0);
-    if (ms > 14000)
-        fail_msg("trickled headers held the delivery for %lld ms", ms);
+    if (ms > 14000) fail_msg("trickled headers held the delivery for %lld ms", ms);
     assert_int_equal(r.status, 502);
     assert_true(contains(r.body, "\"delivered\":false"));
     assert_true(contains(json_field(r.body, "error"), "deadline"));
@@ -1316,8 +1239,7 @@ void test_webhook_refuses_browser_requests(void **) {
     Receiver rx;
     rx.start();
     const std::string body = webhook_body(c, rx.url());
-    for (const char *type :
-         {"text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"}) {
+    for (const char *type : {"text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"}) {
         Resp r = request(sb, "POST", "/_sandbox/webhook", body, {std::string("Content-Type: ") + type});
         if (r.status != 415 || json_field(r.body, "error") != "invalid_request")
             fail_msg("Content-Type %s: HTTP %ld %s", type, r.status, r.body.c_str());
@@ -1331,8 +1253,7 @@ void test_webhook_refuses_browser_requests(void **) {
     }
     assert_int_equal(rx.count(), 0);
     // What the tools send is delivered, with any loopback spelling of the Host.
-    Resp r = request(sb, "POST", "/_sandbox/webhook", body,
-                     {"Content-Type: application/json; charset=utf-8"});
+    Resp r = request(sb, "POST", "/_sandbox/webhook", body, {"Content-Type: application/json; charset=utf-8"});
     assert_int_equal(r.status, 200);
     r = post_json(sb, "/_sandbox/webhook", body, {"Host: localhost:" + sb_port});
     assert_int_equal(r.status, 200);
@@ -1382,25 +1303,20 @@ void test_library_flow(void **) {
         char state[LF_STATE_BUFFER_SIZE];
         assert_int_equal(lf_state_generate(state, sizeof state), LF_OK);
         char url[2048];
-        assert_int_equal(lf_consent_url(a, kRedirect, "orders, products", state, url, sizeof url,
-                                        nullptr),
-                         LF_OK);
+        assert_int_equal(lf_consent_url(a, kRedirect, "orders, products", state, url, sizeof url, nullptr), LF_OK);
         assert_true(std::strncmp(url, authorize.c_str(), authorize.size()) == 0);
         Resp r = request(sb, "GET", std::string(url).substr(sb.url.size()));
         assert_int_equal(r.status, 302);
         char code[512];
-        st = lf_parse_callback(a, r.header("location").c_str(), state, code, sizeof code, nullptr,
-                               &err);
-        if (st != LF_OK)
-            fail_msg("lf_parse_callback: %s %s", lf_status_name(st), err.message);
+        st = lf_parse_callback(a, r.header("location").c_str(), state, code, sizeof code, nullptr, &err);
+        if (st != LF_OK) fail_msg("lf_parse_callback: %s %s", lf_status_name(st), err.message);
         canary(code);
 
         lf_token *tok = nullptr;
         st = lf_exchange_code(a, code, &tok, &err);
         if (st != LF_OK)
-            fail_msg("lf_exchange_code (client_auth %d, %s): %s http %ld key %s: %s",
-                     static_cast<int>(s.mode), s.token_url->c_str(), lf_status_name(st),
-                     err.http_status, err.key, err.message);
+            fail_msg("lf_exchange_code (client_auth %d, %s): %s http %ld key %s: %s", static_cast<int>(s.mode),
+                     s.token_url->c_str(), lf_status_name(st), err.http_status, err.key, err.message);
         canary(lf_token_value(tok));
         // The code is spent: a second exchange is LF_E_INVALID_CODE.
         lf_token *tok2 = nullptr;
@@ -1409,12 +1325,10 @@ void test_library_flow(void **) {
 
         char account[128];
         st = lf_account_id(a, lf_token_value(tok), account, sizeof account, nullptr, &err);
-        if (st != LF_OK)
-            fail_msg("lf_account_id: %s %s", lf_status_name(st), err.message);
+        if (st != LF_OK) fail_msg("lf_account_id: %s %s", lf_status_name(st), err.message);
         assert_string_equal(account, "acct_lib");
 
-        Resp rv = post_json(sb, "/_sandbox/revoke",
-                            "{\"access_token\":" + json_str(lf_token_value(tok)) + "}");
+        Resp rv = post_json(sb, "/_sandbox/revoke", "{\"access_token\":" + json_str(lf_token_value(tok)) + "}");
         assert_int_equal(rv.status, 200);
         assert_int_equal(lf_account_id(a, lf_token_value(tok), account, sizeof account, nullptr, &err),
                          LF_E_UNAUTHORIZED);
@@ -1463,7 +1377,7 @@ void test_sigterm(void **) {
     cleanup_dir(sb2);
 }
 
-} // namespace
+}  // namespace
 
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);

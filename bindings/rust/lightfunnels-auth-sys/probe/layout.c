@@ -8,7 +8,14 @@
 #include <stdio.h>
 
 #define SIZE(T) printf("sizeof %s %lu\n", #T, (unsigned long)sizeof(T))
-#define ALIGN(T) printf("alignof %s %lu\n", #T, (unsigned long)offsetof(struct { char c; T t; }, t))
+#define ALIGN(T)                    \
+    printf("alignof %s %lu\n", #T,  \
+           (unsigned long)offsetof( \
+               struct {             \
+                   char c;          \
+                   T t;             \
+               },                   \
+               t))
 #define OFF(T, f) printf("offsetof %s.%s %lu\n", #T, #f, (unsigned long)offsetof(T, f))
 #define FSIZE(T, f) printf("fieldsize %s.%s %lu\n", #T, #f, (unsigned long)sizeof(((T *)0)->f))
 #define VAL(m) printf("value %s %ld\n", #m, (long)(m))
