@@ -7,9 +7,9 @@
 #   3. the C suites under ASan+UBSan and the concurrency suite under TSan;
 #   4. every fuzz target on its committed corpus plus a fixed number of runs.
 #   5. line and branch coverage of src/ by the C suites, against floors.
-# and, first of all, that every C and C++ file is formatted as .clang-format says.
 #   6. the constant-time checks (bench/dudect.cpp) with their leaky control,
-#      run once more before failing (timing noise).
+#      run once more before failing (timing noise);
+# and, first of all, that every C and C++ file is formatted as .clang-format says.
 # Any failure stops the script with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
