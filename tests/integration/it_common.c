@@ -81,6 +81,22 @@ void it_two_servers_free(it_two_servers *f) {
     test_free(f);
 }
 
+int it_fixture_setup(void **state) {
+    it_fixture *f = test_calloc(1, sizeof *f);
+    it_creds_make(&f->c);
+    *state = f;
+    return 0;
+}
+
+int it_fixture_teardown(void **state) {
+    it_fixture *f = *state;
+    lf_auth_free(f->a);
+    ts_server_stop(f->srv);
+    ts_raw_stop(f->raw);
+    test_free(f);
+    return 0;
+}
+
 void it_never_answer(ts_server *s) {
     ts_server_respond(s, 200, NULL, "{}");
     ts_server_respond_delay(s, -1);

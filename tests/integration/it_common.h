@@ -53,6 +53,19 @@ typedef struct it_two_servers {
 it_two_servers *it_two_servers_new(void);
 void it_two_servers_free(it_two_servers *f);
 
+/* The fixture of the transport suites: a server and a raw listener (either
+ * may stay NULL), the test's one handle and fresh creds. it_fixture_setup /
+ * it_fixture_teardown are CMocka setup/teardown: teardown frees whatever the
+ * test made. */
+typedef struct it_fixture {
+    ts_server *srv;
+    ts_raw *raw;
+    lf_auth *a;
+    it_creds c;
+} it_fixture;
+int it_fixture_setup(void **state);
+int it_fixture_teardown(void **state);
+
 /* Holds every reply of `s` forever: the server reads each request and never
  * answers (until ts_server_stop). */
 void it_never_answer(ts_server *s);

@@ -51,6 +51,12 @@ static lf_status exchange(lf_auth *a, const char *code, char *tok, size_t size, 
     return st;
 }
 
+/* A handle for fresh creds *c against the token server srv. */
+static lf_auth *handle_for(ts_server *srv, it_creds *c) {
+    it_creds_make(c);
+    return it_auth_at(c, ts_server_url(srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+}
+
 static void exchange_ok(lf_auth *a, const char *code) {
     char tok[160], want[160];
     lf_error err;
@@ -273,8 +279,7 @@ static void test_sslkeylogfile_is_never_written(void **state) {
     (void)state;
     ts_server *srv = token_server(it_pki, TS_CERT_GOOD);
     it_creds c;
-    it_creds_make(&c);
-    lf_auth *a = it_auth_at(&c, ts_server_url(srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+    lf_auth *a = handle_for(srv, &c);
     exchange_ok(a, c.code);
     lf_auth_free(a);
     ts_server_stop(srv);
@@ -318,8 +323,7 @@ static void test_parent_and_child_never_share_a_connection(void **state) {
     (void)state;
     ts_server *srv = token_server(it_pki, TS_CERT_GOOD);
     it_creds c;
-    it_creds_make(&c);
-    lf_auth *a = it_auth_at(&c, ts_server_url(srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+    lf_auth *a = handle_for(srv, &c);
     for (int round = 0; round < 10; round++) {
         exchange_ok(a, c.code); /* leaves a live connection in the pool */
         char child_code[48], parent_code[48];
@@ -342,8 +346,7 @@ static void test_child_leaves_the_parents_connection_alone(void **state) {
     (void)state;
     ts_server *srv = token_server(it_pki, TS_CERT_GOOD);
     it_creds c;
-    it_creds_make(&c);
-    lf_auth *a = it_auth_at(&c, ts_server_url(srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_JSON_BODY);
+    lf_auth *a = handle_for(srv, &c);
     exchange_ok(a, c.code);
     size_t conns = ts_server_connection_count(srv);
     pid_t pid = fork();

@@ -11,28 +11,7 @@
 /* Written by nothing: shows that code_sent was left alone. */
 #define UNTOUCHED ((lf_code_sent)77)
 
-typedef struct fixture {
-    ts_server *srv;
-    ts_raw *raw;
-    lf_auth *a;
-    it_creds c;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = test_calloc(1, sizeof *f);
-    it_creds_make(&f->c);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    lf_auth_free(f->a);
-    ts_server_stop(f->srv);
-    ts_raw_stop(f->raw);
-    test_free(f);
-    return 0;
-}
+typedef it_fixture fixture;
 
 /* The fixture's handle for `url`; stall_ms 0 keeps the default. */
 static void auth_for(fixture *f, const char *url, long timeout_ms, long stall_ms, const char *ca_file) {
@@ -208,7 +187,7 @@ static void test_garbage_status_line_is_a_protocol_error(void **state) {
 }
 
 int main(void) {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, it_fixture_setup, it_fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_success_reports_sent),
         T(test_rejected_code_reports_sent),

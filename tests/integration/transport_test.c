@@ -8,28 +8,7 @@
 
 #define TOKEN_PATH "/oauth/access_token"
 
-typedef struct fixture {
-    ts_server *srv;
-    ts_raw *raw;
-    lf_auth *a; /* the test's one handle, made by auth_for() */
-    it_creds c;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = test_calloc(1, sizeof *f);
-    it_creds_make(&f->c);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    lf_auth_free(f->a);
-    ts_server_stop(f->srv);
-    ts_raw_stop(f->raw);
-    test_free(f);
-    return 0;
-}
+typedef it_fixture fixture;
 
 /* Makes the test's handle for `url` (teardown frees it). */
 static void auth_for(fixture *f, const char *url, long timeout_ms, const char *ca_file) {
@@ -402,28 +381,33 @@ static void test_truncated_body_is_not_a_token(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_stalled_server_times_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tls_never_starts_times_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_call_timeout_smaller_than_handle_wins, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_call_timeout_larger_than_handle_loses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_from_another_thread, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_already_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_ca, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expired_cert, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_host, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_self_signed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_right_ca_works, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_ca_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pool_grows_for_parallel_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_ca_parallel_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_connection_closed_by_server_is_not_a_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_retry_after_5xx, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_retry_after_reset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_retry_after_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_retry_on_reused_connection_reset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_retry_on_reused_connection_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncated_body_is_not_a_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stalled_server_times_out, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_never_starts_times_out, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_call_timeout_smaller_than_handle_wins, it_fixture_setup,
+                                        it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_call_timeout_larger_than_handle_loses, it_fixture_setup,
+                                        it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_from_another_thread, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_already_set, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_ca, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_cert, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_host, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_self_signed, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_right_ca_works, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_ca_file, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_grows_for_parallel_calls, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_ca_parallel_calls, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_idle_connection_closed_by_server_is_not_a_failure, it_fixture_setup,
+                                        it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_connection_refused, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_retry_after_5xx, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_retry_after_reset, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_retry_after_close, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_retry_on_reused_connection_reset, it_fixture_setup,
+                                        it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_retry_on_reused_connection_close, it_fixture_setup,
+                                        it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_body_is_not_a_token, it_fixture_setup, it_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, it_group_setup, it_group_teardown);
 }
