@@ -202,6 +202,32 @@ extern "C" CURLcode lf_on_ssl_ctx(CURL *, void *ssl_ctx, void *ud) {
     return CURLE_SSL_CACERT_BADFILE;
 }
 
+// What the TLS connections of a slot trust: the process-wide store
+// installed by lf_on_ssl_ctx, or, with a TLS backend that has no SSL_CTX
+// callback, the file handed to libcurl.
+void set_trust(CURL *h, Trust &t, const String &ca_file) {
+    t.ca_file = ca_file.empty() ? nullptr : ca_file.c_str();
+    if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, lf_on_ssl_ctx) == CURLE_OK) {
+        // The callback installs the only anchors. libcurl loads nothing
+        // itself, and keeps no per-multi copy of the store that would
+        // outlive a change of the file.
+        setopt(h, CURLOPT_SSL_CTX_DATA, static_cast<void *>(&t));
+        setopt(h, CURLOPT_CAINFO, static_cast<const char *>(nullptr));
+        setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
+#if LIBCURL_VERSION_NUM >= 0x075700
+        // libcurl 7.87+ keeps the store it verified with per multi handle;
+        // an older libcurl (at run time) has no such cache to turn off.
+        if (curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L) == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
+#endif
+    } else if (!ca_file.empty()) {
+        // A libcurl without the callback (another TLS backend) loads the
+        // file itself. Only these anchors: without clearing CAPATH, it
+        // would also trust the system directory next to the given bundle.
+        setopt(h, CURLOPT_CAINFO, ca_file.c_str());
+        setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
+    }
+}
+
 int load_cancel(const int *flag) noexcept { return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0; }
 
 long long now_ms() noexcept {
@@ -371,26 +397,7 @@ Transport::Slot *Transport::new_slot() const {
         setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
         setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-        s->trust.ca_file = ca_file_.empty() ? nullptr : ca_file_.c_str();
-        if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, lf_on_ssl_ctx) == CURLE_OK) {
-            // The callback installs the only anchors. libcurl loads nothing
-            // itself, and keeps no per-multi copy of the store that would
-            // outlive a change of the file.
-            setopt(h, CURLOPT_SSL_CTX_DATA, static_cast<void *>(&s->trust));
-            setopt(h, CURLOPT_CAINFO, static_cast<const char *>(nullptr));
-            setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
-#if LIBCURL_VERSION_NUM >= 0x075700
-            // libcurl 7.87+ keeps the store it verified with per multi handle;
-            // an older libcurl (at run time) has no such cache to turn off.
-            if (curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L) == CURLE_OUT_OF_MEMORY) throw std::bad_alloc();
-#endif
-        } else if (!ca_file_.empty()) {
-            // A libcurl without the callback (another TLS backend) loads the
-            // file itself. Only these anchors: without clearing CAPATH, it
-            // would also trust the system directory next to the given bundle.
-            setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
-            setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
-        }
+        set_trust(h, s->trust, ca_file_);
         setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms_);
         setopt(h, CURLOPT_SHARE, static_cast<CURLSH *>(share_));
         // Decode a compressed answer (decoded bytes still count against the
