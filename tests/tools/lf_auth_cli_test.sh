@@ -60,6 +60,23 @@ expect_rc "unreadable secret file" 1 $?
 expect_rc "login without --scope" 2 $?
 "$LF_AUTH" login --client-id app --client-secret-env CLI_SECRET --scope products --redirect-uri https://example.com/cb >/dev/null 2>&1
 expect_rc "login with a non-loopback redirect URI" 2 $?
+
+log "login: a fixed, documented default port, the redirect URI to whitelist, scope typos"
+# No browser comes, so login times out (exit 19) after announcing itself.
+"$LF_AUTH" login --client-id app --client-secret-env CLI_SECRET --scope products,ordrs,contact_form \
+    --timeout 1 >/dev/null 2>"$WORK/login-default.err"
+expect_rc "login without a redirect" 19 $?
+expect_contains "default port 8976" "$WORK/login-default.err" "LF_AUTH_REDIRECT_URI=http://127.0.0.1:8976/callback"
+expect_contains "names the URI to whitelist" "$WORK/login-default.err" "whitelist exactly"
+expect_contains "warns about a scope the docs do not list" "$WORK/login-default.err" "'ordrs'"
+expect_contains "warns about each one" "$WORK/login-default.err" "'contact_form'"
+expect_not_contains "a documented scope is not warned about" "$WORK/login-default.err" "'products'"
+expect_not_contains "no secret on stderr" "$WORK/login-default.err" "$SECRET"
+"$LF_AUTH" login --client-id app --client-secret-env CLI_SECRET --scope orders,contact_form_data,settings --port 0 \
+    --timeout 1 >/dev/null 2>"$WORK/login-free.err"
+expect_rc "login --port 0" 19 $?
+expect_not_contains "documented scopes: no warning" "$WORK/login-free.err" "not a scope"
+expect_contains "--port 0 warns that a free port cannot be whitelisted" "$WORK/login-free.err" "cannot be whitelisted"
 "$LF_AUTH" account --token-env CLI_SECRET --timeout-ms abc >/dev/null 2>&1
 expect_rc "bad --timeout-ms" 2 $?
 "$LF_AUTH" exchange --client-id app --client-secret-env CLI_SECRET --code-env CLI_SECRET --client-auth magic >/dev/null 2>&1

@@ -298,6 +298,28 @@ void progress(const Common &c, const char *fmt, ...) {
     std::fflush(stderr);
 }
 
+void warn_undocumented_scopes(const std::string &scopes) {
+    static const char *const kDocumented[] = {"funnels",   "orders",    "products",          "analytics",
+                                              "customers", "discounts", "contact_form_data", "settings"};
+    size_t start = 0;
+    while (start <= scopes.size()) {
+        size_t end = scopes.find(',', start);
+        if (end == std::string::npos) end = scopes.size();
+        std::string name = scopes.substr(start, end - start);
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t") + 1);
+        bool known = name.empty();
+        for (const char *d : kDocumented) known = known || name == d;
+        if (!known)
+            std::fprintf(stderr,
+                         "lf-auth: warning: '%s' is not a scope the Lightfunnels docs list (funnels, orders, "
+                         "products, analytics, customers, discounts, contact_form_data, settings): a typo?\n",
+                         terminal_safe(name).c_str());
+        start = end + 1;
+    }
+    std::fflush(stderr);
+}
+
 cJSON *json_ok() {
     cJSON *o = cJSON_CreateObject();
     if (o == nullptr) throw LocalError{"out of memory"};

@@ -146,6 +146,12 @@ std::string effective_authorize_url(const Common &c);
 // {"ok":false,"error":{...}}.
 void progress(const Common &c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// Warns on stderr (even with --quiet) about each name in the comma-separated
+// `scopes` that the platform's documentation does not list: most likely a
+// typo, which the consent screen would not point out. New scopes may appear,
+// so it is a warning, never a refusal.
+void warn_undocumented_scopes(const std::string &scopes);
+
 // Prints the failure on stderr (and as JSON on stdout with --json); returns
 // the exit status for `s`.
 int report_failure(const Common &c, const char *what, lf_status s, const lf_error *err);

@@ -32,6 +32,7 @@ struct Listen {
     std::string redirect_uri;  // exact string registered with the app
     std::string path = "/callback";
     int port = 0;
+    bool port_was_free = false;  // --port 0: bound to whatever port was free
 };
 
 // Splits an explicit --redirect-uri with libcurl's URL parser. It must be
@@ -190,9 +191,10 @@ const char *login_help() {
            "  LF_AUTH_CONSENT_URL=<the URL to open in a browser>\n"
            "\n"
            "  --scope LIST              comma-separated scopes, e.g. products,orders\n"
-           "  --port N                  listen on 127.0.0.1:N (default 0: a free port); the\n"
-           "                            redirect URI is then http://127.0.0.1:N/callback, which\n"
-           "                            must be whitelisted for the app exactly\n"
+           "  --port N                  listen on 127.0.0.1:N (default 8976); the redirect URI\n"
+           "                            is then http://127.0.0.1:N/callback, which must be\n"
+           "                            whitelisted for the app exactly (0: a free port, which\n"
+           "                            only a server that accepts any port will take)\n"
            "  --redirect-uri URI        serve this whitelisted redirect URI instead (http,\n"
            "                            host 127.0.0.1 or localhost, its port and path)\n"
            "  --timeout S               give up after S seconds without a redirect (default 300):\n"
@@ -208,11 +210,14 @@ const char *login_help() {
            "\n";
 }
 
+// A fixed port, so that its redirect URI can be whitelisted once for good.
+constexpr int kDefaultPort = 8976;
+
 struct LoginArgs {
     Common c;
     std::string scope, save;
     bool force = false, open = false;
-    int port_flag = 0;
+    int port_flag = -1;  // -1: no --port
     long timeout_s = 300;
 };
 
@@ -257,6 +262,7 @@ bool parse_args(const Args &args, LoginArgs &a) {
         return false;
     }
     if (a.scope.empty()) throw UsageError{"--scope is required (e.g. --scope products,orders)"};
+    warn_undocumented_scopes(a.scope);
     if (a.c.client_id.empty()) throw UsageError{"--client-id is required"};
     if (a.c.redirect_uris.size() > 1) throw UsageError{"give --redirect-uri once"};
     if (a.force && a.save.empty()) throw UsageError{"--force only applies to --save"};
@@ -271,6 +277,7 @@ void bind_listener(httplib::Server &svr, Listen &l) {
     svr.set_write_timeout(5, 0);
     svr.set_payload_max_length(64 * 1024);
     if (l.port == 0) {
+        l.port_was_free = true;
         l.port = svr.bind_to_any_port("127.0.0.1");
         if (l.port <= 0) throw LocalError{"cannot listen on 127.0.0.1"};
     } else if (!svr.bind_to_port("127.0.0.1", l.port)) {
@@ -386,6 +393,12 @@ void announce(const LoginArgs &a, const Listen &l, const std::vector<char> &cons
     // Scripts rely on these two lines, so they are printed even with --quiet.
     std::fprintf(stderr, "LF_AUTH_REDIRECT_URI=%s\nLF_AUTH_CONSENT_URL=%s\n", l.redirect_uri.c_str(), consent.data());
     std::fflush(stderr);
+    progress(a.c, "the app must whitelist exactly this redirect URI: %s", l.redirect_uri.c_str());
+    if (l.port_was_free)
+        std::fputs(
+            "lf-auth: warning: --port 0 took a free port; a redirect URI with a random port cannot be "
+            "whitelisted on the platform\n",
+            stderr);
     progress(a.c, "open the consent URL above in a browser; waiting up to %ld s for the redirect to %s", a.timeout_s,
              l.redirect_uri.c_str());
     if (a.open) open_browser(a.c, consent.data());
@@ -430,7 +443,7 @@ int cmd_login(const Args &args) {
     if (!c.redirect_uris.empty())
         l = parse_redirect(c.redirect_uris.front(), a.port_flag);
     else
-        l.port = a.port_flag;
+        l.port = a.port_flag < 0 ? kDefaultPort : a.port_flag;
     SaveFile out;
     if (!a.save.empty()) out.prepare(a.save, a.force);
     httplib::Server svr;
