@@ -17,6 +17,7 @@
 #include "crypto.hpp"
 #include "error.hpp"
 #include "http.hpp"
+#include "trace.hpp"
 
 namespace lf {
 
@@ -38,6 +39,8 @@ struct ClientOptions {
     const char *ca_file = nullptr;
     const char *user_agent = nullptr;
     long stall_timeout_ms = 10000;
+    lf_trace_fn trace = nullptr;
+    void *trace_user = nullptr;
 };
 
 struct CallOptions {
@@ -91,6 +94,7 @@ public:
     Status webhook_verify(const void *body, std::size_t len, const char *header) const noexcept;
     Status webhook_sign(const void *body, std::size_t len, char *buf, std::size_t size,
                         std::size_t *needed) const noexcept;
+    const Tracer &tracer() const noexcept { return tracer_; }
 
 private:
     struct Endpoint {
@@ -146,6 +150,7 @@ private:
     String user_agent_header_;   // "User-Agent: ..."
     curl_slist json_headers_[5];
     curl_slist form_headers_[6];  // [0] is the Authorization header
+    Tracer tracer_;               // before transport_, which points at it
     Transport transport_;
 
     mutable std::mutex auto_mu_;
