@@ -23,8 +23,9 @@ constexpr std::string_view kBasicPrefix = "Authorization: Basic ";
 
 constexpr std::size_t kMaxConfigString = 8192;
 
-TransportConfig transport_config(const ClientOptions &o) {
+TransportConfig transport_config(const ClientOptions &o, const Tracer *tracer) {
     TransportConfig t;
+    t.tracer = tracer;
     t.ca_file = o.ca_file;
     t.connect_timeout_ms = o.connect_timeout_ms;
     t.stall_timeout_ms = o.stall_timeout_ms;
@@ -107,7 +108,8 @@ Client::Client(const ClientOptions &o)
       basic_possible_(std::strchr(o.client_id, ':') == nullptr),
       timeout_ms_(o.timeout_ms),
       token_answer_max_(o.max_response_bytes < kMaxTokenAnswer ? o.max_response_bytes : kMaxTokenAnswer),
-      transport_(transport_config(o)) {
+      tracer_(o.trace, o.trace_user),
+      transport_(transport_config(o, &tracer_)) {
     init_consent(o);
     init_endpoints(o);
     init_secrets(o);
@@ -115,6 +117,11 @@ Client::Client(const ClientOptions &o)
     build_json_prefix();
     build_header_lists(o);
     plan_auto();
+    Redactor r;
+    r.add(secret_.view());
+    r.add(previous_secret_.view());
+    r.add(basic_credentials());
+    tracer_.set_secrets(r);
 }
 
 void Client::init_endpoints(const ClientOptions &o) {

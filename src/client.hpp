@@ -19,6 +19,7 @@
 #include "error.hpp"
 #include "http.hpp"
 #include "sealed_state.hpp"
+#include "trace.hpp"
 
 namespace lf {
 
@@ -40,6 +41,8 @@ struct ClientOptions {
     const char *ca_file = nullptr;
     const char *user_agent = nullptr;
     long stall_timeout_ms = 10000;
+    lf_trace_fn trace = nullptr;
+    void *trace_user = nullptr;
 };
 
 struct CallOptions {
@@ -95,6 +98,7 @@ public:
                         std::size_t *needed) const noexcept;
     // Seals and opens state with keys derived from this client's secrets.
     const StateSealer &sealer() const noexcept { return sealer_; }
+    const Tracer &tracer() const noexcept { return tracer_; }
 
 private:
     struct Endpoint {
@@ -151,6 +155,7 @@ private:
     String user_agent_header_;   // "User-Agent: ..."
     curl_slist json_headers_[5];
     curl_slist form_headers_[6];  // [0] is the Authorization header
+    Tracer tracer_;               // before transport_, which points at it
     Transport transport_;
 
     mutable std::mutex auto_mu_;

@@ -97,6 +97,16 @@ ProbeVerdict judge_probe(Status s, const Error &pe) noexcept {
     return ProbeVerdict::Failed;
 }
 
+const char *style_name(ClientAuth style) noexcept {
+    return style == ClientAuth::Basic ? "BASIC" : style == ClientAuth::JsonBody ? "JSON_BODY" : "AUTO";
+}
+
+const char *verdict_name(ProbeVerdict v) noexcept {
+    return v == ProbeVerdict::Accepted   ? "the client is accepted in this style"
+           : v == ProbeVerdict::Rejected ? "this style is rejected"
+                                         : "no verdict (the probe failed)";
+}
+
 long long now_ms() noexcept {
     using namespace std::chrono;
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
@@ -111,15 +121,23 @@ Status Client::probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) 
     for (int i = 0; i < auto_attempt_count_; i++) {
         Token scratch;
         Error pe;
-        Status s = send_code(auto_attempts_[i], probe, opts, nullptr, scratch, pe);
+        const Attempt &at = auto_attempts_[i];
+        tracer_.line(LF_TRACE_AUTO, "AUTO: probing %s at %s with a deliberately invalid code", style_name(at.style),
+                     at.endpoint->url.c_str());
+        Status s = send_code(at, probe, opts, nullptr, scratch, pe);
         if (s == Status::Ok) {
             return fail(e, Status::Protocol,
                         "token endpoint accepted a deliberately invalid probe code; refusing to send the real code");
         }
-        switch (judge_probe(s, pe)) {
+        ProbeVerdict v = judge_probe(s, pe);
+        tracer_.line(LF_TRACE_AUTO, "AUTO: %s answered %s (HTTP %ld, key \"%s\"): %s", style_name(at.style),
+                     status_name(s), pe.http_status, pe.key, verdict_name(v));
+        switch (v) {
         case ProbeVerdict::Accepted:
             auto_choice_.store(i, std::memory_order_release);
             chosen = auto_attempts_[i];
+            tracer_.line(LF_TRACE_AUTO, "AUTO: chose %s at %s for the life of this handle; sending the real code",
+                         style_name(at.style), at.endpoint->url.c_str());
             return Status::Ok;
         case ProbeVerdict::Rejected:
             last = pe;
@@ -129,6 +147,7 @@ Status Client::probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) 
             return s;
         }
     }
+    tracer_.line(LF_TRACE_AUTO, "AUTO: no style was accepted; the real code was not sent");
     e = last;
     e.retry_after_s = 0;
     return fail(
@@ -173,6 +192,8 @@ Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) 
         }
     }
     chosen = auto_attempts_[c];
+    tracer_.line(LF_TRACE_AUTO, "AUTO: using %s at %s (learned by an earlier probe)", style_name(chosen.style),
+                 chosen.endpoint->url.c_str());
     return Status::Ok;
 }
 

@@ -202,6 +202,8 @@ Status read_config(const lf_auth_config *cfg, lf::ClientOptions &o, lf::Error &e
     if (LF_HAS_FIELD(cfg, lf_auth_config, ca_file)) o.ca_file = cfg->ca_file;
     if (LF_HAS_FIELD(cfg, lf_auth_config, user_agent)) o.user_agent = cfg->user_agent;
     if (LF_HAS_FIELD(cfg, lf_auth_config, stall_timeout_ms)) o.stall_timeout_ms = cfg->stall_timeout_ms;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, trace)) o.trace = cfg->trace;
+    if (LF_HAS_FIELD(cfg, lf_auth_config, trace_user)) o.trace_user = cfg->trace_user;
     return Status::Ok;
 }
 
@@ -215,6 +217,15 @@ Status read_call_options(const lf_call_options *opts, lf::CallOptions &o, lf::Er
     // code_sent is written by the exchange itself (lf_exchange_code_ex).
     if (o.timeout_ms < 0) return lf::fail(e, Status::InvalidArgument, "lf_call_options.timeout_ms is negative");
     return Status::Ok;
+}
+
+// The error mapping a failed network call chose, as a trace line. `secret`
+// is the call's own (its code or token), masked like the handle's.
+void trace_failure(const lf::Client &c, const char *call, Status s, const lf::Error &e,
+                   std::string_view secret) noexcept {
+    if (s == Status::Ok || !c.tracer().on()) return;
+    c.tracer().line_with(LF_TRACE_ERROR, secret, "%s failed: %s (HTTP %ld, key \"%s\"): %s", call, lf::status_name(s),
+                         e.http_status, e.key, e.message);
 }
 
 // Owns a handle until it is handed to the caller.
@@ -336,6 +347,7 @@ LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const l
         t.p->impl.reserve();
         s = a->impl.exchange(code, co, t.p->impl, e);
         if (s == Status::Ok) *out = t.release();
+        trace_failure(a->impl, "exchange", s, e, code);
         return s;
     });
     if (opts && opts->struct_size <= sizeof(lf_call_options) && LF_HAS_FIELD(opts, lf_call_options, code_sent) &&
@@ -383,6 +395,7 @@ LF_API lf_status lf_graphql_ex(const lf_auth *a, const char *access_token, const
         bool got = false;
         s = a->impl.graphql(access_token, query, variables_json, co, r.p->impl, &got, e);
         if (got) *out = r.release();
+        trace_failure(a->impl, "graphql", s, e, access_token);
         return s;
     });
 }
@@ -408,7 +421,9 @@ LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token, co
         lf::CallOptions co;
         Status st = read_call_options(opts, co, e);
         if (st != Status::Ok) return st;
-        return a->impl.account_id(access_token, co, buf, size, needed, e);
+        st = a->impl.account_id(access_token, co, buf, size, needed, e);
+        trace_failure(a->impl, "account id", st, e, access_token);
+        return st;
     });
     if (s != LF_OK) lf::blank(buf, size, status_from_c(s));
     return s;

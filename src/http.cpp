@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -80,7 +81,23 @@ extern "C" size_t lf_on_body(char *p, size_t size, size_t n, void *ud) {
 struct Guard {
     int sends = 0;
     Sent *sent = nullptr;  // the request's
+    // Tracing only: the connection the request went out on, noted while it
+    // is certainly alive (the TLS object is gone once libcurl closes it).
+    CURL *trace_easy = nullptr;  // nullptr: not tracing
+    char tls[96] = {};
 };
+
+// "TLSv1.3, TLS_AES_256_GCM_SHA384, session resumed" of the connection the
+// request is about to go out on.
+void note_tls(Guard &g) noexcept {
+    const curl_tlssessioninfo *ti = nullptr;
+    if (curl_easy_getinfo(g.trace_easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti || !ti->internals ||
+        ti->backend != CURLSSLBACKEND_OPENSSL)
+        return;
+    auto *ssl = static_cast<SSL *>(ti->internals);
+    std::snprintf(g.tls, sizeof g.tls, "%s, %s, %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+                  SSL_session_reused(ssl) ? "TLS session resumed" : "full handshake");
+}
 
 void mark_sent(Sent *sent, Sent to) noexcept {
     if (sent && static_cast<int>(*sent) < static_cast<int>(to)) *sent = to;
@@ -90,6 +107,7 @@ extern "C" int lf_on_prereq(void *ud, char *, char *, int, int) {
     auto *g = static_cast<Guard *>(ud);
     if (++g->sends > 1) return CURL_PREREQFUNC_ABORT;
     mark_sent(g->sent, Sent::Maybe);  // from here on the request may reach the server
+    if (g->trace_easy) note_tls(*g);
     return CURL_PREREQFUNC_OK;
 }
 
@@ -326,6 +344,10 @@ struct Transport::Slot {
     Trust trust;
     Sockets sockets;
     char errbuf[CURL_ERROR_SIZE] = {};
+    // Tracing: the previous request of this slot, to say why its connection
+    // was not reused.
+    const char *last_url = nullptr;
+    long long last_done_ms = 0;
 };
 
 Transport::Transport(const TransportConfig &cfg)
@@ -333,6 +355,7 @@ Transport::Transport(const TransportConfig &cfg)
       connect_timeout_ms_(cfg.connect_timeout_ms),
       stall_timeout_ms_(cfg.stall_timeout_ms),
       max_response_bytes_(cfg.max_response_bytes),
+      tracer_(cfg.tracer),
       pid_(getpid()) {
     make_share();
 }
@@ -544,6 +567,7 @@ void Transport::prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) con
     setopt(h, CURLOPT_URL, req.url);
     s->guard = Guard{};
     s->guard.sent = req.sent;
+    if (tracer_ && tracer_->on()) s->guard.trace_easy = h;
     // POSTFIELDS, not a read callback: libcurl then sends headers and a small
     // body in one write (one TLS record). The buffer is the caller's, wiped by it.
     setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
@@ -601,7 +625,77 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     curl_multi_remove_handle(s->multi, h);
     setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
     setopt(h, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
-    return conclude(s, req, end, resp, e);
+    Status st = conclude(s, req, end, resp, e);
+    if (tracer_ && tracer_->on()) trace_transfer(s, req, st, e);
+    return st;
+}
+
+namespace {
+
+// "https://host:port" of a URL: its scheme and authority.
+std::string_view origin_of(const char *url) noexcept {
+    std::string_view u = url ? url : "";
+    std::size_t start = u.find("://");
+    start = start == std::string_view::npos ? 0 : start + 3;
+    return u.substr(0, u.find_first_of("/?#", start));
+}
+
+// Why this transfer needed a new connection, judging by the slot's previous one.
+const char *why_new(const char *last_url, long long idle_ms, const char *url) noexcept {
+    if (!last_url) return "no pooled connection yet";
+    if (origin_of(last_url) != origin_of(url)) return "the pooled connection is to another server";
+    if (idle_ms >= 1000) return "the pooled connection was idle for 1 s or more (such are not reused)";
+    return "the pooled connection was closed (by the server, or after a failed request)";
+}
+
+double ms_of(CURL *h, CURLINFO what) noexcept {
+    curl_off_t us = 0;
+    return curl_easy_getinfo(h, what, &us) == CURLE_OK ? static_cast<double>(us) / 1000.0 : 0.0;
+}
+
+}  // namespace
+
+// The trace lines of one transfer: connection, TLS, request, answer or the
+// refusal to send it again. Only what libcurl measured and the request's URL
+// without its query: no header, no body.
+void Transport::trace_transfer(Slot *s, const HttpRequest &req, Status st, const Error &e) const noexcept {
+    CURL *h = s->easy;
+    long long now = now_ms();
+    char url[256];
+    url_for_trace(req.url, url, sizeof url);
+    const char *ip = nullptr;
+    long port = 0, connects = 0;
+    if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || !ip) ip = "";
+    curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    bool sent = s->guard.sends > 0;
+    long long idle = s->last_url ? now - s->last_done_ms : 0;
+    if (connects > 0) {
+        tracer_->line(LF_TRACE_CONNECT, "new connection for %s to %s port %ld: %s; connected in %.1f ms", url, ip, port,
+                      why_new(s->last_url, idle, req.url), ms_of(h, CURLINFO_CONNECT_TIME_T));
+        if (s->guard.tls[0])
+            tracer_->line(LF_TRACE_TLS, "%s; handshake done at %.1f ms", s->guard.tls,
+                          ms_of(h, CURLINFO_APPCONNECT_TIME_T));
+    } else if (sent) {
+        tracer_->line(LF_TRACE_REUSE, "reused the pooled connection for %s to %s port %ld (idle %lld ms)", url, ip,
+                      port, idle);
+    }
+    if (sent) tracer_->line(LF_TRACE_REQUEST, "POST %s, %zu bytes of body", url, req.body.size());
+    if (st == Status::Ok) {
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        curl_off_t got = 0;
+        curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &got);
+        tracer_->line(LF_TRACE_RESPONSE, "HTTP %ld from %s, %lld bytes of body, %.1f ms in all", code, url,
+                      static_cast<long long>(got), ms_of(h, CURLINFO_TOTAL_TIME_T));
+    } else if (sent) {
+        tracer_->line(LF_TRACE_NO_RETRY,
+                      "%s after the request to %s went out (%s); not sent again: it may have "
+                      "reached the server",
+                      status_name(st), url, e.message);
+    }
+    s->last_url = req.url;
+    s->last_done_ms = now;
 }
 
 // What the transfer's end means for the caller.

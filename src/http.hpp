@@ -15,6 +15,7 @@
 
 #include "alloc.hpp"
 #include "error.hpp"
+#include "trace.hpp"
 
 struct curl_slist;
 
@@ -25,6 +26,7 @@ struct TransportConfig {
     long connect_timeout_ms = 10000;
     long stall_timeout_ms = 10000;  // under 1 byte/s for this long: Timeout
     std::size_t max_response_bytes = 1 << 20;
+    const Tracer *tracer = nullptr;  // the handle's; outlives the Transport
 };
 
 // Whether a request can have reached the server (lf_code_sent).
@@ -75,11 +77,13 @@ private:
     Slot *new_slot() const;
     static void free_slot(Slot *s) noexcept;
     static void let_go_of_sockets(Slot *s) noexcept;
+    void trace_transfer(Slot *s, const HttpRequest &req, Status st, const Error &e) const noexcept;
 
     String ca_file_;
     long connect_timeout_ms_;
     long stall_timeout_ms_;
     std::size_t max_response_bytes_;
+    const Tracer *tracer_;
     struct ShareLocks;
     // The share for new slots (CURLSH) and its locks; replaced in a child
     // process after fork() (under mu_), so mutable.

@@ -326,6 +326,29 @@ typedef enum lf_client_auth {
     LF_CLIENT_AUTH_AUTO = 2 /**< learn which one works with a probe carrying an invalid code (see lf_exchange_code) */
 } lf_client_auth;
 
+/** What a trace line is about (the `event` argument of lf_trace_fn). New
+ * events may be added; ignore the ones you do not know. @since 1.1.0 */
+enum {
+    LF_TRACE_CONNECT = 1,  /**< a new connection: host, port, address, why no pooled one was reused, times */
+    LF_TRACE_REUSE = 2,    /**< a pooled connection was reused */
+    LF_TRACE_TLS = 3,      /**< the TLS version and cipher of a new connection */
+    LF_TRACE_REQUEST = 4,  /**< a request went out: method, URL without its query, body size */
+    LF_TRACE_RESPONSE = 5, /**< an answer arrived: HTTP status, body size, total time */
+    LF_TRACE_AUTO = 6,     /**< LF_CLIENT_AUTH_AUTO: each probe, its verdict and the style chosen */
+    LF_TRACE_ERROR = 7,    /**< a failure: the status chosen and why (the answer's HTTP status and key) */
+    LF_TRACE_NO_RETRY = 8  /**< a request that failed after it may have reached the server, not sent again */
+};
+
+/** Receives one trace line: human-readable, one line (no newline), UTF-8
+ * without control characters, at most 511 bytes. Every secret is masked:
+ * the client secret, the previous secret, codes, tokens, Basic credentials
+ * and Authorization headers never appear in a line, whole or in part. Called
+ * on the thread that makes the call, possibly from several threads at once;
+ * `line` is valid only during the call. It must return normally (no
+ * longjmp, no C++ exception) and must not call the library on the same
+ * handle. @since 1.1.0 */
+typedef void (*lf_trace_fn)(void *user, int event, const char *line);
+
 /** Client configuration. Initialise with lf_auth_config_init(&cfg, sizeof cfg)
  * and set the fields you need. The struct only ever grows at the end; the
  * library reads only the fields inside `struct_size`. All strings are copied
@@ -358,6 +381,9 @@ typedef struct lf_auth_config {
                                            LF_E_TIMEOUT: a server that stalls is given up on before timeout_ms
                                            (which still bounds one that trickles). Checked every ~100 ms.
                                            @since 1.1.0 */
+    lf_trace_fn trace;      /**< NULL (default): no tracing, at no cost. Else called with each trace
+                                           line of every call on this handle. @since 1.1.0 */
+    void *trace_user;       /**< passed to `trace` as is. @since 1.1.0 */
 } lf_auth_config;
 
 /** Zeroes `*cfg` and fills the defaults, writing only within the first `size`

@@ -101,6 +101,25 @@ for style in basic auto; do
     collect "$WORK/ex.$style.err"
 done
 
+log "--trace: the library's trace on stderr, secrets masked"
+C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
+CODE="$C" "$LF_AUTH" exchange --client-auth auto --trace --client-id app --client-secret-env APP_SECRET \
+    --code-env CODE "${COMMON_A[@]}" >"$WORK/ex.trace" 2>"$WORK/ex.trace.err"
+expect_rc "exchange --trace" 0 $?
+expect_contains "trace: a new connection" "$WORK/ex.trace.err" "lf-auth: trace connect: new connection for $A/"
+expect_contains "trace: TLS" "$WORK/ex.trace.err" "lf-auth: trace tls: TLSv1."
+expect_contains "trace: the AUTO decision" "$WORK/ex.trace.err" "lf-auth: trace auto: AUTO: chose"
+expect_contains "trace: the request" "$WORK/ex.trace.err" "lf-auth: trace request: POST $A/"
+expect_contains "trace: the answer" "$WORK/ex.trace.err" "lf-auth: trace response: HTTP 200"
+expect_not_contains "trace: no code" "$WORK/ex.trace.err" "$C"
+expect_not_contains "trace: no token" "$WORK/ex.trace.err" "$(cat "$WORK/ex.trace")"
+expect_not_contains "trace: no secret" "$WORK/ex.trace.err" "$APP_SECRET"
+CODE="$C" "$LF_AUTH" exchange --trace --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" \
+    >/dev/null 2>"$WORK/ex.trace2.err"
+expect_rc "spent code, traced" 23 $?
+expect_contains "trace: the error mapping" "$WORK/ex.trace2.err" "lf-auth: trace error: exchange failed: LF_E_INVALID_CODE (HTTP 400"
+collect "$WORK/ex.trace.err" "$WORK/ex.trace2.err"
+
 log "wrong secret"
 C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
 CODE="$C" "$LF_AUTH" exchange --client-id app --client-secret-env WRONG_SECRET --code-env CODE "${COMMON_A[@]}" \

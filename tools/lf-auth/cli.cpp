@@ -237,6 +237,7 @@ void add_common_options(Parser &p, Common &c, unsigned groups) {
         p.option("timeout-ms", [&c](const std::string &v) { c.timeout_ms = parse_positive_long("--timeout-ms", v); });
         p.option("connect-timeout-ms",
                  [&c](const std::string &v) { c.connect_timeout_ms = parse_positive_long("--connect-timeout-ms", v); });
+        p.flag("trace", [&c]() { c.trace = true; });
     }
 }
 
@@ -258,6 +259,39 @@ std::string effective_api_url(const Common &c) {
     if (!c.sandbox.empty()) return c.sandbox + "/api/v2";
     return "";
 }
+
+namespace {
+
+const char *trace_event_name(int event) {
+    switch (event) {
+    case LF_TRACE_CONNECT:
+        return "connect";
+    case LF_TRACE_REUSE:
+        return "reuse";
+    case LF_TRACE_TLS:
+        return "tls";
+    case LF_TRACE_REQUEST:
+        return "request";
+    case LF_TRACE_RESPONSE:
+        return "response";
+    case LF_TRACE_AUTO:
+        return "auto";
+    case LF_TRACE_ERROR:
+        return "error";
+    case LF_TRACE_NO_RETRY:
+        return "no-retry";
+    }
+    return "event";
+}
+
+// The library's lines are already one line each, without control
+// characters and with every secret masked.
+extern "C" void print_trace(void *, int event, const char *line) {
+    std::fprintf(stderr, "lf-auth: trace %s: %s\n", trace_event_name(event), line);
+    std::fflush(stderr);
+}
+
+}  // namespace
 
 lf_status Client::open(const Common &c, bool need_client, bool need_secret, lf_error *err) {
     if (need_client && c.client_id.empty()) throw UsageError{"--client-id is required"};
@@ -285,6 +319,7 @@ lf_status Client::open(const Common &c, bool need_client, bool need_secret, lf_e
     if (c.connect_timeout_ms > 0) cfg.connect_timeout_ms = c.connect_timeout_ms;
     if (!c.ca_file.empty()) cfg.ca_file = c.ca_file.c_str();
     if (!c.user_agent.empty()) cfg.user_agent = c.user_agent.c_str();
+    if (c.trace) cfg.trace = print_trace;
     lf_status s = lf_auth_new(&cfg, &auth_, err);
     // The handle keeps its own copy; drop ours now.
     secret_.wipe();

@@ -104,6 +104,7 @@ struct Common {
     long connect_timeout_ms = 0;
     bool json = false;
     bool quiet = false;
+    bool trace = false;  // the library's trace lines on stderr
 };
 
 enum OptionGroup : unsigned {
@@ -113,7 +114,7 @@ enum OptionGroup : unsigned {
     kAuthorize = 1u << 3,  // --authorize-url
     kToken = 1u << 4,      // --token-url, --client-auth
     kApi = 1u << 5,        // --api-url
-    kTransport = 1u << 6,  // --ca-file, --timeout-ms, --connect-timeout-ms, --user-agent, --sandbox
+    kTransport = 1u << 6,  // --ca-file, --timeout-ms, --connect-timeout-ms, --user-agent, --sandbox, --trace
 };
 
 void add_common_options(Parser &p, Common &c, unsigned groups);

@@ -19,7 +19,9 @@ const char kEndpointHelp[] =
     "  --ca-file FILE            trust these CA certificates instead of the system store\n"
     "  --timeout-ms N            whole-request timeout (default 30000)\n"
     "  --connect-timeout-ms N    connect timeout (default 10000)\n"
-    "  --user-agent TEXT         default lightfunnels-auth/<version>\n";
+    "  --user-agent TEXT         default lightfunnels-auth/<version>\n"
+    "  --trace                   the library's trace on stderr: connections, TLS, requests,\n"
+    "                            answers, AUTO decisions, error mapping (secrets masked)\n";
 
 const char kOutputHelp[] =
     "Output:\n"
