@@ -321,8 +321,12 @@ typedef struct lf_auth lf_auth;
 
 /** How the client authenticates at the token endpoint. */
 typedef enum lf_client_auth {
-    LF_CLIENT_AUTH_JSON_BODY = 0, /**< client_id + client_secret in a JSON body (documented default) */
-    LF_CLIENT_AUTH_BASIC = 1,     /**< Authorization: Basic base64(client_id ":" client_secret), code in a form body */
+    LF_CLIENT_AUTH_JSON_BODY = 0, /**< client_id + client_secret in a JSON body to /oauth/access_token: the
+                                     earlier method (the platform's 2024 sample app; 1.0's default), no
+                                     longer in the platform's docs */
+    LF_CLIENT_AUTH_BASIC = 1,     /**< Authorization: Basic base64(client_id ":" client_secret), code in a form
+                                     body, to /api/access_token: the platform's documented method since
+                                     2025-02, and the default from 1.1 */
     LF_CLIENT_AUTH_AUTO = 2 /**< learn which one works with a probe carrying an invalid code (see lf_exchange_code) */
 } lf_client_auth;
 
@@ -344,7 +348,12 @@ typedef struct lf_auth_config {
                                            BASIC -> https://api.lightfunnels.com/api/access_token,
                                            AUTO -> probe both (newest first) */
     const char *api_url;                /**< NULL: https://services.lightfunnels.com/api/v2 */
-    lf_client_auth client_auth;         /**< default LF_CLIENT_AUTH_JSON_BODY */
+    lf_client_auth client_auth;         /**< default LF_CLIENT_AUTH_BASIC since 1.1.0 (1.0.0:
+                                           LF_CLIENT_AUTH_JSON_BODY). The default comes from
+                                           lf_auth_config_init() at run time, so a program built
+                                           against 1.0 gets BASIC from a 1.1 library too; set
+                                           LF_CLIENT_AUTH_JSON_BODY to keep the earlier method.
+                                           BASIC needs a client_id without ':' */
     long connect_timeout_ms;            /**< default 10000; must be > 0 */
     long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
@@ -364,7 +373,8 @@ typedef struct lf_auth_config {
  * bytes (pass `sizeof *cfg` as your program was compiled): an older program
  * is never overrun by a newer library. Sets cfg->struct_size = size. Does
  * nothing when cfg is NULL or size is too small to hold struct_size.
- * @since 1.0.0 */
+ * The defaults are the loaded library's: from 1.1.0, client_auth is
+ * LF_CLIENT_AUTH_BASIC (see lf_auth_config.client_auth). @since 1.0.0 */
 LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size);
 
 /** Creates a client handle from `cfg`. Checks the whole configuration at once:
