@@ -222,7 +222,9 @@ typedef enum lf_status {
     LF_E_HTTP = 12,                    /**< unexpected HTTP status (incl. any 3xx: redirects are not followed) */
     LF_E_INVALID_CODE = 13,            /**< authorization code rejected: used, expired or unknown */
     LF_E_INVALID_CLIENT = 14,          /**< client id/secret rejected */
-    LF_E_UNAUTHORIZED = 15,            /**< access token rejected */
+    LF_E_UNAUTHORIZED = 15,            /**< access token rejected: it does not work now (the merchant
+                                          must install again); not the uninstall signal, which is the
+                                          app/uninstalled webhook */
     LF_E_API = 16,                     /**< the API answered with GraphQL `errors` */
     LF_E_PROTOCOL = 17,                /**< malformed or unexpected response */
     LF_E_RESPONSE_TOO_LARGE = 18,      /**< response over max_response_bytes (or headers over 64 KiB) */
@@ -580,7 +582,9 @@ LF_API void lf_token_free(lf_token *t);
 /* ------------------------------------------------------------------------ */
 
 /** Verifies a webhook's `lightfunnels-hmac` header: base64(HMAC-SHA256(key =
- * client_secret, message = the raw request body bytes)). Pass the body
+ * client_secret, message = the raw request body bytes)). The platform's
+ * uninstall signal is the `app/uninstalled` webhook ({"node": {"id": <account
+ * id>}}): delete that account's token when a verified one arrives. Pass the body
  * exactly as received, never a re-serialisation. The header may carry
  * leading/trailing spaces or tabs and may omit the '=' padding; anything
  * else (other characters, url-safe alphabet, hex, prefixes, internal
@@ -624,7 +628,10 @@ typedef struct lf_response lf_response;
  * count as none); LF_E_API (a non-empty GraphQL `errors` array, or any
  * other non-null `errors` value: the first error's `key` and `message` are
  * in err);
- * LF_E_UNAUTHORIZED (401); LF_E_RATE_LIMITED (429 or the rate_limit_reached
+ * LF_E_UNAUTHORIZED (401: the token does not work now, the merchant must
+ * install again; not an uninstall, whose signal is the app/uninstalled
+ * webhook, and no reason to delete the token silently);
+ * LF_E_RATE_LIMITED (429 or the rate_limit_reached
  * key); LF_E_HTTP (other non-2xx); LF_E_PROTOCOL (a 2xx body that is not a
  * JSON object); LF_E_INVALID_ARGUMENT (NULL a/access_token/query/out, a
  * malformed token, variables that are not a JSON object);

@@ -343,7 +343,8 @@ class Client:
 
         Raises ApiError when the answer carries GraphQL ``errors`` (the
         first one's key and message; ``e.response`` is the whole answer),
-        Unauthorized (the token was revoked: the app was uninstalled),
+        Unauthorized (the token does not work now: the merchant must install
+        again; uninstalls come as the app/uninstalled webhook),
         RateLimited, HttpError, ... Every error raised after a complete HTTP
         response keeps its raw body in ``e.body``."""
         c_vars = None
@@ -378,7 +379,8 @@ class Client:
         self, token: Token | str, *, timeout: float | None = None, cancel: CancelLike | None = None
     ) -> str:
         """The id of the account the token belongs to: key stored tokens by
-        it. Unauthorized means the token was revoked (the app uninstalled)."""
+        it. Unauthorized means the token does not work now (the merchant must
+        install again); delete tokens on the app/uninstalled webhook."""
         c_token = _secret(_token_value(token), "token")
         err = LfError()
         try:
