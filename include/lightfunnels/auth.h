@@ -583,8 +583,8 @@ LF_API void lf_token_free(lf_token *t);
 
 /** Verifies a webhook's `lightfunnels-hmac` header: base64(HMAC-SHA256(key =
  * client_secret, message = the raw request body bytes)). The platform's
- * uninstall signal is the `app/uninstalled` webhook ({"node": {"id": <account
- * id>}}): delete that account's token when a verified one arrives. Pass the body
+ * uninstall signal is the `app/uninstalled` webhook, whose node.id is the
+ * account's id: delete that account's token when a verified one arrives. Pass the body
  * exactly as received, never a re-serialisation. The header may carry
  * leading/trailing spaces or tabs and may omit the '=' padding; anything
  * else (other characters, url-safe alphabet, hex, prefixes, internal
