@@ -2,7 +2,9 @@
  * The Lightfunnels authorization flow in C, start to finish:
  *   1. build the consent URL (with a fresh state) and send the merchant there;
  *   2. parse the redirect they come back with, checking the state;
- *   3. exchange the single-use code for the permanent access token;
+ *   3. exchange the single-use code for the permanent access token (HTTP
+ *      Basic at /api/access_token: the library's default, the platform's
+ *      documented method);
  *   4. ask the API which account the token belongs to.
  *
  * A web app does step 1 in its /install handler and steps 2-4 in its
@@ -47,7 +49,7 @@ int main(void) {
     cfg.ca_file = getenv("LF_CA_FILE");
     if (base) {
         snprintf(authorize, sizeof authorize, "%s/admin/oauth", base);
-        snprintf(token_url, sizeof token_url, "%s/oauth/access_token", base);
+        snprintf(token_url, sizeof token_url, "%s/api/access_token", base);
         snprintf(api_url, sizeof api_url, "%s/api/v2", base);
         cfg.authorize_url = authorize;
         cfg.token_url = token_url;

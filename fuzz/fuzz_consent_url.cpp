@@ -148,6 +148,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         cfg.redirect_uris = uris;
         cfg.redirect_uri_count = 2;
         cfg.authorize_url = authorize;
+        // Any client id, ':' included: HTTP Basic (the default) refuses a ':'
+        // it cannot carry, the JSON body does not, and the consent URL must
+        // encode it either way.
+        cfg.client_auth = LF_CLIENT_AUTH_JSON_BODY;
         lf_error err;
         lf_status st = lf_auth_new(&cfg, &cached, &err);
         if (st != LF_OK) {

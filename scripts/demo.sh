@@ -4,7 +4,8 @@
 #   1. start lf-sandbox (auto-approve, one client with a throwaway secret)
 #   2. `lf-auth login` listens on 127.0.0.1 and prints the consent URL
 #   3. a "browser" (curl) opens the consent URL and follows the redirect
-#   4. lf-auth checks the state, exchanges the code and saves the token (0600)
+#   4. lf-auth checks the state, exchanges the code (HTTP Basic at
+#      /api/access_token, the default) and saves the token (0600)
 #   5. `lf-auth account` shows which account the token belongs to
 #   6. `lf-auth webhook-sign` / `webhook-verify` on a sample body
 #
@@ -132,6 +133,11 @@ LOGIN_PID_DONE=$LOGIN_PID
 LOGIN_PID=""
 [ "$rc" -eq 0 ] || die "lf-auth login exited with status $rc (pid $LOGIN_PID_DONE)"
 grep -v '^LF_AUTH_' "$TMP/login.err" | sed 's/^/    /'
+# lf-auth's default is the platform's documented exchange: HTTP Basic at
+# /api/access_token (the sandbox logs each token request, without secrets).
+grep -q "POST /api/access_token 200 client_id=$CLIENT_ID" "$TMP/sandbox.err" ||
+    die "the code was not exchanged with HTTP Basic at /api/access_token"
+info "token exchange:   HTTP Basic, POST $SANDBOX/api/access_token"
 TOKEN=$(cat "$TMP/token")
 info "token file:       $TMP/token (mode $(stat -c %a "$TMP/token"))"
 info "access token:     $(mask "$TOKEN")"

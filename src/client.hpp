@@ -34,7 +34,9 @@ struct ClientOptions {
     const char *authorize_url = nullptr;
     const char *token_url = nullptr;
     const char *api_url = nullptr;
-    ClientAuth client_auth = ClientAuth::JsonBody;
+    // The platform's documented method since 2025-02; lf_auth_config_init
+    // hands it to 1.0 programs too (1.0 defaulted to JsonBody).
+    ClientAuth client_auth = ClientAuth::Basic;
     long connect_timeout_ms = 10000;
     long timeout_ms = 30000;
     std::size_t max_response_bytes = 1 << 20;

@@ -222,7 +222,9 @@ typedef enum lf_status {
     LF_E_HTTP = 12,                    /**< unexpected HTTP status (incl. any 3xx: redirects are not followed) */
     LF_E_INVALID_CODE = 13,            /**< authorization code rejected: used, expired or unknown */
     LF_E_INVALID_CLIENT = 14,          /**< client id/secret rejected */
-    LF_E_UNAUTHORIZED = 15,            /**< access token rejected */
+    LF_E_UNAUTHORIZED = 15,            /**< access token rejected: it does not work now (the merchant
+                                          must install again); not the uninstall signal, which is the
+                                          app/uninstalled webhook */
     LF_E_API = 16,                     /**< the API answered with GraphQL `errors` */
     LF_E_PROTOCOL = 17,                /**< malformed or unexpected response */
     LF_E_RESPONSE_TOO_LARGE = 18,      /**< response over max_response_bytes (or headers over 64 KiB) */
@@ -321,8 +323,12 @@ typedef struct lf_auth lf_auth;
 
 /** How the client authenticates at the token endpoint. */
 typedef enum lf_client_auth {
-    LF_CLIENT_AUTH_JSON_BODY = 0, /**< client_id + client_secret in a JSON body (documented default) */
-    LF_CLIENT_AUTH_BASIC = 1,     /**< Authorization: Basic base64(client_id ":" client_secret), code in a form body */
+    LF_CLIENT_AUTH_JSON_BODY = 0, /**< client_id + client_secret in a JSON body to /oauth/access_token: the
+                                     earlier method (the platform's 2024 sample app; 1.0's default), no
+                                     longer in the platform's docs */
+    LF_CLIENT_AUTH_BASIC = 1,     /**< Authorization: Basic base64(client_id ":" client_secret), code in a form
+                                     body, to /api/access_token: the platform's documented method since
+                                     2025-02, and the default from 1.1 */
     LF_CLIENT_AUTH_AUTO = 2 /**< learn which one works with a probe carrying an invalid code (see lf_exchange_code) */
 } lf_client_auth;
 
@@ -367,7 +373,12 @@ typedef struct lf_auth_config {
                                            BASIC -> https://api.lightfunnels.com/api/access_token,
                                            AUTO -> probe both (newest first) */
     const char *api_url;                /**< NULL: https://services.lightfunnels.com/api/v2 */
-    lf_client_auth client_auth;         /**< default LF_CLIENT_AUTH_JSON_BODY */
+    lf_client_auth client_auth;         /**< default LF_CLIENT_AUTH_BASIC since 1.1.0 (1.0.0:
+                                           LF_CLIENT_AUTH_JSON_BODY). The default comes from
+                                           lf_auth_config_init() at run time, so a program built
+                                           against 1.0 gets BASIC from a 1.1 library too; set
+                                           LF_CLIENT_AUTH_JSON_BODY to keep the earlier method.
+                                           BASIC needs a client_id without ':' */
     long connect_timeout_ms;            /**< default 10000; must be > 0 */
     long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
@@ -390,7 +401,8 @@ typedef struct lf_auth_config {
  * bytes (pass `sizeof *cfg` as your program was compiled): an older program
  * is never overrun by a newer library. Sets cfg->struct_size = size. Does
  * nothing when cfg is NULL or size is too small to hold struct_size.
- * @since 1.0.0 */
+ * The defaults are the loaded library's: from 1.1.0, client_auth is
+ * LF_CLIENT_AUTH_BASIC (see lf_auth_config.client_auth). @since 1.0.0 */
 LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size);
 
 /** Creates a client handle from `cfg`. Checks the whole configuration at once:
@@ -596,7 +608,9 @@ LF_API void lf_token_free(lf_token *t);
 /* ------------------------------------------------------------------------ */
 
 /** Verifies a webhook's `lightfunnels-hmac` header: base64(HMAC-SHA256(key =
- * client_secret, message = the raw request body bytes)). Pass the body
+ * client_secret, message = the raw request body bytes)). The platform's
+ * uninstall signal is the `app/uninstalled` webhook, whose node.id is the
+ * account's id: delete that account's token when a verified one arrives. Pass the body
  * exactly as received, never a re-serialisation. The header may carry
  * leading/trailing spaces or tabs and may omit the '=' padding; anything
  * else (other characters, url-safe alphabet, hex, prefixes, internal
@@ -640,7 +654,10 @@ typedef struct lf_response lf_response;
  * count as none); LF_E_API (a non-empty GraphQL `errors` array, or any
  * other non-null `errors` value: the first error's `key` and `message` are
  * in err);
- * LF_E_UNAUTHORIZED (401); LF_E_RATE_LIMITED (429 or the rate_limit_reached
+ * LF_E_UNAUTHORIZED (401: the token does not work now, the merchant must
+ * install again; not an uninstall, whose signal is the app/uninstalled
+ * webhook, and no reason to delete the token silently);
+ * LF_E_RATE_LIMITED (429 or the rate_limit_reached
  * key); LF_E_HTTP (other non-2xx); LF_E_PROTOCOL (a 2xx body that is not a
  * JSON object); LF_E_INVALID_ARGUMENT (NULL a/access_token/query/out, a
  * malformed token, variables that are not a JSON object);

@@ -222,6 +222,18 @@ static void webhooks(void **state) {
     lf_auth_free(a);
 }
 
+/* The one deliberate change a 1.0 program sees: lf_auth_config_init now
+ * selects HTTP Basic at /api/access_token, the platform's documented method
+ * since 2025-02 (1.0 documented JSON_BODY). */
+static void config_init_selects_basic(void **state) {
+    (void)state;
+    lf_auth_config cfg;
+    memset(&cfg, 0x7e, sizeof cfg);
+    lf_auth_config_init(&cfg, sizeof cfg);
+    assert_int_equal(cfg.client_auth, LF_CLIENT_AUTH_BASIC);
+    assert_null(cfg.token_url);
+}
+
 /* An even older caller: a config that ends right after redirect_uri_count
  * (the required part) still works, and the rest takes its defaults. */
 static void truncated_config(void **state) {
@@ -254,6 +266,7 @@ int main(void) {
         cmocka_unit_test(state_values),
         cmocka_unit_test(callback),
         cmocka_unit_test(webhooks),
+        cmocka_unit_test(config_init_selects_basic),
         cmocka_unit_test(truncated_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

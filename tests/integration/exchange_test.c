@@ -144,6 +144,41 @@ static void test_basic_sends_unescaped_credentials_and_form_code(void **state) {
     assert_false(ts_mem_contains(ts_request_body(r), ts_request_body_len(r), secret_hex_part));
 }
 
+/* Basic with the form-encoded code, as the platform documents it since
+ * 2025-02: the single request of an exchange. */
+static void assert_basic_form_request(const ts_request *r, const it_creds *c) {
+    const char *auth = ts_request_header(r, "Authorization");
+    if (!auth || strncmp(auth, "Basic ", 6) != 0) fail_msg("no HTTP Basic credentials: %s", auth ? auth : "(none)");
+    char decoded[256], want[256];
+    assert_true(ts_base64_decode(auth + 6, decoded, sizeof decoded) > 0);
+    snprintf(want, sizeof want, "%s:%s", c->client_id, c->secret);
+    assert_string_equal(decoded, want);
+    char code[256];
+    assert_int_equal(ts_form_field(ts_request_body(r), ts_request_body_len(r), "code", code, sizeof code), 1);
+    assert_string_equal(code, c->code);
+    assert_false(ts_mem_contains(ts_request_body(r), ts_request_body_len(r), c->secret));
+}
+
+/* A config left as lf_auth_config_init() made it, but for what every
+ * caller must set and a loopback /api/access_token to record the request:
+ * the library's default style is the platform's current one. */
+static void test_default_config_sends_basic_to_api_access_token(void **state) {
+    fixture *f = *state;
+    static const char *const uris[] = {IT_REDIRECT_URI};
+    lf_auth_config cfg;
+    lf_auth_config_init(&cfg, sizeof cfg);
+    assert_int_equal(cfg.client_auth, LF_CLIENT_AUTH_BASIC);
+    cfg.client_id = f->c.client_id;
+    cfg.client_secret = f->c.secret;
+    cfg.redirect_uris = uris;
+    cfg.redirect_uri_count = 1;
+    cfg.token_url = ts_server_url(f->srv, BASIC_PATH);
+    cfg.ca_file = ts_pki_ca_file(it_pki);
+    f->a = it_auth(&cfg);
+    exchange_ok(f->a, f->c.code, f->c.token);
+    assert_basic_form_request(only_request(f->srv, BASIC_PATH), &f->c);
+}
+
 static void test_token_copy_short_buffer_keeps_token(void **state) {
     fixture *f = *state;
     lf_auth *a = handle_for(f, &f->c, TOKEN_PATH, LF_CLIENT_AUTH_JSON_BODY);
@@ -277,6 +312,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_json_body_sends_exactly_three_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_basic_sends_unescaped_credentials_and_form_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_config_sends_basic_to_api_access_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_copy_short_buffer_keeps_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_body_injection_is_byte_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_form_body_injection_is_byte_identical, setup, teardown),

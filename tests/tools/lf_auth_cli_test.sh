@@ -17,6 +17,8 @@ for sub in login consent-url callback exchange account graphql webhook-sign webh
     expect_contains "$sub --help shows usage" "$WORK/help.$sub" "usage: lf-auth $sub"
     expect_contains "$sub --help shows exit statuses" "$WORK/help.$sub" "xit status"
 done
+expect_contains "exchange --help: HTTP Basic is the default" "$WORK/help.exchange" \
+    "token-endpoint authentication (default basic)"
 "$LF_AUTH" >/dev/null 2>&1
 expect_rc "no subcommand" 2 $?
 "$LF_AUTH" --version >"$WORK/version.out"

@@ -48,7 +48,7 @@ manual_code_A() {
     LOC="$loc" "$LF_AUTH" callback --url-env LOC --state "$state"
 }
 
-log "consent-url -> sandbox auto-approve -> callback -> exchange (json body)"
+log "consent-url -> sandbox auto-approve -> callback -> exchange (default: HTTP Basic)"
 CODE=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
 expect_rc "manual flow: code" 0 $?
 check "code is not empty" test -n "$CODE"
@@ -56,6 +56,12 @@ export CODE
 "$LF_AUTH" exchange --client-id app --client-secret-env APP_SECRET --code-env CODE "${COMMON_A[@]}" \
     >"$WORK/ex.out" 2>"$WORK/ex.err"
 expect_rc "exchange" 0 $?
+# The platform's documented method is the default: with --sandbox, lf-auth
+# posts to /api/access_token, which takes HTTP Basic only (the JSON body
+# goes to /oauth/access_token).
+expect_contains "default exchange: HTTP Basic at /api/access_token" "$WORK/sbA.err" \
+    "POST /api/access_token 200 client_id=app"
+expect_not_contains "default exchange: no JSON body" "$WORK/sbA.err" "/oauth/access_token"
 TOKEN=$(cat "$WORK/ex.out")
 check "token is not empty" test -n "$TOKEN"
 collect "$WORK/ex.err"
@@ -91,8 +97,8 @@ expect_contains "graphql error names the key" "$WORK/gql2.err" "unsupported_quer
 expect_rc "graphql variables not an object" 11 $?
 collect "$WORK/gql.err" "$WORK/gql2.err"
 
-log "client auth styles: basic and auto"
-for style in basic auto; do
+log "client auth styles: json (the earlier method), basic and auto"
+for style in json basic auto; do
     C=$(manual_code_A "http://127.0.0.1:$PORT_A/callback")
     CODE="$C" "$LF_AUTH" exchange --client-auth "$style" --client-id app --client-secret-env APP_SECRET \
         --code-env CODE "${COMMON_A[@]}" >"$WORK/ex.$style" 2>"$WORK/ex.$style.err"
@@ -129,7 +135,7 @@ expect_contains "wrong secret message" "$WORK/ws.err" "LF_E_INVALID_CLIENT"
 expect_not_contains "wrong secret: no secret" "$WORK/ws.err" "$WRONG_SECRET"
 expect_not_contains "wrong secret: no code" "$WORK/ws.err" "$C"
 check "wrong secret: nothing on stdout" test ! -s "$WORK/ws.out"
-for style in basic auto; do
+for style in json auto; do
     CODE="$C" "$LF_AUTH" exchange --client-auth "$style" --client-id app --client-secret-env WRONG_SECRET \
         --code-env CODE "${COMMON_A[@]}" >/dev/null 2>"$WORK/ws.$style.err"
     expect_rc "wrong secret ($style)" 24 $?

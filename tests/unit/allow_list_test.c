@@ -512,7 +512,8 @@ static void test_config_init_full_defaults(void **st) {
     assert_null(b.cfg.api_url);
     assert_null(b.cfg.ca_file);
     assert_null(b.cfg.user_agent);
-    assert_int_equal(b.cfg.client_auth, LF_CLIENT_AUTH_JSON_BODY);
+    /* the platform's documented method since 2025-02 (1.0: JSON_BODY) */
+    assert_int_equal(b.cfg.client_auth, LF_CLIENT_AUTH_BASIC);
 }
 
 static void test_config_init_too_small_does_nothing(void **st) {

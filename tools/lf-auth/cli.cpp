@@ -200,6 +200,12 @@ bool Parser::parse(const std::vector<std::string> &args) {
 
 // ---- common options -----------------------------------------------------------
 
+lf_client_auth library_client_auth() {
+    lf_auth_config cfg;
+    lf_auth_config_init(&cfg, sizeof cfg);
+    return cfg.client_auth;
+}
+
 void add_common_options(Parser &p, Common &c, unsigned groups) {
     p.flag("json", [&c]() { c.json = true; });
     p.flag("quiet", [&c]() { c.quiet = true; });

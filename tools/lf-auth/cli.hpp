@@ -92,6 +92,10 @@ private:
     std::vector<std::string> secret_bases_;
 };
 
+// The client-auth style lf_auth_config_init gives (HTTP Basic since 1.1):
+// the tool has no default of its own.
+lf_client_auth library_client_auth();
+
 // Shared options: client, endpoints, transport, output.
 struct Common {
     std::string client_id;
@@ -99,7 +103,7 @@ struct Common {
     SecretSource previous_secret_src;
     std::vector<std::string> redirect_uris;
     std::string authorize_url, token_url, api_url, ca_file, sandbox, user_agent;
-    lf_client_auth client_auth = LF_CLIENT_AUTH_JSON_BODY;
+    lf_client_auth client_auth = library_client_auth();  // --client-auth, else the library's default
     long timeout_ms = 0;
     long connect_timeout_ms = 0;
     bool json = false;

@@ -14,21 +14,40 @@ import (
 	"unsafe"
 )
 
-// ClientAuth selects how the client authenticates at the token endpoint.
+// ClientAuth selects how the client authenticates at the token endpoint. The
+// zero value is ClientAuthBasic, the platform's documented method. The Go
+// values are not the C enum's (lf_client_auth): the zero value had to be the
+// default.
 type ClientAuth int
 
 const (
+	// ClientAuthBasic (the default) sends Authorization: Basic
+	// base64(id:secret) to /api/access_token with the code in a form body:
+	// the only method the platform's docs give since 2025-02. A ClientID
+	// with ':' cannot be carried: New returns ErrInvalidArgument.
+	ClientAuthBasic ClientAuth = iota
 	// ClientAuthJSONBody sends client_id and client_secret in a JSON body to
-	// /oauth/access_token (the documented default).
-	ClientAuthJSONBody ClientAuth = C.LF_CLIENT_AUTH_JSON_BODY
-	// ClientAuthBasic sends Authorization: Basic base64(id:secret) to
-	// /api/access_token with the code in a form body.
-	ClientAuthBasic ClientAuth = C.LF_CLIENT_AUTH_BASIC
+	// /oauth/access_token: the earlier method (the platform's 2024 sample
+	// app; the default before 1.1), no longer in the platform's docs.
+	ClientAuthJSONBody
 	// ClientAuthAuto learns which style works on the first exchange with a
 	// probe that carries a deliberately invalid code; the real code is sent
 	// once, only after a style has been accepted.
-	ClientAuthAuto ClientAuth = C.LF_CLIENT_AUTH_AUTO
+	ClientAuthAuto
 )
+
+// cValue is the lf_client_auth for a; false for a value that names none.
+func (a ClientAuth) cValue() (C.lf_client_auth, bool) {
+	switch a {
+	case ClientAuthBasic:
+		return C.LF_CLIENT_AUTH_BASIC, true
+	case ClientAuthJSONBody:
+		return C.LF_CLIENT_AUTH_JSON_BODY, true
+	case ClientAuthAuto:
+		return C.LF_CLIENT_AUTH_AUTO, true
+	}
+	return 0, false
+}
 
 // Config configures a Client. Zero values take the library's defaults.
 //
@@ -46,7 +65,7 @@ type Config struct {
 	TokenURL     string // "": the endpoint that matches ClientAuth
 	APIURL       string // "": https://services.lightfunnels.com/api/v2
 
-	ClientAuth ClientAuth // default ClientAuthJSONBody
+	ClientAuth ClientAuth // default (zero) ClientAuthBasic
 
 	ConnectTimeout   time.Duration // 0: 10 s
 	Timeout          time.Duration // 0: 30 s, whole request
@@ -145,10 +164,11 @@ func New(cfg Config) (*Client, error) {
 	if c.user_agent, err = str(cfg.UserAgent, "UserAgent", true); err != nil {
 		return nil, err
 	}
-	if cfg.ClientAuth < 0 || cfg.ClientAuth > ClientAuthAuto {
+	clientAuth, known := cfg.ClientAuth.cValue()
+	if !known {
 		return nil, &Error{Status: ErrInvalidArgument, Message: "unknown ClientAuth"}
 	}
-	c.client_auth = C.lf_client_auth(cfg.ClientAuth)
+	c.client_auth = clientAuth
 	if cfg.ConnectTimeout > 0 {
 		c.connect_timeout_ms = C.long(durationMillis(cfg.ConnectTimeout))
 	}

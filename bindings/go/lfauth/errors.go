@@ -38,7 +38,7 @@ const (
 	ErrHTTP                  Status = 12 // unexpected HTTP status (incl. 3xx: redirects are not followed)
 	ErrInvalidCode           Status = 13 // authorization code rejected: used, expired or unknown
 	ErrInvalidClient         Status = 14 // client id/secret rejected
-	ErrUnauthorized          Status = 15 // access token rejected (e.g. the app was uninstalled)
+	ErrUnauthorized          Status = 15 // access token rejected: it does not work now (install again); uninstalls come as the app/uninstalled webhook
 	ErrAPI                   Status = 16 // the API answered with GraphQL errors
 	ErrProtocol              Status = 17 // malformed or unexpected response
 	ErrResponseTooLarge      Status = 18 // response over MaxResponseBytes

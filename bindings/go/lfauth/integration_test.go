@@ -26,7 +26,8 @@ const (
 )
 
 // startSandbox runs lf-sandbox with one client and returns it with a Client
-// configured against it (JSON-body client authentication unless mutated).
+// configured against it (HTTP Basic at /api/access_token, the default,
+// unless mutated).
 func startSandbox(t *testing.T, mutate ...func(*lfauth.Config)) (*sandboxtest.Sandbox, *lfauth.Client) {
 	t.Helper()
 	sb := sandboxtest.Start(t, sandboxtest.Options{
@@ -43,7 +44,7 @@ func sandboxClient(t *testing.T, sb *sandboxtest.Sandbox, mutate ...func(*lfauth
 		ClientSecret: sbSecret,
 		RedirectURIs: []string{sbRedirect},
 		AuthorizeURL: sb.Endpoint("/admin/oauth"),
-		TokenURL:     sb.Endpoint("/oauth/access_token"),
+		TokenURL:     sb.Endpoint("/api/access_token"),
 		APIURL:       sb.Endpoint("/api/v2"),
 		CAFile:       sb.CAFile,
 		Timeout:      30 * time.Second,
@@ -187,15 +188,16 @@ func TestSandboxClientAuthStyles(t *testing.T) {
 	})
 	ctx := ctxTimeout(t, 60*time.Second)
 	styles := map[string]func(*lfauth.Config){
-		"basic": func(cfg *lfauth.Config) {
-			cfg.ClientAuth = lfauth.ClientAuthBasic
-			cfg.TokenURL = sb.Endpoint("/api/access_token")
+		"basic (the default)": func(cfg *lfauth.Config) {},
+		"json body (the earlier method)": func(cfg *lfauth.Config) {
+			cfg.ClientAuth = lfauth.ClientAuthJSONBody
+			cfg.TokenURL = sb.Endpoint("/oauth/access_token")
 		},
-		"auto on the JSON endpoint": func(cfg *lfauth.Config) { cfg.ClientAuth = lfauth.ClientAuthAuto },
-		"auto on the Basic endpoint": func(cfg *lfauth.Config) {
+		"auto on the JSON endpoint": func(cfg *lfauth.Config) {
 			cfg.ClientAuth = lfauth.ClientAuthAuto
-			cfg.TokenURL = sb.Endpoint("/api/access_token")
+			cfg.TokenURL = sb.Endpoint("/oauth/access_token")
 		},
+		"auto on the Basic endpoint": func(cfg *lfauth.Config) { cfg.ClientAuth = lfauth.ClientAuthAuto },
 	}
 	for name, mutate := range styles {
 		c := sandboxClient(t, sb, mutate)
@@ -219,8 +221,8 @@ func TestSandboxWrongSecret(t *testing.T) {
 		bad := sandboxClient(t, sb, func(cfg *lfauth.Config) {
 			cfg.ClientSecret = "not-the-secret"
 			cfg.ClientAuth = style
-			if style == lfauth.ClientAuthBasic {
-				cfg.TokenURL = sb.Endpoint("/api/access_token")
+			if style == lfauth.ClientAuthJSONBody {
+				cfg.TokenURL = sb.Endpoint("/oauth/access_token")
 			}
 		})
 		code := consentCode(t, sb, good)

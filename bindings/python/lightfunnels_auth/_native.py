@@ -101,7 +101,7 @@ class LfCallOptions(Structure):
 # The defaults lf_auth_config_init() writes (auth.h). Finding each at the
 # offset this module expects proves the field layout up to the last field.
 CONFIG_DEFAULTS = {
-    "client_auth": 0,
+    "client_auth": 1,  # LF_CLIENT_AUTH_BASIC since 1.1
     "connect_timeout_ms": 10000,
     "timeout_ms": 30000,
     "max_response_bytes": 1 << 20,

@@ -29,9 +29,13 @@ _LONG_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_long) - 1)) - 1
 class ClientAuth(enum.IntEnum):
     """lf_client_auth: how the client authenticates at the token endpoint."""
 
-    #: client_id and client_secret in a JSON body (the documented default).
+    #: client_id and client_secret in a JSON body to /oauth/access_token: the
+    #: earlier method (the platform's 2024 sample app; the default before
+    #: 1.1), no longer in the platform's docs.
     JSON_BODY = 0
-    #: Authorization: Basic base64(id:secret), the code in a form body.
+    #: Authorization: Basic base64(id:secret), the code in a form body, to
+    #: /api/access_token: the platform's documented method since 2025-02, and
+    #: the default. A client_id with ':' cannot be carried (InvalidArgument).
     BASIC = 1
     #: Learn which one works with a probe carrying an invalid code.
     AUTO = 2
@@ -136,7 +140,7 @@ class Client:
         authorize_url: str | None = None,
         token_url: str | None = None,
         api_url: str | None = None,
-        client_auth: ClientAuth = ClientAuth.JSON_BODY,
+        client_auth: ClientAuth = ClientAuth.BASIC,
         connect_timeout: float | None = None,
         timeout: float | None = None,
         stall_timeout: float | None = None,
@@ -395,7 +399,8 @@ class Client:
 
         Raises ApiError when the answer carries GraphQL ``errors`` (the
         first one's key and message; ``e.response`` is the whole answer),
-        Unauthorized (the token was revoked: the app was uninstalled),
+        Unauthorized (the token does not work now: the merchant must install
+        again; uninstalls come as the app/uninstalled webhook),
         RateLimited, HttpError, ... Every error raised after a complete HTTP
         response keeps its raw body in ``e.body``."""
         c_vars = None
@@ -430,7 +435,8 @@ class Client:
         self, token: Token | str, *, timeout: float | None = None, cancel: CancelLike | None = None
     ) -> str:
         """The id of the account the token belongs to: key stored tokens by
-        it. Unauthorized means the token was revoked (the app uninstalled)."""
+        it. Unauthorized means the token does not work now (the merchant must
+        install again); delete tokens on the app/uninstalled webhook."""
         c_token = _secret(_token_value(token), "token")
         err = LfError()
         try:

@@ -207,7 +207,9 @@ class InvalidClient(LightfunnelsAuthError):
 
 
 class Unauthorized(LightfunnelsAuthError):
-    """The access token was rejected."""
+    """The access token was rejected: it does not work now (the merchant must
+    install again). Not the uninstall signal: that is the app/uninstalled
+    webhook."""
 
     status = Status.UNAUTHORIZED
 

@@ -119,7 +119,7 @@ class Sandbox:
             client_secret=self.secret,
             redirect_uris=[self.redirect],
             authorize_url=self.url + "/admin/oauth",
-            token_url=self.url + "/oauth/access_token",
+            token_url=self.url + "/api/access_token",  # HTTP Basic, the default
             api_url=self.url + "/api/v2",
             ca_file=self.ca_file,
             timeout=30,

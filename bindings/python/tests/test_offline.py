@@ -7,6 +7,7 @@ import base64
 import ctypes
 import hashlib
 import hmac
+import inspect
 import os
 import pickle
 import subprocess
@@ -259,6 +260,16 @@ class WebhookTest(unittest.TestCase):
 
 
 class ArgumentTest(unittest.TestCase):
+    def test_default_client_auth_is_basic(self) -> None:
+        # The platform's documented method since 2025-02. Basic cannot carry
+        # a ':' in the client id: the default refuses it, the JSON body (the
+        # earlier method, asked for by name) takes it.
+        default = inspect.signature(la.Client).parameters["client_auth"].default
+        self.assertIs(default, la.ClientAuth.BASIC)
+        with self.assertRaises(la.InvalidArgument):
+            client(client_id="a:b")
+        client(client_id="a:b", client_auth=la.ClientAuth.JSON_BODY).close()
+
     def test_bad_configuration(self) -> None:
         cases = [
             (la.InvalidArgument, dict(client_secret="")),

@@ -101,8 +101,20 @@ class FullFlowTest(SandboxTestCase):
                 receiver.close()
             self.assertEqual(receiver.bodies, [])
 
-    def test_basic_and_auto_client_auth_exchange_too(self) -> None:
-        for auth, path in ((la.ClientAuth.BASIC, "/api/access_token"), (la.ClientAuth.AUTO, "/oauth/access_token")):
+    def test_default_client_auth_is_basic_at_api_access_token(self) -> None:
+        # The sandbox's /api/access_token takes HTTP Basic only, and logs
+        # each token request.
+        client = self.new_client(token_url=self.sandbox.url + "/api/access_token")
+        code = self.code(client)
+        seen = len(self.sandbox.log())  # the class's sandbox logged other tests' requests
+        token = client.exchange_code(code)
+        self.assertEqual(client.account_id(token), ACCOUNT_ID)
+        log = self.sandbox.log()[seen:]
+        self.assertIn("POST /api/access_token 200", log)
+        self.assertNotIn("/oauth/access_token", log)
+
+    def test_json_body_and_auto_client_auth_exchange_too(self) -> None:
+        for auth, path in ((la.ClientAuth.JSON_BODY, "/oauth/access_token"), (la.ClientAuth.AUTO, "/oauth/access_token")):
             with self.subTest(auth=auth):
                 client = self.new_client(client_auth=auth, token_url=self.sandbox.url + path)
                 token = client.exchange_code(self.code(client))

@@ -35,7 +35,7 @@ func setup(t *testing.T) (*App, *httptest.Server, *sandboxtest.Sandbox) {
 	})
 	client, err := lfauth.New(lfauth.Config{
 		ClientID: clientID, ClientSecret: secret, RedirectURIs: []string{redirect},
-		AuthorizeURL: sb.Endpoint("/admin/oauth"), TokenURL: sb.Endpoint("/oauth/access_token"),
+		AuthorizeURL: sb.Endpoint("/admin/oauth"), TokenURL: sb.Endpoint("/api/access_token"),
 		APIURL: sb.Endpoint("/api/v2"), CAFile: sb.CAFile, Timeout: 30 * time.Second,
 	})
 	if err != nil {

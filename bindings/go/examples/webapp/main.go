@@ -14,7 +14,7 @@
 //
 //	lf-sandbox --tls-self-signed /tmp/sb --client app:secret:http://127.0.0.1:8080/callback
 //	LF_CLIENT_ID=app LF_CLIENT_SECRET=secret LF_REDIRECT_URI=http://127.0.0.1:8080/callback \
-//	LF_AUTHORIZE_URL=$URL/admin/oauth LF_TOKEN_URL=$URL/oauth/access_token \
+//	LF_AUTHORIZE_URL=$URL/admin/oauth LF_TOKEN_URL=$URL/api/access_token \
 //	LF_API_URL=$URL/api/v2 LF_CA_FILE=/tmp/sb/ca.pem go run ./examples/webapp
 //
 // then open http://127.0.0.1:8080/install.

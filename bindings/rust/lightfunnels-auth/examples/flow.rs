@@ -27,7 +27,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(
         Config::new(client_id, secret, redirect.clone())
             .authorize_url(format!("{}/admin/oauth", base))
-            .token_url(format!("{}/oauth/access_token", base))
+            .token_url(format!("{}/api/access_token", base)) // HTTP Basic, the default
             .api_url(format!("{}/api/v2", base)),
     )?;
 

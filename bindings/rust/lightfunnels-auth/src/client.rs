@@ -13,12 +13,16 @@ use std::sync::atomic::AtomicI32;
 use std::time::Duration;
 
 /// How the client authenticates at the token endpoint (`lf_client_auth`).
+/// The default is `Basic`, the platform's documented method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ClientAuth {
-    /// `client_id` + `client_secret` in a JSON body to `/oauth/access_token`
-    /// (the documented default).
+    /// `client_id` + `client_secret` in a JSON body to `/oauth/access_token`:
+    /// the earlier method (the platform's 2024 sample app; the default before
+    /// 1.1), no longer in the platform's docs.
     JsonBody,
-    /// `Authorization: Basic` to `/api/access_token`, code in a form body.
+    /// `Authorization: Basic` to `/api/access_token`, code in a form body: the
+    /// only method the platform's docs give since 2025-02, and the default.
+    /// A `client_id` with ':' cannot be carried (`Status::InvalidArgument`).
     Basic,
     /// Learn which style works with a probe carrying an invalid code, before
     /// the real code is ever sent (see `lf_exchange_code` in the header).
@@ -30,7 +34,7 @@ pub enum ClientAuth {
 #[allow(clippy::derivable_impls)]
 impl Default for ClientAuth {
     fn default() -> ClientAuth {
-        ClientAuth::JsonBody
+        ClientAuth::Basic
     }
 }
 
@@ -77,7 +81,7 @@ pub struct Config {
     pub token_url: Option<String>,
     /// GraphQL endpoint; default `https://services.lightfunnels.com/api/v2`.
     pub api_url: Option<String>,
-    /// Token-endpoint authentication style.
+    /// Token-endpoint authentication style; default `ClientAuth::Basic`.
     pub client_auth: ClientAuth,
     /// Connect timeout (must be > 0; sub-millisecond values round up to 1 ms).
     pub connect_timeout: Option<Duration>,

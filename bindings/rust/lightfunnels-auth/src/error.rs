@@ -49,7 +49,9 @@ pub enum Status {
     InvalidCode,
     /// `LF_E_INVALID_CLIENT`: client id/secret rejected.
     InvalidClient,
-    /// `LF_E_UNAUTHORIZED`: access token rejected (e.g. the app was uninstalled).
+    /// `LF_E_UNAUTHORIZED`: access token rejected: it does not work now (the
+    /// merchant must install again). Not the uninstall signal: that is the
+    /// `app/uninstalled` webhook.
     Unauthorized,
     /// `LF_E_API`: the API answered with GraphQL `errors`.
     Api,

@@ -121,7 +121,7 @@ impl Sandbox {
     fn config(&self) -> Config {
         Config::new(CLIENT_ID, CLIENT_SECRET, REDIRECT)
             .authorize_url(format!("{}/admin/oauth", self.url))
-            .token_url(format!("{}/oauth/access_token", self.url))
+            .token_url(format!("{}/api/access_token", self.url))
             .api_url(format!("{}/api/v2", self.url))
             .timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(20))
@@ -401,6 +401,35 @@ fn full_flow_exchange_account_graphql() {
     assert_eq!(client.exchange_code("no-such-code").unwrap_err().status, Status::InvalidCode);
 }
 
+/// A config that leaves `client_auth` alone exchanges at the sandbox's
+/// /api/access_token, which takes HTTP Basic only.
+#[test]
+fn default_client_auth_exchanges_with_basic() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let cfg = sb.config();
+    assert_eq!(cfg.client_auth, ClientAuth::Basic);
+    let client = Client::new(cfg).unwrap();
+    let token = client.exchange_code(&sb.code(&client)).expect("exchange with the default client auth");
+    assert_eq!(client.account_id(token.secret()).unwrap(), ACCOUNT);
+}
+
+#[test]
+fn json_body_client_auth_still_works() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let client = Client::new(
+        sb.config().client_auth(ClientAuth::JsonBody).token_url(format!("{}/oauth/access_token", sb.url)),
+    )
+    .unwrap();
+    let token = client.exchange_code(&sb.code(&client)).expect("JSON-body exchange");
+    assert_eq!(client.account_id(token.secret()).unwrap(), ACCOUNT);
+}
+
 #[test]
 fn basic_client_auth_and_per_call_options() {
     let sb = match sandbox() {
@@ -435,16 +464,16 @@ fn wrong_secret_is_invalid_client() {
     assert_eq!(e.http_status, 401);
     assert_eq!(e.key, "invalid_client");
     assert!(!e.to_string().contains("not-the-secret"));
-    // Basic with the wrong secret as well.
-    let bad_basic = Client::new({
+    // The JSON body with the wrong secret as well.
+    let bad_json = Client::new({
         let mut c =
-            sb.config().client_auth(ClientAuth::Basic).token_url(format!("{}/api/access_token", sb.url));
+            sb.config().client_auth(ClientAuth::JsonBody).token_url(format!("{}/oauth/access_token", sb.url));
         c.client_secret = "not-the-secret".into();
         c
     })
     .unwrap();
     let code = sb.code(&good);
-    assert_eq!(bad_basic.exchange_code(&code).unwrap_err().status, Status::InvalidClient);
+    assert_eq!(bad_json.exchange_code(&code).unwrap_err().status, Status::InvalidClient);
 }
 
 #[test]

@@ -63,6 +63,21 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     found.first().copied()
 }
 
+/// The platform's documented method since 2025-02 is the default, in the
+/// enum and in a fresh `Config`.
+#[test]
+fn default_client_auth_is_basic() {
+    assert_eq!(ClientAuth::default(), ClientAuth::Basic);
+    assert_eq!(Config::new("id", "secret", REDIRECT).client_auth, ClientAuth::Basic);
+    // Basic cannot carry a ':' in the client id: the default refuses it,
+    // the JSON body (asked for) takes it.
+    assert_eq!(
+        Client::new(Config::new("a:b", "secret", REDIRECT)).unwrap_err().status,
+        Status::InvalidArgument
+    );
+    assert!(Client::new(Config::new("a:b", "secret", REDIRECT).client_auth(ClientAuth::JsonBody)).is_ok());
+}
+
 #[test]
 fn version_matches_the_header() {
     assert_eq!(version(), lightfunnels_auth::sys::LF_AUTH_VERSION_STRING);
