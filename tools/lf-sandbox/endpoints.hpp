@@ -35,4 +35,8 @@ void handle_webhook(Store &store, const httplib::Request &req, httplib::Response
 void handle_event(Store &store, const httplib::Request &req, httplib::Response &res);
 void handle_uninstall(Store &store, const httplib::Request &req, httplib::Response &res);
 
+// admin.cpp: GET /admin/apps/<client_id>, the merchant's admin with the
+// app's URL in an iframe (client option app_url).
+void handle_admin_app(Store &store, const httplib::Request &req, httplib::Response &res);
+
 }  // namespace sandbox

@@ -1575,6 +1575,65 @@ void test_uninstall(void **) {
     stop(sb);
 }
 
+int free_port() {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<struct sockaddr *>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+void test_admin_page(void **) {
+    Client c = new_client(), bare = new_client();
+    Sandbox sb;
+    const std::string app = "http://127.0.0.1:" + std::to_string(free_port()) + "/app?x=1";
+    start(sb, {"--account-id", "acct_adm", "--client", c.id + ":" + c.secret + ":" + kRedirect, "--client",
+               bare.id + ":" + bare.secret + ":" + kRedirect, "--app-url", c.id + ":" + app});
+    Resp r = request(sb, "GET", "/admin/apps/" + esc(c.id));
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.header("content-type"), "text/html"));
+    // The platform's embedded URL: the app's URL with account_id and iframe=true.
+    static const std::regex iframe("<iframe [^>]*src=\"([^\"]*)\"");
+    std::smatch m;
+    if (!std::regex_search(r.body, m, iframe)) fail_msg("no iframe: %s", r.body.c_str());
+    assert_string_equal(m[1].str().c_str(), (app + "&amp;account_id=acct_adm&amp;iframe=true").c_str());
+    assert_true(contains(r.header("content-security-policy"), "frame-src"));
+    // The consent page may be framed by the admin (same origin), by no one else.
+    r = request(sb, "GET", authorize_path(c.id, kRedirect, "orders", "s"));
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.header("content-security-policy"), "frame-ancestors 'self'"));
+    assert_string_equal(r.header("x-frame-options").c_str(), "SAMEORIGIN");
+    // No app URL, unknown client: 404.
+    assert_int_equal(request(sb, "GET", "/admin/apps/" + esc(bare.id)).status, 404);
+    assert_int_equal(request(sb, "GET", "/admin/apps/nobody").status, 404);
+    assert_int_equal(request(sb, "POST", "/admin/apps/" + esc(c.id), "x").status, 405);
+    stop(sb);
+
+    // The app must be another origin than the sandbox: same scheme, host and port is refused.
+    int port = free_port();
+    std::string out, err;
+    int status = run_to_exit(
+        {"--listen", "127.0.0.1:" + std::to_string(port), "--client", c.id + ":" + c.secret + ":" + kRedirect,
+         "--app-url", c.id + ":http://127.0.0.1:" + std::to_string(port) + "/app"},
+        out, err);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    assert_true(contains(err, "origin"));
+    for (const char *bad : {"ftp://127.0.0.1/app", "http://127.0.0.1/app#frag", "127.0.0.1:9/app"}) {
+        status =
+            run_to_exit({"--client", c.id + ":" + c.secret + ":" + kRedirect, "--app-url", c.id + ":" + bad}, out, err);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 2);
+    }
+    status =
+        run_to_exit({"--client", c.id + ":" + c.secret + ":" + kRedirect, "--app-url", "nobody:http://x/"}, out, err);
+    assert_int_equal(WEXITSTATUS(status), 2);
+}
+
 // The whole flow through the library's public API against the sandbox, for
 // each client-auth style.
 void test_library_flow(void **) {
@@ -1708,6 +1767,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_graphql_webhooks, teardown),
         cmocka_unit_test_teardown(test_events, teardown),
         cmocka_unit_test_teardown(test_uninstall, teardown),
+        cmocka_unit_test_teardown(test_admin_page, teardown),
         cmocka_unit_test_teardown(test_library_flow, teardown),
         cmocka_unit_test_teardown(test_sigterm, teardown),
     };
