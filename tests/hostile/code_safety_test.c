@@ -1,5 +1,5 @@
-/* Hostile-server suite, single-use code safety (issue 5; RELIABILITY.md §3
- * A 10, C 37) and the transport side of secret hygiene.
+/* Hostile-server suite, single-use code safety (issue 5) and the transport
+ * side of secret hygiene.
  *
  * An authorization code is single-use: the library must never send it
  * twice. After a failure that may have reached the server (5xx, 429,

@@ -1,6 +1,6 @@
 /* Hostile-server suite, responses: bodies that are not what a token
- * endpoint should send (RELIABILITY.md §3 B 22-33), Retry-After handling
- * (B 27) and servers that echo secrets back in their error text. Every
+ * endpoint should send (malformed JSON, tokens of the wrong type, size or
+ * alphabet, too deep nesting), Retry-After handling and servers that echo secrets back in their error text. Every
  * response arrives intact over TLS; only its content is hostile. */
 #include <setjmp.h>
 #include <stdarg.h>

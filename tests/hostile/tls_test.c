@@ -1,7 +1,7 @@
 /* Hostile-server suite, TLS: a plain-HTTP server behind an https URL,
  * expired / self-signed / wrong-host certificates, a handshake that never
  * starts, servers that speak only TLS 1.0 or 1.1, a reset in the middle of
- * the handshake (RELIABILITY.md §3 A 4, 11, 14-18). In every failure the code and the
+ * the handshake. In every failure the code and the
  * secret must never reach the server: a failed handshake leaves no request. */
 #include <setjmp.h>
 #include <stdarg.h>
