@@ -471,7 +471,7 @@ lf_status hs_client(hs_case *c, const char *scheme, int port, const char *path) 
 lf_status hs_exchange(hs_case *c) {
     lf_token_free(c->tok);
     c->tok = NULL;
-    memset(&c->err, 0x5a, sizeof c->err); /* the call must reset it */
+    lf_garbage_fill(&c->err, sizeof c->err); /* the call must reset it */
     double t0 = now_s();
     c->status = lf_exchange_code(c->auth, c->code, &c->tok, &c->err);
     c->elapsed_s = now_s() - t0;

@@ -17,6 +17,8 @@
 
 #include <lightfunnels/auth.h>
 
+#include "lf_test.h"
+
 #define HS_MAX_SERVERS 4
 #define HS_CANARY_SIZE 96
 
@@ -177,24 +179,15 @@ HS_SENTINEL int hs_openssl_client(const hs_case *c, int slot, const char *reques
 long hs_vm_kib(const char *field);
 int hs_reset_peak(void);
 
-/* Assertions with readable failures (naming the mode of the slot-0 server). */
-#define hs_assert_status(c, expected)                                                                                 \
-    do {                                                                                                              \
-        const hs_case *hs_c_ = (c);                                                                                   \
-        lf_status hs_e_ = (expected);                                                                                 \
-        if (hs_c_->status != hs_e_) {                                                                                 \
-            print_error(                                                                                              \
-                "status %s, expected %s (server mode \"%s\", http_status %ld, key \"%s\", "                           \
-                "message \"%s\")\n",                                                                                  \
-                lf_status_name(hs_c_->status), lf_status_name(hs_e_), hs_c_->servers[0].mode, hs_c_->err.http_status, \
-                hs_c_->err.key, hs_c_->err.message);                                                                  \
-            fail();                                                                                                   \
-        }                                                                                                             \
-        if (hs_e_ != LF_OK && hs_c_->err.status != hs_e_) {                                                           \
-            print_error("err.status %s differs from the returned %s\n", lf_status_name(hs_c_->err.status),            \
-                        lf_status_name(hs_e_));                                                                       \
-            fail();                                                                                                   \
-        }                                                                                                             \
+/* The status assertion of lf_test.h on the case's result, naming the mode of
+ * the slot-0 server when it fails. */
+#define hs_assert_status(c, expected)                                                 \
+    do {                                                                              \
+        const hs_case *hs_c_ = (c);                                                   \
+        lf_status hs_e_ = (expected);                                                 \
+        if (hs_c_->status != hs_e_ || (hs_e_ != LF_OK && hs_c_->err.status != hs_e_)) \
+            print_error("server mode \"%s\": ", hs_c_->servers[0].mode);              \
+        lf_assert_status_err(hs_c_->status, hs_e_, &hs_c_->err);                      \
     } while (0)
 
 #define hs_assert_elapsed_below(c, seconds)                                                     \

@@ -437,7 +437,7 @@ static void graphql_reset_while_sending_no_sigpipe(void **state) {
 
     sigpipe_default();
     lf_response *resp = NULL;
-    memset(&c->err, 0x5a, sizeof c->err);
+    lf_garbage_fill(&c->err, sizeof c->err);
     c->status = lf_graphql(c->auth, c->token, query, NULL, &resp, &c->err);
     free(query);
     assert_sigpipe_still_default();

@@ -130,16 +130,9 @@ int it_slow(void) {
 }
 
 void it_expect_status(lf_status got, lf_status want, const lf_error *err, const char *what) {
-    if (got != want)
-        fail_msg("%s: got %s, want %s (http %ld, key '%s', message '%s')", what, lf_status_name(got),
-                 lf_status_name(want), err ? err->http_status : -1L, err ? err->key : "", err ? err->message : "");
-}
-
-void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line) {
-    if (got == want) return;
-    char where[256];
-    snprintf(where, sizeof where, "%s:%d", file, line);
-    it_expect_status(got, want, err, where);
+    if (got != want) lf_test_status_failed(what, got, lf_status_name(want), err, NULL, 0);
+    if (want != LF_OK && err != NULL && err->status != want)
+        lf_test_status_failed(what, err->status, lf_status_name(want), err, NULL, 0);
 }
 
 void it_assert_faster_than(long long t0, long long limit_ms, const char *what) {

@@ -45,7 +45,7 @@ static void expect_code_with(const lf_auth *a, const char *input, const char *ex
     size_t needed = 0;
     lf_error err;
     lf_status s;
-    memset(&err, 0x5A, sizeof err); /* garbage: must be reset */
+    lf_garbage_fill(&err, sizeof err); /* garbage: must be reset */
     s = lf_parse_callback(a, input, expected_state, buf, sizeof buf, &needed, &err);
     if (s != LF_OK) {
         print_error("input \"%.200s\" (expected_state %s): %s (%s), expected LF_OK\n", input,
@@ -78,7 +78,7 @@ static lf_error expect_fail(const char *input, const char *expected_state, lf_st
     char buf[64];
     lf_error err;
     lf_status s;
-    memset(&err, 0x5A, sizeof err);
+    lf_garbage_fill(&err, sizeof err);
     strcpy(buf, "junk");
     s = lf_parse_callback(NULL, input, expected_state, buf, sizeof buf, NULL, &err);
     if (s != expected) {
