@@ -1,10 +1,9 @@
-#define _GNU_SOURCE /* memmem, pipe2, nftw */
+#define _GNU_SOURCE /* memmem, nftw */
 #include "hostile_support.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -20,24 +19,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#ifndef HS_PYTHON
-#error "HS_PYTHON (the python3 interpreter) must be defined by the build"
-#endif
-#ifndef HS_SERVER_PY
-#error "HS_SERVER_PY (path of hostile_server.py) must be defined by the build"
-#endif
 #ifndef HS_OPENSSL
-#error "HS_OPENSSL (the openssl CLI) must be defined by the build"
-#endif
-#ifndef HS_MAKE_CERTS
-#error "HS_MAKE_CERTS (path of make_certs.sh) must be defined by the build"
+#error "HS_OPENSSL (the openssl CLI, the TLS 1.0/1.1 control client) must be defined by the build"
 #endif
 
 extern char **environ;
 
-#define READY_TIMEOUT_MS 30000 /* python start-up on a loaded 2-core machine */
 #define SETTLE_TIMEOUT_MS 3000 /* connections finishing after the client left */
 
+static ts_pki *g_pki;
 static char g_dir[256];
 static int g_file_counter;
 static pid_t g_live[64];
@@ -78,16 +68,6 @@ static void kill_and_reap(pid_t pid) {
     live_remove(pid);
 }
 
-static int run_and_wait(char *const argv[]) {
-    pid_t pid;
-    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0) return -1;
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
     (void)sb;
     (void)flag;
@@ -106,19 +86,16 @@ int hs_suite_setup(void) {
         g_dir[0] = '\0';
         return -1;
     }
-    setenv("OPENSSL", HS_OPENSSL, 0);
-    char *argv[] = {(char *)"/bin/sh", (char *)HS_MAKE_CERTS, g_dir, NULL};
-    if (run_and_wait(argv) != 0) {
-        fprintf(stderr, "hostile: making the test certificates failed\n");
-        return -1;
-    }
-    return 0;
+    g_pki = ts_pki_create();
+    return g_pki ? 0 : -1;
 }
 
 void hs_suite_teardown(void) {
     for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++)
         if (g_live[i]) kill_and_reap(g_live[i]);
     if (g_dir[0] && !getenv("LF_HOSTILE_KEEP")) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_pki_free(g_pki);
+    g_pki = NULL;
 }
 
 int hs_suite_end(int rc) {
@@ -127,6 +104,8 @@ int hs_suite_end(int rc) {
 }
 
 const char *hs_dir(void) { return g_dir; }
+
+const char *hs_ca_file(void) { return ts_pki_ca_file(g_pki); }
 
 const char *hs_path(const char *name) {
     static char bufs[8][512];
@@ -204,10 +183,8 @@ int hs_case_teardown(void **state) {
     lf_token_free(c->tok);
     c->tok = NULL;
     for (int i = 0; i < HS_MAX_SERVERS; i++) {
-        if (c->servers[i].pid) {
-            kill_and_reap(c->servers[i].pid);
-            c->servers[i].pid = 0;
-        }
+        hs_stop(&c->servers[i]);
+        free(c->servers[i].record);
     }
     free(c);
     *state = NULL;
@@ -224,85 +201,100 @@ int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...) {
     return rc;
 }
 
+static ts_cert cert_named(const char *name) {
+    if (!strcmp(name, "server")) return TS_CERT_GOOD;
+    if (!strcmp(name, "expired")) return TS_CERT_EXPIRED;
+    if (!strcmp(name, "wronghost")) return TS_CERT_WRONG_HOST;
+    if (!strcmp(name, "selfsigned")) return TS_CERT_SELF_SIGNED;
+    print_error("unknown certificate \"%s\"\n", name);
+    fail();
+    return TS_CERT_GOOD;
+}
+
+static int read_file(const char *path, char **data, size_t *len);
+
+/* The contents of the file at path, surrounding whitespace removed when
+ * `strip`; kept in `keep` (freed by the caller). */
+static const char *load(const char *path, int strip, char **keep, size_t *len) {
+    assert_int_equal(read_file(path, keep, len), 0);
+    char *d = *keep;
+    if (strip) {
+        while (*len > 0 && strchr(" \t\r\n", d[*len - 1])) d[--*len] = '\0';
+        while (*d && strchr(" \t\r\n", *d)) {
+            d++;
+            --*len;
+        }
+    }
+    return d;
+}
+
+/* Applies one option ("--name", value) to the server's configuration. */
+static void apply_option(ts_fault_config *cfg, const char *opt, const char *val, char **keep, char *headers,
+                         size_t headers_size) {
+    size_t len = 0;
+    if (!strcmp(opt, "--status")) {
+        cfg->status = atoi(val);
+    } else if (!strcmp(opt, "--content-type")) {
+        cfg->content_type = val;
+    } else if (!strcmp(opt, "--body-file")) {
+        cfg->body = load(val, 0, &keep[0], &cfg->body_len);
+    } else if (!strcmp(opt, "--code-file")) {
+        cfg->code = load(val, 1, &keep[1], &len);
+    } else if (!strcmp(opt, "--token-file")) {
+        cfg->token = load(val, 1, &keep[2], &len);
+    } else if (!strcmp(opt, "--auto-accept")) {
+        cfg->auto_accept = val;
+    } else if (!strcmp(opt, "--location")) {
+        cfg->location = val;
+    } else if (!strcmp(opt, "--size")) {
+        cfg->size = (size_t)strtoull(val, NULL, 10);
+    } else if (!strcmp(opt, "--interval")) {
+        cfg->interval_ms = (long)(atof(val) * 1000.0);
+    } else if (!strcmp(opt, "--rate")) {
+        cfg->rate = atol(val);
+    } else if (!strcmp(opt, "--tls-version")) {
+        cfg->tls_version = !strcmp(val, "1.0") ? 10 : !strcmp(val, "1.1") ? 11 : -1;
+        assert_true(cfg->tls_version > 0);
+    } else if (!strcmp(opt, "--content-lengths")) {
+        cfg->content_lengths = val;
+    } else if (!strcmp(opt, "--header")) {
+        size_t used = strlen(headers);
+        int n = snprintf(headers + used, headers_size - used, "%s\r\n", val);
+        assert_true(n > 0 && (size_t)n < headers_size - used);
+        cfg->headers = headers;
+    } else {
+        print_error("unknown server option %s\n", opt);
+        fail();
+    }
+}
+
 int hs_startv(hs_case *c, int slot, const char *tls, const char *mode, va_list ap) {
     assert_true(slot >= 0 && slot < HS_MAX_SERVERS);
     hs_server *s = &c->servers[slot];
-    assert_int_equal(s->pid, 0);
+    assert_null(s->raw);
     snprintf(s->mode, sizeof s->mode, "%s", mode);
-    s->record_id = ++g_file_counter;
-    char recname[64];
-    snprintf(recname, sizeof recname, "record-%d.log", s->record_id);
-    snprintf(s->record, sizeof s->record, "%s", hs_path(recname));
-
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = HS_PYTHON;
-    argv[n++] = HS_SERVER_PY;
-    argv[n++] = "--mode";
-    argv[n++] = mode;
-    argv[n++] = "--record";
-    argv[n++] = s->record;
-    char cert[512], key[512];
+    ts_fault_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.mode = mode;
     if (tls) {
-        snprintf(cert, sizeof cert, "%s/%s.pem", g_dir, tls);
-        snprintf(key, sizeof key, "%s/%s.key", g_dir, tls);
-        argv[n++] = "--cert";
-        argv[n++] = cert;
-        argv[n++] = "--key";
-        argv[n++] = key;
+        cfg.pki = g_pki;
+        cfg.cert = cert_named(tls);
     }
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL) {
-        assert_true(n < 62);
-        argv[n++] = a;
+    char *keep[3] = {NULL, NULL, NULL};
+    char headers[1024] = "";
+    const char *opt;
+    while ((opt = va_arg(ap, const char *)) != NULL) {
+        const char *val = va_arg(ap, const char *);
+        assert_non_null(val);
+        apply_option(&cfg, opt, val, keep, headers, sizeof headers);
     }
-    argv[n] = NULL;
-
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, HS_PYTHON, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        print_error("posix_spawn %s: %s\n", HS_PYTHON, strerror(rc));
+    s->raw = ts_raw_start_fault(&cfg); /* copies what it keeps */
+    for (int i = 0; i < 3; i++) free(keep[i]);
+    if (!s->raw) {
+        print_error("fault server (mode %s) did not start\n", mode);
         return -1;
     }
-    s->pid = pid;
-    live_add(pid);
-
-    char line[64];
-    size_t len = 0;
-    double deadline = now_s() + READY_TIMEOUT_MS / 1000.0;
-    int ok = 0;
-    while (len + 1 < sizeof line) {
-        double left = deadline - now_s();
-        if (left <= 0) break;
-        struct pollfd pfd = {fds[0], POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) break;
-        ssize_t r = read(fds[0], line + len, 1);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        if (line[len] == '\n') {
-            line[len] = '\0';
-            ok = sscanf(line, "READY %d", &s->port) == 1 && s->port > 0;
-            break;
-        }
-        len++;
-    }
-    close(fds[0]);
-    if (!ok) {
-        print_error("hostile server (mode %s) did not become ready\n", mode);
-        kill_and_reap(pid);
-        s->pid = 0;
-        return -1;
-    }
+    s->port = ts_raw_port(s->raw);
     return 0;
 }
 
@@ -379,30 +371,24 @@ static int parse_record(char *data, size_t len, hs_record *r) {
 }
 
 void hs_stop(hs_server *s) {
-    if (!s->pid) return;
-    /* Let connection threads that are still running record their END. */
-    double deadline = now_s() + SETTLE_TIMEOUT_MS / 1000.0;
-    for (;;) {
-        char *data;
-        size_t len;
-        hs_record r;
-        int settled = 0;
-        if (read_file(s->record, &data, &len) == 0) {
-            if (parse_record(data, len, &r) == 0) settled = r.ends >= r.conns;
-            free(data);
-        }
-        if (settled || now_s() > deadline) break;
-        sleep_ms(50);
-    }
-    kill_and_reap(s->pid);
-    s->pid = 0;
+    if (!s->raw) return;
+    /* Let connections that are still being served finish and record END. */
+    ts_raw_wait_idle(s->raw, SETTLE_TIMEOUT_MS);
+    free(s->record);
+    s->record = ts_raw_record(s->raw, &s->record_len);
+    ts_raw_stop(s->raw);
+    s->raw = NULL;
 }
 
 int hs_read_record(const hs_server *s, hs_record *r) {
-    char *data;
-    size_t len;
+    size_t len = s->record_len;
+    char *data = s->raw ? ts_raw_record(s->raw, &len) : malloc(len + 1);
     memset(r, 0, sizeof *r);
-    if (read_file(s->record, &data, &len) != 0) return -1;
+    if (!data) return -1;
+    if (!s->raw) {
+        if (len) memcpy(data, s->record, len);
+        data[len] = '\0';
+    }
     if (parse_record(data, len, r) != 0) {
         free(data);
         memset(r, 0, sizeof *r);
@@ -461,7 +447,7 @@ lf_status hs_client(hs_case *c, const char *scheme, int port, const char *path) 
     cfg.connect_timeout_ms = c->connect_timeout_ms;
     cfg.timeout_ms = c->timeout_ms;
     cfg.max_response_bytes = c->max_response_bytes;
-    cfg.ca_file = c->system_store ? NULL : c->ca_file ? c->ca_file : hs_path("ca.pem");
+    cfg.ca_file = c->system_store ? NULL : c->ca_file ? c->ca_file : hs_ca_file();
     lf_error err;
     lf_status st = lf_auth_new(&cfg, &c->auth, &err);
     if (st != LF_OK) print_error("lf_auth_new: %s: %s\n", lf_status_name(st), err.message);
@@ -653,7 +639,7 @@ int hs_openssl_client(const hs_case *c, int slot, const char *request, char *out
     assert_true(slot >= 0 && slot < HS_MAX_SERVERS && out_size > 0);
     char connect[64], ca[512];
     snprintf(connect, sizeof connect, "127.0.0.1:%d", c->servers[slot].port);
-    snprintf(ca, sizeof ca, "%s", hs_path("ca.pem"));
+    snprintf(ca, sizeof ca, "%s", hs_ca_file());
     const char *in = hs_write_file("s_client-in", request, strlen(request));
     char outpath[512];
     snprintf(outpath, sizeof outpath, "%s", hs_write_file("s_client-out", "", 0));

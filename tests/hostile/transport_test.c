@@ -424,7 +424,7 @@ static void graphql_reset_while_sending_no_sigpipe(void **state) {
     cfg.api_url = api;
     cfg.timeout_ms = c->timeout_ms;
     cfg.connect_timeout_ms = c->connect_timeout_ms;
-    cfg.ca_file = hs_path("ca.pem");
+    cfg.ca_file = hs_ca_file();
     lf_error err;
     assert_int_equal(lf_auth_new(&cfg, &c->auth, &err), LF_OK);
 
