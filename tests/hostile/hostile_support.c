@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -33,18 +32,6 @@ static int g_file_counter;
 static pid_t g_live[64];
 
 /* ---------------------------------------------------------------- helpers */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 static void live_add(pid_t pid) {
     for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++) {
@@ -141,22 +128,6 @@ void hs_canary(char *buf, size_t size, const char *prefix) {
     snprintf(buf, size, "%s%s", prefix, st);
 }
 
-void hs_base64(const void *data, size_t n, char *out) {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *s = data;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16;
-        if (i + 1 < n) v |= (unsigned)s[i + 1] << 8;
-        if (i + 2 < n) v |= s[i + 2];
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
 int hs_case_setup(void **state) {
     hs_case *c = calloc(1, sizeof *c);
     if (!c) return -1;
@@ -166,7 +137,7 @@ int hs_case_setup(void **state) {
     hs_canary(c->token, sizeof c->token, "hs-tok-");
     char idsec[2 * HS_CANARY_SIZE];
     snprintf(idsec, sizeof idsec, "%s:%s", c->client_id, c->secret);
-    hs_base64(idsec, strlen(idsec), c->basic);
+    ts_base64_encode(idsec, strlen(idsec), c->basic, sizeof c->basic);
     c->timeout_ms = 3000;
     c->connect_timeout_ms = 2000;
     c->max_response_bytes = 64 * 1024;
@@ -458,9 +429,9 @@ lf_status hs_exchange(hs_case *c) {
     lf_token_free(c->tok);
     c->tok = NULL;
     lf_garbage_fill(&c->err, sizeof c->err); /* the call must reset it */
-    double t0 = now_s();
+    long long t0 = ts_now_ms();
     c->status = lf_exchange_code(c->auth, c->code, &c->tok, &c->err);
-    c->elapsed_s = now_s() - t0;
+    c->elapsed_s = (double)(ts_now_ms() - t0) / 1000.0;
     if (c->status != LF_OK && c->tok != NULL) {
         print_error("*out is not NULL after a failure\n");
         fail();
@@ -518,98 +489,18 @@ void hs_expect_token(hs_case *c, const char *mode, const char *body) {
 
 /* ---------------------------------------------------------------- secrets */
 
-int hs_utf8_valid(const char *str) {
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned char b = *s;
-        size_t len;
-        uint32_t cp;
-        if (b < 0x80) {
-            s++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            len = 2;
-            cp = b & 0x1Fu;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            len = 3;
-            cp = b & 0x0Fu;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            len = 4;
-            cp = b & 0x07u;
-        } else {
-            return 0;
-        }
-        for (size_t i = 1; i < len; i++) {
-            if ((s[i] & 0xC0) != 0x80) return 0; /* also catches the NUL */
-            cp = (cp << 6) | (s[i] & 0x3Fu);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        s += len;
-    }
-    return 1;
-}
-
-static void assert_no_window(const char *field_name, const char *field, size_t field_size, const char *what,
-                             const char *canary) {
-    /* The field must be NUL-terminated inside its array. */
-    if (!memchr(field, '\0', field_size)) {
-        print_error("err.%s is not NUL-terminated\n", field_name);
-        fail();
-    }
-    /* The library's promise (lf_error in auth.h): no 8-byte run of a secret,
-     * wherever in it the run starts; a shorter secret only whole. */
-    enum { w = 8 };
-    size_t n = strlen(canary);
-    if (n < w) {
-        if (n > 0 && strstr(field, canary)) {
-            print_error("err.%s contains the %s: \"%s\"\n", field_name, what, field);
-            fail();
-        }
-        return;
-    }
-    char win[w + 1];
-    for (size_t i = 0; i + w <= n; i++) {
-        memcpy(win, canary + i, w);
-        win[w] = '\0';
-        if (strstr(field, win)) {
-            print_error("err.%s contains a piece of the %s (\"%s\"): \"%s\"\n", field_name, what, win, field);
-            fail();
-        }
-    }
-}
-
-static void assert_text(const char *field_name, const char *field) {
-    if (!hs_utf8_valid(field)) {
-        print_error("err.%s is not valid UTF-8\n", field_name);
-        fail();
-    }
-    for (const unsigned char *p = (const unsigned char *)field; *p; p++) {
-        if (*p < 0x20 || *p == 0x7F) {
-            print_error("err.%s contains control character 0x%02x\n", field_name, *p);
-            fail();
-        }
-    }
-}
-
 void hs_assert_err_clean(const hs_case *c, ...) {
     const lf_error *e = &c->err;
-    const char *fields[2] = {e->message, e->key};
-    const size_t sizes[2] = {sizeof e->message, sizeof e->key};
-    const char *names[2] = {"message", "key"};
-    for (int f = 0; f < 2; f++) {
-        assert_no_window(names[f], fields[f], sizes[f], "client secret", c->secret);
-        assert_no_window(names[f], fields[f], sizes[f], "authorization code", c->code);
-        assert_no_window(names[f], fields[f], sizes[f], "Basic credentials", c->basic);
-        assert_no_window(names[f], fields[f], sizes[f], "token", c->token);
-        va_list ap;
-        va_start(ap, c);
-        const char *extra;
-        while ((extra = va_arg(ap, const char *)) != NULL)
-            assert_no_window(names[f], fields[f], sizes[f], "server-sent secret", extra);
-        va_end(ap);
-        assert_text(names[f], fields[f]);
-    }
+    lf_assert_err_text(e);
+    lf_assert_no_secret_in_err(e, "client secret", c->secret);
+    lf_assert_no_secret_in_err(e, "authorization code", c->code);
+    lf_assert_no_secret_in_err(e, "Basic credentials", c->basic);
+    lf_assert_no_secret_in_err(e, "token", c->token);
+    va_list ap;
+    va_start(ap, c);
+    const char *extra;
+    while ((extra = va_arg(ap, const char *)) != NULL) lf_assert_no_secret_in_err(e, "server-sent secret", extra);
+    va_end(ap);
 }
 
 /* ---------------------------------------------------------- openssl client */
@@ -619,17 +510,17 @@ void hs_assert_err_clean(const hs_case *c, ...) {
 /* Waits for pid until deadline_ms from now; kills it when it is not done.
  * Returns its exit status, or -1 when it had to be killed. */
 static int wait_bounded(pid_t pid, long deadline_ms) {
-    double deadline = now_s() + (double)deadline_ms / 1000.0;
+    long long deadline = ts_now_ms() + deadline_ms;
     int st = 0;
     for (;;) {
         pid_t r = waitpid(pid, &st, WNOHANG);
         if (r == pid) break;
         if (r < 0 && errno != EINTR) return -1;
-        if (now_s() > deadline) {
+        if (ts_now_ms() > deadline) {
             kill_and_reap(pid);
             return -1;
         }
-        sleep_ms(20);
+        ts_sleep_ms(20);
     }
     live_remove(pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;

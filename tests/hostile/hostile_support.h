@@ -167,14 +167,8 @@ void hs_expect_token(hs_case *c, const char *mode, const char *body);
  * not whole); and that both are valid UTF-8 without control characters. */
 void hs_assert_err_clean(const hs_case *c, ...);
 
-/* 1 when s is valid UTF-8 (no overlongs, surrogates, > U+10FFFF). */
-int hs_utf8_valid(const char *s);
-
 /* Fills buf with prefix + 43 base64url characters from lf_state_generate. */
 void hs_canary(char *buf, size_t size, const char *prefix);
-
-/* Standard base64 (with padding) of data into out (size >= 4*ceil(n/3)+1). */
-void hs_base64(const void *data, size_t n, char *out);
 
 /* Runs `openssl s_client` against server `slot` of the case (127.0.0.1,
  * the test CA, IP verified, @SECLEVEL=0 so legacy versions may be offered)

@@ -232,14 +232,14 @@ static void invalid_utf8_in_error_description(void **state) {
                  "surrogate \xed\xa0\x80, truncated \xe2\x82, ok \xc3\xa9 done\"}",
                  LF_E_INVALID_CODE);
     assert_string_equal(c->err.key, "invalid_grant");
-    assert_true(hs_utf8_valid(c->err.message));
+    assert_true(lf_utf8_valid(c->err.message));
     assert_non_null(strstr(c->err.message, "done")); /* the description is kept, sanitised */
 }
 
 static void invalid_utf8_in_error_key(void **state) {
     hs_case *c = *state;
     expect_error(c, 400, NULL, "{\"error\":\"weird\xff\xc0key\",\"error_description\":\"x\"}", LF_E_HTTP);
-    assert_true(hs_utf8_valid(c->err.key));
+    assert_true(lf_utf8_valid(c->err.key));
 }
 
 static void control_chars_in_error_description(void **state) {

@@ -74,8 +74,8 @@ void it_never_answer(ts_server *s);
 /* Per-call options: timeout_ms 0 is the handle's timeout, cancel NULL none. */
 lf_call_options it_call_options(long timeout_ms, const int *cancel);
 
-/* Fails the test when err->message or err->key contains any of the
- * NULL-terminated canaries. */
+/* Fails the test when err->message or err->key is not clean text or holds
+ * an 8-byte run of any of the NULL-terminated canaries (lf_test.h). */
 void it_assert_no_canary(const lf_error *err, const char *const *canaries, const char *where);
 /* Same for the creds (secret, code, token). */
 void it_assert_clean(const lf_error *err, const it_creds *c, const char *where);

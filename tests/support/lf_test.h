@@ -91,4 +91,94 @@ static inline void lf_assert_guard(const void *p, size_t from, size_t to) {
 
 static inline void lf_garbage_fill(void *p, size_t n) { memset(p, LF_TEST_GARBAGE, n); }
 
+/* ---- what an lf_error may say ------------------------------------------- */
+
+/* 1 when s is valid UTF-8 (no overlongs, surrogates, nothing > U+10FFFF). */
+static inline int lf_utf8_valid(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned char b = *s;
+        size_t len;
+        uint32_t cp;
+        if (b < 0x80) {
+            s++;
+            continue;
+        } else if (b >= 0xC2 && b <= 0xDF) {
+            len = 2;
+            cp = b & 0x1Fu;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            len = 3;
+            cp = b & 0x0Fu;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            len = 4;
+            cp = b & 0x07u;
+        } else {
+            return 0;
+        }
+        for (size_t i = 1; i < len; i++) {
+            if ((s[i] & 0xC0) != 0x80) return 0; /* also catches the NUL */
+            cp = (cp << 6) | (s[i] & 0x3Fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        s += len;
+    }
+    return 1;
+}
+
+/* Asserts that a text field of `size` bytes is NUL-terminated inside its
+ * array, valid UTF-8 and free of control characters. */
+static inline void lf_assert_text(const char *name, const char *field, size_t size) {
+    if (!memchr(field, '\0', size)) {
+        print_error("%s is not NUL-terminated\n", name);
+        fail();
+    }
+    if (!lf_utf8_valid(field)) {
+        print_error("%s is not valid UTF-8\n", name);
+        fail();
+    }
+    for (const unsigned char *p = (const unsigned char *)field; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F) {
+            print_error("%s contains control character 0x%02x\n", name, *p);
+            fail();
+        }
+    }
+}
+
+/* Asserts that err->key and err->message are clean text (lf_assert_text). */
+static inline void lf_assert_err_text(const lf_error *err) {
+    lf_assert_text("err.key", err->key, sizeof err->key);
+    lf_assert_text("err.message", err->message, sizeof err->message);
+}
+
+/* Asserts that `field` holds no 8-byte run of `secret`, wherever in the
+ * secret the run starts (the promise of lf_error in the header); a secret
+ * shorter than 8 bytes must not occur whole. `what` names the secret. */
+static inline void lf_assert_no_secret_in(const char *name, const char *field, const char *what, const char *secret) {
+    enum { w = 8 };
+    size_t n = strlen(secret);
+    if (n < w) {
+        if (n > 0 && strstr(field, secret)) {
+            print_error("%s contains the %s: \"%s\"\n", name, what, field);
+            fail();
+        }
+        return;
+    }
+    char win[w + 1];
+    for (size_t i = 0; i + w <= n; i++) {
+        memcpy(win, secret + i, w);
+        win[w] = '\0';
+        if (strstr(field, win)) {
+            print_error("%s contains a piece of the %s (\"%s\"): \"%s\"\n", name, what, win, field);
+            fail();
+        }
+    }
+}
+
+/* The same for both text fields of an lf_error. */
+static inline void lf_assert_no_secret_in_err(const lf_error *err, const char *what, const char *secret) {
+    lf_assert_no_secret_in("err.key", err->key, what, secret);
+    lf_assert_no_secret_in("err.message", err->message, what, secret);
+}
+
 #endif /* LF_TEST_H */

@@ -113,7 +113,7 @@ struct FaultConn {
     SSL *ssl = nullptr;
 };
 
-Fault::Fault(const ts_fault_config &c) : cfg(c) {
+Fault::Fault(const ts_fault_config &c) : pki(c.pki), cert(c.cert), tls_version(c.tls_version) {
     mode = c.mode ? c.mode : "ok";
     status = c.status ? c.status : 200;
     content_type = c.content_type ? c.content_type : "application/json";
@@ -137,16 +137,16 @@ Fault::~Fault() {
 }
 
 bool Fault::init_tls() {
-    if (!cfg.pki) return true;
-    X509 *cert = nullptr;
+    if (!pki) return true;
+    X509 *x509 = nullptr;
     EVP_PKEY *key = nullptr;
-    if (!pki_server_cert(cfg.pki, cfg.cert, &cert, &key)) return false;
+    if (!pki_server_cert(pki, cert, &x509, &key)) return false;
     ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx || SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1) return false;
-    if (cfg.tls_version == 10 || cfg.tls_version == 11) {
+    if (!ctx || SSL_CTX_use_certificate(ctx, x509) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1) return false;
+    if (tls_version == 10 || tls_version == 11) {
         // Only that version, so a client that refuses it has nothing to fall
         // back to; Debian's OpenSSL offers it only at security level 0.
-        int v = cfg.tls_version == 10 ? TLS1_VERSION : TLS1_1_VERSION;
+        int v = tls_version == 10 ? TLS1_VERSION : TLS1_1_VERSION;
         if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1 || SSL_CTX_set_min_proto_version(ctx, v) != 1 ||
             SSL_CTX_set_max_proto_version(ctx, v) != 1)
             return false;

@@ -1,5 +1,7 @@
 /*
- * Loopback test servers for the integration, allocator and tool tests.
+ * Loopback test servers and the test PKI for the integration, allocator,
+ * hostile-server and tool tests (the one certificate generator and the one
+ * fault-injection server of the test suites).
  *
  *  - ts_pki: a throwaway PKI generated in-process at test time (OpenSSL API):
  *    a test CA, a second unrelated CA, and server certificates for

@@ -74,7 +74,9 @@ private:
     void http_on_tls(FaultConn &c);
     void reset_while_receiving(FaultConn &c);
 
-    ts_fault_config cfg;
+    const ts_pki *pki;  // the config's strings are copied below, not kept
+    ts_cert cert;
+    int tls_version;
     std::string mode, content_type, body, headers, location, code, token, auto_accept, content_lengths;
     std::string gz;  // the gzip modes' body, compressed once at start
     int status;
