@@ -182,37 +182,19 @@ static ts_cert cert_named(const char *name) {
     return TS_CERT_GOOD;
 }
 
-static int read_file(const char *path, char **data, size_t *len);
-
-/* The contents of the file at path, surrounding whitespace removed when
- * `strip`; kept in `keep` (freed by the caller). */
-static const char *load(const char *path, int strip, char **keep, size_t *len) {
-    assert_int_equal(read_file(path, keep, len), 0);
-    char *d = *keep;
-    if (strip) {
-        while (*len > 0 && strchr(" \t\r\n", d[*len - 1])) d[--*len] = '\0';
-        while (*d && strchr(" \t\r\n", *d)) {
-            d++;
-            --*len;
-        }
-    }
-    return d;
-}
-
 /* Applies one option ("--name", value) to the server's configuration. */
-static void apply_option(ts_fault_config *cfg, const char *opt, const char *val, char **keep, char *headers,
-                         size_t headers_size) {
-    size_t len = 0;
+static void apply_option(ts_fault_config *cfg, const char *opt, const char *val, char *headers, size_t headers_size) {
     if (!strcmp(opt, "--status")) {
         cfg->status = atoi(val);
     } else if (!strcmp(opt, "--content-type")) {
         cfg->content_type = val;
-    } else if (!strcmp(opt, "--body-file")) {
-        cfg->body = load(val, 0, &keep[0], &cfg->body_len);
-    } else if (!strcmp(opt, "--code-file")) {
-        cfg->code = load(val, 1, &keep[1], &len);
-    } else if (!strcmp(opt, "--token-file")) {
-        cfg->token = load(val, 1, &keep[2], &len);
+    } else if (!strcmp(opt, "--body")) {
+        cfg->body = val;
+        cfg->body_len = strlen(val);
+    } else if (!strcmp(opt, "--code")) {
+        cfg->code = val;
+    } else if (!strcmp(opt, "--token")) {
+        cfg->token = val;
     } else if (!strcmp(opt, "--auto-accept")) {
         cfg->auto_accept = val;
     } else if (!strcmp(opt, "--location")) {
@@ -251,16 +233,14 @@ int hs_startv(hs_case *c, int slot, const char *tls, const char *mode, va_list a
         cfg.pki = g_pki;
         cfg.cert = cert_named(tls);
     }
-    char *keep[3] = {NULL, NULL, NULL};
     char headers[1024] = "";
     const char *opt;
     while ((opt = va_arg(ap, const char *)) != NULL) {
         const char *val = va_arg(ap, const char *);
         assert_non_null(val);
-        apply_option(&cfg, opt, val, keep, headers, sizeof headers);
+        apply_option(&cfg, opt, val, headers, sizeof headers);
     }
     s->raw = ts_raw_start_fault(&cfg); /* copies what it keeps */
-    for (int i = 0; i < 3; i++) free(keep[i]);
     if (!s->raw) {
         print_error("fault server (mode %s) did not start\n", mode);
         return -1;
@@ -445,10 +425,12 @@ void hs_client_free(hs_case *c) {
 }
 
 const char *hs_token_body(const hs_case *c, const char *more) {
-    char body[512];
-    int n = snprintf(body, sizeof body, "{\"access_token\":\"%s\"%s}", c->token, more);
-    assert_true(n > 0 && (size_t)n < sizeof body);
-    return hs_write_file("body", body, (size_t)n);
+    static char bodies[4][512];
+    static int next;
+    char *body = bodies[next++ % 4];
+    int n = snprintf(body, sizeof bodies[0], "{\"access_token\":\"%s\"%s}", c->token, more);
+    assert_true(n > 0 && (size_t)n < sizeof bodies[0]);
+    return body;
 }
 
 void hs_run(hs_case *c, int slot) {
@@ -480,7 +462,7 @@ void hs_assert_got_token(const hs_case *c) {
 }
 
 void hs_expect_token(hs_case *c, const char *mode, const char *body) {
-    assert_int_equal(hs_start(c, 0, "server", mode, "--body-file", body, NULL), 0);
+    assert_int_equal(hs_start(c, 0, "server", mode, "--body", body, NULL), 0);
     hs_run(c, 0);
     hs_assert_got_token(c);
     hs_assert_elapsed_below(c, HS_TIME_BOUND_S(c));

@@ -107,16 +107,16 @@ const char *hs_write_file(const char *name, const void *data, size_t len);
  * "server" (CA-signed, SAN IP:127.0.0.1 DNS:localhost), "expired",
  * "wronghost" (SAN DNS:other.test only), "selfsigned", or NULL for plain
  * TCP. Options follow as name/value pairs, NULL-terminated: --status N,
- * --content-type T, --body-file PATH, --header "Name: value", --location
- * URL, --code-file PATH, --token-file PATH, --auto-accept STYLE, --size N,
+ * --content-type T, --body TEXT, --header "Name: value", --location URL,
+ * --code CODE, --token TOKEN, --auto-accept STYLE, --size N,
  * --interval SECONDS, --rate BYTES_PER_S, --tls-version 1.0|1.1,
  * --content-lengths "L1,L2". Returns 0 on success. */
 HS_SENTINEL int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...);
 /* The same with the extra arguments as a va_list (for varargs helpers). */
 int hs_startv(hs_case *c, int slot, const char *tls, const char *mode, va_list ap);
 
-/* Writes {"access_token":"<c->token>"<more>} to a new body file and returns
- * its path; `more` is "" or further members, starting with a comma. */
+/* {"access_token":"<c->token>"<more>} in a static rotating buffer (4
+ * slots); `more` is "" or further members, starting with a comma. */
 const char *hs_token_body(const hs_case *c, const char *more);
 
 /* Waits (bounded, ~3 s) until every accepted connection has finished, keeps
@@ -156,7 +156,7 @@ void hs_assert_requests(const hs_case *c, int slot, int requests, int with_code)
 /* Asserts that the call returned LF_OK with the case token. */
 void hs_assert_got_token(const hs_case *c);
 
-/* Starts `mode` on slot 0 answering with the token body file `body`, runs
+/* Starts `mode` on slot 0 answering with `body`, runs
  * the call and asserts LF_OK with the case token, within HS_TIME_BOUND_S,
  * and exactly one request, a POST carrying the code. */
 void hs_expect_token(hs_case *c, const char *mode, const char *body);

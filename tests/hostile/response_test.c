@@ -21,10 +21,9 @@
 static void serve(hs_case *c, int status, const char *ctype, const char *header, const char *body) {
     char st[8];
     snprintf(st, sizeof st, "%d", status);
-    const char *file = hs_write_file("body", body, strlen(body));
     const char *ct = ctype ? ctype : "application/json";
     /* Without a header the argument list ends where "--header" would be. */
-    assert_int_equal(hs_start(c, 0, "server", "ok", "--status", st, "--content-type", ct, "--body-file", file,
+    assert_int_equal(hs_start(c, 0, "server", "ok", "--status", st, "--content-type", ct, "--body", body,
                               header ? "--header" : NULL, header, NULL),
                      0);
     hs_run(c, 0);

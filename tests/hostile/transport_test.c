@@ -131,7 +131,7 @@ static void trickle_body(void **state) { expect_failure(*state, LF_E_TIMEOUT, 2.
 
 /* `mode` answers (part of) a token body, then breaks the connection. */
 static void expect_network_error(hs_case *c, const char *mode) {
-    expect_failure(c, LF_E_NETWORK, 0, mode, "--body-file", token_body(c), NULL);
+    expect_failure(c, LF_E_NETWORK, 0, mode, "--body", token_body(c), NULL);
 }
 
 static void reset_mid_body(void **state) { expect_network_error(*state, "rst-mid-body"); }
@@ -245,7 +245,7 @@ static void header_line_huge(void **state) { expect_too_large(*state, "header-li
  * partial token is handed out. */
 static void content_length_shorter_than_body(void **state) {
     hs_case *c = *state;
-    expect_failure(c, LF_E_PROTOCOL, 0, "cl-shorter", "--body-file", token_body(c), NULL);
+    expect_failure(c, LF_E_PROTOCOL, 0, "cl-shorter", "--body", token_body(c), NULL);
 }
 
 /* Two Content-Length headers that disagree (RFC 9112 §6.3: an
@@ -259,8 +259,7 @@ static void expect_conflicting_lengths(hs_case *c, size_t pad, long first_delta,
     char lengths[64];
     snprintf(lengths, sizeof lengths, "%ld,%ld", (long)n - (long)pad + first_delta, (long)n - (long)pad + second_delta);
     print_message("      body %d bytes, Content-Length: %s\n", n, lengths);
-    expect_failure(c, LF_E_PROTOCOL, 0, "cl-list", "--body-file", hs_write_file("body", body, (size_t)n),
-                   "--content-lengths", lengths, NULL);
+    expect_failure(c, LF_E_PROTOCOL, 0, "cl-list", "--body", body, "--content-lengths", lengths, NULL);
 }
 
 /* Content-Length: L and Content-Length: L+5 for a body of L bytes. */
@@ -299,7 +298,7 @@ static void expect_redirect_refused(hs_case *c, int code, const char *location) 
 
 static void redirect_to_other_server(hs_case *c, int code) {
     /* B is a perfectly good token endpoint: following the redirect would succeed. */
-    assert_int_equal(hs_start(c, 1, "server", "ok", "--body-file", token_body(c), NULL), 0);
+    assert_int_equal(hs_start(c, 1, "server", "ok", "--body", token_body(c), NULL), 0);
     char location[128];
     snprintf(location, sizeof location, "https://127.0.0.1:%d" HS_TOKEN_PATH, c->servers[1].port);
     expect_redirect_refused(c, code, location);
