@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ABI gate (STYLE 24c): compares the built shared library with the committed
+# ABI gate: compares the built shared library with the committed
 # baseline (abi/lightfunnels-auth.abi, made by tools/abi/update-baseline.sh)
 # using libabigail's abidiff.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docs/ABI.md's "introduced in" table (STYLE 20) is complete and true:
+# docs/ABI.md's "introduced in" table is complete and true:
 #  - it has exactly one row per exported symbol of abi/symbols.txt, no more;
 #  - each row's release X.Y.Z matches the version node the library exports
 #    the symbol under (LIGHTFUNNELS_AUTH_X.Y; "experimental" rows:

@@ -20,7 +20,7 @@
 #include <lightfunnels/auth.h>
 
 #include "counting_alloc.h"
-#include "test_server.h"
+#include "lf_test.h"
 
 #ifdef ROUTE_DEPS
 #define INIT_FLAGS LF_INIT_HOOK_DEPENDENCIES
@@ -257,7 +257,7 @@ static lf_auth *new_handle(void) {
     config(&cfg);
     lf_auth *a = NULL;
     lf_error err;
-    assert_int_equal(lf_auth_new(&cfg, &a, &err), LF_OK);
+    lf_assert_status_err(lf_auth_new(&cfg, &a, &err), LF_OK, &err);
     live_handle = a;
     return a;
 }
@@ -272,8 +272,8 @@ static void test_never_allocating_calls(void **state) {
     lf_status st2 = op_callback(&c);
     long requested = ca_requests_since_arm();
     ca_fail_at(0, 0);
-    assert_int_equal(st1, LF_OK);
-    assert_int_equal(st2, LF_OK);
+    lf_assert_status(st1, LF_OK);
+    lf_assert_status(st2, LF_OK);
     assert_int_equal(requested, 0);
 }
 
@@ -313,7 +313,7 @@ static void test_sweep_exchange(void **state) {
         if (op_exchange(&c) == LF_OK) undo_token(&c);
         ca_fail_at(0, 0);
     }
-    assert_int_equal(op_exchange(&c), LF_OK);
+    lf_assert_status(op_exchange(&c), LF_OK);
     undo_token(&c);
 }
 

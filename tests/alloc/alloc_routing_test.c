@@ -20,7 +20,7 @@
 #include <lightfunnels/auth.h>
 
 #include "counting_alloc.h"
-#include "test_server.h"
+#include "lf_test.h"
 
 #ifdef ROUTE_DEPS
 #define INIT_FLAGS LF_INIT_HOOK_DEPENDENCIES
@@ -78,17 +78,17 @@ static void full_flow(lf_client_auth mode) {
     size_t total0 = ca_total();
     lf_auth *a = NULL;
     lf_error err;
-    assert_int_equal(lf_auth_new(&cfg, &a, &err), LF_OK);
+    lf_assert_status_err(lf_auth_new(&cfg, &a, &err), LF_OK, &err);
     assert_true(ca_total() > total0);
     /* the copy of the secret lives in routed memory */
     assert_true(ca_live_contains(secret));
 
     char state[LF_STATE_BUFFER_SIZE], url[1024];
-    assert_int_equal(lf_state_generate(state, sizeof state), LF_OK);
-    assert_int_equal(lf_consent_url(a, REDIRECT, "orders,products", state, url, sizeof url, NULL), LF_OK);
+    lf_assert_status(lf_state_generate(state, sizeof state), LF_OK);
+    lf_assert_status(lf_consent_url(a, REDIRECT, "orders,products", state, url, sizeof url, NULL), LF_OK);
     char cb[256], got_code[64];
     snprintf(cb, sizeof cb, REDIRECT "?code=%s&state=%s", code, state);
-    assert_int_equal(lf_parse_callback(a, cb, state, got_code, sizeof got_code, NULL, &err), LF_OK);
+    lf_assert_status_err(lf_parse_callback(a, cb, state, got_code, sizeof got_code, NULL, &err), LF_OK, &err);
     assert_string_equal(got_code, code);
 
     lf_token *t = NULL;
@@ -102,14 +102,14 @@ static void full_flow(lf_client_auth mode) {
     if (st != LF_OK) fail_msg("graphql: %s (%s)", lf_status_name(st), err.message);
     lf_response_free(resp);
     char id[32];
-    assert_int_equal(lf_account_id(a, lf_token_value(t), id, sizeof id, NULL, &err), LF_OK);
+    lf_assert_status_err(lf_account_id(a, lf_token_value(t), id, sizeof id, NULL, &err), LF_OK, &err);
     assert_string_equal(id, "acc_42");
 
     const char body[] = "{\"event\":\"order/created\",\"id\":7}";
     char sig[LF_SIGNATURE_BUFFER_SIZE];
-    assert_int_equal(lf_webhook_sign(a, body, sizeof body - 1, sig, sizeof sig, NULL), LF_OK);
-    assert_int_equal(lf_webhook_verify(a, body, sizeof body - 1, sig), LF_OK);
-    assert_int_equal(lf_webhook_verify(a, body, sizeof body - 2, sig), LF_E_SIGNATURE_MISMATCH);
+    lf_assert_status(lf_webhook_sign(a, body, sizeof body - 1, sig, sizeof sig, NULL), LF_OK);
+    lf_assert_status(lf_webhook_verify(a, body, sizeof body - 1, sig), LF_OK);
+    lf_assert_status(lf_webhook_verify(a, body, sizeof body - 2, sig), LF_E_SIGNATURE_MISMATCH);
 
     lf_token_free(t);
     lf_auth_free(a);

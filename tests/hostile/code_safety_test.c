@@ -1,5 +1,5 @@
-/* Hostile-server suite, single-use code safety (issue 5; RELIABILITY.md §3
- * A 10, C 37) and the transport side of secret hygiene.
+/* Hostile-server suite, single-use code safety (issue 5) and the transport
+ * side of secret hygiene.
  *
  * An authorization code is single-use: the library must never send it
  * twice. After a failure that may have reached the server (5xx, 429,
@@ -22,7 +22,7 @@
 
 static const char *token_body(const hs_case *c) { return hs_token_body(c, ""); }
 
-static const char *server_error_body(void) { return hs_write_file("body", "{\"error\":\"server_error\"}", 24); }
+static const char *server_error_body(void) { return "{\"error\":\"server_error\"}"; }
 
 /* The server on slot 0 saw `requests` requests (all POSTs), `with_code` of them carrying the code. */
 static void assert_requests(const hs_case *c, int requests, int with_code) {
@@ -58,7 +58,7 @@ HS_SENTINEL static void expect_not_retried(hs_case *c, lf_status expected, long 
 static void status_not_retried(hs_case *c, int status, lf_status expected) {
     char st[8];
     snprintf(st, sizeof st, "%d", status);
-    expect_not_retried(c, expected, status, "ok", "--status", st, "--body-file", server_error_body(), "--header",
+    expect_not_retried(c, expected, status, "ok", "--status", st, "--body", server_error_body(), "--header",
                        "Retry-After: 1", NULL);
 }
 
@@ -69,7 +69,7 @@ static void http_504_not_retried(void **state) { status_not_retried(*state, 504,
 static void http_429_not_retried(void **state) { status_not_retried(*state, 429, LF_E_RATE_LIMITED); }
 
 static void mode_not_retried(hs_case *c, const char *mode, lf_status expected) {
-    expect_not_retried(c, expected, 0, mode, "--body-file", token_body(c), NULL);
+    expect_not_retried(c, expected, 0, mode, "--body", token_body(c), NULL);
 }
 
 static void timeout_not_retried(void **state) { mode_not_retried(*state, "stall", LF_E_TIMEOUT); }
@@ -121,10 +121,8 @@ static void cancel_not_retried(void **state) {
 /* ------------------------------------------------------------------- AUTO */
 
 static void start_auto(hs_case *c, const char *accept) {
-    const char *code = hs_write_file("code", c->code, strlen(c->code));
-    const char *token = hs_write_file("token", c->token, strlen(c->token));
     assert_int_equal(
-        hs_start(c, 0, "server", "auto", "--code-file", code, "--token-file", token, "--auto-accept", accept, NULL), 0);
+        hs_start(c, 0, "server", "auto", "--code", c->code, "--token", c->token, "--auto-accept", accept, NULL), 0);
 }
 
 /* AUTO against `auto --auto-accept accept`: LF_OK with the case token,
@@ -199,7 +197,7 @@ HS_SENTINEL static void expect_probe_failure(hs_case *c, lf_status expected, lon
 }
 
 static void auto_probe_500_code_not_sent(void **state) {
-    expect_probe_failure(*state, LF_E_HTTP, 500, "ok", "--status", "500", "--body-file", server_error_body(), NULL);
+    expect_probe_failure(*state, LF_E_HTTP, 500, "ok", "--status", "500", "--body", server_error_body(), NULL);
 }
 
 static void auto_probe_timeout_code_not_sent(void **state) {
@@ -208,7 +206,7 @@ static void auto_probe_timeout_code_not_sent(void **state) {
 
 static void auto_probe_reset_code_not_sent(void **state) {
     hs_case *c = *state;
-    expect_probe_failure(c, LF_E_NETWORK, 0, "rst-mid-body", "--body-file", token_body(c), NULL);
+    expect_probe_failure(c, LF_E_NETWORK, 0, "rst-mid-body", "--body", token_body(c), NULL);
 }
 
 static void auto_no_style_accepted(void **state) {
@@ -224,7 +222,7 @@ static void auto_no_style_accepted(void **state) {
 /* A server that "accepts" the deliberately invalid probe is not trusted with the real code. */
 static void auto_probe_accepted_code_not_sent(void **state) {
     hs_case *c = *state;
-    expect_probe_failure(c, LF_E_PROTOCOL, 0, "ok", "--body-file", token_body(c), NULL);
+    expect_probe_failure(c, LF_E_PROTOCOL, 0, "ok", "--body", token_body(c), NULL);
 }
 
 /* A redirect answering the probe: not followed, code not sent. */

@@ -1,10 +1,9 @@
-#define _GNU_SOURCE /* memmem, pipe2, nftw */
+#define _GNU_SOURCE /* memmem, nftw */
 #include "hostile_support.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -14,47 +13,25 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
 
-#ifndef HS_PYTHON
-#error "HS_PYTHON (the python3 interpreter) must be defined by the build"
-#endif
-#ifndef HS_SERVER_PY
-#error "HS_SERVER_PY (path of hostile_server.py) must be defined by the build"
-#endif
 #ifndef HS_OPENSSL
-#error "HS_OPENSSL (the openssl CLI) must be defined by the build"
-#endif
-#ifndef HS_MAKE_CERTS
-#error "HS_MAKE_CERTS (path of make_certs.sh) must be defined by the build"
+#error "HS_OPENSSL (the openssl CLI, the TLS 1.0/1.1 control client) must be defined by the build"
 #endif
 
 extern char **environ;
 
-#define READY_TIMEOUT_MS 30000 /* python start-up on a loaded 2-core machine */
 #define SETTLE_TIMEOUT_MS 3000 /* connections finishing after the client left */
 
+static ts_pki *g_pki;
 static char g_dir[256];
 static int g_file_counter;
 static pid_t g_live[64];
 
 /* ---------------------------------------------------------------- helpers */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 static void live_add(pid_t pid) {
     for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++) {
@@ -78,16 +55,6 @@ static void kill_and_reap(pid_t pid) {
     live_remove(pid);
 }
 
-static int run_and_wait(char *const argv[]) {
-    pid_t pid;
-    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0) return -1;
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
     (void)sb;
     (void)flag;
@@ -106,19 +73,16 @@ int hs_suite_setup(void) {
         g_dir[0] = '\0';
         return -1;
     }
-    setenv("OPENSSL", HS_OPENSSL, 0);
-    char *argv[] = {(char *)"/bin/sh", (char *)HS_MAKE_CERTS, g_dir, NULL};
-    if (run_and_wait(argv) != 0) {
-        fprintf(stderr, "hostile: making the test certificates failed\n");
-        return -1;
-    }
-    return 0;
+    g_pki = ts_pki_create();
+    return g_pki ? 0 : -1;
 }
 
 void hs_suite_teardown(void) {
     for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++)
         if (g_live[i]) kill_and_reap(g_live[i]);
     if (g_dir[0] && !getenv("LF_HOSTILE_KEEP")) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_pki_free(g_pki);
+    g_pki = NULL;
 }
 
 int hs_suite_end(int rc) {
@@ -127,6 +91,8 @@ int hs_suite_end(int rc) {
 }
 
 const char *hs_dir(void) { return g_dir; }
+
+const char *hs_ca_file(void) { return ts_pki_ca_file(g_pki); }
 
 const char *hs_path(const char *name) {
     static char bufs[8][512];
@@ -162,22 +128,6 @@ void hs_canary(char *buf, size_t size, const char *prefix) {
     snprintf(buf, size, "%s%s", prefix, st);
 }
 
-void hs_base64(const void *data, size_t n, char *out) {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *s = data;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16;
-        if (i + 1 < n) v |= (unsigned)s[i + 1] << 8;
-        if (i + 2 < n) v |= s[i + 2];
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
 int hs_case_setup(void **state) {
     hs_case *c = calloc(1, sizeof *c);
     if (!c) return -1;
@@ -187,7 +137,7 @@ int hs_case_setup(void **state) {
     hs_canary(c->token, sizeof c->token, "hs-tok-");
     char idsec[2 * HS_CANARY_SIZE];
     snprintf(idsec, sizeof idsec, "%s:%s", c->client_id, c->secret);
-    hs_base64(idsec, strlen(idsec), c->basic);
+    ts_base64_encode(idsec, strlen(idsec), c->basic, sizeof c->basic);
     c->timeout_ms = 3000;
     c->connect_timeout_ms = 2000;
     c->max_response_bytes = 64 * 1024;
@@ -204,10 +154,8 @@ int hs_case_teardown(void **state) {
     lf_token_free(c->tok);
     c->tok = NULL;
     for (int i = 0; i < HS_MAX_SERVERS; i++) {
-        if (c->servers[i].pid) {
-            kill_and_reap(c->servers[i].pid);
-            c->servers[i].pid = 0;
-        }
+        hs_stop(&c->servers[i]);
+        free(c->servers[i].record);
     }
     free(c);
     *state = NULL;
@@ -224,85 +172,80 @@ int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...) {
     return rc;
 }
 
+static ts_cert cert_named(const char *name) {
+    if (!strcmp(name, "server")) return TS_CERT_GOOD;
+    if (!strcmp(name, "expired")) return TS_CERT_EXPIRED;
+    if (!strcmp(name, "wronghost")) return TS_CERT_WRONG_HOST;
+    if (!strcmp(name, "selfsigned")) return TS_CERT_SELF_SIGNED;
+    print_error("unknown certificate \"%s\"\n", name);
+    fail();
+    return TS_CERT_GOOD;
+}
+
+/* Applies one option ("--name", value) to the server's configuration. */
+static void apply_option(ts_fault_config *cfg, const char *opt, const char *val, char *headers, size_t headers_size) {
+    if (!strcmp(opt, "--status")) {
+        cfg->status = atoi(val);
+    } else if (!strcmp(opt, "--content-type")) {
+        cfg->content_type = val;
+    } else if (!strcmp(opt, "--body")) {
+        cfg->body = val;
+        cfg->body_len = strlen(val);
+    } else if (!strcmp(opt, "--code")) {
+        cfg->code = val;
+    } else if (!strcmp(opt, "--token")) {
+        cfg->token = val;
+    } else if (!strcmp(opt, "--auto-accept")) {
+        cfg->auto_accept = val;
+    } else if (!strcmp(opt, "--location")) {
+        cfg->location = val;
+    } else if (!strcmp(opt, "--size")) {
+        cfg->size = (size_t)strtoull(val, NULL, 10);
+    } else if (!strcmp(opt, "--interval")) {
+        cfg->interval_ms = (long)(atof(val) * 1000.0);
+    } else if (!strcmp(opt, "--rate")) {
+        cfg->rate = atol(val);
+    } else if (!strcmp(opt, "--tls-version")) {
+        cfg->tls_version = !strcmp(val, "1.0") ? 10 : !strcmp(val, "1.1") ? 11 : -1;
+        assert_true(cfg->tls_version > 0);
+    } else if (!strcmp(opt, "--content-lengths")) {
+        cfg->content_lengths = val;
+    } else if (!strcmp(opt, "--header")) {
+        size_t used = strlen(headers);
+        int n = snprintf(headers + used, headers_size - used, "%s\r\n", val);
+        assert_true(n > 0 && (size_t)n < headers_size - used);
+        cfg->headers = headers;
+    } else {
+        print_error("unknown server option %s\n", opt);
+        fail();
+    }
+}
+
 int hs_startv(hs_case *c, int slot, const char *tls, const char *mode, va_list ap) {
     assert_true(slot >= 0 && slot < HS_MAX_SERVERS);
     hs_server *s = &c->servers[slot];
-    assert_int_equal(s->pid, 0);
+    assert_null(s->raw);
     snprintf(s->mode, sizeof s->mode, "%s", mode);
-    s->record_id = ++g_file_counter;
-    char recname[64];
-    snprintf(recname, sizeof recname, "record-%d.log", s->record_id);
-    snprintf(s->record, sizeof s->record, "%s", hs_path(recname));
-
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = HS_PYTHON;
-    argv[n++] = HS_SERVER_PY;
-    argv[n++] = "--mode";
-    argv[n++] = mode;
-    argv[n++] = "--record";
-    argv[n++] = s->record;
-    char cert[512], key[512];
+    ts_fault_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.mode = mode;
     if (tls) {
-        snprintf(cert, sizeof cert, "%s/%s.pem", g_dir, tls);
-        snprintf(key, sizeof key, "%s/%s.key", g_dir, tls);
-        argv[n++] = "--cert";
-        argv[n++] = cert;
-        argv[n++] = "--key";
-        argv[n++] = key;
+        cfg.pki = g_pki;
+        cfg.cert = cert_named(tls);
     }
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL) {
-        assert_true(n < 62);
-        argv[n++] = a;
+    char headers[1024] = "";
+    const char *opt;
+    while ((opt = va_arg(ap, const char *)) != NULL) {
+        const char *val = va_arg(ap, const char *);
+        assert_non_null(val);
+        apply_option(&cfg, opt, val, headers, sizeof headers);
     }
-    argv[n] = NULL;
-
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, HS_PYTHON, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        print_error("posix_spawn %s: %s\n", HS_PYTHON, strerror(rc));
+    s->raw = ts_raw_start_fault(&cfg); /* copies what it keeps */
+    if (!s->raw) {
+        print_error("fault server (mode %s) did not start\n", mode);
         return -1;
     }
-    s->pid = pid;
-    live_add(pid);
-
-    char line[64];
-    size_t len = 0;
-    double deadline = now_s() + READY_TIMEOUT_MS / 1000.0;
-    int ok = 0;
-    while (len + 1 < sizeof line) {
-        double left = deadline - now_s();
-        if (left <= 0) break;
-        struct pollfd pfd = {fds[0], POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) break;
-        ssize_t r = read(fds[0], line + len, 1);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        if (line[len] == '\n') {
-            line[len] = '\0';
-            ok = sscanf(line, "READY %d", &s->port) == 1 && s->port > 0;
-            break;
-        }
-        len++;
-    }
-    close(fds[0]);
-    if (!ok) {
-        print_error("hostile server (mode %s) did not become ready\n", mode);
-        kill_and_reap(pid);
-        s->pid = 0;
-        return -1;
-    }
+    s->port = ts_raw_port(s->raw);
     return 0;
 }
 
@@ -379,30 +322,24 @@ static int parse_record(char *data, size_t len, hs_record *r) {
 }
 
 void hs_stop(hs_server *s) {
-    if (!s->pid) return;
-    /* Let connection threads that are still running record their END. */
-    double deadline = now_s() + SETTLE_TIMEOUT_MS / 1000.0;
-    for (;;) {
-        char *data;
-        size_t len;
-        hs_record r;
-        int settled = 0;
-        if (read_file(s->record, &data, &len) == 0) {
-            if (parse_record(data, len, &r) == 0) settled = r.ends >= r.conns;
-            free(data);
-        }
-        if (settled || now_s() > deadline) break;
-        sleep_ms(50);
-    }
-    kill_and_reap(s->pid);
-    s->pid = 0;
+    if (!s->raw) return;
+    /* Let connections that are still being served finish and record END. */
+    ts_raw_wait_idle(s->raw, SETTLE_TIMEOUT_MS);
+    free(s->record);
+    s->record = ts_raw_record(s->raw, &s->record_len);
+    ts_raw_stop(s->raw);
+    s->raw = NULL;
 }
 
 int hs_read_record(const hs_server *s, hs_record *r) {
-    char *data;
-    size_t len;
+    size_t len = s->record_len;
+    char *data = s->raw ? ts_raw_record(s->raw, &len) : malloc(len + 1);
     memset(r, 0, sizeof *r);
-    if (read_file(s->record, &data, &len) != 0) return -1;
+    if (!data) return -1;
+    if (!s->raw) {
+        if (len) memcpy(data, s->record, len);
+        data[len] = '\0';
+    }
     if (parse_record(data, len, r) != 0) {
         free(data);
         memset(r, 0, sizeof *r);
@@ -461,7 +398,7 @@ lf_status hs_client(hs_case *c, const char *scheme, int port, const char *path) 
     cfg.connect_timeout_ms = c->connect_timeout_ms;
     cfg.timeout_ms = c->timeout_ms;
     cfg.max_response_bytes = c->max_response_bytes;
-    cfg.ca_file = c->system_store ? NULL : c->ca_file ? c->ca_file : hs_path("ca.pem");
+    cfg.ca_file = c->system_store ? NULL : c->ca_file ? c->ca_file : hs_ca_file();
     lf_error err;
     lf_status st = lf_auth_new(&cfg, &c->auth, &err);
     if (st != LF_OK) print_error("lf_auth_new: %s: %s\n", lf_status_name(st), err.message);
@@ -471,10 +408,10 @@ lf_status hs_client(hs_case *c, const char *scheme, int port, const char *path) 
 lf_status hs_exchange(hs_case *c) {
     lf_token_free(c->tok);
     c->tok = NULL;
-    memset(&c->err, 0x5a, sizeof c->err); /* the call must reset it */
-    double t0 = now_s();
+    lf_garbage_fill(&c->err, sizeof c->err); /* the call must reset it */
+    long long t0 = ts_now_ms();
     c->status = lf_exchange_code(c->auth, c->code, &c->tok, &c->err);
-    c->elapsed_s = now_s() - t0;
+    c->elapsed_s = (double)(ts_now_ms() - t0) / 1000.0;
     if (c->status != LF_OK && c->tok != NULL) {
         print_error("*out is not NULL after a failure\n");
         fail();
@@ -488,10 +425,12 @@ void hs_client_free(hs_case *c) {
 }
 
 const char *hs_token_body(const hs_case *c, const char *more) {
-    char body[512];
-    int n = snprintf(body, sizeof body, "{\"access_token\":\"%s\"%s}", c->token, more);
-    assert_true(n > 0 && (size_t)n < sizeof body);
-    return hs_write_file("body", body, (size_t)n);
+    static char bodies[4][512];
+    static int next;
+    char *body = bodies[next++ % 4];
+    int n = snprintf(body, sizeof bodies[0], "{\"access_token\":\"%s\"%s}", c->token, more);
+    assert_true(n > 0 && (size_t)n < sizeof bodies[0]);
+    return body;
 }
 
 void hs_run(hs_case *c, int slot) {
@@ -523,7 +462,7 @@ void hs_assert_got_token(const hs_case *c) {
 }
 
 void hs_expect_token(hs_case *c, const char *mode, const char *body) {
-    assert_int_equal(hs_start(c, 0, "server", mode, "--body-file", body, NULL), 0);
+    assert_int_equal(hs_start(c, 0, "server", mode, "--body", body, NULL), 0);
     hs_run(c, 0);
     hs_assert_got_token(c);
     hs_assert_elapsed_below(c, HS_TIME_BOUND_S(c));
@@ -532,98 +471,18 @@ void hs_expect_token(hs_case *c, const char *mode, const char *body) {
 
 /* ---------------------------------------------------------------- secrets */
 
-int hs_utf8_valid(const char *str) {
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned char b = *s;
-        size_t len;
-        uint32_t cp;
-        if (b < 0x80) {
-            s++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            len = 2;
-            cp = b & 0x1Fu;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            len = 3;
-            cp = b & 0x0Fu;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            len = 4;
-            cp = b & 0x07u;
-        } else {
-            return 0;
-        }
-        for (size_t i = 1; i < len; i++) {
-            if ((s[i] & 0xC0) != 0x80) return 0; /* also catches the NUL */
-            cp = (cp << 6) | (s[i] & 0x3Fu);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        s += len;
-    }
-    return 1;
-}
-
-static void assert_no_window(const char *field_name, const char *field, size_t field_size, const char *what,
-                             const char *canary) {
-    /* The field must be NUL-terminated inside its array. */
-    if (!memchr(field, '\0', field_size)) {
-        print_error("err.%s is not NUL-terminated\n", field_name);
-        fail();
-    }
-    /* The library's promise (lf_error in auth.h): no 8-byte run of a secret,
-     * wherever in it the run starts; a shorter secret only whole. */
-    enum { w = 8 };
-    size_t n = strlen(canary);
-    if (n < w) {
-        if (n > 0 && strstr(field, canary)) {
-            print_error("err.%s contains the %s: \"%s\"\n", field_name, what, field);
-            fail();
-        }
-        return;
-    }
-    char win[w + 1];
-    for (size_t i = 0; i + w <= n; i++) {
-        memcpy(win, canary + i, w);
-        win[w] = '\0';
-        if (strstr(field, win)) {
-            print_error("err.%s contains a piece of the %s (\"%s\"): \"%s\"\n", field_name, what, win, field);
-            fail();
-        }
-    }
-}
-
-static void assert_text(const char *field_name, const char *field) {
-    if (!hs_utf8_valid(field)) {
-        print_error("err.%s is not valid UTF-8\n", field_name);
-        fail();
-    }
-    for (const unsigned char *p = (const unsigned char *)field; *p; p++) {
-        if (*p < 0x20 || *p == 0x7F) {
-            print_error("err.%s contains control character 0x%02x\n", field_name, *p);
-            fail();
-        }
-    }
-}
-
 void hs_assert_err_clean(const hs_case *c, ...) {
     const lf_error *e = &c->err;
-    const char *fields[2] = {e->message, e->key};
-    const size_t sizes[2] = {sizeof e->message, sizeof e->key};
-    const char *names[2] = {"message", "key"};
-    for (int f = 0; f < 2; f++) {
-        assert_no_window(names[f], fields[f], sizes[f], "client secret", c->secret);
-        assert_no_window(names[f], fields[f], sizes[f], "authorization code", c->code);
-        assert_no_window(names[f], fields[f], sizes[f], "Basic credentials", c->basic);
-        assert_no_window(names[f], fields[f], sizes[f], "token", c->token);
-        va_list ap;
-        va_start(ap, c);
-        const char *extra;
-        while ((extra = va_arg(ap, const char *)) != NULL)
-            assert_no_window(names[f], fields[f], sizes[f], "server-sent secret", extra);
-        va_end(ap);
-        assert_text(names[f], fields[f]);
-    }
+    lf_assert_err_text(e);
+    lf_assert_no_secret_in_err(e, "client secret", c->secret);
+    lf_assert_no_secret_in_err(e, "authorization code", c->code);
+    lf_assert_no_secret_in_err(e, "Basic credentials", c->basic);
+    lf_assert_no_secret_in_err(e, "token", c->token);
+    va_list ap;
+    va_start(ap, c);
+    const char *extra;
+    while ((extra = va_arg(ap, const char *)) != NULL) lf_assert_no_secret_in_err(e, "server-sent secret", extra);
+    va_end(ap);
 }
 
 /* ---------------------------------------------------------- openssl client */
@@ -633,17 +492,17 @@ void hs_assert_err_clean(const hs_case *c, ...) {
 /* Waits for pid until deadline_ms from now; kills it when it is not done.
  * Returns its exit status, or -1 when it had to be killed. */
 static int wait_bounded(pid_t pid, long deadline_ms) {
-    double deadline = now_s() + (double)deadline_ms / 1000.0;
+    long long deadline = ts_now_ms() + deadline_ms;
     int st = 0;
     for (;;) {
         pid_t r = waitpid(pid, &st, WNOHANG);
         if (r == pid) break;
         if (r < 0 && errno != EINTR) return -1;
-        if (now_s() > deadline) {
+        if (ts_now_ms() > deadline) {
             kill_and_reap(pid);
             return -1;
         }
-        sleep_ms(20);
+        ts_sleep_ms(20);
     }
     live_remove(pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -653,7 +512,7 @@ int hs_openssl_client(const hs_case *c, int slot, const char *request, char *out
     assert_true(slot >= 0 && slot < HS_MAX_SERVERS && out_size > 0);
     char connect[64], ca[512];
     snprintf(connect, sizeof connect, "127.0.0.1:%d", c->servers[slot].port);
-    snprintf(ca, sizeof ca, "%s", hs_path("ca.pem"));
+    snprintf(ca, sizeof ca, "%s", hs_ca_file());
     const char *in = hs_write_file("s_client-in", request, strlen(request));
     char outpath[512];
     snprintf(outpath, sizeof outpath, "%s", hs_write_file("s_client-out", "", 0));

@@ -1,13 +1,15 @@
-/* Support code for the hostile-server suite: spawning hostile_server.py,
- * reading what it recorded, the per-case client and the secret checks.
+/* Support code for the hostile-server suite on top of the shared layer
+ * (tests/support/lf_test.h): fault servers (ts_raw_start_fault, in this
+ * process) started by mode name, reading what they recorded, the per-case
+ * client and the secret checks.
  *
  * Every suite uses it the same way:
- *   main: hs_suite_setup() (temporary directory + certificates), run the
- *         CMocka group, hs_suite_teardown() (kills every server, removes the
- *         directory): all three are hs_run_suite(name, tests);
+ *   main: hs_suite_setup() (temporary directory + the test PKI), run the
+ *         CMocka group, hs_suite_teardown() (removes both): all three are
+ *         hs_run_suite(name, tests);
  *   each test: hs_case_setup/hs_case_teardown as CMocka setup/teardown, so
- *         servers are killed and reaped and the client freed on every path,
- *         also after a failed assertion. */
+ *         servers are stopped and the client freed on every path, also
+ *         after a failed assertion. */
 #ifndef LF_HOSTILE_SUPPORT_H
 #define LF_HOSTILE_SUPPORT_H
 
@@ -16,6 +18,8 @@
 #include <sys/types.h>
 
 #include <lightfunnels/auth.h>
+
+#include "lf_test.h"
 
 #define HS_MAX_SERVERS 4
 #define HS_CANARY_SIZE 96
@@ -32,16 +36,16 @@
 /* "T", the usual time bound of a case: the whole-request timeout + 2 s. */
 #define HS_TIME_BOUND_S(c) ((double)(c)->timeout_ms / 1000.0 + 2.0)
 
-/* One hostile_server.py process. */
+/* One fault server (ts_raw). */
 typedef struct hs_server {
-    pid_t pid; /* 0 when not running */
+    ts_raw *raw; /* NULL when not running */
     int port;
-    int record_id;
-    char record[512];
-    char mode[32]; /* --mode, for failure messages */
+    char *record; /* what it recorded, kept when it stops */
+    size_t record_len;
+    char mode[32]; /* for failure messages */
 } hs_server;
 
-/* What a server recorded (see hostile_server.py). */
+/* What a server recorded (the record format: ts_raw_record in test_server.h). */
 typedef struct hs_record {
     int conns;        /* CONN lines */
     int ends;         /* END lines */
@@ -79,10 +83,14 @@ typedef struct hs_case {
     hs_server servers[HS_MAX_SERVERS];
 } hs_case;
 
-/* Suite-wide: temporary directory with the certificates. Returns 0 on success. */
+/* Suite-wide: the test PKI and a temporary directory for files the cases
+ * write. Returns 0 on success. */
 int hs_suite_setup(void);
 void hs_suite_teardown(void);
 const char *hs_dir(void);
+/* PEM file of the test CA (signed the "server", "expired" and "wronghost"
+ * certificates). */
+const char *hs_ca_file(void);
 /* Path of DIR/name in a static rotating buffer (8 slots). */
 const char *hs_path(const char *name);
 
@@ -94,20 +102,25 @@ int hs_case_teardown(void **state);
  * and a counter); returns the path (static rotating buffer). */
 const char *hs_write_file(const char *name, const void *data, size_t len);
 
-/* Starts hostile_server.py in `mode` on server slot `slot` of the case.
- * `tls`: "server", "expired", "wronghost", "selfsigned" (DIR/<tls>.pem/.key)
- * or NULL for plain TCP. Extra arguments follow, NULL-terminated. Waits
- * (bounded) for the ready line. Returns 0 on success. */
+/* Starts a fault server in `mode` (the list: ts_fault_config in
+ * test_server.h) on server slot `slot` of the case. `tls`: the certificate,
+ * "server" (CA-signed, SAN IP:127.0.0.1 DNS:localhost), "expired",
+ * "wronghost" (SAN DNS:other.test only), "selfsigned", or NULL for plain
+ * TCP. Options follow as name/value pairs, NULL-terminated: --status N,
+ * --content-type T, --body TEXT, --header "Name: value", --location URL,
+ * --code CODE, --token TOKEN, --auto-accept STYLE, --size N,
+ * --interval SECONDS, --rate BYTES_PER_S, --tls-version 1.0|1.1,
+ * --content-lengths "L1,L2". Returns 0 on success. */
 HS_SENTINEL int hs_start(hs_case *c, int slot, const char *tls, const char *mode, ...);
 /* The same with the extra arguments as a va_list (for varargs helpers). */
 int hs_startv(hs_case *c, int slot, const char *tls, const char *mode, va_list ap);
 
-/* Writes {"access_token":"<c->token>"<more>} to a new body file and returns
- * its path; `more` is "" or further members, starting with a comma. */
+/* {"access_token":"<c->token>"<more>} in a static rotating buffer (4
+ * slots); `more` is "" or further members, starting with a comma. */
 const char *hs_token_body(const hs_case *c, const char *more);
 
-/* Waits (bounded, ~3 s) until every accepted connection has finished, then
- * kills and reaps the server. Idempotent. */
+/* Waits (bounded, ~3 s) until every accepted connection has finished, keeps
+ * the record and stops the server. Idempotent. */
 void hs_stop(hs_server *s);
 
 /* Reads the record of a stopped server. Returns 0 on success. */
@@ -143,7 +156,7 @@ void hs_assert_requests(const hs_case *c, int slot, int requests, int with_code)
 /* Asserts that the call returned LF_OK with the case token. */
 void hs_assert_got_token(const hs_case *c);
 
-/* Starts `mode` on slot 0 answering with the token body file `body`, runs
+/* Starts `mode` on slot 0 answering with `body`, runs
  * the call and asserts LF_OK with the case token, within HS_TIME_BOUND_S,
  * and exactly one request, a POST carrying the code. */
 void hs_expect_token(hs_case *c, const char *mode, const char *body);
@@ -154,14 +167,8 @@ void hs_expect_token(hs_case *c, const char *mode, const char *body);
  * not whole); and that both are valid UTF-8 without control characters. */
 void hs_assert_err_clean(const hs_case *c, ...);
 
-/* 1 when s is valid UTF-8 (no overlongs, surrogates, > U+10FFFF). */
-int hs_utf8_valid(const char *s);
-
 /* Fills buf with prefix + 43 base64url characters from lf_state_generate. */
 void hs_canary(char *buf, size_t size, const char *prefix);
-
-/* Standard base64 (with padding) of data into out (size >= 4*ceil(n/3)+1). */
-void hs_base64(const void *data, size_t n, char *out);
 
 /* Runs `openssl s_client` against server `slot` of the case (127.0.0.1,
  * the test CA, IP verified, @SECLEVEL=0 so legacy versions may be offered)
@@ -177,24 +184,15 @@ HS_SENTINEL int hs_openssl_client(const hs_case *c, int slot, const char *reques
 long hs_vm_kib(const char *field);
 int hs_reset_peak(void);
 
-/* Assertions with readable failures (naming the mode of the slot-0 server). */
-#define hs_assert_status(c, expected)                                                                                 \
-    do {                                                                                                              \
-        const hs_case *hs_c_ = (c);                                                                                   \
-        lf_status hs_e_ = (expected);                                                                                 \
-        if (hs_c_->status != hs_e_) {                                                                                 \
-            print_error(                                                                                              \
-                "status %s, expected %s (server mode \"%s\", http_status %ld, key \"%s\", "                           \
-                "message \"%s\")\n",                                                                                  \
-                lf_status_name(hs_c_->status), lf_status_name(hs_e_), hs_c_->servers[0].mode, hs_c_->err.http_status, \
-                hs_c_->err.key, hs_c_->err.message);                                                                  \
-            fail();                                                                                                   \
-        }                                                                                                             \
-        if (hs_e_ != LF_OK && hs_c_->err.status != hs_e_) {                                                           \
-            print_error("err.status %s differs from the returned %s\n", lf_status_name(hs_c_->err.status),            \
-                        lf_status_name(hs_e_));                                                                       \
-            fail();                                                                                                   \
-        }                                                                                                             \
+/* The status assertion of lf_test.h on the case's result, naming the mode of
+ * the slot-0 server when it fails. */
+#define hs_assert_status(c, expected)                                                 \
+    do {                                                                              \
+        const hs_case *hs_c_ = (c);                                                   \
+        lf_status hs_e_ = (expected);                                                 \
+        if (hs_c_->status != hs_e_ || (hs_e_ != LF_OK && hs_c_->err.status != hs_e_)) \
+            print_error("server mode \"%s\": ", hs_c_->servers[0].mode);              \
+        lf_assert_status_err(hs_c_->status, hs_e_, &hs_c_->err);                      \
     } while (0)
 
 #define hs_assert_elapsed_below(c, seconds)                                                     \

@@ -1,7 +1,7 @@
 /* Hostile-server suite, TLS: a plain-HTTP server behind an https URL,
  * expired / self-signed / wrong-host certificates, a handshake that never
  * starts, servers that speak only TLS 1.0 or 1.1, a reset in the middle of
- * the handshake (RELIABILITY.md §3 A 4, 11, 14-18). In every failure the code and the
+ * the handshake. In every failure the code and the
  * secret must never reach the server: a failed handshake leaves no request. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,7 +61,7 @@ static void plain_http_server_for_https_url(void **state) {
 /* A token endpoint with the certificate DIR/<cert>.pem: the handshake fails,
  * no byte after it. */
 static void bad_certificate(hs_case *c, const char *cert) {
-    assert_int_equal(hs_start(c, 0, cert, "ok", "--body-file", hs_token_body(c, ""), NULL), 0);
+    assert_int_equal(hs_start(c, 0, cert, "ok", "--body", hs_token_body(c, ""), NULL), 0);
     expect_refused(c, LF_E_TLS, HS_TIME_BOUND_S(c), 0);
 }
 
@@ -112,8 +112,7 @@ static void tls_handshake_never_starts_total_bound(void **state) {
  * instead (TLSV1_ALERT_INTERNAL_ERROR), and one that accepted it a request.
  * Neither the code nor the secret reaches the server. */
 static void legacy_tls_refused(hs_case *c, const char *version, const char *s_client_flag, const char *protocol) {
-    assert_int_equal(
-        hs_start(c, 0, "server", "ok", "--tls-version", version, "--body-file", hs_token_body(c, ""), NULL), 0);
+    assert_int_equal(hs_start(c, 0, "server", "ok", "--tls-version", version, "--body", hs_token_body(c, ""), NULL), 0);
     char out[16384];
     int rc = hs_openssl_client(c, 0, "POST /probe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", out,
                                sizeof out, s_client_flag, NULL);

@@ -41,7 +41,7 @@ static int teardown(void **state) {
 static lf_status run(fixture *f, lf_error *err) {
     lf_token *t = (lf_token *)f; /* must be overwritten */
     size_t before = ts_server_request_count(f->srv);
-    memset(err, 0x5a, sizeof *err);
+    lf_garbage_fill(err, sizeof *err);
     lf_status st = lf_exchange_code(f->a, f->c.code, &t, err);
     assert_int_equal(err->status, st);
     if (st == LF_OK) {

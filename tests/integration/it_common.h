@@ -1,5 +1,6 @@
-/* Shared helpers for the integration suites: one test PKI per executable,
- * handle construction against the loopback test server, canary checks. */
+/* Helpers of the integration suites on top of the shared test-support layer
+ * (tests/support/lf_test.h): one test PKI per executable, handle
+ * construction against the loopback test server, canary checks. */
 #ifndef LF_IT_COMMON_H
 #define LF_IT_COMMON_H
 
@@ -11,7 +12,7 @@
 
 #include <lightfunnels/auth.h>
 
-#include "test_server.h"
+#include "lf_test.h"
 
 extern ts_pki *it_pki;
 
@@ -73,17 +74,17 @@ void it_never_answer(ts_server *s);
 /* Per-call options: timeout_ms 0 is the handle's timeout, cancel NULL none. */
 lf_call_options it_call_options(long timeout_ms, const int *cancel);
 
-/* Fails the test when err->message or err->key contains any of the
- * NULL-terminated canaries. */
+/* Fails the test when err->message or err->key is not clean text or holds
+ * an 8-byte run of any of the NULL-terminated canaries (lf_test.h). */
 void it_assert_no_canary(const lf_error *err, const char *const *canaries, const char *where);
 /* Same for the creds (secret, code, token). */
 void it_assert_clean(const lf_error *err, const it_creds *c, const char *where);
 
-/* Fails with a readable message, naming `what`, when status differs. */
+/* Fails with a readable message, naming `what`, when status differs (and,
+ * for an expected failure, when err->status differs from it). */
 void it_expect_status(lf_status got, lf_status want, const lf_error *err, const char *what);
-/* The same, naming a source line. */
-void it_check_status(lf_status got, lf_status want, const lf_error *err, const char *file, int line);
-#define IT_ASSERT_STATUS(got, want, errp) it_check_status((got), (want), (errp), __FILE__, __LINE__)
+/* The same, naming the source line (lf_test.h). */
+#define IT_ASSERT_STATUS(got, want, errp) lf_assert_status_err(got, want, errp)
 
 /* Fails, naming `what` and the time taken, unless less than limit_ms has
  * passed since t0 (a ts_now_ms() reading). */

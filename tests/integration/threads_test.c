@@ -2,8 +2,8 @@
  * verification at the same time, each thread getting its own results; and
  * a cold start: 64 threads released at once by a barrier in a fresh process
  * (this executable re-run with --cold-start, where nothing touched the
- * library before) all initialising it, explicitly or lazily
- * (RELIABILITY.md §3 62). */
+ * library before) all initialising it, explicitly or lazily: every one
+ * of them must come back with a working handle. */
 #include "it_common.h"
 
 #include <errno.h>

@@ -1,20 +1,28 @@
-// Raw TCP listener for faults cpp-httplib cannot produce (never-answering
-// peers, RST, hand-written responses). One thread, connections handled in
-// order; every wait polls the stop flag.
+// The fault-injection listener, for faults cpp-httplib cannot produce
+// (never-answering peers, RST, hand-written responses). Scripted by a queue
+// of steps (one thread, connections handled in order) or by a Fault (one
+// thread per connection, test_fault.cpp). Every wait polls the stop flag,
+// and stop shuts every open connection down so no thread stays blocked.
 #include "test_server.h"
 #include "test_server_internal.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <strings.h>
 #include <thread>
@@ -40,7 +48,14 @@ struct ts_raw {
     std::vector<int> held;  // stalled connections, closed at stop
     std::atomic<size_t> connections{0};
 
+    std::unique_ptr<ts::Fault> fault;  // set: one Fault thread per connection
+    std::vector<std::thread> workers;
+    std::set<int> open_fds;  // of the Fault threads, shut down at stop
+    std::condition_variable idle;
+
     void run();
+    void run_fault();
+    void serve_fault(int fd, int cid);
     bool wait_readable(int fd, long timeout_ms);
     bool read_request(int fd, std::string &pending);
     void send_all(int fd, const std::string &bytes);
@@ -173,7 +188,43 @@ void ts_raw::run() {
     }
 }
 
-extern "C" ts_raw *ts_raw_start(void) {
+// A write to a connection the peer reset raises SIGPIPE in the writing
+// thread; blocked here it stays with this thread (and dies with it), so a
+// suite that checks its own SIGPIPE disposition sees only its own.
+static void block_sigpipe() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void ts_raw::serve_fault(int fd, int cid) {
+    block_sigpipe();
+    fault->serve(fd, cid);
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        open_fds.erase(fd);
+        close(fd);
+    }
+    fault->line("END " + std::to_string(cid));
+    idle.notify_all();
+}
+
+void ts_raw::run_fault() {
+    block_sigpipe();
+    while (!stopping) {
+        if (!wait_readable(listen_fd, 200)) continue;
+        int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        int cid = static_cast<int>(++connections);
+        fault->line("CONN " + std::to_string(cid));
+        std::lock_guard<std::mutex> lock(mu);
+        open_fds.insert(fd);
+        workers.emplace_back([this, fd, cid] { serve_fault(fd, cid); });
+    }
+}
+
+static ts_raw *listen_loopback(bool small_rcvbuf) {
     auto *r = new ts_raw;
     r->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in addr;
@@ -182,15 +233,39 @@ extern "C" ts_raw *ts_raw_start(void) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
     socklen_t len = sizeof addr;
-    if (r->listen_fd < 0 || bind(r->listen_fd, reinterpret_cast<struct sockaddr *>(&addr), sizeof addr) != 0 ||
-        listen(r->listen_fd, 16) != 0 ||
+    int rcvbuf = 16384;  // accepted sockets inherit it
+    if (r->listen_fd < 0 ||
+        (small_rcvbuf && setsockopt(r->listen_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) ||
+        bind(r->listen_fd, reinterpret_cast<struct sockaddr *>(&addr), sizeof addr) != 0 ||
+        listen(r->listen_fd, 64) != 0 ||
         getsockname(r->listen_fd, reinterpret_cast<struct sockaddr *>(&addr), &len) != 0) {
+        std::perror("raw listener");
         if (r->listen_fd >= 0) close(r->listen_fd);
         delete r;
         return nullptr;
     }
     r->port = ntohs(addr.sin_port);
-    r->thread = std::thread([r] { r->run(); });
+    return r;
+}
+
+extern "C" ts_raw *ts_raw_start(void) {
+    ts_raw *r = listen_loopback(false);
+    if (r) r->thread = std::thread([r] { r->run(); });
+    return r;
+}
+
+extern "C" ts_raw *ts_raw_start_fault(const ts_fault_config *cfg) {
+    auto fault = std::make_unique<ts::Fault>(*cfg);
+    if (!fault->init_tls()) {
+        std::fprintf(stderr, "fault server: TLS setup failed\n");
+        return nullptr;
+    }
+    ts_raw *r = listen_loopback(fault->small_rcvbuf());
+    if (!r) return nullptr;
+    fault->stopping = &r->stopping;
+    fault->port = r->port;
+    r->fault = std::move(fault);
+    r->thread = std::thread([r] { r->run_fault(); });
     return r;
 }
 
@@ -198,9 +273,29 @@ extern "C" void ts_raw_stop(ts_raw *r) {
     if (!r) return;
     r->stopping = true;
     if (r->thread.joinable()) r->thread.join();
+    {
+        std::lock_guard<std::mutex> lock(r->mu);
+        for (int fd : r->open_fds) shutdown(fd, SHUT_RDWR);
+    }
+    for (auto &w : r->workers) w.join();
     for (int fd : r->held) close(fd);
     close(r->listen_fd);
     delete r;
+}
+
+extern "C" int ts_raw_wait_idle(ts_raw *r, long timeout_ms) {
+    std::unique_lock<std::mutex> lock(r->mu);
+    return r->idle.wait_for(lock, std::chrono::milliseconds(timeout_ms), [r] { return r->open_fds.empty(); }) ? 1 : 0;
+}
+
+extern "C" char *ts_raw_record(ts_raw *r, size_t *len) {
+    std::string rec = r->fault ? r->fault->snapshot() : std::string();
+    char *out = static_cast<char *>(std::malloc(rec.size() + 1));
+    if (!out) return nullptr;
+    std::memcpy(out, rec.data(), rec.size());
+    out[rec.size()] = '\0';
+    if (len) *len = rec.size();
+    return out;
 }
 
 extern "C" int ts_raw_port(const ts_raw *r) { return r ? r->port : 0; }

@@ -1,5 +1,7 @@
 /*
- * Loopback test servers for the integration, allocator and tool tests.
+ * Loopback test servers and the test PKI for the integration, allocator,
+ * hostile-server and tool tests (the one certificate generator and the one
+ * fault-injection server of the test suites).
  *
  *  - ts_pki: a throwaway PKI generated in-process at test time (OpenSSL API):
  *    a test CA, a second unrelated CA, and server certificates for
@@ -9,10 +11,13 @@
  *    port, built on cpp-httplib. Scriptable per test (a static reply, or a C
  *    handler called for every request), and it records every request it
  *    received (method, path, headers, body) plus the number of connections.
- *  - ts_raw: a plain TCP listener on 127.0.0.1 driven by a queue of steps
- *    (read a request, send raw bytes, then keep/close/reset/stall), for
- *    faults cpp-httplib cannot produce: a peer that never speaks TLS, RSTs,
- *    malformed framing.
+ *  - ts_raw: the fault-injection listener on 127.0.0.1, for faults
+ *    cpp-httplib cannot produce (a peer that never speaks TLS, RSTs,
+ *    malformed framing, slow or endless answers, bad certificates, legacy
+ *    TLS versions). Scripted either by a queue of steps (plain TCP: read a
+ *    request, send raw bytes, then keep/close/reset/stall) or by one named
+ *    misbehaviour for every connection (ts_raw_start_fault, over TLS or
+ *    plain TCP), which records everything it received.
  *
  * Every thread these start is stopped and joined by the matching _stop().
  * All functions are thread-safe unless stated otherwise. C API so that the
@@ -170,6 +175,81 @@ size_t ts_raw_connection_count(ts_raw *r);
 size_t ts_raw_request_count(ts_raw *r);
 const ts_request *ts_raw_request(ts_raw *r, size_t i);
 int ts_raw_saw(ts_raw *r, const char *needle);
+
+/* One misbehaviour for every connection. Zero/NULL fields take the default
+ * in brackets. Modes (the answer to every request):
+ *   ok              `status`, `body`, honest Content-Length
+ *   chunked         the same body chunked (7-byte chunks)
+ *   gzip            the same body gzip-compressed, Content-Encoding: gzip
+ *   gzip-bomb       `size` bytes of JSON whitespace after {"access_token":"x",
+ *                   gzip-compressed (small on the wire)
+ *   big             honest Content-Length of `size` bytes, then the bytes
+ *   body-forever    chunked body of 16 KiB chunks, until `size` bytes or the peer leaves
+ *   chunk-badhex    chunked framing with a non-hex chunk size ("zz")
+ *   chunk-overflow  chunked framing with an 18-digit hex chunk size
+ *   slowloris       the response head, 1 byte every `interval_ms`, never ending
+ *   trickle         chunked body of spaces at `rate` bytes/s, never ending
+ *   headers-forever endless 100-byte header lines, until `size` bytes
+ *   header-line-huge one header line of `size` bytes, never terminated
+ *   cl-shorter      Content-Length 5 bytes shorter than the body sent
+ *   stall           reads the request, never answers
+ *   stall-headers   sends the head (Content-Length: 200), never the body
+ *   rst-mid-body    head + half the body, then RST
+ *   fin-mid-body    head (full Content-Length) + half the body, then FIN
+ *   close-before-response  reads the request, closes (FIN) without a byte
+ *   redirect        `status` (3xx) with Location: `location` ({port}: own port)
+ *   auto            a token endpoint for AUTO client-auth probes: a request
+ *                   carrying `code` gets 200 + `token`, any other code 400
+ *                   invalid_grant; `auto_accept` (basic|json|both|none) answers
+ *                   the styles not accepted with 401 invalid_client
+ *   cl-list         `body` with one Content-Length header per value of
+ *                   `content_lengths` ("20,25": two conflicting headers)
+ *   http-on-tls     (no TLS) reads what arrives (a ClientHello), answers a
+ *                   plain HTTP 400 and closes
+ *   tls-never       accepts TCP, never starts (nor answers) the TLS handshake
+ *   tls-rst-after-hello  (no TLS) reads the whole ClientHello, then RST
+ *   rst-while-receiving  after the handshake reads `size` request bytes, waits
+ *                   `interval_ms` (the client blocks in send), then RST; the
+ *                   listening socket's SO_RCVBUF is small so a large request
+ *                   cannot all be handed to the kernel before the reset
+ * Every answer carries Connection: close; no connection outlives 120 s.
+ *
+ * The record (ts_raw_record), one entry per event, in order:
+ *   CONN <cid>\n                    a TCP connection was accepted (cid 1, 2, ...)
+ *   TLSFAIL <cid> <reason>\n        the handshake failed; OpenSSL's reason as
+ *                                   its mnemonic (UNSUPPORTED_PROTOCOL)
+ *   REQ <cid> <len>\n<bytes>\n      one complete HTTP request (head + body)
+ *   RAW <cid> <len>\n<bytes>\n      bytes that did not form a request
+ *   SENT <cid> <n>\n                response body bytes sent (streaming modes)
+ *   END <cid>\n                     the connection is closed */
+typedef struct ts_fault_config {
+    const char *mode;         /* ["ok"] */
+    const ts_pki *pki;        /* NULL: plain TCP */
+    ts_cert cert;             /* the server certificate when pki is set */
+    int tls_version;          /* 10 or 11: speak only TLS 1.0 / 1.1 [0: any] */
+    int status;               /* [200] */
+    const char *content_type; /* ["application/json"] */
+    const char *body;         /* [""] */
+    size_t body_len;
+    const char *headers;         /* extra header lines, each ending in CRLF [""] */
+    const char *location;        /* redirect */
+    const char *code;            /* auto */
+    const char *token;           /* auto */
+    const char *auto_accept;     /* auto ["both"] */
+    const char *content_lengths; /* cl-list */
+    size_t size;                 /* [64 MiB] */
+    long interval_ms;            /* [500] */
+    long rate;                   /* bytes/s [2048] */
+} ts_fault_config;
+
+/* Starts a fault listener (the config is copied). NULL on failure (a
+ * message is printed). Stop it with ts_raw_stop(). */
+ts_raw *ts_raw_start_fault(const ts_fault_config *cfg);
+/* Waits until every accepted connection is closed; 1 on success, 0 after
+ * timeout_ms. */
+int ts_raw_wait_idle(ts_raw *r, long timeout_ms);
+/* A malloc'd copy of the record (NUL-terminated; *len without the NUL). */
+char *ts_raw_record(ts_raw *r, size_t *len);
 
 /* ---- small helpers for tests -------------------------------------------- */
 

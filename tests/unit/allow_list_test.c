@@ -17,7 +17,7 @@ static void assert_new_fails(const lf_auth_config *cfg, lf_status expected, cons
     lf_auth *a = (lf_auth *)(uintptr_t)0x1; /* must be overwritten with NULL */
     lf_error err;
     lf_status s;
-    memset(&err, 0x5A, sizeof err);
+    lf_garbage_fill(&err, sizeof err);
     s = lf_auth_new(cfg, &a, &err);
     if (s != expected) {
         print_error("%s: lf_auth_new returned %s, expected %s\n", what, lf_status_name(s), lf_status_name(expected));
@@ -48,7 +48,7 @@ static void assert_new_ok(const lf_auth_config *cfg, const char *what) {
     lf_auth *a = NULL;
     lf_error err;
     lf_status s;
-    memset(&err, 0x5A, sizeof err); /* garbage: reset at the start of the call */
+    lf_garbage_fill(&err, sizeof err); /* garbage: reset at the start of the call */
     s = lf_auth_new(cfg, &a, &err);
     if (s != LF_OK) {
         print_error("%s: lf_auth_new returned %s (%s), expected LF_OK\n", what, lf_status_name(s), err.message);

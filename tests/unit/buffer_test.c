@@ -156,7 +156,7 @@ static void test_parse_callback_size_query_fills_error(void **st) {
     (void)st;
     lf_error err;
     size_t needed = 0;
-    memset(&err, 0x5A, sizeof err);
+    lf_garbage_fill(&err, sizeof err);
     assert_status(lf_parse_callback(g_auth, "code=" CALLBACK_CODE, NULL, NULL, 0, &needed, &err),
                   LF_E_BUFFER_TOO_SMALL);
     assert_int_equal(needed, strlen(CALLBACK_CODE) + 1);

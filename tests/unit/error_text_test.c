@@ -36,7 +36,7 @@ static lf_error denied(const char *key_enc, const char *desc_enc) {
     lf_error err;
     int n = snprintf(input, sizeof input, "error=%s&error_description=%s", key_enc, desc_enc);
     assert_true(n > 0 && (size_t)n < sizeof input);
-    memset(&err, 0x5A, sizeof err);
+    lf_garbage_fill(&err, sizeof err);
     assert_status(lf_parse_callback(NULL, input, NULL, buf, sizeof buf, NULL, &err), LF_E_ACCESS_DENIED);
     assert_int_equal(err.status, LF_E_ACCESS_DENIED);
     assert_non_null(memchr(err.key, '\0', sizeof err.key));

@@ -18,7 +18,7 @@
 /* err garbage-filled; after the call err.status must equal the return. */
 static lf_error dirty_err(void) {
     lf_error e;
-    memset(&e, 0x5A, sizeof e);
+    lf_garbage_fill(&e, sizeof e);
     return e;
 }
 

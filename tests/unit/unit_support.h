@@ -1,6 +1,7 @@
 /*
- * Shared helpers for the unit suites (tests/unit). Header-only, all
- * `static inline` so a suite that does not use a helper gets no warning.
+ * Helpers of the unit suites (tests/unit) on top of the shared test-support
+ * layer (tests/support/lf_test.h). Header-only, all `static inline` so a
+ * suite that does not use a helper gets no warning.
  *
  * Everything here is written against the public C API only, and the
  * percent-decoder is deliberately independent of the library's own code: it
@@ -21,6 +22,8 @@
 
 #include <lightfunnels/auth.h>
 
+#include "lf_test.h"
+
 /* ---- fake credentials (unique canaries, never real) ---------------------- */
 
 #define UNIT_CLIENT_ID "unit-client-id-7d3a51"
@@ -34,46 +37,18 @@
 #define UNIT_DEAD_TOKEN_URL "http://127.0.0.1:1/oauth/access_token"
 #define UNIT_DEAD_API_URL "http://127.0.0.1:1/api/v2"
 
-/* ---- status assertions with readable failures ---------------------------- */
+/* ---- statuses and guard bytes: the shared layer (tests/support/lf_test.h),
+ * under the names the unit suites use ---------------------------------- */
 
-#define assert_status(expr, expected)                                                                 \
-    do {                                                                                              \
-        lf_status unit_s_ = (expr);                                                                   \
-        lf_status unit_e_ = (expected);                                                               \
-        if (unit_s_ != unit_e_) {                                                                     \
-            print_error("%s\n  returned %s (%u), expected %s (%u)\n", #expr, lf_status_name(unit_s_), \
-                        (unsigned)unit_s_, lf_status_name(unit_e_), (unsigned)unit_e_);               \
-            fail();                                                                                   \
-        }                                                                                             \
-    } while (0)
+#define assert_status(expr, expected) lf_assert_status(expr, expected)
+#define assert_status_either(expr, e1, e2) lf_assert_status_either(expr, e1, e2)
 
-/* Either of two statuses (only where the header allows both). */
-#define assert_status_either(expr, e1, e2)                                                                            \
-    do {                                                                                                              \
-        lf_status unit_s_ = (expr);                                                                                   \
-        if (unit_s_ != (e1) && unit_s_ != (e2)) {                                                                     \
-            print_error("%s\n  returned %s, expected %s or %s\n", #expr, lf_status_name(unit_s_), lf_status_name(e1), \
-                        lf_status_name(e2));                                                                          \
-            fail();                                                                                                   \
-        }                                                                                                             \
-    } while (0)
+#define UNIT_GUARD LF_TEST_GUARD
 
-/* ---- guard bytes --------------------------------------------------------- */
-
-#define UNIT_GUARD 0xA5
-
-static inline void unit_guard_fill(void *p, size_t n) { memset(p, UNIT_GUARD, n); }
+static inline void unit_guard_fill(void *p, size_t n) { lf_guard_fill(p, n); }
 
 /* Asserts every byte in [from, to) still holds the guard pattern. */
-static inline void unit_assert_guard(const void *p, size_t from, size_t to) {
-    const unsigned char *b = (const unsigned char *)p;
-    for (size_t i = from; i < to; i++) {
-        if (b[i] != UNIT_GUARD) {
-            print_error("guard byte %zu of [%zu, %zu) overwritten (0x%02x)\n", i, from, to, (unsigned)b[i]);
-            fail();
-        }
-    }
-}
+static inline void unit_assert_guard(const void *p, size_t from, size_t to) { lf_assert_guard(p, from, to); }
 
 /* ---- configuration helpers ----------------------------------------------- */
 
