@@ -16,6 +16,8 @@
 //                   its first vs its last character
 //   callback_state  lf_parse_callback with the expected state: the URL's
 //                   state wrong in its first vs its last character
+//   state_open      lf_state_open: a sealed state whose MAC is wrong in
+//                   its first vs its last byte (re-encoded canonically)
 //   webhook_verify  lf_webhook_verify: a signature whose MAC is wrong in
 //                   its first vs its last byte (re-encoded canonically)
 //   control         the harness's power: lf_webhook_sign, then an
@@ -157,6 +159,23 @@ std::string b64(const unsigned char *mac) {
 // A character of the base64url alphabet other than c.
 char other(char c) { return c == 'A' ? 'B' : 'A'; }
 
+// A sealed state (base64url of 57 bytes: 25 of body, then the 32-byte MAC)
+// with one byte flipped and the text re-encoded, so the change is in the
+// MAC and nowhere else.
+std::string flip_sealed(const char *state, std::size_t byte) {
+    std::string t(state);
+    for (char &c : t) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    unsigned char raw[60];
+    if (EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char *>(t.data()), static_cast<int>(t.size())) != 57)
+        return std::string();
+    raw[byte] ^= 0x01;
+    unsigned char out[80];
+    EVP_EncodeBlock(out, raw, 57);
+    std::string r(reinterpret_cast<const char *>(out));
+    for (char &c : r) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    return r;
+}
+
 // One input per class, in buffers of the same size and alignment.
 template <std::size_t N>
 struct alignas(64) Buf {
@@ -225,6 +244,14 @@ int main(int argc, char **argv) {
         std::size_t at = c == 0 ? 0 : 39;
         ctl[c].s[at] = other(ctl[c].s[at]);
     }
+    // sealed state: MAC wrong in byte 0 / byte 31 (bytes 25 / 56 of the state)
+    const char kBinding[] = "session-dudect-5b0e1c7d";
+    char sealed[LF_SEALED_STATE_BUFFER_SIZE];
+    if ((st = lf_state_seal(auth, kBinding, sealed, sizeof sealed, nullptr)) != LF_OK) die("lf_state_seal", st);
+    static Slot forged[2];
+    for (int c = 0; c < 2; c++)
+        std::snprintf(forged[c].s, sizeof forged[c].s, "%s", flip_sealed(sealed, c == 0 ? 25 : 56).c_str());
+    if ((st = lf_state_open(auth, sealed, kBinding, 600, nullptr)) != LF_OK) die("good sealed state", st);
     // sanity: every input is refused for the reason intended
     for (int c = 0; c < 2; c++) {
         if (lf_state_equal(state, cand[c].s) != 0) die("state candidate equal", LF_E_INTERNAL);
@@ -233,6 +260,8 @@ int main(int argc, char **argv) {
         if (st != LF_E_STATE_MISMATCH) die("callback with a wrong state", st);
         st = lf_webhook_verify(auth, body.data(), body.size(), sig[c].s);
         if (st != LF_E_SIGNATURE_MISMATCH) die("webhook with a wrong MAC", st);
+        st = lf_state_open(auth, forged[c].s, kBinding, 600, nullptr);
+        if (st != LF_E_STATE_MISMATCH) die("sealed state with a wrong MAC", st);
     }
     if ((st = lf_webhook_verify(auth, body.data(), body.size(), good.c_str())) != LF_OK) die("good webhook", st);
 
@@ -253,6 +282,8 @@ int main(int argc, char **argv) {
              char code[64];
              sink = sink + lf_parse_callback(auth, in.s, state, code, sizeof code, nullptr, nullptr);
          }},
+        {"state_open", false, [&](int c) { from(forged[c].s); },
+         [&] { sink = sink + lf_state_open(auth, in.s, kBinding, 600, nullptr); }},
         {"webhook_verify", false, [&](int c) { from(sig[c].s); },
          [&] { sink = sink + lf_webhook_verify(auth, body.data(), body.size(), in.s); }},
         {"control", true, [&](int c) { from(ctl[c].s); },

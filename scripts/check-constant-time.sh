@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI gate for the constant-time checks of bench/dudect.cpp (lf_state_equal,
-# the state check of lf_parse_callback, lf_webhook_verify, and a leaky
-# control): builds lf_dudect alone (build-ct/, Release, no Google Benchmark
+# the state check of lf_parse_callback, the MAC check of lf_state_open,
+# lf_webhook_verify, and a leaky control): builds lf_dudect alone (build-ct/, Release, no Google Benchmark
 # needed) and runs it pinned to one CPU.
 #
 # The gate fails when a real target's max |t| is >= 5 (RELIABILITY §4) or
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 build=${LF_CT_BUILD:-build-ct}
 samples=${LF_CT_SAMPLES:-2000000}
 jobs=${LF_JOBS:-2}
-targets=(state_equal callback_state webhook_verify control)
+targets=(state_equal callback_state state_open webhook_verify control)
 
 mkdir -p "$build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLF_BUILD_BENCH=ON -DBUILD_TESTING=OFF \

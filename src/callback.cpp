@@ -43,13 +43,26 @@ void each_decoded(std::string_view enc, F f) noexcept {
 }
 
 // An empty expected state (a lost session) never matches, not even "state=".
-bool state_matches(const Param &state, std::string_view want) noexcept {
+class ExpectedState final : public StateCheck {
+public:
+    explicit ExpectedState(std::string_view want) noexcept : want_(want) {}
+    Status check(bool present, std::string_view state, Error &e) const noexcept override {
+        if (!present || want_.empty() || !state_equal(state, want_))
+            return fail(e, Status::StateMismatch, "the callback's state is missing or does not match");
+        return Status::Ok;
+    }
+
+private:
+    std::string_view want_;
+};
+
+// Decodes the state parameter (validated by read_params) and hands it to check.
+Status check_state(const Param &state, const StateCheck &check, Error &e) noexcept {
     std::size_t len = 0;
     form_decoded_length(state.value, &len);
-    if (!state.present || want.empty() || len != want.size()) return false;
     char got[kMaxCallbackLength];
     form_decode(state.value, got);
-    return state_equal(std::string_view(got, len), want);
+    return check.check(state.present, std::string_view(got, len), e);
 }
 
 // The query of a full URL or a bare query; the fragment goes first, so a
@@ -135,18 +148,24 @@ Status copy_code(const Param &pcode, char *code, std::size_t size, std::size_t *
 
 }  // namespace
 
-Status parse_callback(std::string_view input, const char *expected_state, char *code, std::size_t size,
+Status parse_callback(std::string_view input, const StateCheck *check, char *code, std::size_t size,
                       std::size_t *needed, Error &e) noexcept {
     if (!code && size) return fail(e, Status::InvalidArgument, "code buffer is NULL but size is not 0");
     if (input.size() > kMaxCallbackLength)
         return blank(code, size, fail(e, Status::InvalidArgument, "the callback is longer than 8192 bytes"));
     Params p;
     Status s = read_params(query_of(input), p, e);
-    if (s == Status::Ok && expected_state && !state_matches(p.state, expected_state))
-        s = fail(e, Status::StateMismatch, "the callback's state is missing or does not match");
+    if (s == Status::Ok && check) s = check_state(p.state, *check, e);
     if (s == Status::Ok && p.error.present) s = access_denied(p, e);
     if (s == Status::Ok) s = copy_code(p.code, code, size, needed, e);
     return s == Status::Ok ? s : blank(code, size, s);
+}
+
+Status parse_callback(std::string_view input, const char *expected_state, char *code, std::size_t size,
+                      std::size_t *needed, Error &e) noexcept {
+    if (!expected_state) return parse_callback(input, static_cast<const StateCheck *>(nullptr), code, size, needed, e);
+    ExpectedState check(expected_state);
+    return parse_callback(input, &check, code, size, needed, e);
 }
 
 }  // namespace lf

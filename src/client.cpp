@@ -135,6 +135,7 @@ void Client::init_secrets(const ClientOptions &o) {
     if (o.previous_client_secret) previous_secret_.str().assign(o.previous_client_secret);
     if (!mac_.init(secret_.view())) throw std::bad_alloc();
     if (!previous_secret_.empty() && !previous_mac_.init(previous_secret_.view())) throw std::bad_alloc();
+    if (!sealer_.init(client_id_, secret_.view(), previous_secret_.view())) throw std::bad_alloc();
 }
 
 // Basic credentials: base64(id ":" secret) exactly, with no URL-escaping

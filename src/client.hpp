@@ -2,7 +2,8 @@
 // is computed once here (validated URLs, encoded consent-URL prefix, HMAC key
 // schedules, header lists, the connection pool), so the operations do no
 // per-call setup. One file per job: client.cpp (checking and building),
-// consent.cpp, exchange.cpp, graphql.cpp, webhook.cpp.
+// consent.cpp, exchange.cpp, graphql.cpp, webhook.cpp; sealed state keeps
+// its keys here but does its job in sealed_state.cpp.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include "crypto.hpp"
 #include "error.hpp"
 #include "http.hpp"
+#include "sealed_state.hpp"
 
 namespace lf {
 
@@ -91,6 +93,8 @@ public:
     Status webhook_verify(const void *body, std::size_t len, const char *header) const noexcept;
     Status webhook_sign(const void *body, std::size_t len, char *buf, std::size_t size,
                         std::size_t *needed) const noexcept;
+    // Seals and opens state with keys derived from this client's secrets.
+    const StateSealer &sealer() const noexcept { return sealer_; }
 
 private:
     struct Endpoint {
@@ -141,6 +145,7 @@ private:
     std::size_t token_answer_max_;  // min(max_response_bytes, kMaxTokenAnswer), reserved before a code is sent
     HmacKey mac_;
     HmacKey previous_mac_;
+    StateSealer sealer_;
     SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"
     SecretString json_prefix_;   // {"client_id":<id>,"client_secret":<secret>,"code":
     String user_agent_header_;   // "User-Agent: ..."

@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
@@ -42,6 +43,18 @@ bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize
     return ok;
 }
 
+bool HmacKey::sign_parts(std::initializer_list<std::string_view> parts, unsigned char out[kMacSize]) const noexcept {
+    if (!keyed_) return false;
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed_);
+    bool ok = c != nullptr;
+    for (std::string_view p : parts)
+        ok = ok && EVP_MAC_update(c, reinterpret_cast<const unsigned char *>(p.data()), p.size());
+    std::size_t n = 0;
+    ok = ok && EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
+    EVP_MAC_CTX_free(c);
+    return ok;
+}
+
 bool HmacKey::sign_base64(const void *data, std::size_t len, char out[kMacBase64Len + 1]) const noexcept {
     unsigned char mac[kMacSize];
     bool ok = sign(data, len, mac) && base64_encode(mac, sizeof mac, out) == kMacBase64Len;
@@ -67,6 +80,28 @@ std::size_t base64_encode(const unsigned char *in, std::size_t n, char *out) noe
     // EVP_EncodeBlock takes an int length; callers encode small values.
     int w = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out), in, static_cast<int>(n));
     return w < 0 ? 0 : static_cast<std::size_t>(w);
+}
+
+std::size_t base64_decode(const char *in, std::size_t n, unsigned char *out) noexcept {
+    if (n % 4 != 0 || n > 0x7fffffff) return 0;
+    int w = EVP_DecodeBlock(out, reinterpret_cast<const unsigned char *>(in), static_cast<int>(n));
+    return w < 0 ? 0 : static_cast<std::size_t>(w);
+}
+
+bool hkdf_sha256(std::string_view ikm, std::string_view info, unsigned char *out, std::size_t n) noexcept {
+    EVP_KDF *kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
+    EVP_KDF_CTX *c = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
+    EVP_KDF_free(kdf);  // the context holds its own reference
+    char digest[] = OSSL_DIGEST_NAME_SHA2_256;
+    // OSSL_PARAM takes non-const pointers; OpenSSL only reads these.
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<char *>(ikm.data()), ikm.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char *>(info.data()), info.size()),
+        OSSL_PARAM_construct_end()};
+    bool ok = c && EVP_KDF_derive(c, out, n, params) == 1;
+    EVP_KDF_CTX_free(c);
+    return ok;
 }
 
 bool ct_equal(const void *a, const void *b, std::size_t n) noexcept { return CRYPTO_memcmp(a, b, n) == 0; }

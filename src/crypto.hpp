@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string_view>
 
 #include <openssl/types.h>
@@ -26,6 +27,8 @@ public:
     bool init(std::string_view key) noexcept;  // false if OpenSSL fails
     bool ready() const noexcept { return keyed_ != nullptr; }
     bool sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept;
+    // The MAC of the concatenation of parts, without copying them together.
+    bool sign_parts(std::initializer_list<std::string_view> parts, unsigned char out[kMacSize]) const noexcept;
     // base64 of the MAC into out[kMacBase64Len + 1].
     bool sign_base64(const void *data, std::size_t len, char out[kMacBase64Len + 1]) const noexcept;
     // Whether sig is the canonical base64 of the MAC of data without its
@@ -40,6 +43,13 @@ private:
 bool random_bytes(void *buf, std::size_t n) noexcept;
 // Standard base64 with padding; out needs 4 * ceil(n / 3) + 1 bytes.
 std::size_t base64_encode(const unsigned char *in, std::size_t n, char *out) noexcept;
+// Decodes standard base64 of a multiple of 3 bytes (no padding): n must be a
+// multiple of 4 and every character in the alphabet (the caller checks);
+// out needs 3 * n / 4 bytes. Returns the bytes written, 0 on failure.
+std::size_t base64_decode(const char *in, std::size_t n, unsigned char *out) noexcept;
+// HKDF-SHA256 (RFC 5869) with an empty salt: n bytes of key from ikm, bound
+// to the label `info`. False if OpenSSL fails.
+bool hkdf_sha256(std::string_view ikm, std::string_view info, unsigned char *out, std::size_t n) noexcept;
 inline constexpr std::size_t base64_len(std::size_t n) { return 4 * ((n + 2) / 3); }
 // Constant-time equality of n bytes (CRYPTO_memcmp).
 bool ct_equal(const void *a, const void *b, std::size_t n) noexcept;

@@ -15,6 +15,7 @@
 #include "crypto.hpp"
 #include "error.hpp"
 #include "global.hpp"
+#include "sealed_state.hpp"
 #include "state.hpp"
 #include "status.hpp"
 
@@ -63,6 +64,7 @@ static_assert(LF_MAX_TOKEN_LENGTH == lf::kMaxTokenLength, "token bound");
 static_assert(LF_MAX_CALLBACK_LENGTH == lf::kMaxCallbackLength, "callback bound");
 static_assert(LF_SIGNATURE_BUFFER_SIZE == lf::kMacBase64Len + 1, "signature bound");
 static_assert(LF_STATE_BUFFER_SIZE == lf::kStateBufferSize, "state bound");
+static_assert(LF_SEALED_STATE_BUFFER_SIZE == lf::kSealedStateBufferSize, "sealed state bound");
 static_assert(LF_CLIENT_AUTH_JSON_BODY == static_cast<int>(lf::ClientAuth::JsonBody) &&
                   LF_CLIENT_AUTH_BASIC == static_cast<int>(lf::ClientAuth::Basic) &&
                   LF_CLIENT_AUTH_AUTO == static_cast<int>(lf::ClientAuth::Auto),
@@ -291,6 +293,28 @@ LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query, c
     return guard(err, [&](lf::Error &e) {
         if (!url_or_query) return lf::blank(code, size, lf::fail(e, Status::InvalidArgument, "url_or_query is NULL"));
         return lf::parse_callback(url_or_query, expected_state, code, size, needed, e);
+    });
+}
+
+LF_API lf_status lf_state_seal(const lf_auth *a, const char *binding, char *buf, size_t size, size_t *needed) {
+    if (!a) return to_c(lf::blank(buf, size, Status::InvalidArgument));
+    return guard_plain([&] { return a->impl.sealer().seal(binding, buf, size, needed); });
+}
+
+LF_API lf_status lf_state_open(const lf_auth *a, const char *state, const char *binding, long max_age_s,
+                               lf_error *err) {
+    return guard(err, [&](lf::Error &e) {
+        if (!a || !state) return lf::fail(e, Status::InvalidArgument, "a and state are required");
+        return a->impl.sealer().open(state, binding, max_age_s, e);
+    });
+}
+
+LF_API lf_status lf_parse_callback_sealed(const lf_auth *a, const char *url_or_query, const char *binding,
+                                          long max_age_s, char *code, size_t size, size_t *needed, lf_error *err) {
+    return guard(err, [&](lf::Error &e) {
+        if (!a || !url_or_query)
+            return lf::blank(code, size, lf::fail(e, Status::InvalidArgument, "a and url_or_query are required"));
+        return lf::parse_callback_sealed(a->impl.sealer(), url_or_query, binding, max_age_s, code, size, needed, e);
     });
 }
 

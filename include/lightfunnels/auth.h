@@ -213,7 +213,7 @@ typedef enum lf_status {
     LF_E_NO_MEMORY = 3,                /**< an allocation failed */
     LF_E_REDIRECT_URI_NOT_ALLOWED = 4, /**< redirect URI not in the allow-list (exact match) */
     LF_E_STATE_MISMATCH = 5,           /**< callback state missing or different from the expected one */
-    LF_E_STATE_EXPIRED = 6,            /**< reserved for signed, expiring state (not produced in 1.0) */
+    LF_E_STATE_EXPIRED = 6,            /**< sealed state too old or from the future (lf_state_open(), since 1.1) */
     LF_E_ACCESS_DENIED = 7,            /**< the merchant declined (callback carried error=...) */
     LF_E_NETWORK = 8,                  /**< connection failed, reset or closed early */
     LF_E_TIMEOUT = 9,                  /**< connect or total timeout reached */
@@ -655,6 +655,69 @@ LF_API lf_status lf_account_id(const lf_auth *a, const char *access_token, char 
 /** lf_account_id() with per-call options (NULL: none). @since 1.0.0 */
 LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token, const lf_call_options *opts, char *buf,
                                   size_t size, size_t *needed, lf_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* 1.1: signed, expiring state                                               */
+/* ------------------------------------------------------------------------ */
+
+/** lf_state_seal(): 76 base64url characters + NUL. @since 1.1.0 */
+#define LF_SEALED_STATE_BUFFER_SIZE 77
+
+/** Writes a sealed state into buf: a URL-safe value (base64url without
+ * padding, [A-Za-z0-9_-], LF_SEALED_STATE_BUFFER_SIZE - 1 characters) that
+ * carries a version, its issue time, 128 random bits from the OS CSPRNG and
+ * a MAC keyed by a key derived (HKDF-SHA256, a fixed label) from
+ * client_secret. lf_state_open() checks it with nothing stored in between,
+ * on any server configured with the same client, so an app needs no session
+ * store (and no cookie, e.g. inside the Lightfunnels admin iframe) between
+ * consent and callback. Pass it as lf_consent_url()'s `state`.
+ *
+ * `binding` ties the state to the browser session that asked for consent
+ * (e.g. the app's session id): lf_state_open() with another binding refuses
+ * it. NULL and "" are the same: unbound. An unbound state proves only that
+ * this client issued it recently; it does not stop an attacker from handing
+ * a victim a callback URL with the attacker's own (valid) state and code
+ * (login CSRF), so bind it whenever the app has a session. The binding is
+ * not stored in the state; it is not secret either.
+ *
+ * Buffer convention: LF_E_BUFFER_TOO_SMALL with *needed =
+ * LF_SEALED_STATE_BUFFER_SIZE when size is smaller (buf "" when size > 0);
+ * buf NULL with size 0 is a size query.
+ *
+ * @return LF_OK; LF_E_INVALID_ARGUMENT (a NULL, or buf NULL with size > 0);
+ * LF_E_BUFFER_TOO_SMALL; LF_E_INTERNAL (the CSPRNG failed). Thread-safe;
+ * never allocates. @since 1.1.0 */
+LF_API lf_status lf_state_seal(const lf_auth *a, const char *binding, char *buf, size_t size, size_t *needed);
+
+/** Checks a state made by lf_state_seal(): sealed by this client (same
+ * client_id and client_secret, or previous_client_secret during a rotation),
+ * for this `binding` (NULL = ""), and issued at most `max_age_s` seconds ago
+ * and at most 60 seconds in the future (clock skew within a fleet). The MAC
+ * is compared in constant time and checked before the time: a forged or
+ * altered state is always LF_E_STATE_MISMATCH, never LF_E_STATE_EXPIRED.
+ * A state may be opened more than once: to make it single-use, the app keeps
+ * a record of the states it has accepted until they expire.
+ *
+ * @return LF_OK; LF_E_STATE_MISMATCH (forged or altered, malformed, another
+ * binding, another client, an unknown version); LF_E_STATE_EXPIRED (older
+ * than max_age_s, or issued more than 60 s in the future);
+ * LF_E_INVALID_ARGUMENT (a or state NULL, max_age_s <= 0); LF_E_NO_MEMORY;
+ * LF_E_INTERNAL. Detail in err (NULL allowed). Thread-safe; never allocates.
+ * @since 1.1.0 */
+LF_API lf_status lf_state_open(const lf_auth *a, const char *state, const char *binding, long max_age_s, lf_error *err);
+
+/** lf_parse_callback() for a sealed state: the same parsing, checks, order
+ * and buffer convention, except that step 2 opens the callback's state with
+ * lf_state_open(a, state, binding, max_age_s): a missing state or one it
+ * refuses gives LF_E_STATE_MISMATCH, an expired one LF_E_STATE_EXPIRED (both
+ * before an `error` parameter is looked at). `a` is required here.
+ *
+ * @return LF_OK; LF_E_INVALID_ARGUMENT (as lf_parse_callback(), a NULL a or
+ * url_or_query, max_age_s <= 0); LF_E_STATE_MISMATCH; LF_E_STATE_EXPIRED;
+ * LF_E_ACCESS_DENIED; LF_E_BUFFER_TOO_SMALL; LF_E_INTERNAL. Thread-safe;
+ * never allocates. @since 1.1.0 */
+LF_API lf_status lf_parse_callback_sealed(const lf_auth *a, const char *url_or_query, const char *binding,
+                                          long max_age_s, char *code, size_t size, size_t *needed, lf_error *err);
 
 LF_END_DECLS
 
