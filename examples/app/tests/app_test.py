@@ -53,6 +53,7 @@ class Platform(http.server.BaseHTTPRequestHandler):
     """Token endpoints and the GraphQL API, recording what the app sent."""
     calls = []
     codes = {"good-code": TOKEN}
+    revoked = False
     lock = threading.Lock()
 
     def reply(self, status, obj):
@@ -76,7 +77,7 @@ class Platform(http.server.BaseHTTPRequestHandler):
             if token is None:
                 return self.reply(400, {"error": "invalid_grant", "error_description": "unknown code"})
             return self.reply(200, {"access_token": token})
-        if self.headers.get("Authorization") != "Bearer " + TOKEN:
+        if Platform.revoked or self.headers.get("Authorization") != "Bearer " + TOKEN:
             return self.reply(401, {"errors": [{"message": "unauthorized"}]})
         req = json.loads(raw)
         if "account" in req["query"]:
@@ -219,7 +220,20 @@ def run(app_bin, work):
         _, _, body = request(port, "GET", "/", headers={"Cookie": session})
         check("order_T1" in body and "order/created" in body, "the page lists the last event")
 
+        # -- check-token: the stored token opens with the key and works ----------
+        def check_token(db_path):
+            r = subprocess.run([app_bin, "check-token", ACCOUNT], env=dict(env, LF_APP_DB=db_path),
+                               capture_output=True, text=True, timeout=30)
+            return r.returncode, r.stdout + r.stderr
+        rc, out = check_token(db)
+        check(rc == 0 and "works" in out and TOKEN not in out, "check-token: the sealed token opens and works")
+        r = subprocess.run([app_bin, "check-token", ACCOUNT], env=dict(env, LF_APP_TOKEN_KEY=os.urandom(32).hex()),
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1 and "does not open" in r.stdout, "another key does not open the sealed token")
+
         # -- uninstall ---------------------------------------------------------
+        backup = os.path.join(work, "backup.db")
+        con.execute("VACUUM INTO ?", (backup,))
         gone = json.dumps({"node": {"id": ACCOUNT}}, separators=(",", ":")).encode()
         status, _, body = post_event(port, "app/uninstalled", gone, account="someone-else")
         check(status == 200 and body.strip() == "uninstalled", "app/uninstalled is accepted")
@@ -228,6 +242,11 @@ def run(app_bin, work):
         check(counts == [0, 0, 0], "the account's token, webhooks and events are deleted: %s" % counts)
         _, _, body = request(port, "GET", "/", headers={"Cookie": session})
         check("Not installed" in body, "the page then says the app is not installed")
+        rc, out = check_token(db)
+        check(rc == 4, "check-token: no install left in the database")
+        Platform.revoked = True
+        rc, out = check_token(backup)
+        check(rc == 3 and "LF_E_UNAUTHORIZED" in out, "check-token on a backup: the API refuses the old token")
         status, _, body = post_event(port, "order/created", order)
         check(status == 200 and body.strip() == "ignored", "an event for an uninstalled account is ignored")
         con.close()
