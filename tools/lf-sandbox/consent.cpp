@@ -24,8 +24,11 @@ const char *kDenyDescription = "The merchant declined the authorization request"
 void send_html(httplib::Response &res, int status, const std::string &body) {
     res.status = status;
     no_store(res);
-    res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
-    res.set_header("X-Frame-Options", "DENY");
+    // The admin page (same origin) frames the app, which navigates its own
+    // frame here to ask for consent, as apps do inside the Lightfunnels
+    // admin (embedded-apps.mdx); no other site may frame it.
+    res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'");
+    res.set_header("X-Frame-Options", "SAMEORIGIN");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
     res.set_content(body, "text/html; charset=utf-8");

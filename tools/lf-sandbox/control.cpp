@@ -1,61 +1,25 @@
 // The sandbox's own controls for tests: POST /_sandbox/revoke ends a token,
-// POST /_sandbox/webhook signs a sample order/confirmed event with the
-// client's secret (through the public C API) and delivers it.
+// /_sandbox/webhook sends a sample order/confirmed event to a loopback URL,
+// /_sandbox/event fires an event at the webhooks an account's installs
+// registered, /_sandbox/uninstall removes an install (its tokens stop
+// working) and sends app/uninstalled. Events are signed with the client's
+// secret through the public C API.
 #include "endpoints.hpp"
 
 #include "delivery.hpp"
+#include "events.hpp"
 #include "reply.hpp"
 #include "util.hpp"
 
 #include <lightfunnels/auth.h>
 
-#include <ctime>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sandbox {
 namespace {
-
-std::string webhook_payload(const ClientConfig &client) {
-    char when[32];
-    std::time_t now = std::time(nullptr);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    Json o(cJSON_CreateObject());
-    if (!o) throw std::bad_alloc();
-    cJSON *r = o.get();
-    cJSON_AddStringToObject(r, "id", ("order_" + random_token(12)).c_str());
-    cJSON_AddNumberToObject(r, "_id", 1001);
-    cJSON_AddStringToObject(r, "name", "#1001");
-    cJSON_AddStringToObject(r, "account_id", client.account_id.c_str());
-    cJSON_AddStringToObject(r, "email", "buyer@example.com");
-    cJSON_AddStringToObject(r, "currency", "USD");
-    cJSON_AddNumberToObject(r, "subtotal", 49.9);
-    cJSON_AddNumberToObject(r, "shipping", 10);
-    cJSON_AddNumberToObject(r, "total", 59.9);
-    cJSON_AddStringToObject(r, "financial_status", "paid");
-    cJSON_AddStringToObject(r, "created_at", when);
-    cJSON *customer = cJSON_AddObjectToObject(r, "customer");
-    if (customer) {
-        cJSON_AddStringToObject(customer, "id", "customer_1");
-        cJSON_AddStringToObject(customer, "full_name", "Zo\xc3\xab Caf\xc3\xa9");  // raw UTF-8
-    }
-    cJSON *items = cJSON_AddArrayToObject(r, "items");
-    cJSON *item = cJSON_CreateObject();
-    if (items && item) {
-        cJSON_AddItemToArray(items, item);
-        cJSON_AddStringToObject(item, "id", "item_1");
-        cJSON_AddStringToObject(item, "product_id", "product_1");
-        cJSON_AddStringToObject(item, "title", "Sandbox T-shirt \xe2\x80\x94 \"blue\"");
-        cJSON_AddNumberToObject(item, "price", 49.9);
-        cJSON_AddNumberToObject(item, "quantity", 1);
-    } else {
-        cJSON_Delete(item);
-    }
-    return json_print(r);
-}
 
 std::string sign_webhook(const ClientConfig &client, const std::string &body) {
     static const char *const redirect[] = {"https://127.0.0.1/lf-sandbox"};
@@ -157,6 +121,41 @@ void send_delivery(httplib::Response &res, const Delivery &d) {
     send_json(res, 200, json_print(o.get()));
 }
 
+cJSON *need_object() {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) throw std::bad_alloc();
+    return o;
+}
+
+// One registered webhook's delivery, as reported by the event controls.
+void report(cJSON *list, const Webhook &w, const Delivery &d) {
+    cJSON *r = need_object();
+    cJSON_AddItemToArray(list, r);
+    bool ok = cJSON_AddStringToObject(r, "webhook_id", w.id.c_str()) &&
+              cJSON_AddStringToObject(r, "url", w.url.c_str()) &&
+              cJSON_AddBoolToObject(r, "delivered", d.status != 0) &&
+              (d.status != 0 ? cJSON_AddNumberToObject(r, "status", d.status) != nullptr
+                             : cJSON_AddStringToObject(r, "error", d.error.c_str()) != nullptr);
+    if (!ok) throw std::bad_alloc();
+}
+
+// Sends `payload` to each of `hooks` in turn, signed with its client's
+// secret, and adds "deliveries":[..] to `answer`. The urls were checked
+// when they were registered (loopback only).
+void add_deliveries(cJSON *answer, Store &store, const std::vector<Webhook> &hooks, const std::string &payload,
+                    const std::string &ca_file) {
+    cJSON *list = cJSON_AddArrayToObject(answer, "deliveries");
+    if (!list) throw std::bad_alloc();
+    for (const Webhook &w : hooks) {
+        Target target;
+        std::string why;
+        const ClientConfig *client = store.client(w.client_id);
+        if (!client || !parse_target(w.url, target, why)) continue;
+        httplib::Headers headers{{"lightfunnels-hmac", sign_webhook(*client, payload)}};
+        report(list, w, deliver(target, target.https ? ca_file : "", headers, payload));
+    }
+}
+
 }  // namespace
 
 void handle_revoke(Store &store, const httplib::Request &req, httplib::Response &res) {
@@ -174,10 +173,77 @@ void handle_revoke(Store &store, const httplib::Request &req, httplib::Response 
 void handle_webhook(Store &store, const httplib::Request &req, httplib::Response &res) {
     WebhookOrder order;
     if (!from_a_local_program(req, res) || !read_order(store, req, res, order)) return;
-    std::string payload = webhook_payload(*order.client);
+    std::string payload = event_payload("order/confirmed", order.client->account_id);
+    // lightfunnels-topic is the sandbox's own (the platform sends no such
+    // header); kept on this legacy control only, for the tests that read it.
     httplib::Headers headers{{"lightfunnels-hmac", sign_webhook(*order.client, payload)},
                              {"lightfunnels-topic", "order/confirmed"}};
     send_delivery(res, deliver(order.target, order.ca_file, headers, payload));
+}
+
+void handle_event(Store &store, const httplib::Request &req, httplib::Response &res) {
+    if (!from_a_local_program(req, res)) return;
+    std::string why, account, type, client_id, ca_file;
+    Json body = parse_json_object(req.body, why);
+    if (!body || json_string(body.get(), "account_id", account) != Field::ok ||
+        json_string(body.get(), "type", type) != Field::ok ||
+        json_string(body.get(), "client_id", client_id) == Field::wrong_type ||
+        json_string(body.get(), "ca_file", ca_file) == Field::wrong_type) {
+        send_token_error(res, 400, "invalid_request",
+                         body ? "the body needs string \"account_id\" and \"type\" (optional \"client_id\", "
+                                "\"ca_file\")"
+                              : why);
+        return;
+    }
+    note_client(client_id);
+    if (!is_event_type(type)) {
+        send_token_error(res, 400, "invalid_request", "not an event type of the platform's docs (webhooks.mdx)");
+        return;
+    }
+    if (type == "app/uninstalled") {
+        send_token_error(res, 400, "invalid_request", "app/uninstalled is sent by POST /_sandbox/uninstall");
+        return;
+    }
+    std::vector<Webhook> hooks;
+    for (const Webhook &w : store.webhooks(client_id, account))
+        if (w.type == type) hooks.push_back(w);
+    Json o(need_object());
+    add_deliveries(o.get(), store, hooks, event_payload(type, account), ca_file);
+    send_json(res, 200, json_print(o.get()));
+}
+
+void handle_uninstall(Store &store, const httplib::Request &req, httplib::Response &res) {
+    if (!from_a_local_program(req, res)) return;
+    std::string why, client_id, account, ca_file;
+    Json body = parse_json_object(req.body, why);
+    Field fa = body ? json_string(body.get(), "account_id", account) : Field::missing;
+    if (!body || json_string(body.get(), "client_id", client_id) != Field::ok || fa == Field::wrong_type ||
+        json_string(body.get(), "ca_file", ca_file) == Field::wrong_type) {
+        send_token_error(res, 400, "invalid_request",
+                         body ? "the body needs a string \"client_id\" (optional \"account_id\", \"ca_file\")" : why);
+        return;
+    }
+    const ClientConfig *client = store.client(client_id);
+    if (!client) {
+        send_token_error(res, 404, "unknown_client", "no such client_id");
+        return;
+    }
+    note_client(client->id);
+    if (fa == Field::missing) account = client->account_id;
+    Uninstalled gone = store.uninstall(client->id, account);
+    if (gone.tokens == 0 && gone.webhooks.empty()) {
+        send_token_error(res, 404, "not_installed", "the app has no token and no webhook on this account");
+        return;
+    }
+    std::vector<Webhook> hooks;
+    for (const Webhook &w : gone.webhooks)
+        if (w.type == "app/uninstalled") hooks.push_back(w);
+    Json o(need_object());
+    if (!cJSON_AddTrueToObject(o.get(), "uninstalled") ||
+        !cJSON_AddNumberToObject(o.get(), "revoked_tokens", static_cast<double>(gone.tokens)))
+        throw std::bad_alloc();
+    add_deliveries(o.get(), store, hooks, event_payload("app/uninstalled", account), ca_file);
+    send_json(res, 200, json_print(o.get()));
 }
 
 }  // namespace sandbox

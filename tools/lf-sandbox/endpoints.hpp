@@ -22,16 +22,21 @@ void handle_decision(Store &store, const httplib::Request &req, httplib::Respons
 void handle_token_json(Store &store, const httplib::Request &req, httplib::Response &res);
 void handle_token_basic(Store &store, const httplib::Request &req, httplib::Response &res);
 
-// graphql.cpp: POST /api/v2, which answers query { account { id } } only.
+// graphql.cpp: POST /api/v2: account { id }, the webhooks list and the
+// createWebhook / deleteWebhook mutations.
 void handle_graphql(Store &store, const httplib::Request &req, httplib::Response &res);
 
-// True for `query { account { id } }`, `{ account { id } }` and the same
-// with any GraphQL whitespace, commas, comments or an operation name.
-bool is_account_id_query(const std::string &query);
-
-// control.cpp: POST /_sandbox/revoke and POST /_sandbox/webhook, the
-// sandbox's own controls for tests.
+// control.cpp: the sandbox's own controls for tests. POST /_sandbox/revoke
+// ends a token; /_sandbox/webhook sends a sample event to any loopback URL;
+// /_sandbox/event fires an event at an account's registered webhooks;
+// /_sandbox/uninstall removes an install and sends app/uninstalled.
 void handle_revoke(Store &store, const httplib::Request &req, httplib::Response &res);
 void handle_webhook(Store &store, const httplib::Request &req, httplib::Response &res);
+void handle_event(Store &store, const httplib::Request &req, httplib::Response &res);
+void handle_uninstall(Store &store, const httplib::Request &req, httplib::Response &res);
+
+// admin.cpp: GET /admin/apps/<client_id>, the merchant's admin with the
+// app's URL in an iframe (client option app_url).
+void handle_admin_app(Store &store, const httplib::Request &req, httplib::Response &res);
 
 }  // namespace sandbox

@@ -156,6 +156,21 @@ int bind_server(httplib::Server &svr, const sandbox::Options &opts) {
     return port;
 }
 
+// An app URL on the sandbox's own port would make the admin page embed the
+// sandbox's origin in itself: nothing the real admin does. Known only once
+// the port is bound (--listen HOST:0).
+bool app_urls_elsewhere(const sandbox::Options &opts, int port) {
+    for (const auto &c : opts.clients) {
+        if (c.app_url.empty() || sandbox::loopback_port(c.app_url) != port) continue;
+        std::fprintf(stderr,
+                     "lf-sandbox: client %s: the app URL must be another origin than the sandbox (port %d is the "
+                     "sandbox's own)\nTry 'lf-sandbox --help'.\n",
+                     c.id.c_str(), port);
+        return false;
+    }
+    return true;
+}
+
 // LF_SANDBOX_URL on stdout is what harnesses wait for.
 void announce(const sandbox::Options &opts, const std::string &scheme, int port) {
     std::string host = opts.listen_host == "::1" ? "[::1]" : opts.listen_host;
@@ -197,6 +212,7 @@ int main(int argc, char **argv) {
     set_limits(*svr);
     int port = bind_server(*svr, opts);
     if (port == 0) return 1;
+    if (!app_urls_elsewhere(opts, port)) return 2;
     announce(opts, scheme, port);
     return serve(*svr, store);
 }

@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -28,7 +29,9 @@ void print_usage(std::FILE *out) {
         "                             register a client (repeatable; repeat an ID to allow more\n"
         "                             redirect URIs). Throwaway test credentials only.\n"
         "  --config FILE              JSON: {\"clients\":[{\"client_id\":..,\"client_secret\":..,\n"
-        "                             \"redirect_uris\":[..],\"account_id\":..}]}\n"
+        "                             \"redirect_uris\":[..],\"account_id\":..,\"app_url\":..}]}\n"
+        "  --app-url ID:URL           the app's URL for client ID: GET /admin/apps/ID shows it in an\n"
+        "                             iframe, as the Lightfunnels admin does (another origin)\n"
         "  --account-id ID            account the tokens belong to (default acct_sandbox)\n"
         "  --auto-approve             the consent endpoint redirects at once (no page)\n"
         "  --code-ttl SECONDS         authorization-code lifetime (default 600)\n"
@@ -97,6 +100,15 @@ bool valid_redirect_uri(const std::string &uri, std::string &why) {
     return true;
 }
 
+// An absolute http(s) URL with a host, without a fragment, spaces or
+// control characters: what an iframe's src can be.
+bool valid_app_url(const std::string &url) {
+    size_t rest = url.compare(0, 8, "https://") == 0 ? 8 : url.compare(0, 7, "http://") == 0 ? 7 : 0;
+    if (rest == 0 || url.size() > 2048 || has_control(url) || url.find_first_of(" #") != std::string::npos)
+        return false;
+    return rest < url.size() && url[rest] != '/' && url[rest] != '?' && url[rest] != ':';
+}
+
 bool add_client(Options &o, ClientConfig c, std::string &err) {
     if (!valid_client_id(c.id)) {
         err = "client id must be 1-256 printable ASCII characters without ':'";
@@ -108,6 +120,10 @@ bool add_client(Options &o, ClientConfig c, std::string &err) {
     }
     if (!c.account_id.empty() && !valid_account_id(c.account_id)) {
         err = "client " + c.id + ": bad account_id";
+        return false;
+    }
+    if (!c.app_url.empty() && !valid_app_url(c.app_url)) {
+        err = "client " + c.id + ": app_url must be an absolute http(s) URL without a fragment";
         return false;
     }
     if (c.redirect_uris.empty()) {
@@ -131,6 +147,11 @@ bool add_client(Options &o, ClientConfig c, std::string &err) {
             err = "client " + c.id + " is registered twice with different account ids";
             return false;
         }
+        if (!c.app_url.empty() && !existing.app_url.empty() && existing.app_url != c.app_url) {
+            err = "client " + c.id + " is registered twice with different app URLs";
+            return false;
+        }
+        if (existing.app_url.empty()) existing.app_url = c.app_url;
         for (auto &u : c.redirect_uris) {
             bool have = false;
             for (auto &e : existing.redirect_uris) have = have || e == u;
@@ -199,6 +220,10 @@ bool client_from_json(const cJSON *item, const std::string &where, ClientConfig 
     Field f = json_string(item, "account_id", c.account_id);
     if (f == Field::wrong_type) {
         err = where + ".account_id must be a string";
+        return false;
+    }
+    if (json_string(item, "app_url", c.app_url) == Field::wrong_type) {
+        err = where + ".app_url must be a string";
         return false;
     }
     const cJSON *uris = cJSON_GetObjectItemCaseSensitive(item, "redirect_uris");
@@ -286,6 +311,7 @@ enum OptionId {
     OPT_KEY,
     OPT_CLIENT,
     OPT_CONFIG,
+    OPT_APP_URL,
     OPT_ACCOUNT,
     OPT_AUTO,
     OPT_PARENT,
@@ -300,6 +326,7 @@ const struct option kLongOptions[] = {{"listen", required_argument, nullptr, OPT
                                       {"tls-key", required_argument, nullptr, OPT_KEY},
                                       {"client", required_argument, nullptr, OPT_CLIENT},
                                       {"config", required_argument, nullptr, OPT_CONFIG},
+                                      {"app-url", required_argument, nullptr, OPT_APP_URL},
                                       {"account-id", required_argument, nullptr, OPT_ACCOUNT},
                                       {"auto-approve", no_argument, nullptr, OPT_AUTO},
                                       {"exit-with-parent", no_argument, nullptr, OPT_PARENT},
@@ -323,6 +350,37 @@ bool parse_account_id(const std::string &arg, Options &o, std::string &err) {
         return false;
     }
     o.account_id = arg;
+    return true;
+}
+
+// ID:URL, split at the first ':' (an id has none). Resolved against the
+// clients once every option is read, so the order of options does not matter.
+bool parse_app_url_arg(const std::string &arg, Options &o, std::string &err) {
+    size_t colon = arg.find(':');
+    if (colon == std::string::npos || colon == 0 || !valid_app_url(arg.substr(colon + 1))) {
+        err = "--app-url wants ID:URL, URL an absolute http(s) URL without a fragment";
+        return false;
+    }
+    o.app_urls.emplace_back(arg.substr(0, colon), arg.substr(colon + 1));
+    return true;
+}
+
+// Gives each --app-url to its client.
+bool resolve_app_urls(Options &o, std::string &err) {
+    for (const auto &p : o.app_urls) {
+        ClientConfig *client = nullptr;
+        for (auto &c : o.clients)
+            if (c.id == p.first) client = &c;
+        if (!client) {
+            err = "--app-url names a client that is not registered: " + p.first;
+            return false;
+        }
+        if (!client->app_url.empty() && client->app_url != p.second) {
+            err = "client " + p.first + " is given two different app URLs";
+            return false;
+        }
+        client->app_url = p.second;
+    }
     return true;
 }
 
@@ -356,6 +414,8 @@ bool apply_option(int id, const std::string &arg, Options &o, std::string &err) 
         return parse_client_arg(arg, o, err);
     case OPT_CONFIG:
         return load_config(arg, o, err);
+    case OPT_APP_URL:
+        return parse_app_url_arg(arg, o, err);
     case OPT_ACCOUNT:
         return parse_account_id(arg, o, err);
     case OPT_AUTO:
@@ -425,10 +485,34 @@ bool check_combination(const Options &o, std::string &err) {
 ParseResult parse_options(int argc, char **argv, Options &o, std::string &err) {
     ParseResult r = read_arguments(argc, argv, o, err);
     if (r != ParseResult::run) return r;
-    if (!check_combination(o, err)) return ParseResult::error;
+    if (!check_combination(o, err) || !resolve_app_urls(o, err)) return ParseResult::error;
     for (auto &c : o.clients)
         if (c.account_id.empty()) c.account_id = o.account_id;
     return ParseResult::run;
+}
+
+int loopback_port(const std::string &url) {
+    bool https = url.compare(0, 8, "https://") == 0;
+    size_t rest = https ? 8 : url.compare(0, 7, "http://") == 0 ? 7 : 0;
+    if (rest == 0) return 0;
+    std::string authority = url.substr(rest, url.find_first_of("/?", rest) - rest);
+    authority = authority.substr(authority.find('@') + 1);  // npos + 1 == 0: none
+    std::string host = authority, port;
+    if (!authority.empty() && authority[0] == '[') {
+        size_t close = authority.find(']');
+        if (close == std::string::npos) return 0;
+        host = authority.substr(1, close - 1);
+        if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
+    } else if (authority.find(':') != std::string::npos) {
+        host = authority.substr(0, authority.find(':'));
+        port = authority.substr(authority.find(':') + 1);
+    }
+    for (auto &ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!is_loopback_host(host)) return 0;
+    if (port.empty()) return https ? 443 : 80;
+    char *end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    return *end == '\0' && p > 0 && p <= 65535 ? static_cast<int>(p) : 0;
 }
 
 }  // namespace sandbox

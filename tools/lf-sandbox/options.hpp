@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sandbox {
@@ -12,6 +13,7 @@ struct ClientConfig {
     std::string secret;
     std::string account_id;  // empty: the global --account-id
     std::vector<std::string> redirect_uris;
+    std::string app_url;  // what the admin page embeds; empty: no admin page
 };
 
 struct Options {
@@ -20,7 +22,8 @@ struct Options {
     std::string tls_self_signed_dir;
     std::string tls_cert;
     std::string tls_key;
-    std::vector<ClientConfig> clients;  // merged by id, account ids resolved
+    std::vector<ClientConfig> clients;                          // merged by id, account ids and app URLs resolved
+    std::vector<std::pair<std::string, std::string>> app_urls;  // --app-url ID:URL, in order
     std::string account_id = "acct_sandbox";
     bool auto_approve = false;
     bool exit_with_parent = false;
@@ -33,5 +36,11 @@ enum class ParseResult { run, help, version, error };
 ParseResult parse_options(int argc, char **argv, Options &opts, std::string &err);
 
 void print_usage(std::FILE *out);
+
+// The port an http(s) URL names (the scheme's default when none) when its
+// host is a loopback one (127.0.0.0/8, [::1], localhost); 0 otherwise. An
+// app URL on the sandbox's own port would be the sandbox itself: the same
+// origin, which the admin page must not embed.
+int loopback_port(const std::string &url);
 
 }  // namespace sandbox

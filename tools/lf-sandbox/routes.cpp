@@ -48,6 +48,9 @@ void install_endpoints(httplib::Server &svr, Store &store, const Options &opts) 
     route(svr, "/api/v2", Method::post, with_store(store, handle_graphql));
     route(svr, "/_sandbox/revoke", Method::post, with_store(store, handle_revoke));
     route(svr, "/_sandbox/webhook", Method::post, with_store(store, handle_webhook));
+    route(svr, "/_sandbox/event", Method::post, with_store(store, handle_event));
+    route(svr, "/_sandbox/uninstall", Method::post, with_store(store, handle_uninstall));
+    route(svr, R"(/admin/apps/([^/]+))", Method::get, with_store(store, handle_admin_app));
 }
 
 // 404, 413 and the other errors cpp-httplib answers itself get a JSON body;

@@ -2,10 +2,14 @@
 
 #include "util.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace sandbox {
 
 constexpr std::chrono::seconds Store::kConsentTtl;
 constexpr size_t Store::kMaxEntries;
+constexpr size_t Store::kMaxWebhooksPerInstall;
 
 Store::Store(const std::vector<ClientConfig> &clients, std::chrono::seconds code_ttl) : code_ttl_(code_ttl) {
     for (const auto &c : clients) clients_.emplace(c.id, c);
@@ -103,6 +107,52 @@ size_t Store::revoke_all() {
     size_t n = tokens_.size();
     tokens_.clear();
     return n;
+}
+
+AddWebhook Store::add_webhook(Webhook &w) {
+    w.id = "webhook_" + random_token(15);
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t mine = 0;
+    for (const auto &e : webhooks_) {
+        if (e.client_id != w.client_id || e.account_id != w.account_id) continue;
+        if (e.type == w.type && e.url == w.url) return AddWebhook::duplicate;
+        ++mine;
+    }
+    if (mine >= kMaxWebhooksPerInstall || webhooks_.size() >= kMaxEntries) return AddWebhook::full;
+    webhooks_.push_back(w);
+    return AddWebhook::ok;
+}
+
+bool Store::delete_webhook(const std::string &client_id, const std::string &account_id, const std::string &id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::find_if(webhooks_.begin(), webhooks_.end(), [&](const Webhook &w) {
+        return w.id == id && w.client_id == client_id && w.account_id == account_id;
+    });
+    if (it == webhooks_.end()) return false;
+    webhooks_.erase(it);
+    return true;
+}
+
+std::vector<Webhook> Store::webhooks(const std::string &client_id, const std::string &account_id) const {
+    std::vector<Webhook> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto &w : webhooks_)
+        if ((client_id.empty() || w.client_id == client_id) && w.account_id == account_id) out.push_back(w);
+    return out;
+}
+
+Uninstalled Store::uninstall(const std::string &client_id, const std::string &account_id) {
+    Uninstalled gone;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = tokens_.begin(); it != tokens_.end();) {
+        bool theirs = it->second.client_id == client_id && it->second.account_id == account_id;
+        gone.tokens += theirs ? 1 : 0;
+        it = theirs ? tokens_.erase(it) : std::next(it);
+    }
+    auto mine = [&](const Webhook &w) { return w.client_id == client_id && w.account_id == account_id; };
+    std::copy_if(webhooks_.begin(), webhooks_.end(), std::back_inserter(gone.webhooks), mine);
+    webhooks_.erase(std::remove_if(webhooks_.begin(), webhooks_.end(), mine), webhooks_.end());
+    return gone;
 }
 
 }  // namespace sandbox

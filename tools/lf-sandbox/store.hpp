@@ -36,6 +36,26 @@ struct TokenInfo {
 
 enum class Redeem { ok, unknown, used, expired, other_client, full };
 
+// A webhook an install registered with createWebhook. An install is a
+// (client, account) pair: the app installed on one merchant account.
+struct Webhook {
+    std::string id;
+    std::string client_id;
+    std::string account_id;
+    std::string type;
+    std::string url;
+    std::string settings;  // compact JSON object
+    std::string version;   // "v1", "v2" or "" (not given)
+};
+
+enum class AddWebhook { ok, duplicate, full };
+
+// What removing an install took away.
+struct Uninstalled {
+    size_t tokens = 0;
+    std::vector<Webhook> webhooks;
+};
+
 class Store {
 public:
     Store(const std::vector<ClientConfig> &clients, std::chrono::seconds code_ttl);
@@ -59,8 +79,21 @@ public:
     bool revoke(const std::string &token);
     size_t revoke_all();
 
+    // Registers `w` (its id is set here) unless the install already has a
+    // webhook of the same type and url, or holds kMaxWebhooksPerInstall.
+    AddWebhook add_webhook(Webhook &w);
+    // False when the install has no webhook `id`.
+    bool delete_webhook(const std::string &client_id, const std::string &account_id, const std::string &id);
+    // In registration order. An empty client_id matches every client.
+    std::vector<Webhook> webhooks(const std::string &client_id, const std::string &account_id) const;
+
+    // Ends an install: revokes its tokens and forgets its webhooks, which
+    // it returns. Both empty when it was not installed.
+    Uninstalled uninstall(const std::string &client_id, const std::string &account_id);
+
     static constexpr std::chrono::seconds kConsentTtl{600};
     static constexpr size_t kMaxEntries = 100000;
+    static constexpr size_t kMaxWebhooksPerInstall = 100;
 
 private:
     struct Pending {
@@ -80,6 +113,7 @@ private:
     std::unordered_map<std::string, Pending> consents_;  // sha256(nonce) ->
     std::unordered_map<std::string, Code> codes_;        // sha256(code) ->
     std::unordered_map<std::string, TokenInfo> tokens_;  // sha256(token) ->
+    std::vector<Webhook> webhooks_;                      // registration order; at most kMaxEntries
     size_t inserts_since_purge_ = 0;
 };
 

@@ -292,15 +292,19 @@ std::string oauth_error_json(const char *error, const std::string &description) 
     return json_print(o.get());
 }
 
-std::string graphql_error_json(const std::string &message, const char *name, const char *key) {
+std::string graphql_error_json(const std::string &message, const char *name, const char *key, const std::string &path) {
     Json o = new_object();
     cJSON *errors = cJSON_AddArrayToObject(o.get(), "errors");
     cJSON *e = cJSON_CreateObject();
     if (!errors || !e) throw std::bad_alloc();
     cJSON_AddItemToArray(errors, e);
     if (!cJSON_AddStringToObject(e, "message", message.c_str()) || !cJSON_AddStringToObject(e, "name", name) ||
-        !cJSON_AddStringToObject(e, "key", key) || !cJSON_AddArrayToObject(e, "path"))
+        !cJSON_AddStringToObject(e, "key", key))
         throw std::bad_alloc();
+    cJSON *where = cJSON_AddArrayToObject(e, "path");
+    cJSON *step = path.empty() ? nullptr : cJSON_CreateString(path.c_str());
+    if (!where || (!path.empty() && !step)) throw std::bad_alloc();
+    if (step) cJSON_AddItemToArray(where, step);
     return json_print(o.get());
 }
 

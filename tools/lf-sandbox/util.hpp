@@ -69,7 +69,9 @@ std::string json_print(const cJSON *obj);
 // {"error": error, "error_description": description}
 std::string oauth_error_json(const char *error, const std::string &description);
 
-// {"errors":[{"message":..,"name":..,"key":..,"path":[]}]}
-std::string graphql_error_json(const std::string &message, const char *name, const char *key);
+// {"errors":[{"message":..,"name":..,"key":..,"path":[]}]}; a non-empty
+// `path` is the response key of the field that failed: "path":["createWebhook"].
+std::string graphql_error_json(const std::string &message, const char *name, const char *key,
+                               const std::string &path = "");
 
 }  // namespace sandbox

@@ -105,7 +105,7 @@ class FlaskAppTest(SandboxTestCase):
         self.assertEqual(len(self.events), 1)
         topic, event = self.events[0]
         self.assertEqual(topic, "order/confirmed")
-        self.assertEqual(event["name"], "#1001")
+        self.assertEqual(event["node"]["name"], "#1001")
 
     def test_webhook_signature_checks(self) -> None:
         body = json.dumps({"id": "evt_1", "name": "#1001", "note": "caf\u00e9"}, ensure_ascii=False).encode()

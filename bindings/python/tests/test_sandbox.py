@@ -85,7 +85,7 @@ class FullFlowTest(SandboxTestCase):
                 receiver.close()
             self.assertEqual(len(receiver.bodies), 1)
             body = receiver.bodies[0]
-            self.assertIn("#1001", json.loads(body)["name"])
+            self.assertIn("#1001", json.loads(body)["node"]["name"])
             signature = client.webhook_sign(body)
             self.assertTrue(client.webhook_verify(body, signature))
             self.assertFalse(client.webhook_verify(body + b" ", signature))

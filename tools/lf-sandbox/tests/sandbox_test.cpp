@@ -6,6 +6,7 @@
 // assertion fails.
 #include <lightfunnels/auth.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <httplib.h>
 #include <openssl/evp.h>
@@ -887,6 +888,7 @@ struct Receiver {
     int port = 0;
     std::mutex mu;
     std::vector<std::pair<std::string, std::string>> got;  // (hmac header, raw body)
+    std::vector<std::string> paths;                        // of each request in `got`
     std::string topic;
     int answer = 204;      // set before start()
     std::string location;  // sent when not empty
@@ -897,9 +899,10 @@ struct Receiver {
         else
             svr = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
         assert_true(svr->is_valid());
-        svr->Post("/hooks/lf", [this](const httplib::Request &req, httplib::Response &res) {
+        svr->Post(R"(/hooks/[a-z/_-]+)", [this](const httplib::Request &req, httplib::Response &res) {
             std::lock_guard<std::mutex> lock(mu);
             got.emplace_back(req.get_header_value("lightfunnels-hmac"), req.body);
+            paths.push_back(req.path);
             topic = req.get_header_value("lightfunnels-topic");
             res.status = answer;
             if (!location.empty()) res.set_header("Location", location);
@@ -986,6 +989,7 @@ void test_webhook(void **) {
     assert_int_equal(tls.got.size(), 1);
     for (const auto &g : all) {
         assert_int_equal(g.first.size(), 44);
+        assert_true(g.second.compare(0, 9, "{\"node\":{") == 0);  // the platform's shape
         assert_true(contains(g.second, "\"name\":\"#1001\""));
         assert_int_equal(lf_webhook_verify(a, g.second.data(), g.second.size(), g.first.c_str()), LF_OK);
         assert_int_equal(lf_webhook_verify(b, g.second.data(), g.second.size(), g.first.c_str()),
@@ -1264,6 +1268,372 @@ void test_webhook_refuses_browser_requests(void **) {
     stop(sb);
 }
 
+// ---- the platform's webhooks (GraphQL registry, events, uninstall) ------------------
+
+struct JsonDel {
+    void operator()(cJSON *p) const { cJSON_Delete(p); }
+};
+using JsonPtr = std::unique_ptr<cJSON, JsonDel>;
+
+JsonPtr parse(const std::string &body) {
+    JsonPtr j(cJSON_ParseWithLength(body.data(), body.size()));
+    if (!j) fail_msg("not JSON: %s", body.c_str());
+    return j;
+}
+
+// obj.a.b... as a string ("" when missing or not a string).
+std::string str_at(const cJSON *obj, std::initializer_list<const char *> path) {
+    const cJSON *at = obj;
+    for (const char *k : path) at = cJSON_GetObjectItemCaseSensitive(at, k);
+    return cJSON_IsString(at) ? at->valuestring : "";
+}
+
+// A token for `c` (auto-approve sandbox), through the JSON endpoint.
+std::string token_for(const Sandbox &sb, const Client &c) {
+    long status = 0;
+    std::string tok = exchange_json(sb, c, get_code(sb, c), &status);
+    assert_int_equal(status, 200);
+    return tok;
+}
+
+// POST /api/v2 with a query and a variables document (JSON text, may be "").
+Resp gql(const Sandbox &sb, const std::string &token, const std::string &query, const std::string &variables = "") {
+    std::string body = "{\"query\":" + json_str(query) + (variables.empty() ? "" : ",\"variables\":" + variables) + "}";
+    std::vector<std::string> h;
+    if (!token.empty()) h.push_back("Authorization: Bearer " + token);
+    return post_json(sb, "/api/v2", body, h);
+}
+
+// The platform's error shape: {"errors":[{"message","name","key","path":[]}]}, no data.
+void assert_graphql_error(const Resp &r, const char *key) {
+    JsonPtr j = parse(r.body);
+    const cJSON *errors = cJSON_GetObjectItemCaseSensitive(j.get(), "errors");
+    if (!cJSON_IsArray(errors) || cJSON_GetArraySize(errors) != 1) fail_msg("no errors array: %s", r.body.c_str());
+    const cJSON *e = cJSON_GetArrayItem(errors, 0);
+    assert_true(str_at(e, {"message"}).size() > 0);
+    assert_true(str_at(e, {"name"}).size() > 0);
+    if (str_at(e, {"key"}) != key) fail_msg("want key %s: %s", key, r.body.c_str());
+    assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(e, "path")));
+    assert_null(cJSON_GetObjectItemCaseSensitive(j.get(), "data"));
+}
+
+std::string webhook_input(const std::string &type, const std::string &url) {
+    return "{\"type\":" + json_str(type) + ",\"url\":" + json_str(url) + ",\"settings\":{}}";
+}
+
+const char *kCreateWithVars = "mutation($node: WebhookInput!){ createWebhook(node: $node){ id } }";
+
+// createWebhook through variables, as apps send it; the new webhook's id.
+std::string create_webhook(const Sandbox &sb, const std::string &token, const std::string &type,
+                           const std::string &url) {
+    Resp r = gql(sb, token, kCreateWithVars, "{\"node\":" + webhook_input(type, url) + "}");
+    assert_int_equal(r.status, 200);
+    JsonPtr j = parse(r.body);
+    std::string id = str_at(j.get(), {"data", "createWebhook", "id"});
+    if (id.empty()) fail_msg("createWebhook: %s", r.body.c_str());
+    return id;
+}
+
+// The ids of the token's webhooks, in the order listed.
+std::vector<std::string> list_webhooks(const Sandbox &sb, const std::string &token) {
+    Resp r = gql(sb, token, "query { webhooks { id type url settings } }");
+    assert_int_equal(r.status, 200);
+    JsonPtr j = parse(r.body);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j.get(), "data"), "webhooks");
+    if (!cJSON_IsArray(list)) fail_msg("webhooks: %s", r.body.c_str());
+    std::vector<std::string> ids;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, list) ids.push_back(str_at(w, {"id"}));
+    return ids;
+}
+
+void test_graphql_webhooks(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve", "--account-id", "acct_wh"}));
+    std::string tok = token_for(sb, c);
+
+    // Inline arguments: the answer has the selected fields, in the documented shape.
+    Resp r = gql(sb, tok,
+                 "mutation { createWebhook(node: {type: \"order/confirmed\", "
+                 "url: \"http://127.0.0.1:9/hooks/order\", settings: {}}) { id type settings url } }");
+    assert_int_equal(r.status, 200);
+    JsonPtr j = parse(r.body);
+    const cJSON *w =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j.get(), "data"), "createWebhook");
+    assert_true(cJSON_IsObject(w));
+    assert_int_equal(cJSON_GetArraySize(w), 4);
+    std::string id1 = str_at(w, {"id"});
+    assert_true(id1.size() > 8);
+    assert_string_equal(str_at(w, {"type"}).c_str(), "order/confirmed");
+    assert_string_equal(str_at(w, {"url"}).c_str(), "http://127.0.0.1:9/hooks/order");
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(w, "settings")));
+
+    // The docs' own mutation, with variables, an operation name, comments and
+    // odd whitespace; then the short anonymous form.
+    r = gql(sb, tok,
+            "# Query\nmutation CreateWebhookMutation($node: WebhookInput!) {\n createWebhook(node: $node) {\n\ttype\n"
+            "\tsettings ,\n\turl id\n }\n}\n",
+            "{\"node\":{\"type\":\"app/uninstalled\",\"url\":\"http://localhost:9/hooks/gone\","
+            "\"settings\":{\"segments_uids\":[]}}}");
+    assert_int_equal(r.status, 200);
+    j = parse(r.body);
+    std::string id2 = str_at(j.get(), {"data", "createWebhook", "id"});
+    assert_true(id2.size() > 8);
+    assert_string_equal(str_at(j.get(), {"data", "createWebhook", "type"}).c_str(), "app/uninstalled");
+    std::string id3 = create_webhook(sb, tok, "contact/signup", "https://[::1]:9/hooks/contact");
+    // Only the selected fields come back.
+    r = gql(sb, tok, kCreateWithVars, "{\"node\":" + webhook_input("order/created", "http://127.0.0.1:9/h") + "}");
+    std::string id4 = str_at(parse(r.body).get(), {"data", "createWebhook", "id"});
+    assert_string_equal(r.body.c_str(), ("{\"data\":{\"createWebhook\":{\"id\":" + json_str(id4) + "}}}").c_str());
+    assert_true(list_webhooks(sb, tok) == (std::vector<std::string>{id1, id2, id3, id4}));
+
+    // Delete: with variables (the docs' mutation) and inline; the answer is the id.
+    r = gql(sb, tok, "mutation webhooksDeleteMutation($id: ID!){\n\tdeleteWebhook(id: $id)\n}",
+            "{\"id\":" + json_str(id1) + "}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body.c_str(), ("{\"data\":{\"deleteWebhook\":" + json_str(id1) + "}}").c_str());
+    r = gql(sb, tok, "mutation { deleteWebhook(id: " + json_str(id4) + ") }");
+    assert_string_equal(r.body.c_str(), ("{\"data\":{\"deleteWebhook\":" + json_str(id4) + "}}").c_str());
+    assert_graphql_error(gql(sb, tok, "mutation { deleteWebhook(id: " + json_str(id1) + ") }"), "webhooks_not_found");
+    assert_true(list_webhooks(sb, tok) == (std::vector<std::string>{id2, id3}));
+
+    // Refused: an undocumented type, non-loopback or non-http targets, a
+    // missing variable or settings, a duplicate. Nothing is registered.
+    for (const char *type : {"order/shipped", "orders/created", "ORDER/CREATED", ""})
+        assert_graphql_error(
+            gql(sb, tok, kCreateWithVars, "{\"node\":" + webhook_input(type, "http://127.0.0.1:9/h") + "}"),
+            "webhooks_invalid_type");
+    for (const char *url : {"http://192.0.2.1/h", "https://example.com/h", "ftp://127.0.0.1/h", "http://127.1:9/h",
+                            "http://user@127.0.0.1:9/h", "/relative"})
+        assert_graphql_error(gql(sb, tok, kCreateWithVars, "{\"node\":" + webhook_input("order/created", url) + "}"),
+                             "webhooks_invalid_url");
+    assert_graphql_error(gql(sb, tok, kCreateWithVars), "graphql_validation");
+    assert_graphql_error(
+        gql(sb, tok, kCreateWithVars, "{\"node\":{\"type\":\"order/created\",\"url\":\"http://127.0.0.1:9/h\"}}"),
+        "graphql_validation");
+    assert_graphql_error(gql(sb, tok, "mutation { createWebhook(node: {type: \"order/created\"}) { id } }"),
+                         "graphql_validation");
+    assert_graphql_error(gql(sb, tok, "mutation { createWebhook(node: $node) { id } }", "{\"node\":{}}"),
+                         "graphql_validation");  // $node used but not declared
+    assert_graphql_error(gql(sb, tok, "mutation { createWebhook(node: {type: \"order/created\", "), "graphql_syntax");
+    assert_graphql_error(gql(sb, tok, kCreateWithVars,
+                             "{\"node\":" + webhook_input("contact/signup", "https://[::1]:9/hooks/contact") + "}"),
+                         "webhooks_duplicated");
+    assert_true(list_webhooks(sb, tok) == (std::vector<std::string>{id2, id3}));
+
+    // The bearer is checked first: missing, unknown or revoked → 401.
+    const std::string create_vars = "{\"node\":" + webhook_input("order/created", "http://127.0.0.1:9/x") + "}";
+    for (const std::string &bad : {std::string(), "unknown-" + random_hex(8)}) {
+        r = gql(sb, bad, kCreateWithVars, create_vars);
+        assert_int_equal(r.status, 401);
+        assert_graphql_error(r, "unauthorized");
+        assert_int_equal(gql(sb, bad, "query { webhooks { id } }").status, 401);
+        assert_int_equal(gql(sb, bad, "mutation { deleteWebhook(id: " + json_str(id2) + ") }").status, 401);
+    }
+
+    // Another app's token sees none of them and cannot delete them.
+    Client other = new_client();
+    Sandbox sb2;  // a second client needs its own --client lines: same sandbox, restarted
+    stop(sb);
+    start(sb2, {"--auto-approve", "--account-id", "acct_wh", "--client", c.id + ":" + c.secret + ":" + kRedirect,
+                "--client", other.id + ":" + other.secret + ":" + kRedirect});
+    std::string mine = token_for(sb2, c), theirs = token_for(sb2, other);
+    std::string kept = create_webhook(sb2, mine, "order/confirmed", "http://127.0.0.1:9/hooks/order");
+    assert_true(list_webhooks(sb2, theirs).empty());
+    assert_graphql_error(gql(sb2, theirs, "mutation { deleteWebhook(id: " + json_str(kept) + ") }"),
+                         "webhooks_not_found");
+    assert_true(list_webhooks(sb2, mine) == (std::vector<std::string>{kept}));
+    // A second token of the same install sees the same registry.
+    std::string mine2 = token_for(sb2, c);
+    assert_true(list_webhooks(sb2, mine2) == (std::vector<std::string>{kept}));
+    stop(sb2);
+}
+
+// POSTs a control request (JSON) and parses the answer.
+JsonPtr control(const Sandbox &sb, const std::string &path, const std::string &body, long want) {
+    Resp r = post_json(sb, path, body);
+    if (r.status != want) fail_msg("%s: HTTP %ld, want %ld: %s", path.c_str(), r.status, want, r.body.c_str());
+    return parse(r.body);
+}
+
+int deliveries(const JsonPtr &answer) {
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(answer.get(), "deliveries");
+    if (!cJSON_IsArray(d)) fail_msg("no deliveries array");
+    const cJSON *x;
+    cJSON_ArrayForEach(x, d) {
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "delivered")));
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(x, "status")->valueint, 204);
+    }
+    return cJSON_GetArraySize(d);
+}
+
+// The delivered body: signed with the client's secret over the raw bytes,
+// {"node": {...}} and nothing else; returns the node.
+JsonPtr delivered_node(const Client &c, const std::pair<std::string, std::string> &got) {
+    lf_auth *a = auth_for(c);
+    lf_status st = lf_webhook_verify(a, got.second.data(), got.second.size(), got.first.c_str());
+    lf_auth_free(a);
+    assert_int_equal(st, LF_OK);
+    JsonPtr j = parse(got.second);
+    assert_int_equal(cJSON_GetArraySize(j.get()), 1);
+    cJSON *node = cJSON_DetachItemFromObjectCaseSensitive(j.get(), "node");
+    if (!cJSON_IsObject(node)) fail_msg("no node: %s", got.second.c_str());
+    return JsonPtr(node);
+}
+
+void test_events(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve", "--account-id", "acct_ev"}));
+    std::string tok = token_for(sb, c);
+    Receiver rx;
+    rx.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(rx.port) + "/hooks/";
+    create_webhook(sb, tok, "order/confirmed", base + "order");
+    create_webhook(sb, tok, "contact/signup", base + "contact");
+    create_webhook(sb, tok, "app/uninstalled", base + "gone");
+
+    // An order event reaches the order/confirmed webhook only.
+    JsonPtr a = control(sb, "/_sandbox/event", "{\"account_id\":\"acct_ev\",\"type\":\"order/confirmed\"}", 200);
+    assert_int_equal(deliveries(a), 1);
+    a = control(sb, "/_sandbox/event", "{\"account_id\":\"acct_ev\",\"type\":\"contact/signup\"}", 200);
+    assert_int_equal(deliveries(a), 1);
+    // A type nobody registered: nothing to deliver. Another account: nothing either.
+    a = control(sb, "/_sandbox/event", "{\"account_id\":\"acct_ev\",\"type\":\"product/created\"}", 200);
+    assert_int_equal(deliveries(a), 0);
+    a = control(sb, "/_sandbox/event", "{\"account_id\":\"acct_other\",\"type\":\"order/confirmed\"}", 200);
+    assert_int_equal(deliveries(a), 0);
+    // Undocumented types, and app/uninstalled (only an uninstall sends it), are refused.
+    control(sb, "/_sandbox/event", "{\"account_id\":\"acct_ev\",\"type\":\"order/shipped\"}", 400);
+    control(sb, "/_sandbox/event", "{\"account_id\":\"acct_ev\",\"type\":\"app/uninstalled\"}", 400);
+    control(sb, "/_sandbox/event", "{\"type\":\"order/confirmed\"}", 400);
+    Resp r = request(sb, "POST", "/_sandbox/event", "{\"account_id\":\"acct_ev\",\"type\":\"order/confirmed\"}",
+                     {"Content-Type: text/plain"});
+    assert_int_equal(r.status, 415);
+    rx.stop();
+
+    assert_int_equal(rx.got.size(), 2);
+    assert_string_equal(rx.paths[0].c_str(), "/hooks/order");
+    assert_string_equal(rx.paths[1].c_str(), "/hooks/contact");
+    assert_true(rx.topic.empty());  // the platform sends no topic header
+    JsonPtr order = delivered_node(c, rx.got[0]);
+    assert_true(str_at(order.get(), {"id"}).compare(0, 6, "order_") == 0);
+    assert_string_equal(str_at(order.get(), {"__typename"}).c_str(), "Order");
+    assert_string_equal(str_at(order.get(), {"account_id"}).c_str(), "acct_ev");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(order.get(), "_id")));
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(order.get(), "total")));
+    assert_true(str_at(order.get(), {"customer", "id"}).compare(0, 4, "cus_") == 0);
+    assert_true(str_at(order.get(), {"shipping_address", "country"}).size() == 2);
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(order.get(), "items");
+    assert_true(cJSON_IsArray(items) && cJSON_GetArraySize(items) >= 1);
+    assert_string_equal(str_at(cJSON_GetArrayItem(items, 0), {"__typename"}).c_str(), "VariantSnapshot");
+    const cJSON *payments = cJSON_GetObjectItemCaseSensitive(order.get(), "payments");
+    assert_true(cJSON_IsArray(payments) && cJSON_GetArraySize(payments) >= 1);
+    JsonPtr contact = delivered_node(c, rx.got[1]);
+    assert_true(str_at(contact.get(), {"id"}).compare(0, 4, "cus_") == 0);
+    assert_string_equal(str_at(contact.get(), {"__typename"}).c_str(), "Customer");
+    assert_true(str_at(contact.get(), {"email"}).find('@') != std::string::npos);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(contact.get(), "billing_address")));
+    stop(sb);
+}
+
+void test_uninstall(void **) {
+    Client c = new_client(), other = new_client();
+    Sandbox sb;
+    start(sb, {"--auto-approve", "--account-id", "acct_un", "--client", c.id + ":" + c.secret + ":" + kRedirect,
+               "--client", other.id + ":" + other.secret + ":" + kRedirect});
+    std::string tok = token_for(sb, c), tok2 = token_for(sb, c), theirs = token_for(sb, other);
+    Receiver rx;
+    rx.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(rx.port) + "/hooks/";
+    create_webhook(sb, tok, "app/uninstalled", base + "gone");
+    create_webhook(sb, tok, "order/confirmed", base + "order");
+    create_webhook(sb, theirs, "app/uninstalled", base + "other");
+
+    JsonPtr a = control(sb, "/_sandbox/uninstall", "{\"client_id\":" + json_str(c.id) + "}", 200);
+    assert_int_equal(deliveries(a), 1);
+    // The install's tokens stop working; the other app's does not.
+    assert_int_equal(gql(sb, tok, "query { account { id } }").status, 401);
+    assert_int_equal(gql(sb, tok2, "query { webhooks { id } }").status, 401);
+    assert_int_equal(gql(sb, theirs, "query { account { id } }").status, 200);
+    // Its webhooks are gone with it: an order event reaches nobody of it.
+    a = control(sb, "/_sandbox/event", "{\"account_id\":\"acct_un\",\"type\":\"order/confirmed\"}", 200);
+    assert_int_equal(deliveries(a), 0);
+    // Nothing left to uninstall; an unknown client.
+    control(sb, "/_sandbox/uninstall", "{\"client_id\":" + json_str(c.id) + "}", 404);
+    control(sb, "/_sandbox/uninstall", "{\"client_id\":\"nobody\"}", 404);
+    rx.stop();
+
+    assert_int_equal(rx.got.size(), 1);
+    assert_string_equal(rx.paths[0].c_str(), "/hooks/gone");
+    assert_string_equal(rx.got[0].second.c_str(), "{\"node\":{\"id\":\"acct_un\"}}");
+    delivered_node(c, rx.got[0]);
+    // A new install starts with a working token and an empty registry.
+    std::string again = token_for(sb, c);
+    assert_true(list_webhooks(sb, again).empty());
+    stop(sb);
+}
+
+int free_port() {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<struct sockaddr *>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+void test_admin_page(void **) {
+    Client c = new_client(), bare = new_client();
+    Sandbox sb;
+    const std::string app = "http://127.0.0.1:" + std::to_string(free_port()) + "/app?x=1";
+    start(sb, {"--account-id", "acct_adm", "--client", c.id + ":" + c.secret + ":" + kRedirect, "--client",
+               bare.id + ":" + bare.secret + ":" + kRedirect, "--app-url", c.id + ":" + app});
+    Resp r = request(sb, "GET", "/admin/apps/" + esc(c.id));
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.header("content-type"), "text/html"));
+    // The platform's embedded URL: the app's URL with account_id and iframe=true.
+    static const std::regex iframe("<iframe [^>]*src=\"([^\"]*)\"");
+    std::smatch m;
+    if (!std::regex_search(r.body, m, iframe)) fail_msg("no iframe: %s", r.body.c_str());
+    assert_string_equal(m[1].str().c_str(), (app + "&amp;account_id=acct_adm&amp;iframe=true").c_str());
+    assert_true(contains(r.header("content-security-policy"), "frame-src"));
+    // The consent page may be framed by the admin (same origin), by no one else.
+    r = request(sb, "GET", authorize_path(c.id, kRedirect, "orders", "s"));
+    assert_int_equal(r.status, 200);
+    assert_true(contains(r.header("content-security-policy"), "frame-ancestors 'self'"));
+    assert_string_equal(r.header("x-frame-options").c_str(), "SAMEORIGIN");
+    // No app URL, unknown client: 404.
+    assert_int_equal(request(sb, "GET", "/admin/apps/" + esc(bare.id)).status, 404);
+    assert_int_equal(request(sb, "GET", "/admin/apps/nobody").status, 404);
+    assert_int_equal(request(sb, "POST", "/admin/apps/" + esc(c.id), "x").status, 405);
+    stop(sb);
+
+    // The app must be another origin than the sandbox: same scheme, host and port is refused.
+    int port = free_port();
+    std::string out, err;
+    int status = run_to_exit(
+        {"--listen", "127.0.0.1:" + std::to_string(port), "--client", c.id + ":" + c.secret + ":" + kRedirect,
+         "--app-url", c.id + ":http://127.0.0.1:" + std::to_string(port) + "/app"},
+        out, err);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    assert_true(contains(err, "origin"));
+    for (const char *bad : {"ftp://127.0.0.1/app", "http://127.0.0.1/app#frag", "127.0.0.1:9/app"}) {
+        status =
+            run_to_exit({"--client", c.id + ":" + c.secret + ":" + kRedirect, "--app-url", c.id + ":" + bad}, out, err);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 2);
+    }
+    status =
+        run_to_exit({"--client", c.id + ":" + c.secret + ":" + kRedirect, "--app-url", "nobody:http://x/"}, out, err);
+    assert_int_equal(WEXITSTATUS(status), 2);
+}
+
 // The whole flow through the library's public API against the sandbox, for
 // each client-auth style.
 void test_library_flow(void **) {
@@ -1394,6 +1764,10 @@ int main(void) {
         cmocka_unit_test_teardown(test_webhook_does_not_follow_redirects, teardown),
         cmocka_unit_test_teardown(test_webhook_bounded_answer, teardown),
         cmocka_unit_test_teardown(test_webhook_refuses_browser_requests, teardown),
+        cmocka_unit_test_teardown(test_graphql_webhooks, teardown),
+        cmocka_unit_test_teardown(test_events, teardown),
+        cmocka_unit_test_teardown(test_uninstall, teardown),
+        cmocka_unit_test_teardown(test_admin_page, teardown),
         cmocka_unit_test_teardown(test_library_flow, teardown),
         cmocka_unit_test_teardown(test_sigterm, teardown),
     };
