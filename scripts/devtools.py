@@ -169,6 +169,20 @@ class DevTools:
                 return self.evaluate(expr, context=world["executionContextId"])
         return None
 
+    def close_browser(self, proc, secs=15):
+        """Browser.close: a clean shutdown, which writes cookies to the profile
+        (SIGTERM may lose the last ones). Falls back to stop()."""
+        try:
+            self.call("Browser.close", secs=5)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            proc.wait(timeout=secs)
+        except Exception:  # noqa: BLE001 - stop() below ends it either way
+            pass
+        self.close()
+        stop(proc)
+
     def close(self):
         self.ws.close()
 

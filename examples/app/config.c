@@ -112,6 +112,20 @@ static int load_port(app_config *c, const file_values *fv) {
     return 0;
 }
 
+/* LF_APP_CLIENT_AUTH: basic (the platform's documented method), json_body or
+ * auto; unset leaves the library's default. */
+static int load_client_auth(app_config *c, const file_values *fv) {
+    static const char *const names[] = {"json_body", "basic", "auto"};
+    char *v = setting(fv, "LF_APP_CLIENT_AUTH");
+    c->client_auth = -1;
+    for (int i = 0; v && i < 3; i++)
+        if (strcmp(v, names[i]) == 0) c->client_auth = i;
+    int bad = v && c->client_auth < 0;
+    free(v);
+    if (bad) fprintf(stderr, "app: LF_APP_CLIENT_AUTH must be basic, json_body or auto\n");
+    return bad ? -1 : 0;
+}
+
 int config_load(app_config *c) {
     memset(c, 0, sizeof *c);
     file_values fv = {NULL};
@@ -137,6 +151,7 @@ int config_load(app_config *c) {
              require(c->admin_origin, "LF_APP_ADMIN_ORIGIN") | require(c->scopes, "LF_APP_SCOPES") |
              require(c->db_path, "LF_APP_DB") | require(c->bind_address, "LF_APP_BIND");
     if (rc == 0) rc = load_port(c, &fv);
+    if (rc == 0) rc = load_client_auth(c, &fv);
     if (rc == 0) rc = load_key(c, &fv);
     if (fv.text) wipe_free(fv.text);
     if (rc != 0) config_free(c);

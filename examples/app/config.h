@@ -21,6 +21,7 @@ typedef struct app_config {
     char *token_url;
     char *api_url;
     char *ca_file;
+    int client_auth; /* lf_client_auth; -1: the library's default */
     vault vault;
 } app_config;
 

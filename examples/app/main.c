@@ -26,6 +26,7 @@ static int make_client(app *a) {
     cfg.token_url = c->token_url;
     cfg.api_url = c->api_url;
     cfg.ca_file = c->ca_file;
+    if (c->client_auth >= 0) cfg.client_auth = (lf_client_auth)c->client_auth;
     lf_error err;
     if (lf_auth_new(&cfg, &a->auth, &err) != LF_OK) {
         fprintf(stderr, "app: configuration refused: %s\n", err.message);
