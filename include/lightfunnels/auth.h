@@ -686,7 +686,8 @@ LF_API lf_status lf_account_id_ex(const lf_auth *a, const char *access_token, co
  *
  * @return LF_OK; LF_E_INVALID_ARGUMENT (a NULL, or buf NULL with size > 0);
  * LF_E_BUFFER_TOO_SMALL; LF_E_INTERNAL (the CSPRNG failed). Thread-safe;
- * never allocates. @since 1.1.0 */
+ * no allocation through the lf_global_init() allocator (OpenSSL's MAC
+ * uses OpenSSL's heap). @since 1.1.0 */
 LF_API lf_status lf_state_seal(const lf_auth *a, const char *binding, char *buf, size_t size, size_t *needed);
 
 /** Checks a state made by lf_state_seal(): sealed by this client (same
@@ -701,8 +702,9 @@ LF_API lf_status lf_state_seal(const lf_auth *a, const char *binding, char *buf,
  * @return LF_OK; LF_E_STATE_MISMATCH (forged or altered, malformed, another
  * binding, another client, an unknown version); LF_E_STATE_EXPIRED (older
  * than max_age_s, or issued more than 60 s in the future);
- * LF_E_INVALID_ARGUMENT (a or state NULL, max_age_s <= 0); LF_E_NO_MEMORY;
- * LF_E_INTERNAL. Detail in err (NULL allowed). Thread-safe; never allocates.
+ * LF_E_INVALID_ARGUMENT (a or state NULL, max_age_s <= 0);
+ * LF_E_INTERNAL. Detail in err (NULL allowed). Thread-safe; no allocation
+ * through the lf_global_init() allocator (OpenSSL's MAC uses OpenSSL's heap).
  * @since 1.1.0 */
 LF_API lf_status lf_state_open(const lf_auth *a, const char *state, const char *binding, long max_age_s, lf_error *err);
 
@@ -715,7 +717,7 @@ LF_API lf_status lf_state_open(const lf_auth *a, const char *state, const char *
  * @return LF_OK; LF_E_INVALID_ARGUMENT (as lf_parse_callback(), a NULL a or
  * url_or_query, max_age_s <= 0); LF_E_STATE_MISMATCH; LF_E_STATE_EXPIRED;
  * LF_E_ACCESS_DENIED; LF_E_BUFFER_TOO_SMALL; LF_E_INTERNAL. Thread-safe;
- * never allocates. @since 1.1.0 */
+ * allocates as lf_state_open() does. @since 1.1.0 */
 LF_API lf_status lf_parse_callback_sealed(const lf_auth *a, const char *url_or_query, const char *binding,
                                           long max_age_s, char *code, size_t size, size_t *needed, lf_error *err);
 

@@ -101,6 +101,83 @@ check "denied JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
 CB_URL='?code=a&code=b&state=st4te' "$LF_AUTH" callback --url-env CB_URL --state st4te >/dev/null 2>&1
 expect_rc "callback: repeated code" 11 $?
 
+log "sealed state: consent-url --sealed, callback --sealed"
+export CLI_BINDING='session-5b0e1c7d'
+"$LF_AUTH" consent-url --sealed --binding-env CLI_BINDING --client-id app --client-secret-env CLI_SECRET \
+    --redirect-uri http://127.0.0.1:9/cb --scope products >"$WORK/s.out" 2>"$WORK/s.err"
+expect_rc "consent-url --sealed" 0 $?
+SEALED=$(sed -n 's/^LF_AUTH_STATE=//p' "$WORK/s.err")
+check "sealed state is 76 base64url characters" python3 -c 'import re,sys; sys.exit(0 if re.fullmatch(r"[A-Za-z0-9_-]{76}", sys.argv[1]) else 1)' "$SEALED"
+expect_contains "sealed state in the URL" "$WORK/s.out" "&state=$SEALED"
+expect_not_contains "sealed: no secret on stderr" "$WORK/s.err" "$SECRET"
+expect_not_contains "sealed: no binding on stderr" "$WORK/s.err" "$CLI_BINDING"
+sealed_cb() { # sealed_cb STATE [options...]: callback --sealed on code=c0de&state=STATE
+    local state=$1
+    shift
+    CB_URL="http://127.0.0.1:9/cb?code=c0de&state=$state" "$LF_AUTH" callback --sealed --url-env CB_URL \
+        --client-id app "$@" >"$WORK/scb.out" 2>"$WORK/scb.err"
+}
+sealed_cb "$SEALED" --client-secret-env CLI_SECRET --binding-env CLI_BINDING --max-age 600
+expect_rc "callback --sealed" 0 $?
+check "callback --sealed prints the code" test "$(cat "$WORK/scb.out")" = "c0de"
+OTHER_BINDING=session-other sealed_cb "$SEALED" --client-secret-env CLI_SECRET --binding-env OTHER_BINDING --max-age 600
+expect_rc "callback --sealed, another binding" 15 $?
+expect_not_contains "another binding: no code" "$WORK/scb.out" "c0de"
+sealed_cb "$SEALED" --client-secret-env CLI_SECRET --max-age 600
+expect_rc "callback --sealed, no binding for a bound state" 15 $?
+OTHER_SECRET=other sealed_cb "$SEALED" --client-secret-env OTHER_SECRET --binding-env CLI_BINDING --max-age 600
+expect_rc "callback --sealed, another secret" 15 $?
+NEW_SECRET=new sealed_cb "$SEALED" --client-secret-env NEW_SECRET --previous-client-secret-env CLI_SECRET \
+    --binding-env CLI_BINDING --max-age 600
+expect_rc "callback --sealed, sealed before a rotation" 0 $?
+# An old state in the documented format (docs/SECURITY.md, "Sealed state").
+OLD=$(python3 - "$SECRET" "$CLI_BINDING" <<'PY'
+import base64, hashlib, hmac, os, sys, time
+secret, binding = sys.argv[1].encode(), sys.argv[2].encode()
+prk = hmac.new(bytes(32), secret, hashlib.sha256).digest()
+key = hmac.new(prk, b"lightfunnels-auth sealed state v1\x01", hashlib.sha256).digest()
+body = b"\x01" + (int(time.time()) - 3600).to_bytes(8, "big") + os.urandom(16)
+msg = body + len(b"app").to_bytes(8, "big") + b"app" + len(binding).to_bytes(8, "big") + binding
+print(base64.urlsafe_b64encode(body + hmac.new(key, msg, hashlib.sha256).digest()).decode().rstrip("="))
+PY
+)
+sealed_cb "$OLD" --client-secret-env CLI_SECRET --binding-env CLI_BINDING --max-age 600 --json
+expect_rc "callback --sealed, expired" 16 $?
+check "expired JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["error"]["status"]=="LF_E_STATE_EXPIRED" else 1)' "$WORK/scb.out"
+sealed_cb "$OLD" --client-secret-env CLI_SECRET --binding-env CLI_BINDING --max-age 7200
+expect_rc "callback --sealed, within a longer max age" 0 $?
+"$LF_AUTH" consent-url --sealed --json --client-id app --client-secret-env CLI_SECRET \
+    --redirect-uri http://127.0.0.1:9/cb --scope products >"$WORK/s.json" 2>/dev/null
+expect_rc "consent-url --sealed --json (unbound)" 0 $?
+UNBOUND=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$WORK/s.json")
+sealed_cb "$UNBOUND" --client-secret-env CLI_SECRET --max-age 60
+expect_rc "callback --sealed, unbound" 0 $?
+refuse "--binding=X" consent-url --sealed --client-id app --client-secret-env CLI_SECRET \
+    --redirect-uri http://127.0.0.1:9/cb --scope products --binding="$SECRET"
+sealed_usage() { # sealed_usage NAME args...: exit 2
+    local name=$1
+    shift
+    "$LF_AUTH" "$@" >/dev/null 2>"$WORK/su.err"
+    expect_rc "$name" 2 $?
+}
+sealed_usage "consent-url --sealed without a secret" consent-url --sealed --client-id app \
+    --redirect-uri http://127.0.0.1:9/cb --scope products
+sealed_usage "consent-url --sealed with --state" consent-url --sealed --state s --client-id app \
+    --client-secret-env CLI_SECRET --redirect-uri http://127.0.0.1:9/cb --scope products
+sealed_usage "consent-url --binding-env without --sealed" consent-url --binding-env CLI_BINDING --client-id app \
+    --redirect-uri http://127.0.0.1:9/cb --scope products
+sealed_usage "consent-url --sealed, unset binding variable" consent-url --sealed --binding-env LF_TEST_UNSET_VAR \
+    --client-id app --client-secret-env CLI_SECRET --redirect-uri http://127.0.0.1:9/cb --scope products
+sealed_usage "callback --sealed without --max-age" callback --sealed --url-env CLI_BINDING --client-id app \
+    --client-secret-env CLI_SECRET
+sealed_usage "callback --sealed --max-age 0" callback --sealed --max-age 0 --url-env CLI_BINDING --client-id app \
+    --client-secret-env CLI_SECRET
+sealed_usage "callback --sealed --max-age abc" callback --sealed --max-age abc --url-env CLI_BINDING \
+    --client-id app --client-secret-env CLI_SECRET
+sealed_usage "callback --sealed with --state" callback --sealed --state s --max-age 60 --url-env CLI_BINDING \
+    --client-id app --client-secret-env CLI_SECRET
+sealed_usage "callback --max-age without --sealed" callback --state s --max-age 60 --url-env CLI_BINDING
+
 log "webhook-sign / webhook-verify"
 printf '{"id":"evt_1","event":"order/confirmed","total":12.5}' >"$WORK/body.json"
 "$LF_AUTH" webhook-sign --client-secret-env CLI_SECRET --body-file "$WORK/body.json" >"$WORK/sig" 2>"$WORK/sig.err"

@@ -3,7 +3,8 @@
  * LF_E_INVALID_ARGUMENT, never a crash. Every pointer argument of every
  * function is tried one at a time. Optional pointers (err, needed, state,
  * expected_state, variables_json, opts, previous_client_secret, the handle
- * of lf_parse_callback) are NULL-accepted. Frees are NULL-safe; accessors
+ * of lf_parse_callback, the binding of the sealed-state calls) are
+ * NULL-accepted. Frees are NULL-safe; accessors
  * return their documented NULL results. Network functions fail before any
  * network: the handle's token and API URLs are a dead loopback port, so a
  * call that went out would come back LF_E_NETWORK instead.
@@ -110,6 +111,34 @@ static void test_parse_callback(void **st) {
     assert_string_equal(buf, CODE);
     /* NULL code buffer with size 0 is a size query */
     assert_status(lf_parse_callback(NULL, "code=" CODE, NULL, NULL, 0, &needed, NULL), LF_E_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, strlen(CODE) + 1);
+}
+
+/* 1.1: binding, needed and err are NULL-accepted; a, state and url_or_query
+ * are required; a NULL buffer with a size is refused and size 0 is a query. */
+static void test_sealed_state(void **st) {
+    (void)st;
+    char state[LF_SEALED_STATE_BUFFER_SIZE], url[160], buf[64];
+    size_t needed = 0;
+    lf_error err;
+    assert_status(lf_state_seal(NULL, "b", state, sizeof state, &needed), LF_E_INVALID_ARGUMENT);
+    assert_int_equal(state[0], '\0');
+    assert_status(lf_state_seal(g_auth, "b", NULL, sizeof state, &needed), LF_E_INVALID_ARGUMENT);
+    assert_status(lf_state_seal(g_auth, NULL, NULL, 0, &needed), LF_E_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, LF_SEALED_STATE_BUFFER_SIZE);
+    assert_status(lf_state_seal(g_auth, NULL, state, sizeof state, NULL), LF_OK);
+
+    assert_invalid_with_err(lf_state_open(NULL, state, NULL, 60, &err), err);
+    assert_invalid_with_err(lf_state_open(g_auth, NULL, NULL, 60, &err), err);
+    assert_status(lf_state_open(g_auth, state, NULL, 60, NULL), LF_OK);
+
+    snprintf(url, sizeof url, "code=" CODE "&state=%s", state);
+    assert_invalid_with_err(lf_parse_callback_sealed(NULL, url, NULL, 60, buf, sizeof buf, &needed, &err), err);
+    assert_invalid_with_err(lf_parse_callback_sealed(g_auth, NULL, NULL, 60, buf, sizeof buf, &needed, &err), err);
+    assert_invalid_with_err(lf_parse_callback_sealed(g_auth, url, NULL, 60, NULL, sizeof buf, &needed, &err), err);
+    assert_status(lf_parse_callback_sealed(g_auth, url, NULL, 60, buf, sizeof buf, NULL, NULL), LF_OK);
+    assert_string_equal(buf, CODE);
+    assert_status(lf_parse_callback_sealed(g_auth, url, NULL, 60, NULL, 0, &needed, NULL), LF_E_BUFFER_TOO_SMALL);
     assert_int_equal(needed, strlen(CODE) + 1);
 }
 
@@ -251,6 +280,7 @@ int main(void) {
         cmocka_unit_test(test_consent_url),
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_parse_callback),
+        cmocka_unit_test(test_sealed_state),
         cmocka_unit_test(test_exchange_code),
         cmocka_unit_test(test_token_accessors),
         cmocka_unit_test(test_webhooks),

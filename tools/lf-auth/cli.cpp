@@ -33,14 +33,6 @@ std::string strip_newline(std::string s) {
     return s;
 }
 
-long parse_positive_long(const std::string &flag, const std::string &v) {
-    char *end = nullptr;
-    errno = 0;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || errno != 0 || n <= 0) throw UsageError{flag + " needs a positive integer"};
-    return n;
-}
-
 std::string trim_slash(std::string s) {
     while (!s.empty() && s.back() == '/') s.pop_back();
     return s;
@@ -54,6 +46,21 @@ void wipe_json(cJSON *j) {
 }
 
 }  // namespace
+
+long parse_positive_long(const std::string &flag, const std::string &v) {
+    char *end = nullptr;
+    errno = 0;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || n <= 0) throw UsageError{flag + " needs a positive integer"};
+    return n;
+}
+
+std::string read_binding(const std::string &var) {
+    const char *v = std::getenv(var.c_str());
+    if (v == nullptr) throw UsageError{"environment variable " + var + " (binding) is not set"};
+    if (*v == '\0') throw UsageError{"the binding in " + var + " is empty (omit --binding-env for an unbound state)"};
+    return v;
+}
 
 // ---- Secret -------------------------------------------------------------------
 

@@ -118,6 +118,14 @@ enum OptionGroup : unsigned {
 
 void add_common_options(Parser &p, Common &c, unsigned groups);
 
+// The value of a --flag that needs a positive integer; throws UsageError.
+long parse_positive_long(const std::string &flag, const std::string &v);
+
+// The value of the environment variable `var` named by --binding-env (a
+// sealed state's binding: a session id, so never read from argv). Throws
+// UsageError when it is unset or empty.
+std::string read_binding(const std::string &var);
+
 // Builds an lf_auth from the common options. `need_secret`: the subcommand
 // uses the client secret (otherwise a placeholder is used, because a handle
 // always needs one). Returns the status; on failure prints the error.

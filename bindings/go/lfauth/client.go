@@ -6,6 +6,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -324,6 +325,105 @@ func (c *Client) parseCallback(rawURL, expectedState string, checkState bool) (s
 		return "", newError(st, &detail)
 	}
 	return code, nil
+}
+
+// SealState returns a signed, expiring state for ConsentURL (since 1.1): it
+// carries its issue time, 128 random bits and a MAC keyed from the client
+// secret, so OpenState and ParseCallbackSealed can check it on any server of
+// the same client with nothing stored in between (no cookie between consent
+// and callback: what an app embedded in the Lightfunnels admin iframe needs).
+// binding ties it to the browser session (e.g. the app's session id); ""
+// means unbound, which only proves the state is this client's and recent:
+// bind it whenever there is a session.
+func (c *Client) SealState(binding string) (string, error) {
+	cBinding, err := cOptString(binding, "binding")
+	if err != nil {
+		return "", err
+	}
+	defer freeSecret(cBinding)
+	h, err := c.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer c.release()
+	var buf [C.LF_SEALED_STATE_BUFFER_SIZE]C.char
+	st := C.lf_state_seal(h, cBinding, &buf[0], C.size_t(len(buf)), nil)
+	runtime.KeepAlive(c)
+	if st != C.LF_OK {
+		return "", newError(st, nil)
+	}
+	return goStringN(&buf[0], len(buf)), nil
+}
+
+// OpenState checks a state made by SealState for the same binding: nil, or
+// ErrStateMismatch (forged, altered, malformed, another binding or client)
+// or ErrStateExpired (older than maxAge, or issued more than 60 s in the
+// future). maxAge counts whole seconds (rounded down); under 1 s is
+// ErrInvalidArgument. A state sealed under Config.PreviousClientSecret still
+// opens. The state may be opened more than once: keep accepted states until
+// they expire if each must be used once.
+func (c *Client) OpenState(state, binding string, maxAge time.Duration) error {
+	cState, err := cString(state, "state")
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(cState))
+	cBinding, err := cOptString(binding, "binding")
+	if err != nil {
+		return err
+	}
+	defer freeSecret(cBinding)
+	h, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	var detail C.lf_error
+	st := C.lf_state_open(h, cState, cBinding, maxAgeSeconds(maxAge), &detail)
+	runtime.KeepAlive(c)
+	return newError(st, &detail)
+}
+
+// ParseCallbackSealed is ParseCallback for a state made by SealState: the
+// callback's state is opened with OpenState(state, binding, maxAge) instead
+// of compared, before anything else is looked at. Errors: those of
+// ParseCallback, plus ErrStateExpired.
+func (c *Client) ParseCallbackSealed(rawURL, binding string, maxAge time.Duration) (code string, err error) {
+	cURL, err := cString(rawURL, "callback URL")
+	if err != nil {
+		return "", err
+	}
+	defer freeSecret(cURL) // it carries the code
+	cBinding, err := cOptString(binding, "binding")
+	if err != nil {
+		return "", err
+	}
+	defer freeSecret(cBinding)
+	h, err := c.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer c.release()
+	var detail C.lf_error
+	code, st := fillBuffer(256, func(buf *C.char, size C.size_t, needed *C.size_t) C.lf_status {
+		st := C.lf_parse_callback_sealed(h, cURL, cBinding, maxAgeSeconds(maxAge), buf, size, needed, &detail)
+		runtime.KeepAlive(c)
+		return st
+	})
+	if st != C.LF_OK {
+		return "", newError(st, &detail)
+	}
+	return code, nil
+}
+
+// maxAgeSeconds is d in whole seconds for the library's long, clamped so a
+// huge duration stays huge (never wraps to a negative).
+func maxAgeSeconds(d time.Duration) C.long {
+	s := int64(d / time.Second)
+	if s > math.MaxInt32 {
+		s = math.MaxInt32
+	}
+	return C.long(s)
 }
 
 // Exchange trades a single-use authorization code for the permanent access

@@ -29,7 +29,7 @@ const (
 	ErrNoMemory              Status = 3  // an allocation failed
 	ErrRedirectURINotAllowed Status = 4  // redirect URI not in the allow-list (exact match)
 	ErrStateMismatch         Status = 5  // callback state missing or different from the expected one
-	ErrStateExpired          Status = 6  // reserved for signed, expiring state
+	ErrStateExpired          Status = 6  // sealed state older than its max age, or from the future (OpenState, since 1.1)
 	ErrAccessDenied          Status = 7  // the merchant declined (callback carried error=...)
 	ErrNetwork               Status = 8  // connection failed, reset or closed early
 	ErrTimeout               Status = 9  // connect or total timeout reached (or the context's deadline)

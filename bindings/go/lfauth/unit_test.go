@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
@@ -482,5 +483,108 @@ func TestGraphQLVariablesMustMarshal(t *testing.T) {
 	_, err = c.GraphQL(context.Background(), "tok", "query { account { id } }", []int{1})
 	if !errors.Is(err, lfauth.ErrInvalidArgument) {
 		t.Errorf("array variables: %v", err)
+	}
+}
+
+// sealedState builds a state in the format of docs/SECURITY.md ("Sealed
+// state") with an issue time of our choosing: HKDF-SHA256 written out from
+// RFC 5869 (one block), then the MAC over the length-prefixed fields.
+func sealedState(clientID, secret, binding string, issued int64) string {
+	prk := hmac.New(sha256.New, make([]byte, sha256.Size)) // no salt: HashLen zeros
+	prk.Write([]byte(secret))
+	okm := hmac.New(sha256.New, prk.Sum(nil))
+	okm.Write([]byte("lightfunnels-auth sealed state v1\x01"))
+	key := okm.Sum(nil)
+
+	body := make([]byte, 25)
+	body[0] = 1
+	binary.BigEndian.PutUint64(body[1:9], uint64(issued))
+	copy(body[9:], "sixteen-rnd-byte")
+	m := hmac.New(sha256.New, key)
+	m.Write(body)
+	for _, f := range []string{clientID, binding} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		m.Write(n[:])
+		m.Write([]byte(f))
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(body))
+}
+
+func TestSealedState(t *testing.T) {
+	c := newTestClient(t)
+	const session = "session-5b0e1c7d"
+	state, err := c.SealState(session)
+	if err != nil || !regexp.MustCompile(`^[A-Za-z0-9_-]{76}$`).MatchString(state) {
+		t.Fatalf("SealState = %q, %v", state, err)
+	}
+	if err := c.OpenState(state, session, 10*time.Minute); err != nil {
+		t.Fatalf("OpenState: %v", err)
+	}
+	altered := []byte(state)
+	altered[40] ^= 1
+	unbound, err := c.SealState("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	cases := []struct {
+		name, state, binding string
+		maxAge               time.Duration
+		want                 lfauth.Status
+	}{
+		{"unbound opens unbound", unbound, "", time.Minute, lfauth.StatusOK},
+		{"documented format", sealedState("client id/ü", testSecret, session, now), session, time.Minute, lfauth.StatusOK},
+		{"other binding", state, "session-other", time.Minute, lfauth.ErrStateMismatch},
+		{"unbound state, bound check", unbound, session, time.Minute, lfauth.ErrStateMismatch},
+		{"altered", string(altered), session, time.Minute, lfauth.ErrStateMismatch},
+		{"not a sealed state", "st8", session, time.Minute, lfauth.ErrStateMismatch},
+		{"other client", sealedState("other", testSecret, session, now), session, time.Minute, lfauth.ErrStateMismatch},
+		{"expired", sealedState("client id/ü", testSecret, session, now-3600), session, time.Minute, lfauth.ErrStateExpired},
+		{"from the future", sealedState("client id/ü", testSecret, session, now+3600), session, time.Minute, lfauth.ErrStateExpired},
+		{"forged and old", sealedState("client id/ü", "other secret", session, now-3600), session, time.Minute, lfauth.ErrStateMismatch},
+		{"max age under 1 s", state, session, 500 * time.Millisecond, lfauth.ErrInvalidArgument},
+	}
+	for _, tc := range cases {
+		err := c.OpenState(tc.state, tc.binding, tc.maxAge)
+		if statusOf(err) != tc.want || (tc.want != lfauth.StatusOK && !errors.Is(err, tc.want)) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+
+	// A rotated client still opens states sealed under its previous secret.
+	rotated := newTestClient(t, func(cfg *lfauth.Config) {
+		cfg.ClientSecret = "the new secret"
+		cfg.PreviousClientSecret = testSecret
+	})
+	if err := rotated.OpenState(state, session, time.Minute); err != nil {
+		t.Errorf("rotation: %v", err)
+	}
+
+	code, err := c.ParseCallbackSealed(testRedirect+"&code=c0de&state="+state, session, time.Minute)
+	if err != nil || code != "c0de" {
+		t.Fatalf("ParseCallbackSealed = %q, %v", code, err)
+	}
+	old := sealedState("client id/ü", testSecret, session, now-3600)
+	for _, tc := range []struct {
+		name, raw string
+		want      lfauth.Status
+	}{
+		{"no state", "code=a", lfauth.ErrStateMismatch},
+		{"other binding's state", "code=a&state=" + unbound, lfauth.ErrStateMismatch},
+		{"expired", "code=a&state=" + old, lfauth.ErrStateExpired},
+		{"expired, denied", "error=access_denied&state=" + old, lfauth.ErrStateExpired},
+		{"denied", "error=access_denied&state=" + state, lfauth.ErrAccessDenied},
+		{"no code", "state=" + state, lfauth.ErrInvalidArgument},
+	} {
+		code, err := c.ParseCallbackSealed(tc.raw, session, time.Minute)
+		if !errors.Is(err, tc.want) || code != "" {
+			t.Errorf("%s: (%q, %v), want %v", tc.name, code, err, tc.want)
+		}
+	}
+
+	c.Close()
+	if _, err := c.SealState(session); !errors.Is(err, lfauth.ErrClosed) {
+		t.Errorf("SealState after Close: %v", err)
 	}
 }

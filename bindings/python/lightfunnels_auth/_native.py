@@ -36,6 +36,7 @@ REQUIRED_MINOR = 1
 
 # Bounds from auth.h.
 STATE_BUFFER_SIZE = 44
+SEALED_STATE_BUFFER_SIZE = 77  # lf_state_seal(), since 1.1
 SIGNATURE_BUFFER_SIZE = 45
 MAX_TOKEN_LENGTH = 4096
 MAX_CALLBACK_LENGTH = 8192
@@ -130,6 +131,13 @@ _PROTOTYPES = {
     "lf_parse_callback": (
         c_status,
         [_auth_p, c_char_p, c_char_p, c_void_p, c_size_t, _size_p, _err_p],
+    ),
+    # 1.1: signed, expiring state.
+    "lf_state_seal": (c_status, [_auth_p, c_char_p, c_void_p, c_size_t, _size_p]),
+    "lf_state_open": (c_status, [_auth_p, c_char_p, c_char_p, c_long, _err_p]),
+    "lf_parse_callback_sealed": (
+        c_status,
+        [_auth_p, c_char_p, c_char_p, c_long, c_void_p, c_size_t, _size_p, _err_p],
     ),
     "lf_call_options_init": (None, [POINTER(LfCallOptions), c_size_t]),
     "lf_exchange_code_ex": (

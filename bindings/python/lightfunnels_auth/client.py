@@ -290,6 +290,62 @@ class Client:
         finally:
             _wipe(c_url)
 
+    # -- sealed state (library 1.1) ----------------------------------------
+
+    def seal_state(self, binding: str | None) -> str:
+        """A signed, expiring state for consent_url(): it carries its issue
+        time, 128 random bits and a MAC keyed from the client secret, so any
+        server of the same client can check it (open_state(),
+        parse_callback_sealed()) with nothing stored in between: no cookie,
+        as an app embedded in the Lightfunnels admin iframe needs. binding
+        ties it to the browser session (the app's session id); None or "" is
+        unbound and weaker."""
+        c_binding = _encode_opt(binding, "binding")
+        return self._call(
+            lambda h: _fill(
+                _native.SEALED_STATE_BUFFER_SIZE,
+                lambda buf, size, needed: lib.lf_state_seal(h, c_binding, buf, size, needed),
+            )
+        )
+
+    def open_state(self, state: str, binding: str | None, max_age: int) -> None:
+        """Checks a state made by seal_state() for the same binding; max_age
+        in whole seconds (>= 1). A state sealed under previous_client_secret
+        still opens. It may be opened more than once: keep accepted states
+        until they expire if each must be used once.
+
+        Raises StateMismatch (forged, altered, malformed, another binding or
+        client), StateExpired (older than max_age, or issued more than 60 s
+        in the future), InvalidArgument (max_age < 1)."""
+        c_state = _encode(state, "state")
+        c_binding = _encode_opt(binding, "binding")
+        age = _max_age(max_age)
+        err = LfError()
+        _check(self._call(lambda h: lib.lf_state_open(h, c_state, c_binding, age, ctypes.byref(err))), err)
+
+    def parse_callback_sealed(self, url_or_query: str, binding: str | None, max_age: int) -> str:
+        """parse_callback() for a state made by seal_state(): the callback's
+        state is opened with open_state(state, binding, max_age) before
+        anything else is looked at. Raises what parse_callback() raises, and
+        StateExpired."""
+        c_url = _secret(url_or_query, "callback URL")  # it carries the code
+        c_binding = _encode_opt(binding, "binding")
+        age = _max_age(max_age)
+        err = LfError()
+        try:
+            return self._call(
+                lambda h: _fill(
+                    256,
+                    lambda buf, size, needed: lib.lf_parse_callback_sealed(
+                        h, c_url, c_binding, age, buf, size, needed, ctypes.byref(err)
+                    ),
+                    err,
+                    secret=True,
+                )
+            )
+        finally:
+            _wipe(c_url)
+
     # -- token exchange ----------------------------------------------------
 
     def exchange_code(
@@ -563,6 +619,14 @@ def _status_message(st: int) -> str:
 def _check(st: int, err: LfError | None = None) -> None:
     if st != _native.LF_OK:
         raise _error(st, err)
+
+
+def _max_age(seconds: int) -> int:
+    """Whole seconds for the library's long; a bool or a fraction is a
+    mistake, and a huge value is clamped rather than wrapped."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise TypeError("max_age must be an int (seconds)")
+    return max(min(seconds, 2**31 - 1), -1)
 
 
 def _fill(

@@ -153,7 +153,7 @@ class StateMismatch(LightfunnelsAuthError):
 
 
 class StateExpired(LightfunnelsAuthError):
-    """Reserved for signed, expiring state."""
+    """A sealed state is older than its max age, or issued in the future."""
 
     status = Status.STATE_EXPIRED
 

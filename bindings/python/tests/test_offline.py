@@ -11,6 +11,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 import unittest
 from ctypes import c_char, c_long, c_uint
 
@@ -156,6 +157,86 @@ class StateTest(unittest.TestCase):
         self.assertFalse(la.state_equal(s, s[:-1]))
         self.assertFalse(la.state_equal(s, None))
         self.assertFalse(la.state_equal(None, None))
+
+
+def _sealed(client_id: str, secret: str, binding: str, issued: int, version: int = 1) -> str:
+    """A state in the format of docs/SECURITY.md ("Sealed state"), with an
+    issue time of our choosing: HKDF-SHA256 from RFC 5869 (one block, no
+    salt), then HMAC-SHA256 over the length-prefixed fields."""
+    prk = hmac.new(bytes(32), secret.encode(), hashlib.sha256).digest()
+    key = hmac.new(prk, b"lightfunnels-auth sealed state v1\x01", hashlib.sha256).digest()
+    body = bytes([version]) + issued.to_bytes(8, "big", signed=True) + os.urandom(16)
+    msg = body
+    for field in (client_id.encode(), binding.encode()):
+        msg += len(field).to_bytes(8, "big") + field
+    mac = hmac.new(key, msg, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
+
+
+class SealedStateTest(unittest.TestCase):
+    SESSION = "session-5b0e1c7d"
+
+    def test_round_trip(self) -> None:
+        with client() as c:
+            s = c.seal_state(self.SESSION)
+            self.assertRegex(s, r"^[A-Za-z0-9_-]{76}$")
+            self.assertNotEqual(s, c.seal_state(self.SESSION))
+            c.open_state(s, self.SESSION, 600)
+            c.open_state(c.seal_state(None), "", 600)  # None and "" are both unbound
+            # the documented format is the library's
+            c.open_state(_sealed("app", "s3cret-value", self.SESSION, int(time.time())), self.SESSION, 600)
+
+    def test_refusals(self) -> None:
+        now = int(time.time())
+        with client() as c:
+            s = c.seal_state(self.SESSION)
+            altered = s[:40] + ("A" if s[40] != "A" else "B") + s[41:]
+            mismatch = [
+                (s, "session-other"),
+                (s, None),
+                (altered, self.SESSION),
+                ("not-a-sealed-state", self.SESSION),
+                (_sealed("other app", "s3cret-value", self.SESSION, now), self.SESSION),
+                (_sealed("app", "other secret", self.SESSION, now), self.SESSION),
+                (_sealed("app", "other secret", self.SESSION, now - 3600), self.SESSION),  # MAC before time
+                (_sealed("app", "s3cret-value", self.SESSION, now, version=2), self.SESSION),
+            ]
+            for state, binding in mismatch:
+                with self.assertRaises(la.StateMismatch, msg=(state, binding)):
+                    c.open_state(state, binding, 600)
+            for issued in (now - 3600, now + 3600):
+                with self.assertRaises(la.StateExpired) as cm:
+                    c.open_state(_sealed("app", "s3cret-value", self.SESSION, issued), self.SESSION, 600)
+                self.assertEqual(cm.exception.status, la.Status.STATE_EXPIRED)
+            with self.assertRaises(la.InvalidArgument):
+                c.open_state(s, self.SESSION, 0)
+            with self.assertRaises(TypeError):
+                c.open_state(s, self.SESSION, 1.5)  # type: ignore[arg-type]
+
+    def test_rotation(self) -> None:
+        with client(client_secret="old-secret") as before, client(
+            client_secret="new-secret", previous_client_secret="old-secret"
+        ) as rotated:
+            rotated.open_state(before.seal_state(self.SESSION), self.SESSION, 60)
+
+    def test_parse_callback_sealed(self) -> None:
+        old = _sealed("app", "s3cret-value", self.SESSION, int(time.time()) - 3600)
+        with client() as c:
+            s = c.seal_state(self.SESSION)
+            self.assertEqual(c.parse_callback_sealed(f"{REDIRECT}?code=c0de&state={s}", self.SESSION, 60), "c0de")
+            cases = [
+                ("code=a", la.StateMismatch),
+                (f"code=a&state={s}x", la.StateMismatch),
+                (f"code=a&state={old}", la.StateExpired),
+                (f"error=access_denied&state={old}", la.StateExpired),
+                (f"error=access_denied&state={s}", la.AccessDenied),
+                (f"state={s}", la.InvalidArgument),
+            ]
+            for query, error in cases:
+                with self.assertRaises(error, msg=query):
+                    c.parse_callback_sealed(query, self.SESSION, 60)
+            with self.assertRaises(la.StateMismatch):
+                c.parse_callback_sealed(f"code=a&state={s}", "session-other", 60)
 
 
 class WebhookTest(unittest.TestCase):

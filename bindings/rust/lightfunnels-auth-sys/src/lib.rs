@@ -30,6 +30,8 @@ pub const LF_AUTH_VERSION_NUMBER: c_int =
 
 /// `lf_state_generate()`: 43 base64url characters + NUL.
 pub const LF_STATE_BUFFER_SIZE: usize = 44;
+/// `lf_state_seal()`: 76 base64url characters + NUL (since 1.1).
+pub const LF_SEALED_STATE_BUFFER_SIZE: usize = 77;
 /// `lf_webhook_sign()`: 44 base64 characters + NUL.
 pub const LF_SIGNATURE_BUFFER_SIZE: usize = 45;
 /// Longest access token accepted from a server (bytes, without the NUL).
@@ -217,6 +219,32 @@ extern "C" {
         a: *const lf_auth,
         url_or_query: *const c_char,
         expected_state: *const c_char,
+        code: *mut c_char,
+        size: usize,
+        needed: *mut usize,
+        err: *mut lf_error,
+    ) -> lf_status;
+
+    // 1.1: signed, expiring state.
+    pub fn lf_state_seal(
+        a: *const lf_auth,
+        binding: *const c_char,
+        buf: *mut c_char,
+        size: usize,
+        needed: *mut usize,
+    ) -> lf_status;
+    pub fn lf_state_open(
+        a: *const lf_auth,
+        state: *const c_char,
+        binding: *const c_char,
+        max_age_s: c_long,
+        err: *mut lf_error,
+    ) -> lf_status;
+    pub fn lf_parse_callback_sealed(
+        a: *const lf_auth,
+        url_or_query: *const c_char,
+        binding: *const c_char,
+        max_age_s: c_long,
         code: *mut c_char,
         size: usize,
         needed: *mut usize,

@@ -161,6 +161,7 @@ fn layout_and_constants_match_the_header() {
         LF_AUTH_VERSION_PATCH,
         LF_AUTH_VERSION_NUMBER,
         LF_STATE_BUFFER_SIZE,
+        LF_SEALED_STATE_BUFFER_SIZE,
         LF_SIGNATURE_BUFFER_SIZE,
         LF_MAX_TOKEN_LENGTH,
         LF_MAX_CALLBACK_LENGTH,

@@ -250,6 +250,12 @@ fn cstring(s: &str, what: &str) -> Result<CString, Error> {
         .map_err(|_| Error::binding(Status::InvalidArgument, &format!("{} contains a NUL byte", what)))
 }
 
+/// Whole seconds for the library's `long`, clamped so a huge duration stays
+/// huge (never wraps to a negative).
+fn max_age_seconds(d: Duration) -> c_long {
+    d.as_secs().min(i32::MAX as u64) as c_long
+}
+
 fn opt_cstring(s: &Option<String>, what: &str) -> Result<Option<CString>, Error> {
     s.as_deref().map(|s| cstring(s, what)).transpose()
 }
@@ -479,6 +485,86 @@ impl Client {
             // SAFETY: strings live across the call; buf is writable for size bytes.
             unsafe {
                 sys::lf_parse_callback(self.raw(), url_c.as_ptr(), expected_ptr, buf, size, needed, &mut err)
+            }
+        })
+        .map_err(|st| Error::from_lf(st, &err))?;
+        utf8(code, "the authorization code")
+    }
+
+    /// A signed, expiring state for [`consent_url`](Client::consent_url)
+    /// (library 1.1): it carries its issue time, 128 random bits and a MAC
+    /// keyed from the client secret, so any server of the same client can
+    /// check it with [`open_state`](Client::open_state) or
+    /// [`parse_callback_sealed`](Client::parse_callback_sealed) with nothing
+    /// stored in between (no cookie, as an app embedded in the Lightfunnels
+    /// admin iframe needs). `binding` ties it to the browser session (the
+    /// app's session id); `None` (or `""`) is unbound and weaker.
+    pub fn seal_state(&self, binding: Option<&str>) -> Result<String, Error> {
+        let binding = binding.map(|b| cstring(b, "binding")).transpose()?;
+        let binding_ptr = binding.as_ref().map(|s| s.as_ptr()).unwrap_or(ptr::null());
+        let state = fill_bytes(sys::LF_SEALED_STATE_BUFFER_SIZE, |buf, size, needed| {
+            // SAFETY: binding lives across the call; buf is writable for size bytes.
+            unsafe { sys::lf_state_seal(self.raw(), binding_ptr, buf, size, needed) }
+        })
+        .map_err(Error::from_status)?;
+        utf8(state, "the sealed state")
+    }
+
+    /// Checks a state made by [`seal_state`](Client::seal_state) for the same
+    /// binding. `max_age` counts whole seconds (rounded down; under one
+    /// second is `InvalidArgument`). A state sealed under the previous client
+    /// secret still opens. It may be opened more than once: keep accepted
+    /// states until they expire if each must be used once.
+    ///
+    /// Errors: `StateMismatch` (forged, altered, malformed, another binding
+    /// or client), `StateExpired` (older than `max_age`, or issued more than
+    /// 60 s in the future), `InvalidArgument`.
+    pub fn open_state(&self, state: &str, binding: Option<&str>, max_age: Duration) -> Result<(), Error> {
+        let state = cstring(state, "state")?;
+        let binding = binding.map(|b| cstring(b, "binding")).transpose()?;
+        let binding_ptr = binding.as_ref().map(|s| s.as_ptr()).unwrap_or(ptr::null());
+        let mut err = sys::lf_error::zeroed();
+        // SAFETY: the strings live across the call; err is a valid lf_error.
+        let st = unsafe {
+            sys::lf_state_open(self.raw(), state.as_ptr(), binding_ptr, max_age_seconds(max_age), &mut err)
+        };
+        if st == sys::LF_OK {
+            Ok(())
+        } else {
+            Err(Error::from_lf(st, &err))
+        }
+    }
+
+    /// [`parse_callback`](Client::parse_callback) for a sealed state: the
+    /// callback's state is opened with
+    /// [`open_state`](Client::open_state)`(state, binding, max_age)` before
+    /// anything else is looked at. Errors: those of `parse_callback`, plus
+    /// `StateExpired`.
+    pub fn parse_callback_sealed(
+        &self,
+        url: &str,
+        binding: Option<&str>,
+        max_age: Duration,
+    ) -> Result<String, Error> {
+        let url_c = cstring(url, "callback URL")?;
+        let binding = binding.map(|b| cstring(b, "binding")).transpose()?;
+        let binding_ptr = binding.as_ref().map(|s| s.as_ptr()).unwrap_or(ptr::null());
+        let max_age_s = max_age_seconds(max_age);
+        let mut err = sys::lf_error::zeroed();
+        // A decoded code is never longer than the URL it came from.
+        let code = fill_bytes(url.len() + 1, |buf, size, needed| {
+            // SAFETY: strings live across the call; buf is writable for size bytes.
+            unsafe {
+                sys::lf_parse_callback_sealed(
+                    self.raw(),
+                    url_c.as_ptr(),
+                    binding_ptr,
+                    max_age_s,
+                    buf,
+                    size,
+                    needed,
+                    &mut err,
+                )
             }
         })
         .map_err(|st| Error::from_lf(st, &err))?;

@@ -30,7 +30,8 @@ pub enum Status {
     RedirectUriNotAllowed,
     /// `LF_E_STATE_MISMATCH`: callback state missing or different.
     StateMismatch,
-    /// `LF_E_STATE_EXPIRED` (reserved; not produced by 1.0).
+    /// `LF_E_STATE_EXPIRED`: a sealed state older than its max age, or from
+    /// the future (since 1.1).
     StateExpired,
     /// `LF_E_ACCESS_DENIED`: the merchant declined.
     AccessDenied,

@@ -345,3 +345,74 @@ fn code_sent_names() {
     let e = client().graphql("tok\r\nX: 1", "query { account { id } }", None).unwrap_err();
     assert_eq!(e.code_sent(), CodeSent::NotSent);
 }
+
+#[test]
+fn sealed_state_round_trip_and_refusals() {
+    use std::time::Duration;
+    let c = client();
+    let minute = Duration::from_secs(60);
+    let session = Some("session-5b0e1c7d");
+    let state = c.seal_state(session).unwrap();
+    assert_eq!(state.len(), 76);
+    assert!(state.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert_ne!(state, c.seal_state(session).unwrap());
+    c.open_state(&state, session, minute).unwrap();
+
+    let status = |s: &str, b: Option<&str>, age: Duration| c.open_state(s, b, age).unwrap_err().status;
+    assert_eq!(status(&state, Some("session-other"), minute), Status::StateMismatch);
+    assert_eq!(status(&state, None, minute), Status::StateMismatch);
+    let mut altered = state.clone().into_bytes();
+    altered[40] = if altered[40] == b'A' { b'B' } else { b'A' };
+    assert_eq!(status(std::str::from_utf8(&altered).unwrap(), session, minute), Status::StateMismatch);
+    assert_eq!(status("not-a-sealed-state", session, minute), Status::StateMismatch);
+    assert_eq!(status(&state, session, Duration::from_millis(500)), Status::InvalidArgument);
+
+    // None and "" are both unbound.
+    let unbound = c.seal_state(None).unwrap();
+    c.open_state(&unbound, Some(""), minute).unwrap();
+
+    // Another client (id or secret) refuses it; the same client elsewhere opens it.
+    let other_id = Client::new(Config::new("another app", "Jefe", REDIRECT)).unwrap();
+    let other_secret = Client::new(Config::new("my app/1+2 é", "not Jefe", REDIRECT)).unwrap();
+    let same = Client::new(Config::new("my app/1+2 é", "Jefe", REDIRECT)).unwrap();
+    assert_eq!(other_id.open_state(&state, session, minute).unwrap_err().status, Status::StateMismatch);
+    assert_eq!(other_secret.open_state(&state, session, minute).unwrap_err().status, Status::StateMismatch);
+    same.open_state(&state, session, minute).unwrap();
+
+    // Rotation: sealed under the old secret, opened with it as the previous one.
+    let rotated =
+        Client::new(Config::new("my app/1+2 é", "new secret", REDIRECT).previous_client_secret("Jefe"))
+            .unwrap();
+    rotated.open_state(&state, session, minute).unwrap();
+}
+
+#[test]
+fn sealed_state_expires() {
+    use std::time::Duration;
+    let c = client();
+    let state = c.seal_state(Some("s")).unwrap();
+    c.open_state(&state, Some("s"), Duration::from_secs(1)).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let err = c.open_state(&state, Some("s"), Duration::from_secs(1)).unwrap_err();
+    assert_eq!(err.status, Status::StateExpired);
+    c.open_state(&state, Some("s"), Duration::from_secs(60)).unwrap();
+}
+
+#[test]
+fn parse_callback_sealed_checks_the_state_first() {
+    use std::time::Duration;
+    let c = client();
+    let minute = Duration::from_secs(60);
+    let state = c.seal_state(Some("sess")).unwrap();
+    let url = format!("{}&code=c0de&state={}", REDIRECT, state);
+    assert_eq!(c.parse_callback_sealed(&url, Some("sess"), minute).unwrap(), "c0de");
+
+    let status = |q: &str, b: Option<&str>| c.parse_callback_sealed(q, b, minute).unwrap_err().status;
+    assert_eq!(status(&url, Some("other")), Status::StateMismatch);
+    assert_eq!(status("code=c0de", Some("sess")), Status::StateMismatch);
+    assert_eq!(status(&format!("error=access_denied&state={}", state), Some("other")), Status::StateMismatch);
+    assert_eq!(status(&format!("error=access_denied&state={}", state), Some("sess")), Status::AccessDenied);
+    assert_eq!(status(&format!("state={}", state), Some("sess")), Status::InvalidArgument);
+    let err = c.parse_callback_sealed(&url, Some("sess"), Duration::ZERO).unwrap_err();
+    assert_eq!(err.status, Status::InvalidArgument);
+}
