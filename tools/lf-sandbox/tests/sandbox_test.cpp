@@ -1450,6 +1450,88 @@ void test_graphql_webhooks(void **) {
     stop(sb2);
 }
 
+// The GraphQL reader against documents apps and clients really send, and
+// against hostile ones: each refusal is an error body, and the sandbox goes on.
+void test_graphql_documents(void **) {
+    Client c = new_client();
+    Sandbox sb;
+    start(sb, client_args(c, {"--auto-approve", "--account-id", "acct_doc"}));
+    std::string tok = token_for(sb, c);
+
+    // Aliases, __typename, a string with escapes (\u00e9, \"), a block
+    // string, a default value for a variable that is not sent.
+    Resp r = gql(sb, tok,
+                 "mutation Make($s: WebhookInput! = {type: \"product/created\", url: \"http://127.0.0.1:9/p\", "
+                 "settings: {segments_uids: [\"caf\\u00e9\", \"\"\"a \"b\" c\"\"\"]}}) {\n"
+                 "  made: createWebhook(node: $s) { key: id kind: type settings __typename }\n  t: __typename\n}");
+    assert_int_equal(r.status, 200);
+    JsonPtr j = parse(r.body);
+    assert_string_equal(str_at(j.get(), {"data", "made", "kind"}).c_str(), "product/created");
+    assert_string_equal(str_at(j.get(), {"data", "made", "__typename"}).c_str(), "Webhook");
+    assert_string_equal(str_at(j.get(), {"data", "t"}).c_str(), "Mutation");
+    const cJSON *uids = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j.get(), "data"), "made"), "settings"),
+        "segments_uids");
+    assert_int_equal(cJSON_GetArraySize(uids), 2);
+    assert_string_equal(cJSON_GetArrayItem(uids, 0)->valuestring, "caf\xc3\xa9");
+    assert_string_equal(cJSON_GetArrayItem(uids, 1)->valuestring, "a \"b\" c");
+    r = gql(sb, tok, "{ a: account { id } b: account { i: id } }");
+    assert_string_equal(r.body.c_str(), "{\"data\":{\"a\":{\"id\":\"acct_doc\"},\"b\":{\"i\":\"acct_doc\"}}}");
+
+    // Refused: fragments, directives, two operations, a variable of another
+    // type, an enum where a String goes, a scalar with a selection, a
+    // repeated response key, an unknown input field, a subscription.
+    const std::string vars = "{\"node\":" + webhook_input("order/created", "http://127.0.0.1:9/h") + "}";
+    const struct {
+        const char *query;
+        const char *key;
+    } bad[] = {
+        {"query { ...F } fragment F on Query { account { id } }", "graphql_syntax"},
+        {"query { account @include(if: true) { id } }", "graphql_syntax"},
+        {"query A { account { id } } query B { account { id } }", "graphql_syntax"},
+        {"query { account { id }", "graphql_syntax"},
+        {"query { account(id: 01) { id } }", "graphql_syntax"},
+        {"query { account { id } } }", "graphql_syntax"},
+        {"mutation($node: String!){ createWebhook(node: $node){ id } }", "graphql_validation"},
+        {"mutation($node: WebhookInput){ createWebhook(node: $node){ id } }", "graphql_validation"},
+        {"mutation($node: Nope!){ createWebhook(node: $node){ id } }", "graphql_validation"},
+        {"mutation { createWebhook(node: {type: order, url: \"http://127.0.0.1:9/h\", settings: {}}) { id } }",
+         "graphql_validation"},
+        {"mutation { createWebhook(node: {type: \"order/created\", url: \"http://127.0.0.1:9/h\", settings: {}, "
+         "colour: \"red\"}) { id } }",
+         "graphql_validation"},
+        {"mutation { createWebhook(node: {type: \"order/created\", url: \"http://127.0.0.1:9/h\", settings: {a: 1}}) "
+         "{ id } }",
+         "graphql_validation"},
+        {"mutation($node: WebhookInput!){ createWebhook(node: $node) }", "graphql_validation"},
+        {"mutation($node: WebhookInput!){ createWebhook(node: $node){ id { x } } }", "graphql_validation"},
+        {"mutation($node: WebhookInput!){ a: createWebhook(node: $node){ id } a: __typename }", "graphql_validation"},
+        {"mutation($node: WebhookInput!){ createWebhook(node: $node, extra: 1){ id } }", "graphql_validation"},
+        {"mutation($id: ID!){ deleteWebhook(id: $id) { id } }", "graphql_validation"},
+        {"subscription { account { id } }", "unsupported_query"},
+        {"mutation($node: WebhookInput!){ createWebhook(node: $node){ id secret } }", "unsupported_query"},
+        {"query { account { id name } }", "unsupported_query"},
+    };
+    for (const auto &b : bad) {
+        r = gql(sb, tok, b.query, contains(b.query, "$id") ? "{\"id\":\"x\"}" : vars);
+        if (r.status != 200 || !contains(r.body, std::string("\"key\":\"") + b.key + "\""))
+            fail_msg("%s: HTTP %ld %s", b.query, r.status, r.body.c_str());
+        assert_graphql_error(r, b.key);
+    }
+    // Nesting beyond 32 levels, in values and in selections, is refused
+    // before it can exhaust the stack.
+    std::string deep_value = "query { account(x: " + std::string(5000, '[') + std::string(5000, ']') + ") { id } }";
+    assert_graphql_error(gql(sb, tok, deep_value), "graphql_syntax");
+    std::string deep_sel = "query { account ";
+    for (int i = 0; i < 40; ++i) deep_sel += "{ id ";
+    deep_sel += std::string(41, '}');
+    assert_graphql_error(gql(sb, tok, deep_sel), "graphql_syntax");
+    // Nothing of the refused documents was registered; the sandbox still answers.
+    assert_int_equal(list_webhooks(sb, tok).size(), 1);
+    stop(sb);
+}
+
 // POSTs a control request (JSON) and parses the answer.
 JsonPtr control(const Sandbox &sb, const std::string &path, const std::string &body, long want) {
     Resp r = post_json(sb, path, body);
@@ -1765,6 +1847,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_webhook_bounded_answer, teardown),
         cmocka_unit_test_teardown(test_webhook_refuses_browser_requests, teardown),
         cmocka_unit_test_teardown(test_graphql_webhooks, teardown),
+        cmocka_unit_test_teardown(test_graphql_documents, teardown),
         cmocka_unit_test_teardown(test_events, teardown),
         cmocka_unit_test_teardown(test_uninstall, teardown),
         cmocka_unit_test_teardown(test_admin_page, teardown),
