@@ -196,7 +196,7 @@ def run(app_bin, work):
         status, _, body = request(port, "GET", "/?account_id=" + ACCOUNT + "&iframe=true")
         check(status == 200 and 'id="install"' in body and "Installed for" not in body,
               "without a session the unsigned account_id hint shows nothing but Install")
-        bad = session[:-1] + ("0" if session[-1] != "0" else "1")
+        bad = session[:-1] + ("0" if session[-1:] != "0" else "1")
         _, _, body = request(port, "GET", "/", headers={"Cookie": bad})
         check("Installed for" not in body, "a tampered session cookie is not accepted")
 
