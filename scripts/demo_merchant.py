@@ -16,6 +16,7 @@ exit 0 on success, 1 on failure. Every wait is bounded."""
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from devtools import connect_page, find_chromium, start, stop, wait_for  # noqa: E402
 
