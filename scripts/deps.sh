@@ -8,16 +8,19 @@ packages=(
   # build (the library, tools and C tests are always configured together)
   build-essential cmake ninja-build pkgconf git ca-certificates openssl
   libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libcpp-httplib-dev
-  # the demo drives the consent page with curl; configuring the test areas
-  # needs python3 (hostile-server suite)
-  curl python3
+  # the reference app (examples/app): HTTP server and its install database
+  libmicrohttpd-dev libsqlite3-dev
+  # the demo: a headless-Chromium merchant driven over DevTools by python3,
+  # curl for the sandbox's control endpoints; python3 also configures the
+  # test areas (hostile-server suite)
+  chromium curl python3
 )
 if [ "${1:-all}" != demo ]; then
   packages+=(
     # bindings (python3-flask: the Python binding's Flask example and its test)
     golang-go cargo rustc python3-flask
-    # tests: browser, hostile servers, sanitizers, fuzzing, coverage
-    chromium valgrind clang clang-format libclang-rt-14-dev gcovr
+    # tests: hostile servers, sanitizers, fuzzing, coverage
+    valgrind clang clang-format libclang-rt-14-dev gcovr
     # ABI gate, Debian packages, API reference
     abigail-tools dpkg-dev lintian doxygen man-db file
   )

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: installs dependencies, builds, and runs the whole Lightfunnels
-# authorization flow against lf-sandbox over HTTPS (scripts/demo.sh).
+# The main job: installs dependencies, builds, and runs the whole life of a
+# Lightfunnels app (examples/app) against lf-sandbox over HTTPS, with a
+# headless-Chromium merchant installing it from the admin iframe, an order
+# event and an uninstall (scripts/demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh demo

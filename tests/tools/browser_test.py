@@ -2,26 +2,24 @@
 """Real-browser test: headless Chromium opens the lf-sandbox consent page,
 clicks Approve, and `lf-auth login` receives the code and gets a token.
 
-Chromium is driven over its DevTools protocol with a minimal WebSocket client
-written here with the standard library only (no pip packages). The sandbox
+Chromium is driven over its DevTools protocol by scripts/devtools.py
+(standard library only, shared with scripts/demo.sh). The sandbox
 serves plain http on 127.0.0.1 for this test (the library accepts http on
 loopback), because Chromium cannot be pointed at a CA file.
 
 Exit 0: pass; 1: fail; 77: skipped because no Chromium is installed.
 Every wait is bounded."""
-import base64
-import json
 import os
-import re
 import shutil
-import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from devtools import connect_page, find_chromium, start, stop, wait_line  # noqa: E402
 
 DEADLINE = time.monotonic() + 180  # the whole test; ctest's TIMEOUT is larger
 
@@ -41,163 +39,13 @@ def free_port():
     return p
 
 
-def wait_line(proc_file, pattern, secs):
-    """Polls a log file written by a child until a line matches."""
-    end = time.monotonic() + secs
-    rx = re.compile(pattern)
-    while time.monotonic() < end:
-        left()
-        try:
-            with open(proc_file, encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    m = rx.search(line)
-                    if m:
-                        return m
-        except FileNotFoundError:
-            pass
-        time.sleep(0.1)
-    return None
-
-
-class WebSocket:
-    """Just enough of RFC 6455 for the DevTools protocol: masked text frames
-    out, unmasked (possibly fragmented) text frames in, ping/close handled."""
-
-    def __init__(self, url, timeout):
-        m = re.match(r"ws://([^/:]+):(\d+)(/.*)", url)
-        if not m:
-            raise ValueError("unexpected DevTools URL " + url)
-        host, port, path = m.group(1), int(m.group(2)), m.group(3)
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        req = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, host, port, key))
-        self.sock.sendall(req.encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("DevTools closed the WebSocket handshake")
-            head += chunk
-            if len(head) > 65536:
-                raise ConnectionError("oversized handshake answer")
-        head, self.buf = head.split(b"\r\n\r\n", 1)
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise ConnectionError("WebSocket upgrade refused: " + head.split(b"\r\n")[0].decode(errors="replace"))
-
-    def _recv_exact(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("DevTools closed the WebSocket")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def _send_frame(self, opcode, payload):
-        mask = os.urandom(4)
-        n = len(payload)
-        if n < 126:
-            hdr = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
-        elif n < 65536:
-            hdr = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
-        else:
-            hdr = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(hdr + mask + masked)
-
-    def send(self, text):
-        self._send_frame(0x1, text.encode())
-
-    def recv(self, timeout):
-        self.sock.settimeout(timeout)
-        message = b""
-        while True:
-            b0, b1 = self._recv_exact(2)
-            opcode, n = b0 & 0x0F, b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._recv_exact(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._recv_exact(8))[0]
-            mask = self._recv_exact(4) if b1 & 0x80 else None
-            payload = self._recv_exact(n)
-            if mask:
-                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-            if opcode == 0x9:  # ping
-                self._send_frame(0xA, payload)
-                continue
-            if opcode == 0x8:
-                raise ConnectionError("DevTools closed the WebSocket")
-            if opcode in (0x1, 0x0, 0x2):
-                message += payload
-                if b0 & 0x80:
-                    return message.decode()
-
-    def close(self):
-        try:
-            self._send_frame(0x8, b"")
-        except OSError:
-            pass
-        self.sock.close()
-
-
-class DevTools:
-    def __init__(self, ws_url):
-        self.ws = WebSocket(ws_url, timeout=left(20))
-        self.next_id = 0
-        self.events = []
-
-    def call(self, method, params=None, secs=20):
-        self.next_id += 1
-        mid = self.next_id
-        self.ws.send(json.dumps({"id": mid, "method": method, "params": params or {}}))
-        end = time.monotonic() + secs
-        while True:
-            r = end - time.monotonic()
-            if r <= 0:
-                raise TimeoutError("no answer to " + method)
-            msg = json.loads(self.ws.recv(timeout=left(r)))
-            if msg.get("id") == mid:
-                if "error" in msg:
-                    raise RuntimeError("%s failed: %s" % (method, msg["error"]))
-                return msg.get("result", {})
-            self.events.append(msg)
-
-    def evaluate(self, expr):
-        r = self.call("Runtime.evaluate", {"expression": expr, "returnByValue": True})
-        return r.get("result", {}).get("value")
-
-
-def stop(p):
-    """Terminates a child (Chromium: its whole process group), bounded."""
-    if p.poll() is not None:
-        return
-    group = getattr(p, "lf_group", False)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            if group:
-                os.killpg(p.pid, sig)
-            else:
-                p.send_signal(sig)
-            p.wait(timeout=10)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-        except ProcessLookupError:
-            return
-
-
 def main():
     lf_auth = os.environ.get("LF_AUTH")
     lf_sandbox = os.environ.get("LF_SANDBOX")
     if not lf_auth or not lf_sandbox:
         print("LF_AUTH and LF_SANDBOX must name the binaries")
         return 1
-    chromium = None
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        chromium = shutil.which(name)
-        if chromium:
-            break
+    chromium = find_chromium()
     if not chromium:
         print("SKIP: no Chromium installed (Debian package 'chromium')")
         return 77
@@ -237,36 +85,14 @@ def main():
 
         profile = os.path.join(work, "profile")
         ch_err = os.path.join(work, "chromium.err")
-        chrome = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage", "--mute-audio",
-             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-             "--user-data-dir=" + profile, "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=open(ch_err, "w"), start_new_session=True)
-        chrome.lf_group = True
+        chrome = start(chromium, profile, ch_err)
         procs.append(chrome)
-        m = wait_line(ch_err, r"DevTools listening on (ws://\S+)", 60)
-        if not m:
-            print("FAIL: Chromium did not open its DevTools port within 60 s")
+        try:
+            dt = connect_page(ch_err, secs=min(60, left()))
+        except TimeoutError as e:
+            print("FAIL:", e)
             print(open(ch_err, errors="replace").read()[-2000:])
             return 1
-        dt_port = int(re.match(r"ws://[^:]+:(\d+)/", m.group(1)).group(1))
-        page_ws = None
-        end = time.monotonic() + 30
-        while page_ws is None and time.monotonic() < end:
-            with urllib.request.urlopen("http://127.0.0.1:%d/json/list" % dt_port, timeout=left(10)) as r:
-                for t in json.load(r):
-                    if t.get("type") == "page" and t.get("webSocketDebuggerUrl"):
-                        page_ws = t["webSocketDebuggerUrl"]
-                        break
-            if page_ws is None:
-                time.sleep(0.2)
-        if page_ws is None:
-            print("FAIL: no page target in Chromium")
-            return 1
-
-        dt = DevTools(page_ws)
         dt.call("Page.enable")
         dt.call("Runtime.enable")
         dt.call("Page.navigate", {"url": consent})
