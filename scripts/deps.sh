@@ -21,8 +21,8 @@ if [ "${1:-all}" != demo ]; then
     golang-go cargo rustc python3-flask
     # tests: hostile servers, sanitizers, fuzzing, coverage
     valgrind clang clang-format libclang-rt-14-dev gcovr
-    # ABI gate, Debian packages, API reference
-    abigail-tools dpkg-dev lintian doxygen man-db file
+    # ABI gate, the Debian source package (dpkg-buildpackage, lintian), API reference
+    abigail-tools debhelper dpkg-dev fakeroot lintian doxygen man-db file
   )
 fi
 

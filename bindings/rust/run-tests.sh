@@ -1,6 +1,8 @@
 #!/bin/sh
-# Runs the Rust binding's tests (`cargo test --offline`) against the staged
-# install of the C library. Registered as the ctest test `rust_binding` by
+# Checks both crates' crates.io metadata, builds their documentation with
+# rustdoc warnings as errors (`cargo doc --offline`), then runs the Rust
+# binding's tests (`cargo test --offline`) against the staged install of the
+# C library. Registered as the ctest test `rust_binding` by
 # tests.cmake, which sets:
 #   LF_STAGE_ENV      ${LF_STAGE_DIR}/env.sh (PKG_CONFIG_PATH=..., LD_LIBRARY_PATH=...)
 #   LF_SANDBOX        the lf-sandbox binary the integration tests start
@@ -50,5 +52,20 @@ fi
 echo "rust_binding: $("$LF_CARGO" --version) / rustc $(${RUSTC:-rustc} --version 2>/dev/null || echo '?')"
 echo "rust_binding: PKG_CONFIG_PATH=$PKG_CONFIG_PATH"
 echo "rust_binding: pkg-config says lightfunnels-auth $(pkg-config --modversion lightfunnels-auth 2>&1)"
+
+# What a published crate needs on crates.io; -sys also names the C library it
+# links, so only one crate in a build links it.
+for crate in lightfunnels-auth-sys lightfunnels-auth; do
+    for key in description license repository documentation readme keywords categories rust-version; do
+        grep -q "^$key = " "$here/$crate/Cargo.toml" || fail "$crate/Cargo.toml has no '$key'"
+    done
+done
+grep -q '^links = "lightfunnels-auth"$' "$here/lightfunnels-auth-sys/Cargo.toml" \
+    || fail "lightfunnels-auth-sys/Cargo.toml has no 'links = \"lightfunnels-auth\"'"
+
+# A broken intra-doc link or a malformed doc comment fails the run.
+RUSTDOCFLAGS="${RUSTDOCFLAGS:+$RUSTDOCFLAGS }-Dwarnings" \
+    "$LF_CARGO" doc --offline --locked --no-deps --workspace --manifest-path "$here/Cargo.toml" \
+    || fail "cargo doc failed or warned (RUSTDOCFLAGS=-Dwarnings)"
 
 exec "$LF_CARGO" test --offline --locked --manifest-path "$here/Cargo.toml" --workspace "$@"
