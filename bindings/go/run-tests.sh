@@ -31,6 +31,16 @@ export GOENV
 
 cd "$here"
 "$GO" version
+
+# The module path is what `go get` resolves: the project's home (the URL in
+# lightfunnels-auth.pc.in, also the packages' Homepage) + /bindings/go.
+home=$(sed -n 's|^URL: https://||p' "$here/../../lightfunnels-auth.pc.in")
+module=$("$GO" list -m)
+if [ -z "$home" ] || [ "$module" != "$home/bindings/go" ]; then
+    echo "go_binding: module path '$module' is not '$home/bindings/go' (the project URL in lightfunnels-auth.pc.in)" >&2
+    exit 1
+fi
+echo "== module $module"
 echo "== go vet ./..."
 "$GO" vet ./...
 echo "== go test -count=1 ./..."

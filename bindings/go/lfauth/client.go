@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"math"
 	"runtime"
+	"runtime/cgo"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +74,16 @@ type Config struct {
 	MaxResponseBytes int64         // 0: 1 MiB
 	CAFile           string        // "": the system trust store
 	UserAgent        string        // "": "lightfunnels-auth/<version>"
+
+	// Trace, when set, is called with each trace line of every call on the
+	// Client (library 1.1): connections and why a pooled one was not reused,
+	// TLS, requests (method, URL without its query, body size), answers,
+	// ClientAuthAuto's probes, the error chosen, requests not sent again.
+	// The library has masked every secret in line already. Trace runs on
+	// the goroutine making the call, while that call waits, possibly on
+	// several goroutines at once: keep it quick, and do not call the same
+	// Client from it. A panic in Trace is recovered and that line dropped.
+	Trace func(event TraceEvent, line string)
 }
 
 // Client is a configured Lightfunnels app. It is safe for concurrent use by
@@ -82,8 +93,9 @@ type Config struct {
 // Call Close when done. A finalizer frees a forgotten Client, but only at
 // some later garbage collection.
 type Client struct {
-	mu sync.RWMutex // held shared by every call, exclusively by Close
-	p  *C.lf_auth
+	mu    sync.RWMutex // held shared by every call, exclusively by Close
+	p     *C.lf_auth
+	trace cgo.Handle // Config.Trace, called by p; 0 when none
 }
 
 // New checks the whole configuration and creates a Client. It never touches
@@ -182,13 +194,21 @@ func New(cfg Config) (*Client, error) {
 		c.max_response_bytes = C.size_t(cfg.MaxResponseBytes)
 	}
 
+	var trace cgo.Handle
+	if cfg.Trace != nil {
+		trace = installTrace(c, cfg.Trace)
+	}
+
 	var h *C.lf_auth
 	var detail C.lf_error
 	st := C.lf_auth_new(c, &h, &detail)
 	if st != C.LF_OK {
+		if trace != 0 {
+			trace.Delete()
+		}
 		return nil, newError(st, &detail)
 	}
-	client := &Client{p: h}
+	client := &Client{p: h, trace: trace}
 	runtime.SetFinalizer(client, (*Client).Close)
 	return client, nil
 }
@@ -202,6 +222,10 @@ func (c *Client) Close() error {
 	if c.p != nil {
 		C.lf_auth_free(c.p)
 		c.p = nil
+		if c.trace != 0 {
+			c.trace.Delete() // nothing can call it now
+			c.trace = 0
+		}
 		runtime.SetFinalizer(c, nil)
 	}
 	return nil

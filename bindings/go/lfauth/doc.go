@@ -20,5 +20,7 @@
 // again.
 //
 // A Client is safe for concurrent use; create one per app and Close it when
-// done. A Token never prints its value through fmt.
+// done. A Token never prints its value through fmt. Config.Trace receives a
+// line for each connection, request, answer and error, with every secret
+// already masked by the library.
 package lfauth

@@ -18,7 +18,7 @@ match this binding's.
 """
 
 from ._native import LIBRARY_ENV, SONAME, lib as _lib
-from .client import Cancel, Client, ClientAuth, Token, new_state, state_equal
+from .client import Cancel, Client, ClientAuth, Token, TraceEvent, new_state, state_equal
 from .errors import (
     AccessDenied,
     ApiError,
@@ -89,6 +89,7 @@ __all__ = [
     "Timeout",
     "TlsError",
     "Token",
+    "TraceEvent",
     "Unauthorized",
     "error_class",
     "library_version",

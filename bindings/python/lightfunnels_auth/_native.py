@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 from ctypes import (
+    CFUNCTYPE,
     POINTER,
     Structure,
     c_char,
@@ -49,7 +50,22 @@ c_enum = c_uint
 LF_OK = 0
 LF_E_INVALID_ARGUMENT = 1
 LF_E_BUFFER_TOO_SMALL = 2
+LF_E_CANCELLED = 20
 LF_E_INTERNAL = 22
+
+# What a trace line is about (lf_trace_fn's `event`, since 1.1). New events
+# may be added: a value not listed here is passed on as a plain int.
+LF_TRACE_CONNECT = 1
+LF_TRACE_REUSE = 2
+LF_TRACE_TLS = 3
+LF_TRACE_REQUEST = 4
+LF_TRACE_RESPONSE = 5
+LF_TRACE_AUTO = 6
+LF_TRACE_ERROR = 7
+LF_TRACE_NO_RETRY = 8
+
+#: lf_trace_fn: void (*)(void *user, int event, const char *line).
+TraceFn = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 
 
 class LfError(Structure):
@@ -84,6 +100,8 @@ class LfAuthConfig(Structure):
         ("ca_file", c_char_p),
         ("user_agent", c_char_p),
         ("stall_timeout_ms", c_long),
+        ("trace", TraceFn),
+        ("trace_user", c_void_p),
     ]
 
 
@@ -261,7 +279,7 @@ def check_config_layout(lib: ctypes.CDLL, config_type: type = LfAuthConfig) -> N
     ok = cfg.struct_size == size and _tail_untouched(raw, size)
     for field, want in CONFIG_DEFAULTS.items():
         ok = ok and getattr(cfg, field) == want
-    ok = ok and _config_accepted(lib, raw)
+    ok = ok and _config_accepted(lib, raw) and _trace_fields_read(lib, config_type)
     if not ok:
         raise ImportError(
             "lightfunnels_auth: the loaded library's lf_auth_config does not match this "
@@ -280,6 +298,45 @@ def _config_accepted(lib: ctypes.CDLL, raw: ctypes.Array) -> bool:
     st = lib.lf_auth_new(ctypes.cast(raw, POINTER(LfAuthConfig)), ctypes.byref(handle), None)
     lib.lf_auth_free(handle)
     return st == LF_OK
+
+
+def _trace_fields_read(lib: ctypes.CDLL, config_type: type) -> bool:
+    """Whether the library calls `trace` with `trace_user` where this binding
+    puts them: a traced throwaway handle and an exchange cancelled before it
+    starts, which traces its failure without any I/O.
+
+    trace_user holds the address of a second probe function rather than
+    plain data, so a layout that swapped the two makes the library call one
+    of the probes (and say so), never jump to garbage."""
+    calls: list[tuple[str, int | None]] = []
+    first = TraceFn(lambda user, event, line: calls.append(("trace", user)))
+    second = TraceFn(lambda user, event, line: calls.append(("trace_user", user)))
+    second_addr = ctypes.cast(second, c_void_p).value
+    size = ctypes.sizeof(config_type)
+    raw = (c_ubyte * size)()
+    lib.lf_auth_config_init(ctypes.cast(raw, POINTER(LfAuthConfig)), size)
+    cfg = config_type.from_buffer(raw)
+    if not hasattr(cfg, "trace") or not hasattr(cfg, "trace_user"):
+        return False
+    uris = (c_char_p * 1)(b"https://127.0.0.1/probe")
+    cfg.client_id, cfg.client_secret = b"layout-probe", b"layout-probe"
+    cfg.redirect_uris, cfg.redirect_uri_count = uris, 1
+    cfg.token_url = b"http://127.0.0.1:9/probe"
+    cfg.trace, cfg.trace_user = first, second_addr
+    handle = c_void_p()
+    if lib.lf_auth_new(ctypes.cast(raw, POINTER(LfAuthConfig)), ctypes.byref(handle), None) != LF_OK:
+        return False
+    try:
+        cancel = c_int(1)
+        opts = LfCallOptions()
+        lib.lf_call_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
+        opts.cancel = ctypes.pointer(cancel)
+        token = c_void_p()
+        st = lib.lf_exchange_code_ex(handle, b"layout-probe", ctypes.byref(opts), ctypes.byref(token), None)
+        lib.lf_token_free(token)
+    finally:
+        lib.lf_auth_free(handle)
+    return st == LF_E_CANCELLED and bool(calls) and all(c == ("trace", second_addr) for c in calls)
 
 
 def check_options_layout(lib: ctypes.CDLL, options_type: type = LfCallOptions) -> None:

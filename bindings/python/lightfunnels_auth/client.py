@@ -41,6 +41,43 @@ class ClientAuth(enum.IntEnum):
     AUTO = 2
 
 
+class TraceEvent(enum.IntEnum):
+    """What a trace line is about (the first argument of a ``trace=``
+    callable). The library may add events: one this binding does not know
+    arrives as a plain int."""
+
+    CONNECT = _native.LF_TRACE_CONNECT  #: a new connection: host, port, address, why no pooled one was reused
+    REUSE = _native.LF_TRACE_REUSE  #: a pooled connection was reused
+    TLS = _native.LF_TRACE_TLS  #: the TLS version and cipher of a new connection
+    REQUEST = _native.LF_TRACE_REQUEST  #: a request went out: method, URL without its query, body size
+    RESPONSE = _native.LF_TRACE_RESPONSE  #: an answer arrived: HTTP status, body size, total time
+    AUTO = _native.LF_TRACE_AUTO  #: ClientAuth.AUTO: each probe, its verdict and the style chosen
+    ERROR = _native.LF_TRACE_ERROR  #: a failure: the status chosen and why
+    NO_RETRY = _native.LF_TRACE_NO_RETRY  #: a request that may have reached the server, not sent again
+
+
+TraceCallable = Callable[[Union[TraceEvent, int], str], Any]
+
+
+def _trace_event(event: int) -> TraceEvent | int:
+    try:
+        return TraceEvent(event)
+    except ValueError:
+        return event
+
+
+def _trace_thunk(trace: TraceCallable) -> Any:
+    """The C function pointer for `trace`. An exception raised by `trace`
+    leaves the thunk: ctypes reports it through sys.unraisablehook ("Exception
+    ignored on calling ctypes callback function") and returns to the library
+    normally, so it never reaches C, and the line is dropped."""
+
+    def thunk(_user: int | None, event: int, line: bytes | None) -> None:
+        trace(_trace_event(event), (line or b"").decode("utf-8", "replace"))
+
+    return _native.TraceFn(thunk)
+
+
 class Token:
     """An access token. ``repr()`` and ``str()`` print ``Token(REDACTED)`` so
     it never lands in a log by accident; ``.value`` is the token itself.
@@ -126,6 +163,14 @@ class Client:
     Use it as a context manager, or call close(). Keyword arguments mirror
     lf_auth_config; None takes the library's default. Timeouts are seconds.
 
+    trace, when given, is called as trace(event, line) with each trace line
+    of every call on this client (TraceEvent, or an int for an event this
+    binding does not know): on the thread making the call, possibly on
+    several threads at once, while that call waits, so it must be quick. The
+    library has masked every secret in the line already. It must not call
+    this client; an exception it raises is reported through
+    sys.unraisablehook and the line dropped.
+
     Raises InvalidArgument (a ValueError) or InsecureTransport for a bad
     configuration; nothing touches the network here.
     """
@@ -147,8 +192,11 @@ class Client:
         max_response_bytes: int | None = None,
         ca_file: str | os.PathLike[str] | None = None,
         user_agent: str | None = None,
+        trace: TraceCallable | None = None,
     ) -> None:
         self._handle: int | None = None
+        # The C function pointer lives as long as the handle that calls it.
+        self._trace: Any = None
         self._lock = threading.Condition()
         self._in_flight = 0
 
@@ -179,6 +227,11 @@ class Client:
         if ca_file is not None:
             cfg.ca_file = _encode(os.fsdecode(ca_file), "ca_file")
         cfg.user_agent = _encode_opt(user_agent, "user_agent")
+        if trace is not None:
+            if not callable(trace):
+                raise InvalidArgument(Status.INVALID_ARGUMENT, message="trace must be callable")
+            self._trace = _trace_thunk(trace)
+            cfg.trace = self._trace
 
         handle = ctypes.c_void_p()
         err = LfError()

@@ -94,7 +94,13 @@ class LoadingTest(unittest.TestCase):
         without_ua = type(
             "WithoutUserAgent", (ctypes.Structure,), {"_fields_": [f for f in fields if f[0] != "user_agent"]}
         )
-        for wrong in (with_extra, without_ua):
+        by_name = dict(fields)
+        trace_swapped = type(  # same size and defaults: only the trace probe tells them apart
+            "TraceSwapped",
+            (ctypes.Structure,),
+            {"_fields_": fields[:-2] + [("trace_user", by_name["trace_user"]), ("trace", by_name["trace"])]},
+        )
+        for wrong in (with_extra, without_ua, trace_swapped):
             with self.subTest(layout=wrong.__name__), self.assertRaises(ImportError):
                 _native.check_config_layout(_native.lib, wrong)
 

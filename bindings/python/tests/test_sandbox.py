@@ -3,8 +3,10 @@ that misbehave: the whole flow and every exception a user can meet."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
+import sys
 import threading
 import time
 import unittest
@@ -138,6 +140,69 @@ class FullFlowTest(SandboxTestCase):
             t.join(60)
         self.assertEqual(failures, [])
         self.assertEqual(results, [ACCOUNT_ID] * 4)
+
+
+class TraceTest(SandboxTestCase):
+    def traced_client(self, sink: list[tuple[Any, str, int]]) -> la.Client:
+        return self.new_client(trace=lambda event, line: sink.append((event, line, threading.get_ident())))
+
+    def assert_no_secret(self, lines: list[tuple[Any, str, int]], *secrets: str) -> None:
+        """No line holds any 8-byte run of a secret (as the C suite checks)."""
+        for _, line, _ in lines:
+            for secret in secrets:
+                for i in range(len(secret) - 7):
+                    self.assertNotIn(secret[i : i + 8], line, f"a secret leaked into the trace line {line!r}")
+
+    def test_an_exchange_traces_connect_request_response_and_no_secret(self) -> None:
+        lines: list[tuple[Any, str, int]] = []
+        client = self.traced_client(lines)
+        code = self.code(client)
+        token = client.exchange_code(code)
+        self.assertEqual(client.account_id(token), ACCOUNT_ID)
+
+        events = [e for e, _, _ in lines]
+        self.assertTrue(all(isinstance(e, la.TraceEvent) for e in events), events)
+        order = [events.index(e) for e in (la.TraceEvent.CONNECT, la.TraceEvent.TLS, la.TraceEvent.REQUEST)]
+        self.assertEqual(order, sorted(order), events)
+        self.assertIn(la.TraceEvent.RESPONSE, events[order[-1]:])
+        requests = [line for e, line, _ in lines if e == la.TraceEvent.REQUEST]
+        self.assertTrue(requests[0].startswith("POST " + self.sandbox.url + "/api/access_token"), requests)
+        self.assertTrue(any("HTTP 200" in line for e, line, _ in lines if e == la.TraceEvent.RESPONSE))
+        self.assertEqual({tid for _, _, tid in lines}, {threading.get_ident()})  # the calling thread
+
+        basic = base64.b64encode(f"{self.sandbox.client_id}:{self.sandbox.secret}".encode()).decode()
+        self.assert_no_secret(lines, self.sandbox.secret, code, token.value, basic)
+
+    def test_a_failed_exchange_traces_the_error_without_the_code(self) -> None:
+        lines: list[tuple[Any, str, int]] = []
+        client = self.traced_client(lines)
+        code = self.code(client)
+        client.exchange_code(code)
+        del lines[:]
+        with self.assertRaises(la.InvalidCode):
+            client.exchange_code(code)
+        errors = [line for e, line, _ in lines if e == la.TraceEvent.ERROR]
+        self.assertTrue(any("LF_E_INVALID_CODE" in line for line in errors), lines)
+        self.assert_no_secret(lines, self.sandbox.secret, code)
+
+    def test_an_exception_in_trace_is_reported_and_the_call_goes_on(self) -> None:
+        reported: list[BaseException | None] = []
+        hook = sys.unraisablehook
+        sys.unraisablehook = lambda args: reported.append(args.exc_value)
+        self.addCleanup(setattr, sys, "unraisablehook", hook)
+
+        def broken(event: Any, line: str) -> None:
+            raise RuntimeError("broken trace function")
+
+        client = self.new_client(trace=broken)
+        token = client.exchange_code(self.code(client))
+        self.assertEqual(client.account_id(token), ACCOUNT_ID)
+        self.assertTrue(reported)
+        self.assertTrue(all(isinstance(e, RuntimeError) for e in reported), reported)
+
+    def test_trace_must_be_callable(self) -> None:
+        with self.assertRaises(la.InvalidArgument):
+            self.sandbox.client(trace="not a function")
 
 
 class ExceptionMappingTest(SandboxTestCase):

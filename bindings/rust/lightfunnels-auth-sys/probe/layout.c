@@ -65,6 +65,8 @@ int main(void) {
     OFF(lf_auth_config, user_agent);
     OFF(lf_auth_config, stall_timeout_ms);
     FSIZE(lf_auth_config, stall_timeout_ms);
+    OFF(lf_auth_config, trace);
+    OFF(lf_auth_config, trace_user);
 
     SIZE(lf_call_options);
     ALIGN(lf_call_options);
@@ -116,5 +118,14 @@ int main(void) {
     VAL(LF_CODE_NOT_SENT);
     VAL(LF_CODE_MAYBE_SENT);
     VAL(LF_CODE_SENT);
+
+    VAL(LF_TRACE_CONNECT);
+    VAL(LF_TRACE_REUSE);
+    VAL(LF_TRACE_TLS);
+    VAL(LF_TRACE_REQUEST);
+    VAL(LF_TRACE_RESPONSE);
+    VAL(LF_TRACE_AUTO);
+    VAL(LF_TRACE_ERROR);
+    VAL(LF_TRACE_NO_RETRY);
     return ferror(stdout) ? 1 : 0;
 }

@@ -107,6 +107,32 @@ pub const LF_CODE_MAYBE_SENT: lf_code_sent = 1;
 /// The server answered: it has seen the code.
 pub const LF_CODE_SENT: lf_code_sent = 2;
 
+// What a trace line is about (the `event` argument of `lf_trace_fn`). The C
+// enum is anonymous, so the values are plain `int`s. New events may be added:
+// ignore the ones you do not know. Since 1.1.0.
+/// A new connection: host, port, address, why no pooled one was reused, times.
+pub const LF_TRACE_CONNECT: c_int = 1;
+/// A pooled connection was reused.
+pub const LF_TRACE_REUSE: c_int = 2;
+/// The TLS version and cipher of a new connection.
+pub const LF_TRACE_TLS: c_int = 3;
+/// A request went out: method, URL without its query, body size.
+pub const LF_TRACE_REQUEST: c_int = 4;
+/// An answer arrived: HTTP status, body size, total time.
+pub const LF_TRACE_RESPONSE: c_int = 5;
+/// `LF_CLIENT_AUTH_AUTO`: each probe, its verdict and the style chosen.
+pub const LF_TRACE_AUTO: c_int = 6;
+/// A failure: the status chosen and why.
+pub const LF_TRACE_ERROR: c_int = 7;
+/// A request that failed after it may have reached the server, not sent again.
+pub const LF_TRACE_NO_RETRY: c_int = 8;
+
+/// Receives one trace line (since 1.1.0): one line of at most 511 bytes,
+/// every secret masked, valid only during the call. Called on the thread
+/// making the library call, possibly from several at once. It must return
+/// normally: a Rust panic must not unwind out of it.
+pub type lf_trace_fn = Option<unsafe extern "C" fn(user: *mut c_void, event: c_int, line: *const c_char)>;
+
 // ---------------------------------------------------------------------------
 // Structs
 // ---------------------------------------------------------------------------
@@ -170,6 +196,11 @@ pub struct lf_auth_config {
     /// Since 1.1.0 (default 10000, must be > 0): no byte either way for this
     /// long once a request started fails it with `LF_E_TIMEOUT`.
     pub stall_timeout_ms: c_long,
+    /// Since 1.1.0: `None` (default), no tracing; else called with each
+    /// trace line of every call on this handle.
+    pub trace: lf_trace_fn,
+    /// Since 1.1.0: passed to `trace` as is.
+    pub trace_user: *mut c_void,
 }
 
 /// Per-call options; initialise with

@@ -143,7 +143,9 @@ fn layout_and_constants_match_the_header() {
         max_response_bytes,
         ca_file,
         user_agent,
-        stall_timeout_ms
+        stall_timeout_ms,
+        trace,
+        trace_user
     );
     c.check(
         "fieldsize lf_auth_config.stall_timeout_ms",
@@ -196,6 +198,17 @@ fn layout_and_constants_match_the_header() {
     );
     value!(c, LF_CLIENT_AUTH_JSON_BODY, LF_CLIENT_AUTH_BASIC, LF_CLIENT_AUTH_AUTO);
     value!(c, LF_CODE_NOT_SENT, LF_CODE_MAYBE_SENT, LF_CODE_SENT);
+    value!(
+        c,
+        LF_TRACE_CONNECT,
+        LF_TRACE_REUSE,
+        LF_TRACE_TLS,
+        LF_TRACE_REQUEST,
+        LF_TRACE_RESPONSE,
+        LF_TRACE_AUTO,
+        LF_TRACE_ERROR,
+        LF_TRACE_NO_RETRY
+    );
 
     c.finish();
 }
@@ -226,6 +239,9 @@ fn declared_functions() -> Vec<(&'static str, usize)> {
         lf_state_generate,
         lf_state_equal,
         lf_parse_callback,
+        lf_state_seal,
+        lf_state_open,
+        lf_parse_callback_sealed,
         lf_call_options_init,
         lf_exchange_code,
         lf_exchange_code_ex,

@@ -3,6 +3,7 @@
 use crate::error::{CodeSent, Error, Status};
 use crate::response::Response;
 use crate::secret::{AccessToken, Secret, WipedCString};
+use crate::trace::{Installed, Trace, TraceEvent};
 use lightfunnels_auth_sys as sys;
 use std::ffi::CString;
 use std::mem::{size_of, MaybeUninit};
@@ -97,6 +98,9 @@ pub struct Config {
     pub ca_file: Option<PathBuf>,
     /// Default `lightfunnels-auth/<version>`.
     pub user_agent: Option<String>,
+    /// Called with each trace line of every call (library 1.1); set it with
+    /// [`Config::trace`]. `None`: no tracing, at no cost.
+    pub trace: Option<Trace>,
 }
 
 impl Config {
@@ -121,6 +125,7 @@ impl Config {
             max_response_bytes: None,
             ca_file: None,
             user_agent: None,
+            trace: None,
         }
     }
 
@@ -183,6 +188,31 @@ impl Config {
     /// Sets the User-Agent header.
     pub fn user_agent(mut self, ua: impl Into<String>) -> Config {
         self.user_agent = Some(ua.into());
+        self
+    }
+    /// Calls `f(event, line)` with each trace line of every call on the
+    /// client: connections (and why one was not reused), TLS, requests
+    /// (method, URL without its query, body size), answers, `Auto` probes,
+    /// the error chosen, requests not sent again.
+    ///
+    /// The library has masked every secret in `line` already (client
+    /// secrets, codes, tokens, Basic credentials), so it can go to an
+    /// ordinary log. `f` runs on the thread making the call, while that call
+    /// waits, possibly on several threads at once: keep it quick. It must
+    /// not call the same client. A panic in `f` is caught (after the panic
+    /// hook has reported it), that line is dropped, and the call goes on.
+    ///
+    /// ```no_run
+    /// use lightfunnels_auth::{Client, Config};
+    /// let client = Client::new(
+    ///     Config::new("my-client-id", std::env::var("LF_CLIENT_SECRET").unwrap(),
+    ///                 "https://app.example.com/oauth/callback")
+    ///         .trace(|event, line| eprintln!("lightfunnels {:?}: {}", event, line)),
+    /// )?;
+    /// # Ok::<(), lightfunnels_auth::Error>(())
+    /// ```
+    pub fn trace(mut self, f: impl Fn(TraceEvent, &str) + Send + Sync + 'static) -> Config {
+        self.trace = Some(Trace::new(f));
         self
     }
 }
@@ -325,6 +355,8 @@ fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, Error> {
 /// configured timeouts); in async code run them on a blocking pool.
 pub struct Client {
     raw: NonNull<sys::lf_auth>,
+    // Called by the handle until Drop frees it; dropped after that.
+    _trace: Option<Installed>,
 }
 
 // SAFETY: auth.h convention 6 promises that an lf_auth is immutable after
@@ -332,7 +364,8 @@ pub struct Client {
 // AUTO style cache inside is synchronised by the library), and that it may
 // be freed from any thread once no other thread uses it — which Drop's
 // `&mut self` guarantees. Every method here takes `&self` and passes the
-// handle as `const lf_auth *`.
+// handle as `const lf_auth *`. The trace function the handle calls from
+// those threads is `Send + Sync` itself.
 unsafe impl Send for Client {}
 // SAFETY: see Send above.
 unsafe impl Sync for Client {}
@@ -407,6 +440,12 @@ impl Client {
         }
         cfg.ca_file = opt_ptr(&ca_file);
         cfg.user_agent = opt_ptr(&user_agent);
+        let trace = config.trace.as_ref().map(Installed::new);
+        if let Some(t) = &trace {
+            let (f, user) = t.raw();
+            cfg.trace = f;
+            cfg.trace_user = user;
+        }
 
         let mut out: *mut sys::lf_auth = ptr::null_mut();
         let mut err = sys::lf_error::zeroed();
@@ -418,7 +457,7 @@ impl Client {
             return Err(Error::from_lf(st, &err));
         }
         match NonNull::new(out) {
-            Some(raw) => Ok(Client { raw }),
+            Some(raw) => Ok(Client { raw, _trace: trace }),
             None => Err(Error::binding(Status::Internal, "lf_auth_new returned no handle")),
         }
     }

@@ -39,11 +39,13 @@ mod client;
 mod error;
 mod response;
 mod secret;
+mod trace;
 
 pub use client::{new_state, state_equal, CallOptions, Client, ClientAuth, Config};
 pub use error::{CodeSent, Error, Status};
 pub use response::Response;
 pub use secret::{AccessToken, Secret};
+pub use trace::{Trace, TraceEvent};
 
 // The README's examples are compiled as doctests.
 #[cfg(doctest)]

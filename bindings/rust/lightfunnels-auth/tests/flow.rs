@@ -7,13 +7,13 @@
 //! If neither has it the sandbox tests FAIL, unless LF_SKIP_SANDBOX=1.
 //! Every wait is bounded; each sandbox process is killed by a Drop guard.
 
-use lightfunnels_auth::{new_state, CallOptions, Client, ClientAuth, CodeSent, Config, Status};
+use lightfunnels_auth::{new_state, CallOptions, Client, ClientAuth, CodeSent, Config, Status, TraceEvent};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -760,4 +760,114 @@ fn stall_timeout_ends_a_silent_exchange() {
     assert!(took >= Duration::from_millis(900), "ended after {:?}, before the 1 s stall limit", took);
     assert_eq!(e.code_sent(), CodeSent::MaybeSent, "{}", e);
     assert_eq!(reader.saw_code.load(Ordering::SeqCst), 1, "the listener did not get the code once");
+}
+
+// ---------------------------------------------------------------------------
+// The trace hook
+// ---------------------------------------------------------------------------
+
+type TraceLog = Arc<Mutex<Vec<(TraceEvent, String, thread::ThreadId)>>>;
+
+fn traced_client(sb: &Sandbox, log: &TraceLog) -> Client {
+    let sink = log.clone();
+    let cfg = sb.config().trace(move |event, line| {
+        sink.lock().unwrap().push((event, line.to_string(), thread::current().id()));
+    });
+    Client::new(cfg).expect("traced client")
+}
+
+fn has_line(lines: &[(TraceEvent, String, thread::ThreadId)], event: TraceEvent, needle: &str) -> bool {
+    lines.iter().any(|(e, l, _)| *e == event && l.contains(needle))
+}
+
+/// Standard base64, for the Basic credentials the library sends.
+fn base64(data: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// No line holds any 8-byte run of a secret (as the C suite checks).
+fn assert_no_secret(log: &TraceLog, secrets: &[&str]) {
+    for (_, line, _) in log.lock().unwrap().iter() {
+        for secret in secrets {
+            for run in secret.as_bytes().windows(8) {
+                let run = String::from_utf8_lossy(run);
+                assert!(!line.contains(&*run), "8 bytes of a secret in the trace line {:?}", line);
+            }
+        }
+    }
+}
+
+#[test]
+fn trace_shows_connect_request_response_and_no_secret() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let log: TraceLog = Arc::default();
+    let client = traced_client(&sb, &log);
+    let code = sb.code(&client);
+    let token = client.exchange_code(&code).expect("exchange");
+    assert_eq!(client.account_id(token.secret()).unwrap(), ACCOUNT);
+    {
+        let lines = log.lock().unwrap();
+        let at = |event: TraceEvent| lines.iter().position(|(e, _, _)| *e == event);
+        let (connect, request) = (at(TraceEvent::Connect), at(TraceEvent::Request));
+        assert!(connect.is_some() && connect < request, "{:?}", *lines);
+        let (_, first_request, _) = &lines[request.unwrap()];
+        let token_url = format!("POST {}/api/access_token", sb.url);
+        assert!(first_request.starts_with(&token_url), "{:?}", first_request);
+        assert!(has_line(&lines[request.unwrap()..], TraceEvent::Response, "HTTP 200"), "{:?}", *lines);
+        let me = thread::current().id();
+        assert!(lines.iter().all(|(_, _, id)| *id == me), "a line came from another thread");
+    }
+
+    // A failure: the error mapping, still without the code.
+    let e = client.exchange_code(&code).unwrap_err();
+    assert_eq!(e.status, Status::InvalidCode);
+    let lines = log.lock().unwrap().clone();
+    assert!(has_line(&lines, TraceEvent::Error, "LF_E_INVALID_CODE"), "{:?}", lines);
+    let basic = base64(format!("{}:{}", CLIENT_ID, CLIENT_SECRET).as_bytes());
+    assert_no_secret(&log, &[CLIENT_SECRET, &code, token.secret(), &basic]);
+}
+
+/// Unwinding out of the `extern "C"` trampoline into the library would be
+/// undefined behaviour: the panic stays in Rust, the call completes.
+#[test]
+fn a_panicking_trace_function_does_not_unwind_into_c() {
+    let sb = match sandbox() {
+        Some(s) => s,
+        None => return,
+    };
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let client = Client::new(sb.config().trace(move |_, _| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        panic!("a trace function that panics");
+    }))
+    .unwrap();
+    let token = client.exchange_code(&sb.code(&client)).expect("exchange despite the panics");
+    assert_eq!(client.account_id(token.secret()).unwrap(), ACCOUNT);
+    assert!(calls.load(Ordering::SeqCst) >= 4, "every line still reached the function");
+}
+
+#[test]
+fn base64_matches_rfc4648() {
+    assert_eq!(base64(b""), "");
+    assert_eq!(base64(b"f"), "Zg==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foob"), "Zm9vYg==");
+    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
 }
