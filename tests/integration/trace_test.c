@@ -23,28 +23,17 @@ static void collect(void *user, int event, const char *line) {
     t->n++;
 }
 
-typedef struct fixture {
-    ts_server *srv;
-    it_creds c;
-    lf_auth *a;
-    trace_log log;
-} fixture;
+/* The test's fixture is it_common's; the lines its handle traced go here. */
+typedef it_fixture fixture;
+static trace_log lines_of_test;
 
 static int setup(void **state) {
-    fixture *f = test_calloc(1, sizeof *f);
-    it_creds_make(&f->c);
+    memset(&lines_of_test, 0, sizeof lines_of_test);
+    int rc = it_fixture_setup(state);
+    fixture *f = *state;
     f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
     assert_non_null(f->srv);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    lf_auth_free(f->a);
-    ts_server_stop(f->srv);
-    test_free(f);
-    return 0;
+    return rc;
 }
 
 static void answer_token(fixture *f) {
@@ -58,7 +47,7 @@ static void traced_handle(fixture *f, const char *url, lf_client_auth mode) {
     lf_auth_config cfg;
     it_config(&cfg, &f->c, url, NULL, mode);
     cfg.trace = collect;
-    cfg.trace_user = &f->log;
+    cfg.trace_user = &lines_of_test;
     f->a = it_auth(&cfg);
 }
 
@@ -94,8 +83,8 @@ static void expect_line(const trace_log *t, int from, int event, const char *nee
  * credentials), and every line is one line of at most 511 bytes. */
 static void expect_clean(const fixture *f, const char *basic_b64) {
     const char *secrets[] = {f->c.secret, f->c.code, f->c.token, basic_b64};
-    for (int i = 0; i < f->log.n; i++) {
-        const char *line = f->log.lines[i];
+    for (int i = 0; i < lines_of_test.n; i++) {
+        const char *line = lines_of_test.lines[i];
         assert_true(strlen(line) <= 511);
         assert_null(strchr(line, '\n'));
         for (size_t k = 0; k < sizeof secrets / sizeof *secrets; k++) {
@@ -105,7 +94,7 @@ static void expect_clean(const fixture *f, const char *basic_b64) {
                 memcpy(run, secrets[k] + p, 8);
                 run[8] = '\0';
                 if (strstr(line, run)) {
-                    dump(&f->log);
+                    dump(&lines_of_test);
                     fail_msg("trace line %d holds 8 bytes of a secret (%zu)", i, k);
                 }
             }
@@ -124,17 +113,17 @@ static void test_lines_of_an_exchange(void **state) {
     lf_error err;
     IT_ASSERT_STATUS(exchange(f, &err), LF_OK, &err);
     int at;
-    expect_line(&f->log, 0, LF_TRACE_CONNECT, "no pooled connection yet", &at);
-    expect_line(&f->log, at, LF_TRACE_TLS, "TLSv1.", &at);
-    expect_line(&f->log, at, LF_TRACE_REQUEST, "POST https://127.0.0.1:", &at);
-    assert_non_null(strstr(f->log.lines[at], TOKEN_PATH ","));
-    expect_line(&f->log, at, LF_TRACE_RESPONSE, "HTTP 200", &at);
-    for (int i = 0; i < f->log.n; i++) assert_null(strstr(f->log.lines[i], "visible-query"));
+    expect_line(&lines_of_test, 0, LF_TRACE_CONNECT, "no pooled connection yet", &at);
+    expect_line(&lines_of_test, at, LF_TRACE_TLS, "TLSv1.", &at);
+    expect_line(&lines_of_test, at, LF_TRACE_REQUEST, "POST https://127.0.0.1:", &at);
+    assert_non_null(strstr(lines_of_test.lines[at], TOKEN_PATH ","));
+    expect_line(&lines_of_test, at, LF_TRACE_RESPONSE, "HTTP 200", &at);
+    for (int i = 0; i < lines_of_test.n; i++) assert_null(strstr(lines_of_test.lines[i], "visible-query"));
 
-    int second = f->log.n;
+    int second = lines_of_test.n;
     IT_ASSERT_STATUS(exchange(f, &err), LF_OK, &err);
-    expect_line(&f->log, second, LF_TRACE_REUSE, "reused the pooled connection", &at);
-    assert_int_equal(find(&f->log, second, LF_TRACE_CONNECT, NULL), -1);
+    expect_line(&lines_of_test, second, LF_TRACE_REUSE, "reused the pooled connection", &at);
+    assert_int_equal(find(&lines_of_test, second, LF_TRACE_CONNECT, NULL), -1);
     expect_clean(f, NULL);
 }
 
@@ -147,13 +136,13 @@ static void test_auto_probe_and_error_mapping(void **state) {
     lf_error err;
     IT_ASSERT_STATUS(exchange(f, &err), LF_E_INVALID_CODE, &err);
     int at;
-    expect_line(&f->log, 0, LF_TRACE_AUTO, "probing", &at);
-    expect_line(&f->log, at, LF_TRACE_AUTO, "accepted", &at);
-    expect_line(&f->log, at, LF_TRACE_AUTO, "chose", &at);
-    expect_line(&f->log, at, LF_TRACE_ERROR, "LF_E_INVALID_CODE (HTTP 400, key \"invalid_grant\")", &at);
-    int second = f->log.n;
+    expect_line(&lines_of_test, 0, LF_TRACE_AUTO, "probing", &at);
+    expect_line(&lines_of_test, at, LF_TRACE_AUTO, "accepted", &at);
+    expect_line(&lines_of_test, at, LF_TRACE_AUTO, "chose", &at);
+    expect_line(&lines_of_test, at, LF_TRACE_ERROR, "LF_E_INVALID_CODE (HTTP 400, key \"invalid_grant\")", &at);
+    int second = lines_of_test.n;
     IT_ASSERT_STATUS(exchange(f, &err), LF_E_INVALID_CODE, &err);
-    expect_line(&f->log, second, LF_TRACE_AUTO, "learned by an earlier probe", &at);
+    expect_line(&lines_of_test, second, LF_TRACE_AUTO, "learned by an earlier probe", &at);
     expect_clean(f, NULL);
 }
 
@@ -178,7 +167,7 @@ static void test_echoed_secrets_are_masked(void **state) {
     ts_server_respond(f->srv, 400, "application/json", body);
     IT_ASSERT_STATUS(exchange(f, &err), LF_E_INVALID_CODE, &err);
     int at;
-    expect_line(&f->log, 0, LF_TRACE_ERROR, "[redacted]", &at);
+    expect_line(&lines_of_test, 0, LF_TRACE_ERROR, "[redacted]", &at);
     expect_clean(f, basic);
 }
 
@@ -186,17 +175,16 @@ static void test_echoed_secrets_are_masked(void **state) {
  * sent again. */
 static void test_failure_after_sending_is_not_retried(void **state) {
     fixture *f = *state;
-    ts_raw *raw = ts_raw_start();
-    ts_raw_push(raw, 1, NULL, 0, TS_RAW_RESET);
-    traced_handle(f, ts_raw_url(raw, "http", TOKEN_PATH), LF_CLIENT_AUTH_BASIC);
+    f->raw = ts_raw_start();
+    ts_raw_push(f->raw, 1, NULL, 0, TS_RAW_RESET);
+    traced_handle(f, ts_raw_url(f->raw, "http", TOKEN_PATH), LF_CLIENT_AUTH_BASIC);
     lf_error err;
     IT_ASSERT_STATUS(exchange(f, &err), LF_E_NETWORK, &err);
     int at;
-    expect_line(&f->log, 0, LF_TRACE_REQUEST, "POST http://127.0.0.1:", &at);
-    expect_line(&f->log, at, LF_TRACE_NO_RETRY, "not sent again", &at);
-    expect_line(&f->log, at, LF_TRACE_ERROR, "LF_E_NETWORK", &at);
+    expect_line(&lines_of_test, 0, LF_TRACE_REQUEST, "POST http://127.0.0.1:", &at);
+    expect_line(&lines_of_test, at, LF_TRACE_NO_RETRY, "not sent again", &at);
+    expect_line(&lines_of_test, at, LF_TRACE_ERROR, "LF_E_NETWORK", &at);
     expect_clean(f, NULL);
-    ts_raw_stop(raw);
 }
 
 /* A program built against 1.0 has a config without the trace fields: what
@@ -208,20 +196,20 @@ static void test_config_of_a_1_0_program_is_not_traced(void **state) {
     it_config(&cfg, &f->c, ts_server_url(f->srv, TOKEN_PATH), NULL, LF_CLIENT_AUTH_BASIC);
     cfg.struct_size = offsetof(lf_auth_config, trace);
     cfg.trace = collect; /* beyond the struct a 1.0 program has */
-    cfg.trace_user = &f->log;
+    cfg.trace_user = &lines_of_test;
     f->a = it_auth(&cfg);
     lf_error err;
     IT_ASSERT_STATUS(exchange(f, &err), LF_OK, &err);
-    assert_int_equal(f->log.n, 0);
+    assert_int_equal(lines_of_test.n, 0);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lines_of_an_exchange, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_auto_probe_and_error_mapping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_echoed_secrets_are_masked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failure_after_sending_is_not_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_of_a_1_0_program_is_not_traced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lines_of_an_exchange, setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_auto_probe_and_error_mapping, setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_echoed_secrets_are_masked, setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failure_after_sending_is_not_retried, setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_config_of_a_1_0_program_is_not_traced, setup, it_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, it_group_setup, it_group_teardown);
 }
