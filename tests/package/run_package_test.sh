@@ -2,7 +2,7 @@
 # Packaging test (ctest label "package"): builds the Debian source package
 # (debian/) the way a distribution would, with `dpkg-buildpackage -us -uc`
 # (source and binary) in a copy of the tree in a temporary directory; checks
-# the three .debs' control data, contents, symbols and RUNPATHs; runs lintian
+# the four .debs' control data, contents, symbols and RUNPATHs; runs lintian
 # on everything built (errors and warnings fail; overrides in debian/ carry
 # their reasons); installs the packages into THIS machine with dpkg -i, runs
 # the autopkgtest scripts of debian/tests against them, and always purges
@@ -31,8 +31,8 @@ for t in dpkg dpkg-buildpackage dpkg-checkbuilddeps dpkg-deb dpkg-parsechangelog
     command -v "$t" >/dev/null || fail "'$t' not found (scripts/deps.sh installs what this test needs)"
 done
 
-pkgs=(liblightfunnels-auth1 liblightfunnels-auth-dev lightfunnels-auth-tools)
-rt=liblightfunnels-auth1 dev=liblightfunnels-auth-dev tools=lightfunnels-auth-tools
+pkgs=(liblightfunnels-auth1 liblightfunnels-auth-dev lightfunnels-auth-tools lightfunnels-auth-sandbox)
+rt=liblightfunnels-auth1 dev=liblightfunnels-auth-dev tools=lightfunnels-auth-tools sandbox=lightfunnels-auth-sandbox
 arch=$(dpkg --print-architecture)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=/usr/lib/$multiarch
@@ -127,7 +127,7 @@ for p in "${pkgs[@]}"; do
     deb[$p]=$f
 done
 n=$(find "$work" -maxdepth 1 -name '*.deb' ! -name '*-dbgsym_*' | wc -l)
-[ "$n" -eq 3 ] || fail "expected 3 .deb files besides the -dbgsym ones, got $n: $(ls "$work"/*.deb)"
+[ "$n" -eq 4 ] || fail "expected 4 .deb files besides the -dbgsym ones, got $n: $(ls "$work"/*.deb)"
 changes=$work/lightfunnels-auth_${debversion}_${arch}.changes
 dsc=$work/lightfunnels-auth_${debversion}.dsc
 [ -f "$changes" ] && [ -f "$dsc" ] || fail "no $changes or $dsc"
@@ -153,6 +153,7 @@ done
 [ "$(field $rt Section)" = libs ] || fail "$rt: Section $(field $rt Section)"
 [ "$(field $dev Section)" = libdevel ] || fail "$dev: Section $(field $dev Section)"
 [ "$(field $tools Section)" = net ] || fail "$tools: Section $(field $tools Section)"
+[ "$(field $sandbox Section)" = devel ] || fail "$sandbox: Section $(field $sandbox Section)"
 for d in libc6 libcurl4 libcjson1 libssl3; do depends_on $rt "$d( \(>= [^)]+\))?"; done
 depends_on $dev "$rt \(= ${debversion//./\\.}\)"
 depends_on $dev 'libcjson-dev'
@@ -160,6 +161,7 @@ depends_on $dev 'libssl-dev'
 depends_on $dev 'libcurl4-openssl-dev \| libcurl-dev'
 # From the symbols file: the tools create a client, which needs 1.1.0.
 depends_on $tools "$rt \(>= 1\.1\.0\)"
+depends_on $sandbox "$rt \(>= 1\.1\.0\)"
 
 has $rt "$libdir/liblightfunnels-auth.so.$version"
 has $rt "$libdir/liblightfunnels-auth.so.1"
@@ -172,15 +174,18 @@ has $dev "$libdir/cmake/lightfunnels-auth/lightfunnels-authConfigVersion.cmake"
 has $dev "$libdir/cmake/lightfunnels-auth/lightfunnels-auth-targets.cmake"
 hasnt $dev '\.so\.1|/bin/'
 has $tools /usr/bin/lf-auth
-has $tools /usr/bin/lf-sandbox
 has $tools /usr/share/man/man1/lf-auth.1.gz
-has $tools /usr/share/man/man1/lf-sandbox.1.gz
-hasnt $tools '/lib/|/include/'
+hasnt $tools '/lib/|/include/|lf-sandbox'
+# The test server is a package of its own: installing the tool does not put
+# a server on the machine.
+has $sandbox /usr/bin/lf-sandbox
+has $sandbox /usr/share/man/man1/lf-sandbox.1.gz
+hasnt $sandbox '/lib/|/include/|lf-auth'
 
 # Packaged binaries carry no RUNPATH/RPATH (a plain install into another
 # prefix has one: LF_INSTALL_RPATH, checked by the install test).
 root=$work/root
-for p in $rt $tools; do dpkg-deb -x "${deb[$p]}" "$root"; done
+for p in $rt $tools $sandbox; do dpkg-deb -x "${deb[$p]}" "$root"; done
 for f in "$root/usr/bin/lf-auth" "$root/usr/bin/lf-sandbox" "$root$libdir/liblightfunnels-auth.so.$version"; do
     dyn=$(readelf -d "$f") || fail "readelf -d $f"
     ! echo "$dyn" | grep -qE '\((RUNPATH|RPATH)\)' \
@@ -207,7 +212,7 @@ cat "$logs/lintian.log"
 # ---- install and the autopkgtests -------------------------------------------------
 step "dpkg -i"
 did_install=1
-dpkg -i "${deb[$rt]}" "${deb[$dev]}" "${deb[$tools]}" >"$logs/install.log" 2>&1 || {
+dpkg -i "${deb[$rt]}" "${deb[$dev]}" "${deb[$tools]}" "${deb[$sandbox]}" >"$logs/install.log" 2>&1 || {
     cat "$logs/install.log" >&2
     fail "dpkg -i failed (missing dependencies? see above)"
 }
