@@ -10,7 +10,7 @@
 // differ. As in dudect, the test is repeated on the samples below each of
 // 100 percentiles (a long tail of interruptions hides small effects), and
 // the largest |t| is reported. |t| < 5 after at least 10^6 samples per class
-// is RELIABILITY.md's gate.
+// is the project's gate (docs/TESTING.md, "Constant time").
 //
 //   state_equal     lf_state_equal(stored, candidate): candidate wrong in
 //                   its first vs its last character

@@ -4,7 +4,7 @@
 # lf_webhook_verify, and a leaky control): builds lf_dudect alone (build-ct/, Release, no Google Benchmark
 # needed) and runs it pinned to one CPU.
 #
-# The gate fails when a real target's max |t| is >= 5 (RELIABILITY §4) or
+# The gate fails when a real target's max |t| is >= 5 (the gate docs/TESTING.md states) or
 # when the control's max |t| is under 10 (then the run had no power and
 # proves nothing), or when a target is missing from the table. lf_dudect
 # applies the same limits to its exit status; the table is checked here as
@@ -16,7 +16,7 @@
 # the figure in docs/TESTING.md).
 #
 # Environment: LF_CT_SAMPLES (samples per class, default 2000000; at least
-# 10^6 for RELIABILITY's gate), LF_CT_BUILD (build directory, default
+# 10^6 for the gate), LF_CT_BUILD (build directory, default
 # build-ct), LF_CT_CPU (CPU to pin to, default 1), LF_JOBS.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -118,7 +118,7 @@ bool is_b64token(const std::string &s) {
 // Every secret-like value a test handles; none may appear in a sandbox log.
 std::vector<std::string> g_canaries;
 std::mutex g_canaries_mu;
-// Each is searched raw, percent-encoded and base64-encoded (RELIABILITY.md H5).
+// Each is searched raw, percent-encoded and base64-encoded (a secret echoed in any of those forms is still a leak).
 void canary(const std::string &s) {
     std::lock_guard<std::mutex> lock(g_canaries_mu);
     g_canaries.push_back(s);
