@@ -212,10 +212,11 @@ func TestForgedAndDeclinedCallbacks(t *testing.T) {
 	q := u.Query()
 	state := q.Get("state")
 
-	forged := url.Values{"code": {q.Get("code")}, "state": {state[:len(state)-1] + "A"}}
-	if state[len(state)-1] == 'A' {
-		forged.Set("state", state[:len(state)-1]+"B")
+	mid, swap := len(state)/2, "A"
+	if state[mid] == 'A' {
+		swap = "B"
 	}
+	forged := url.Values{"code": {q.Get("code")}, "state": {state[:mid] + swap + state[mid+1:]}}
 	resp, _ := get(t, b, srv.URL+"/callback?"+forged.Encode())
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("altered state: %d", resp.StatusCode)
