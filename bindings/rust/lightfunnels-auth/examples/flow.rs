@@ -31,7 +31,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             .api_url(format!("{}/api/v2", base)),
     )?;
 
-    // 1. Consent: keep `state` (in a real app: in the user's session).
+    // 1. Consent: keep `state` for the callback. A web app runs inside the
+    // Lightfunnels admin iframe, where its cookies are third-party: there use
+    // `client.seal_state` / `parse_callback_sealed` (no session, no cookie).
     let state = new_state()?;
     let url = client.consent_url(&redirect, &["products", "orders"], Some(&state))?;
     println!("Open this URL and approve:\n  {}\nThen paste the URL you were sent to:", url);
