@@ -90,6 +90,52 @@ check "usage error JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[
 "$LF_AUTH" account --token-env CLI_SECRET --api-url http://example.com/api >/dev/null 2>&1
 expect_rc "insecure transport" 21 $?
 
+log "webhooks: help and usage errors (no server is contacted)"
+"$LF_AUTH" --help >"$WORK/help.main" 2>&1
+expect_contains "--help lists webhooks" "$WORK/help.main" "webhooks"
+for h in "webhooks --help" "help webhooks"; do
+    # shellcheck disable=SC2086
+    "$LF_AUTH" $h >"$WORK/help.wh" 2>&1
+    expect_rc "$h" 0 $?
+    for action in create list delete; do
+        expect_contains "$h names $action" "$WORK/help.wh" "lf-auth webhooks $action"
+    done
+done
+for action in create list delete; do
+    "$LF_AUTH" webhooks "$action" --help >"$WORK/help.wh.$action" 2>&1
+    expect_rc "webhooks $action --help" 0 $?
+    expect_contains "webhooks $action --help shows usage" "$WORK/help.wh.$action" "usage: lf-auth webhooks $action"
+    expect_contains "webhooks $action --help shows exit statuses" "$WORK/help.wh.$action" "xit status"
+done
+expect_contains "list --help: the list query is the sandbox's" "$WORK/help.wh.list" "no list query"
+expect_contains "create --help names the documented types" "$WORK/help.wh.create" "order/confirmed"
+wh_usage() { # wh_usage NAME TEXT ARGS...: exit 2, TEXT on stderr, nothing on stdout
+    local name=$1 text=$2
+    shift 2
+    "$LF_AUTH" webhooks "$@" >"$WORK/whu.out" 2>"$WORK/whu.err"
+    expect_rc "$name" 2 $?
+    expect_contains "$name: says why" "$WORK/whu.err" "$text"
+    check "$name: nothing on stdout" test ! -s "$WORK/whu.out"
+}
+wh_usage "webhooks without an action" "create, list or delete"
+wh_usage "webhooks create without --type" "--type" create --token-env CLI_SECRET --url http://127.0.0.1:9/h
+wh_usage "webhooks create without --url" "--url" create --token-env CLI_SECRET --type order/created
+wh_usage "webhooks create, --settings not JSON" "--settings" create --token-env CLI_SECRET \
+    --type order/created --url http://127.0.0.1:9/h --settings '{nope'
+wh_usage "webhooks create, --settings not an object" "--settings" create --token-env CLI_SECRET \
+    --type order/created --url http://127.0.0.1:9/h --settings '[1]'
+wh_usage "webhooks delete without --id" "--id" delete --token-env CLI_SECRET
+wh_usage "webhooks list without a token" "--token-env" list
+wh_usage "webhooks list with an unset token variable" "LF_TEST_UNSET_VAR" list --token-env LF_TEST_UNSET_VAR
+"$LF_AUTH" webhooks delete --json --token-env CLI_SECRET >"$WORK/whu.json" 2>/dev/null
+expect_rc "webhooks usage error with --json" 2 $?
+check "webhooks usage error JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] is False and d["error"]["status"]=="usage" and d["error"]["operation"]=="webhooks" else 1)' "$WORK/whu.json"
+refuse "webhooks list --token=X" webhooks list --token="$SECRET"
+refuse "webhooks create --token X" webhooks create --token "$SECRET" --type order/created --url http://127.0.0.1:9/h
+refuse "webhooks delete --token X" webhooks delete --id webhook_1 --token "$SECRET"
+refuse "webhooks: an unknown action is not echoed" webhooks "$SECRET"
+refuse "webhooks: a positional after the action" webhooks list --token-env CLI_SECRET "$SECRET"
+
 log "consent-url"
 "$LF_AUTH" consent-url --client-id app --redirect-uri http://127.0.0.1:9/cb --scope 'products, orders,products' \
     --authorize-url https://auth.example/admin/oauth >"$WORK/c.out" 2>"$WORK/c.err"

@@ -444,6 +444,80 @@ expect_rc "expired code -> LF_E_INVALID_CODE" 23 $?
 expect_not_contains "expired: no code in errors" "$WORK/exp.err" "$C"
 collect "$WORK/exp.err"
 
+log "webhooks create | list | delete (createWebhook, the sandbox's webhooks query, deleteWebhook)"
+HOOK_URL="http://127.0.0.1:$PORT_X/hooks"
+# wh NAME ARGS...: lf-auth webhooks ARGS against sandbox A, stdout and stderr
+# in $WORK/NAME.out and .err (both kept for the final no-secret check).
+wh() {
+    local name=$1
+    shift
+    "$LF_AUTH" webhooks "$@" "${COMMON_A[@]}" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    local rc=$?
+    collect "$WORK/$name.out" "$WORK/$name.err"
+    return $rc
+}
+# sandbox_webhooks: the install's webhooks as the sandbox itself lists them
+# (the token goes in a header file, never in argv).
+printf 'Authorization: Bearer %s\n' "$TOKEN" >"$WORK/bearer.hdr"
+sandbox_webhooks() {
+    curl -sS --max-time 20 --cacert "$CA_A" -H @"$WORK/bearer.hdr" -H 'Content-Type: application/json' \
+        --data-binary '{"query":"query { webhooks { id type url settings } }"}' "$A/api/v2"
+}
+wh whc create --token-env TOKEN --type order/confirmed --url "$HOOK_URL"
+expect_rc "webhooks create" 0 $?
+WH1=$(cat "$WORK/whc.out")
+check "create prints the new id, one line" python3 -c 'import re,sys; sys.exit(0 if re.fullmatch(r"webhook_[A-Za-z0-9_-]{20}\n", open(sys.argv[1]).read()) else 1)' "$WORK/whc.out"
+expect_not_contains "a documented type is not warned about" "$WORK/whc.err" "typo"
+sandbox_webhooks >"$WORK/sbwh.json"
+check "the sandbox lists the new webhook" python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["data"]["webhooks"]; sys.exit(0 if [(x["id"],x["type"],x["url"],x["settings"]) for x in w]==[(sys.argv[2],"order/confirmed",sys.argv[3],{})] else 1)' "$WORK/sbwh.json" "$WH1" "$HOOK_URL"
+printf '%s\n' "$TOKEN" | wh whc2 create --token-stdin --type order/created --url "$HOOK_URL" \
+    --settings '{"segments_uids":["seg_1"]}' --json
+expect_rc "webhooks create --token-stdin --settings --json" 0 $?
+WH2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["webhook"]["id"])' "$WORK/whc2.out")
+check "create --json prints the whole node" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d["webhook"]; sys.exit(0 if d["ok"] and w["id"].startswith("webhook_") and w["type"]=="order/created" and w["url"]==sys.argv[2] and w["settings"]=={"segments_uids":["seg_1"]} and "version" in w else 1)' "$WORK/whc2.out" "$HOOK_URL"
+
+wh whl list --token-file "$WORK/token.txt"
+expect_rc "webhooks list" 0 $?
+printf '%s\t%s\t%s\n' "$WH1" order/confirmed "$HOOK_URL" "$WH2" order/created "$HOOK_URL" >"$WORK/whl.want"
+check "list: one line per webhook (id, type, url), registration order" cmp "$WORK/whl.out" "$WORK/whl.want"
+wh whl2 list --token-env TOKEN --json
+expect_rc "webhooks list --json" 0 $?
+check "list --json" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and [(w["id"],w["type"],w["url"]) for w in d["webhooks"]]==[(sys.argv[2],"order/confirmed",sys.argv[4]),(sys.argv[3],"order/created",sys.argv[4])] and d["webhooks"][1]["settings"]=={"segments_uids":["seg_1"]} else 1)' "$WORK/whl2.out" "$WH1" "$WH2" "$HOOK_URL"
+
+wh whbad create --token-env TOKEN --type order/confirmd --url "$HOOK_URL"
+expect_rc "create with an undocumented type -> the sandbox refuses, LF_E_API" 26 $?
+expect_contains "a likely typo is warned about" "$WORK/whbad.err" "'order/confirmd'"
+expect_contains "...and sent anyway: the sandbox's key" "$WORK/whbad.err" "webhooks_invalid_type"
+check "bad type: nothing on stdout" test ! -s "$WORK/whbad.out"
+wh whbad2 create --token-env TOKEN --type 'order/x"}) { id } }#' --url "$HOOK_URL" --json
+expect_rc "a type with GraphQL syntax in it -> LF_E_API" 26 $?
+check "it travels as a variable, not as query text (webhooks_invalid_type, not graphql_syntax)" python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; sys.exit(0 if e["status"]=="LF_E_API" and e["exit"]==26 and e["key"]=="webhooks_invalid_type" else 1)' "$WORK/whbad2.out"
+wh whdup create --token-env TOKEN --type order/confirmed --url "$HOOK_URL"
+expect_rc "create the same webhook twice -> LF_E_API" 26 $?
+expect_contains "duplicate: the sandbox's key" "$WORK/whdup.err" "webhooks_duplicated"
+
+wh whd delete --token-env TOKEN --id "$WH1"
+expect_rc "webhooks delete" 0 $?
+check "delete prints the deleted id" test "$(cat "$WORK/whd.out")" = "$WH1"
+sandbox_webhooks >"$WORK/sbwh2.json"
+check "the sandbox no longer lists it" python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["data"]["webhooks"]; sys.exit(0 if [x["id"] for x in w]==[sys.argv[2]] else 1)' "$WORK/sbwh2.json" "$WH2"
+wh whd2 delete --token-env TOKEN --id "$WH1"
+expect_rc "delete again -> LF_E_API" 26 $?
+expect_contains "delete again: the sandbox's key" "$WORK/whd2.err" "webhooks_not_found"
+wh whd3 delete --token-env TOKEN --id "$WH1" --json
+expect_rc "delete again --json" 26 $?
+check "delete again JSON" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e=d["error"]; sys.exit(0 if d["ok"] is False and e["status"]=="LF_E_API" and e["key"]=="webhooks_not_found" else 1)' "$WORK/whd3.out"
+wh whd4 delete --token-env TOKEN --id "$WH2" --json
+expect_rc "delete --json" 0 $?
+check "delete --json" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["deleted"]==sys.argv[2] else 1)' "$WORK/whd4.out" "$WH2"
+wh whl3 list --token-env TOKEN
+expect_rc "list with no webhooks" 0 $?
+check "list with no webhooks prints nothing" test ! -s "$WORK/whl3.out"
+for f in whc whc2 whl whl2 whbad whbad2 whdup whd whd2 whd3 whd4 whl3; do
+    expect_not_contains "webhooks: no token in $f.out" "$WORK/$f.out" "$TOKEN"
+    expect_not_contains "webhooks: no token in $f.err" "$WORK/$f.err" "$TOKEN"
+done
+
 log "revoked token (POST /_sandbox/revoke)"
 "$LF_AUTH" account --token-env TOKEN "${COMMON_A[@]}" >/dev/null 2>&1
 expect_rc "token valid before revocation" 0 $?

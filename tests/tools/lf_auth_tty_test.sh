@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# lf-auth graphql on a terminal: a server's bytes must not drive the terminal
-# (escape sequences, C1 controls, bidi overrides, invalid UTF-8), unless --raw;
-# off a terminal the body stays byte-exact. The terminal is a real pty made by
+# lf-auth graphql (and webhooks list) on a terminal: a server's bytes must not
+# drive the terminal (escape sequences, C1 controls, bidi overrides, invalid
+# UTF-8), unless --raw; off a terminal the body stays byte-exact. The terminal is a real pty made by
 # script(1); the API is a python stub on 127.0.0.1 (plain http, loopback).
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$TESTS_DIR/lib.sh"
@@ -83,5 +83,45 @@ expect_rc "graphql --raw to a file" 0 $?
 check "graphql --raw to a file is byte-exact" cmp -s "$WORK/rawfile.out" "$WORK/body"
 "$LF_AUTH" account --token-env GQL_TOKEN --api-url "$API" --raw >/dev/null 2>&1
 expect_rc "--raw is refused by account" 2 $?
+
+log "webhooks list: the server's values stay one line each, and cannot drive a terminal"
+python3 - "$WORK/hooks" "$WORK/hooks.file" "$WORK/hooks.tty" <<'PY'
+import sys
+body = (b'{"data":{"webhooks":[{"id":"webhook_\\u001b[2J","type":"order/created\\tx",'
+        b'"url":"http://127.0.0.1/a\\nb\\r\xe2\x80\xaec","settings":{},"version":null},'
+        b'{"id":"webhook_2","type":"order/updated","url":"http://127.0.0.1/\xc3\xa9","settings":{},"version":null}]}}')
+open(sys.argv[1], "wb").write(body)
+# Off a terminal only tabs and line breaks inside a value change; on one, the
+# escape and the bidi override too.
+open(sys.argv[2], "wb").write(b'webhook_\x1b[2J\torder/created?x\thttp://127.0.0.1/a?b?\xe2\x80\xaec\n'
+                              b'webhook_2\torder/updated\thttp://127.0.0.1/\xc3\xa9\n')
+open(sys.argv[3], "wb").write(b'webhook_?[2J\torder/created?x\thttp://127.0.0.1/a?b??c\n'
+                              b'webhook_2\torder/updated\thttp://127.0.0.1/\xc3\xa9\n')
+PY
+python3 "$TESTS_DIR/graphql_stub.py" "$WORK/hooks" 100 >"$WORK/stub2.out" 2>"$WORK/stub2.err" &
+BG_PIDS+=("$!")
+line=$(wait_for_line "$WORK/stub2.out" '^PORT=' 30) || { echo "second graphql stub did not start"; exit 1; }
+HOOKS_API="http://127.0.0.1:${line#PORT=}/graphql"
+"$LF_AUTH" webhooks list --token-env GQL_TOKEN --api-url "$HOOKS_API" >"$WORK/wl.file" 2>"$WORK/wl.err"
+expect_rc "webhooks list to a file" 0 $?
+check "webhooks list to a file: one line per webhook, other bytes as sent" cmp "$WORK/wl.file" "$WORK/hooks.file"
+cmd=$(printf '%q ' "$LF_AUTH" webhooks list --quiet --token-env GQL_TOKEN --api-url "$HOOKS_API")
+timeout 60 script -qec "$cmd" /dev/null </dev/null >"$WORK/wl.pty" 2>"$WORK/wl.tty.err"
+expect_rc "webhooks list on a tty" 0 $?
+python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); open(sys.argv[2],"wb").write(d.replace(b"\r\n", b"\n"))' \
+    "$WORK/wl.pty" "$WORK/wl.tty"
+check "webhooks list on a tty is sanitised" cmp "$WORK/wl.tty" "$WORK/hooks.tty"
+
+log "webhooks: an answer without the data asked for is LF_E_PROTOCOL (exit 27)"
+"$LF_AUTH" webhooks list --token-env GQL_TOKEN --api-url "$API" >"$WORK/wp.out" 2>"$WORK/wp.err"
+expect_rc "webhooks list, no data.webhooks" 27 $?
+check "no data.webhooks: nothing on stdout" test ! -s "$WORK/wp.out"
+expect_contains "no data.webhooks: says what is missing" "$WORK/wp.err" "data.webhooks"
+"$LF_AUTH" webhooks create --token-env GQL_TOKEN --type order/created --url http://127.0.0.1:9/h \
+    --api-url "$HOOKS_API" --json >"$WORK/wp.json" 2>/dev/null
+expect_rc "webhooks create, no data.createWebhook" 27 $?
+check "no data.createWebhook: JSON error" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] is False and d["error"]["status"]=="LF_E_PROTOCOL" else 1)' "$WORK/wp.json"
+"$LF_AUTH" webhooks delete --token-env GQL_TOKEN --id webhook_2 --api-url "$HOOKS_API" >/dev/null 2>&1
+expect_rc "webhooks delete, no data.deleteWebhook" 27 $?
 
 finish

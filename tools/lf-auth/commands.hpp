@@ -19,6 +19,7 @@ int cmd_account(const Args &args);         // account.cpp
 int cmd_graphql(const Args &args);         // graphql.cpp
 int cmd_webhook_sign(const Args &args);    // webhook.cpp
 int cmd_webhook_verify(const Args &args);  // webhook.cpp
+int cmd_webhooks(const Args &args);        // webhooks.cpp: create, list, delete
 
 }  // namespace lfcli
 

@@ -29,6 +29,7 @@ const char kMainHelp[] =
     "  graphql         send a GraphQL query with a token, print the response body\n"
     "  webhook-sign    print the lightfunnels-hmac header value for a body\n"
     "  webhook-verify  check a webhook body against its lightfunnels-hmac header\n"
+    "  webhooks        create, list and delete the app's webhooks (GraphQL API)\n"
     "\n"
     "  lf-auth SUBCOMMAND --help   options of one subcommand\n"
     "  lf-auth --version           versions of lf-auth and of the loaded library\n"
@@ -51,7 +52,8 @@ const Command kCommands[] = {{"login", cmd_login},
                              {"account", cmd_account},
                              {"graphql", cmd_graphql},
                              {"webhook-sign", cmd_webhook_sign},
-                             {"webhook-verify", cmd_webhook_verify}};
+                             {"webhook-verify", cmd_webhook_verify},
+                             {"webhooks", cmd_webhooks}};
 
 const Command *find_command(const std::string &name) {
     for (const Command &c : kCommands)
