@@ -505,8 +505,9 @@ func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
 }
 
 // AccountID asks the API which account token belongs to. Apps key their
-// stored tokens by it. ErrUnauthorized means the token was revoked (the app
-// was uninstalled).
+// stored tokens by it. ErrUnauthorized means the token does not work now (the
+// merchant must install again); the uninstall signal is the app/uninstalled
+// webhook.
 func (c *Client) AccountID(ctx context.Context, token string) (string, error) {
 	cTok, err := cString(token, "token")
 	if err != nil {

@@ -212,7 +212,8 @@ func (s *Sandbox) Code(t testing.TB, consentURL string) string {
 	return code
 }
 
-// Revoke revokes a token (simulates an uninstall).
+// Revoke revokes a token (the sandbox's own control: API calls with it get
+// 401). An uninstall, with its app/uninstalled webhook, is /_sandbox/uninstall.
 func (s *Sandbox) Revoke(t testing.TB, token string) {
 	t.Helper()
 	var out struct {
