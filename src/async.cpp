@@ -351,7 +351,10 @@ void Loop::run() noexcept {
 }
 
 Loop *Async::current() {
-    if (loop_ && loop_->pid() != getpid()) loop_ = nullptr;  // the parent's, abandoned (see async.hpp)
+    if (loop_ && loop_->pid() != getpid()) {
+        abandoned_ = loop_;  // the parent's (see async.hpp)
+        loop_ = nullptr;
+    }
     return loop_;
 }
 

@@ -120,6 +120,9 @@ private:
     const Transport &transport_;
     std::mutex mu_;
     Loop *loop_ = nullptr;
+    // In a child process: the parent's loop, never touched (kept reachable
+    // only, for memory checkers).
+    Loop *abandoned_ = nullptr;
 };
 
 // The steps of an async exchange (async_calls.cpp); the C boundary adds
