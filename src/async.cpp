@@ -26,6 +26,9 @@ long Job::remaining_ms() const noexcept {
 namespace {
 
 constexpr int kTickMs = 100;  // cancel-flag latency bound, as the blocking path's
+// With no call pending there is nothing to check: the loop sleeps until a
+// call is queued (curl_multi_wakeup) or libcurl's own timers are due.
+constexpr int kIdleMs = 60 * 1000;
 constexpr std::size_t kMaxIdleSlots = 64;
 
 }  // namespace
@@ -108,7 +111,10 @@ private:
 };
 
 Transport::Slot *Loop::slot() {
-    if (idle_.empty()) return transport_.new_detached_slot();
+    if (idle_.empty()) {
+        idle_.reserve(kMaxIdleSlots);  // now, so that give_back never allocates
+        return transport_.new_detached_slot();
+    }
     Transport::Slot *s = idle_.back();
     idle_.pop_back();
     return s;
@@ -343,7 +349,7 @@ void Loop::run() noexcept {
         perform();
         tick();
         sweep();
-        curl_multi_poll(multi_, nullptr, 0, kTickMs, nullptr);
+        curl_multi_poll(multi_, nullptr, 0, active_.empty() ? kIdleMs : kTickMs, nullptr);
     }
     cancel_all();
     // Queued between the last look and the stop flag: none (queue refuses

@@ -47,7 +47,9 @@
  *    values: read them from many threads, free them from one. Every function
  *    is thread-safe unless its doc says otherwise. A handle reuses its
  *    connections and TLS sessions from call to call, and never re-sends a
- *    request.
+ *    request. Since 1.1.0 a handle's async calls run on one library I/O
+ *    thread of that handle, started by its first async call; their
+ *    callbacks run there (see lf_exchange_code_async()).
  *
  * 7. NULL. A NULL pointer where an object or string is required returns
  *    LF_E_INVALID_ARGUMENT (never a crash). Strings are NUL-terminated
@@ -393,7 +395,9 @@ typedef struct lf_auth_config {
                                            (which still bounds one that trickles). Checked every ~100 ms.
                                            @since 1.1.0 */
     lf_trace_fn trace;      /**< NULL (default): no tracing, at no cost. Else called with each trace
-                                           line of every call on this handle. @since 1.1.0 */
+                                           line of every call on this handle: on the calling thread, or for
+                                           the async calls on the handle's I/O thread (so possibly from
+                                           several threads at once). @since 1.1.0 */
     void *trace_user;       /**< passed to `trace` as is. @since 1.1.0 */
 } lf_auth_config;
 

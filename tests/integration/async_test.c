@@ -492,7 +492,8 @@ static int traced(trace_log *t, int event) {
     return found;
 }
 
-/* An async transfer traces the lines a blocking one does. */
+/* An async transfer traces the lines a blocking one does, and the next
+ * request to the same server reuses the connection. */
 static void test_trace_lines(void **state) {
     fixture *f = *state;
     static trace_log log = {PTHREAD_MUTEX_INITIALIZER, {0}, 0};
@@ -520,6 +521,9 @@ static void test_trace_lines(void **state) {
     expect_completed(&b, 2);
     expect_call(&c[1], LF_E_HTTP, "traced graphql (400 from the minting handler)");
     assert_true(traced(&log, LF_TRACE_ERROR));
+    /* The second request went out on the loop's pooled connection. */
+    assert_true(traced(&log, LF_TRACE_REUSE));
+    assert_int_equal(ts_server_connection_count(f->srv), 1);
     board_destroy(&b);
 }
 
