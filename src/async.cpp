@@ -162,10 +162,13 @@ void Loop::send(Active *a) {
 void Loop::apply(Active *a, Job::Step step) noexcept {
     try {
         switch (step) {
-        case Job::Step::Send:
+        case Job::Step::Send: {
             a->e = Error{};
+            Status st = transport_.check_start(a->job->request(), a->e);
+            if (st != Status::Ok) return apply(a, a->job->after(st, a->e));
             send(a);
             return;
+        }
         case Job::Step::Wait:
             return;
         case Job::Step::Done:

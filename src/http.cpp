@@ -617,8 +617,14 @@ Transport::Ending Transport::drive(Slot *s, const HttpRequest &req) const {
     }
 }
 
-Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) const {
+Status Transport::check_start(const HttpRequest &req, Error &e) const noexcept {
     if (load_cancel(req.cancel)) return failf(e, Status::Cancelled, "%s: cancelled before sending", req.what);
+    return Status::Ok;
+}
+
+Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) const {
+    Status st = check_start(req, e);
+    if (st != Status::Ok) return st;
     Slot *s = acquire();
     struct Releaser {
         const Transport *t;

@@ -78,6 +78,8 @@ public:
     Slot *new_detached_slot() const;  // throws std::bad_alloc
     static void free_slot(Slot *s) noexcept;
     static CURL *easy_of(const Slot *s) noexcept;
+    // Cancelled (nothing sent) when the request's flag is set already.
+    Status check_start(const HttpRequest &req, Error &e) const noexcept;
     // Points the slot at the request (borrowed until finish()).
     void prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) const;
     // Cancelled or Stalled when the transfer must end now, else Unfinished.

@@ -327,6 +327,37 @@ static void test_cancel_flag(void **state) {
     board_destroy(&b);
 }
 
+/* A flag already set when the call is queued: nothing is sent, as with
+ * the blocking call. A first call leaves a pooled plain-http connection, on
+ * which a transfer's first step would send at once. */
+static void test_cancelled_before_sending(void **state) {
+    fixture *f = *state;
+    f->srv = ts_server_start(NULL, TS_CERT_GOOD);
+    assert_non_null(f->srv);
+    ts_server_set_handler(f->srv, mint, NULL);
+    auth_for(f, ts_server_url(f->srv, TOKEN_PATH), ts_server_url(f->srv, API_PATH), LF_CLIENT_AUTH_BASIC, 0);
+    board b;
+    board_init(&b);
+    call c[3];
+    calls_init(&b, c, 3);
+    IT_ASSERT_STATUS(lf_exchange_code_async(f->a, "first-code", NULL, on_token, &c[2]), LF_OK, NULL);
+    expect_completed(&b, 1);
+    expect_call(&c[2], LF_OK, "the first exchange");
+    int cancel = 1;
+    lf_code_sent sent = (lf_code_sent)77;
+    lf_call_options o = it_call_options(0, &cancel);
+    o.code_sent = &sent;
+    IT_ASSERT_STATUS(lf_exchange_code_async(f->a, f->c.code, &o, on_token, &c[0]), LF_OK, NULL);
+    IT_ASSERT_STATUS(lf_graphql_async(f->a, f->c.token, "query { x }", NULL, &o, on_response, &c[1]), LF_OK, NULL);
+    expect_completed(&b, 3);
+    expect_call(&c[0], LF_E_CANCELLED, "exchange cancelled before sending");
+    expect_call(&c[1], LF_E_CANCELLED, "graphql cancelled before sending");
+    assert_int_equal(sent, LF_CODE_NOT_SENT);
+    ts_sleep_ms(100);
+    assert_int_equal(ts_server_request_count(f->srv), 1);
+    board_destroy(&b);
+}
+
 /* lf_auth_free with calls pending: every done has run, with
  * LF_E_CANCELLED, before it returns. */
 static void test_free_with_calls_pending(void **state) {
@@ -699,6 +730,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_graphql_async, it_fixture_setup, it_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_deadline, it_fixture_setup, it_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_flag, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancelled_before_sending, it_fixture_setup, it_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_free_with_calls_pending, it_fixture_setup, it_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_code_sent_at_most_once, it_fixture_setup, it_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_code_sent_values, it_fixture_setup, it_fixture_teardown),
