@@ -812,12 +812,15 @@ typedef void (*lf_response_done_fn)(void *user, lf_status status, lf_response *r
  * `opts->cancel` is checked at least every ~100 ms (it must stay valid until
  * `done` runs). `opts` itself is read before this function returns, except
  * `opts->code_sent` (if set), which is written on the I/O thread just before
- * `done` is called and must stay valid until then. `code` is copied.
+ * `done` is called and must stay valid until then (on a synchronous failure
+ * it is not written: nothing was sent). `code` is copied.
  *
  * lf_auth_free() completes every pending call with LF_E_CANCELLED (`done`
- * is called) before it returns. In a child process after fork(), calls
- * pending in the parent complete in the parent only; the child's first
- * async call starts the child's own I/O thread.
+ * is called) before it returns. fork(): while a handle has async calls
+ * pending, its I/O thread is inside a call (convention 11: do not fork
+ * then); with none pending, a child may use the handle: its first async
+ * call starts the child's own I/O thread (the parent's does not exist
+ * there), and nothing of the parent's loop is touched.
  *
  * @return LF_OK: queued, `done` will be called exactly once. Any other
  * status: nothing was queued or sent and `done` is never called:
