@@ -624,6 +624,75 @@ static void test_done_may_call_the_library(void **state) {
     board_destroy(&b);
 }
 
+/* ---- allocation failures before queuing ------------------------------------------------ */
+
+/* The library's allocator (main installs it): fails the n-th allocation the
+ * armed thread makes, and only that thread's, so the I/O thread is never hit. */
+static __thread long fail_countdown; /* 0: off */
+
+static int must_fail(void) { return fail_countdown > 0 && --fail_countdown == 0; }
+static void *t_alloc(void *ctx, size_t n) {
+    (void)ctx;
+    return must_fail() ? NULL : malloc(n);
+}
+static void *t_realloc(void *ctx, void *p, size_t n) {
+    (void)ctx;
+    return must_fail() ? NULL : realloc(p, n);
+}
+static void t_free(void *ctx, void *p) {
+    (void)ctx;
+    free(p);
+}
+
+/* Each allocation an async call makes on the caller's thread fails once, on
+ * a fresh handle (so the first call also starts the I/O thread): every such
+ * call returns LF_E_NO_MEMORY at once and its done never runs; the handle
+ * frees cleanly either way; once no allocation fails, the call is queued
+ * and completes once. */
+static void test_no_memory_before_queuing_is_synchronous(void **state) {
+    fixture *f = *state;
+    f->srv = ts_server_start(it_pki, TS_CERT_GOOD);
+    assert_non_null(f->srv);
+    ts_server_set_handler(f->srv, mint, NULL);
+    board b;
+    board_init(&b);
+    static call c[2][200];
+    int refused[2] = {0, 0}, queued[2] = {0, 0};
+    for (int kind = 0; kind < 2; kind++) {
+        calls_init(&b, c[kind], 200);
+        for (int n = 1; n < 200 && !queued[kind]; n++) {
+            lf_auth *a = it_auth_at(&f->c, ts_server_url(f->srv, TOKEN_PATH), ts_server_url(f->srv, API_PATH),
+                                    LF_CLIENT_AUTH_BASIC);
+            fail_countdown = n;
+            lf_status st = kind == 0 ? lf_exchange_code_async(a, f->c.code, NULL, on_token, &c[kind][n])
+                                     : lf_graphql_async(a, f->c.token, "query { x }", "{\"v\":[1,2]}", NULL,
+                                                        on_response, &c[kind][n]);
+            int hit = fail_countdown == 0;
+            fail_countdown = 0;
+            if (st == LF_OK) {
+                if (hit) fail_msg("call %d queued although its allocation %d failed", kind, n);
+                queued[kind] = 1;
+                expect_completed(&b, 1);
+            } else {
+                assert_int_equal(st, LF_E_NO_MEMORY);
+                refused[kind]++;
+            }
+            lf_auth_free(a);
+            if (st != LF_OK) assert_int_equal(c[kind][n].calls, 0);
+        }
+        assert_true(queued[kind]);
+        assert_true(refused[kind] >= 3); /* the token or response, the call, the loop at least */
+        pthread_mutex_lock(&b.mu);
+        b.completed = 0;
+        pthread_mutex_unlock(&b.mu);
+    }
+    int completions = 0;
+    for (int kind = 0; kind < 2; kind++)
+        for (int n = 0; n < 200; n++) completions += c[kind][n].calls;
+    assert_int_equal(completions, 2);
+    board_destroy(&b);
+}
+
 /* ---- fork ----------------------------------------------------------------------------- */
 
 static int wait_child(pid_t pid, int *status) {
@@ -724,6 +793,8 @@ static void test_free_from_done_aborts(void **state) {
  * hands the child the stack, hence the pthread id, of a parent thread TSan
  * still counts as alive: "dup thread with used id"). */
 int main(int argc, char **argv) {
+    static const lf_allocator allocator = {t_alloc, t_realloc, t_free, NULL};
+    if (lf_global_init(&allocator, 0) != LF_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_concurrent_exchanges_get_their_own_tokens, it_fixture_setup,
                                         it_fixture_teardown),
@@ -739,6 +810,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_trace_lines, it_fixture_setup, it_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_invalid_arguments_are_synchronous, it_fixture_setup, it_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_done_may_call_the_library, it_fixture_setup, it_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_memory_before_queuing_is_synchronous, it_fixture_setup,
+                                        it_fixture_teardown),
     };
     const struct CMUnitTest fork_tests[] = {
         cmocka_unit_test_setup_teardown(test_child_after_fork_gets_its_own_io_thread, it_fixture_setup,
