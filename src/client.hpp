@@ -78,6 +78,9 @@ constexpr std::size_t kMaxTokenAnswer = 64 * 1024;
 // (see Reserve in alloc.hpp); untouched unless the allocator fails.
 constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + 512 * 1024;
 
+class AsyncExchange;
+class AsyncGraphql;
+
 class Client {
 public:
     // Checks options completely; the constructor assumes they passed.
@@ -101,8 +104,14 @@ public:
     // Seals and opens state with keys derived from this client's secrets.
     const StateSealer &sealer() const noexcept { return sealer_; }
     const Tracer &tracer() const noexcept { return tracer_; }
+    const Transport &transport() const noexcept { return transport_; }
 
 private:
+    // The async calls (async.cpp) send the same requests and read the same
+    // answers, one step at a time.
+    friend class AsyncExchange;
+    friend class AsyncGraphql;
+
     struct Endpoint {
         String url;
         bool allow_http = false;  // plain http (to loopback)
@@ -136,6 +145,37 @@ private:
     // sent (may be nullptr) tracks whether `code` can have reached the server.
     Status send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
                      Error &e) const;
+    // send_code's two halves: the request (with room for the whole answer,
+    // taken before the code can go out) and the reading of the answer.
+    struct CodeRequest {
+        SecretString body;
+        HttpRequest req;
+        HttpResponse resp;
+    };
+    void code_request(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent,
+                      CodeRequest &out) const;
+    Status read_code_answer(const HttpResponse &resp, std::string_view code, Token &token, Error &e) const;
+    // AUTO, a step at a time: probe i is traced, sent, then judged.
+    enum class ProbeStep { Chosen, Next, Failed };
+    static bool make_probe(char (&probe)[64]) noexcept;
+    void trace_probe(int i) const noexcept;
+    ProbeStep judge_probe_answer(int i, Status s, const Error &pe, Error &last, Attempt &chosen, Error &e) const;
+    Status no_style_accepted(Error &last, Error &e) const;
+    void trace_learned(const Attempt &chosen) const noexcept;
+    // Only one call probes at a time: false when another one is.
+    bool claim_probe() const;
+    void end_probe() const noexcept;
+    // graphql's two halves.
+    struct ApiRequest {
+        SecretString body;
+        SecretString bearer;
+        curl_slist auth_header{};
+        HttpRequest req;
+        HttpResponse resp;
+    };
+    Status api_request(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
+                       ApiRequest &out, Error &e) const;
+    Status read_api_answer(HttpResponse &resp, std::string_view token, Response &out, Error &e) const;
 
     String client_id_;
     SecretString secret_;

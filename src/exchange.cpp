@@ -13,10 +13,11 @@
 
 namespace lf {
 
-Status Client::send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
-                         Error &e) const {
-    SecretString body;
-    HttpRequest req;
+// The request that sends `code` in style a.style; room for the whole answer
+// is taken here, before the code can go out.
+void Client::code_request(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent,
+                          CodeRequest &out) const {
+    HttpRequest &req = out.req;
     req.url = a.endpoint->url.c_str();
     req.allow_http = a.endpoint->allow_http;
     req.loopback = a.endpoint->loopback;
@@ -24,46 +25,53 @@ Status Client::send_code(const Attempt &a, std::string_view code, const CallOpti
     req.cancel = opts.cancel;
     req.what = "token endpoint";
     req.sent = sent;
+    String &b = out.body.str();
     if (a.style == ClientAuth::JsonBody) {
         // Written directly, not through a cJSON tree: one buffer, sized once
         // (and no copies of the secret in cJSON's strings to wipe after).
         // Everything up to the code was escaped by the constructor.
         std::string_view prefix = json_prefix_.view();
-        String &b = body.str();
         b.resize(prefix.size() + json_string_size(code) + 1);
         std::memcpy(&b[0], prefix.data(), prefix.size());
         char *p = write_json_string(&b[prefix.size()], code);
         *p = '}';
         req.headers = json_headers_;
     } else {
-        body.str().reserve(5 + 3 * code.size());
-        body.str().assign("code=");
-        append_encoded(body.str(), code);
+        b.reserve(5 + 3 * code.size());
+        b.assign("code=");
+        append_encoded(b, code);
         req.headers = form_headers_;
     }
-    req.body = body.view();
-
-    // Everything reading the answer needs is taken before the code is spent:
-    // the body's room, and (when libcurl and cJSON allocate through our
-    // hooks) a reserve for them. The token's room is the caller's.
-    HttpResponse resp;
-    resp.body.reserve(token_answer_max_);
+    req.body = out.body.view();
+    out.resp.body.reserve(token_answer_max_);
     req.max_body = token_answer_max_;
-    struct Owned {
-        Reserve *r;
-        ~Owned() { reserve_release(r); }
-    } reserve{dependencies_hooked() ? reserve_new(kTokenAnswerReserve) : nullptr};
-    if (dependencies_hooked() && !reserve.r) throw std::bad_alloc();
-    ReserveScope scope(reserve.r);
-    Status s = transport_.post(req, resp, e);
-    if (s != Status::Ok) return s;
+}
 
+Status Client::read_code_answer(const HttpResponse &resp, std::string_view code, Token &token, Error &e) const {
     Redactor r;
     r.add(secret_.view());
     r.add(previous_secret_.view());
     r.add(code);
     r.add(basic_credentials());
     return read_token_response(resp, r, token, e);
+}
+
+Status Client::send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
+                         Error &e) const {
+    // Everything reading the answer needs is taken before the code is spent:
+    // the body's room, and (when libcurl and cJSON allocate through our
+    // hooks) a reserve for them. The token's room is the caller's.
+    CodeRequest cr;
+    code_request(a, code, opts, sent, cr);
+    struct Owned {
+        Reserve *r;
+        ~Owned() { reserve_release(r); }
+    } reserve{dependencies_hooked() ? reserve_new(kTokenAnswerReserve) : nullptr};
+    if (dependencies_hooked() && !reserve.r) throw std::bad_alloc();
+    ReserveScope scope(reserve.r);
+    Status s = transport_.post(cr.req, cr.resp, e);
+    if (s != Status::Ok) return s;
+    return read_code_answer(cr.resp, code, token, e);
 }
 
 namespace {
@@ -114,6 +122,54 @@ long long now_ms() noexcept {
 
 }  // namespace
 
+bool Client::make_probe(char (&probe)[64]) noexcept { return make_probe_code(probe); }
+
+// What probe i's answer means: a style chosen (Ok), the next style to try
+// (Unfinished: `last` keeps this answer), or the call's failure.
+Client::ProbeStep Client::judge_probe_answer(int i, Status s, const Error &pe, Error &last, Attempt &chosen,
+                                             Error &e) const {
+    const Attempt &at = auto_attempts_[i];
+    if (s == Status::Ok) {
+        fail(e, Status::Protocol,
+             "token endpoint accepted a deliberately invalid probe code; refusing to send the real code");
+        return ProbeStep::Failed;
+    }
+    ProbeVerdict v = judge_probe(s, pe);
+    tracer_.line(LF_TRACE_AUTO, "AUTO: %s answered %s (HTTP %ld, key \"%s\"): %s", style_name(at.style), status_name(s),
+                 pe.http_status, pe.key, verdict_name(v));
+    switch (v) {
+    case ProbeVerdict::Accepted:
+        auto_choice_.store(i, std::memory_order_release);
+        chosen = auto_attempts_[i];
+        tracer_.line(LF_TRACE_AUTO, "AUTO: chose %s at %s for the life of this handle; sending the real code",
+                     style_name(at.style), at.endpoint->url.c_str());
+        return ProbeStep::Chosen;
+    case ProbeVerdict::Rejected:
+        last = pe;
+        return ProbeStep::Next;
+    case ProbeVerdict::Failed:
+        break;
+    }
+    e = pe;
+    e.status = s;
+    return ProbeStep::Failed;
+}
+
+void Client::trace_probe(int i) const noexcept {
+    const Attempt &at = auto_attempts_[i];
+    tracer_.line(LF_TRACE_AUTO, "AUTO: probing %s at %s with a deliberately invalid code", style_name(at.style),
+                 at.endpoint->url.c_str());
+}
+
+Status Client::no_style_accepted(Error &last, Error &e) const {
+    tracer_.line(LF_TRACE_AUTO, "AUTO: no style was accepted; the real code was not sent");
+    e = last;
+    e.retry_after_s = 0;
+    return fail(
+        e, Status::InvalidClient,
+        "no client-authentication style was accepted by the token endpoint (AUTO probe); the code was not sent");
+}
+
 Status Client::probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) const {
     char probe[64];
     if (!make_probe_code(probe)) return fail(e, Status::Internal, "the CSPRNG failed");
@@ -121,38 +177,38 @@ Status Client::probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) 
     for (int i = 0; i < auto_attempt_count_; i++) {
         Token scratch;
         Error pe;
-        const Attempt &at = auto_attempts_[i];
-        tracer_.line(LF_TRACE_AUTO, "AUTO: probing %s at %s with a deliberately invalid code", style_name(at.style),
-                     at.endpoint->url.c_str());
-        Status s = send_code(at, probe, opts, nullptr, scratch, pe);
-        if (s == Status::Ok) {
-            return fail(e, Status::Protocol,
-                        "token endpoint accepted a deliberately invalid probe code; refusing to send the real code");
-        }
-        ProbeVerdict v = judge_probe(s, pe);
-        tracer_.line(LF_TRACE_AUTO, "AUTO: %s answered %s (HTTP %ld, key \"%s\"): %s", style_name(at.style),
-                     status_name(s), pe.http_status, pe.key, verdict_name(v));
-        switch (v) {
-        case ProbeVerdict::Accepted:
-            auto_choice_.store(i, std::memory_order_release);
-            chosen = auto_attempts_[i];
-            tracer_.line(LF_TRACE_AUTO, "AUTO: chose %s at %s for the life of this handle; sending the real code",
-                         style_name(at.style), at.endpoint->url.c_str());
+        trace_probe(i);
+        Status s = send_code(auto_attempts_[i], probe, opts, nullptr, scratch, pe);
+        switch (judge_probe_answer(i, s, pe, last, chosen, e)) {
+        case ProbeStep::Chosen:
             return Status::Ok;
-        case ProbeVerdict::Rejected:
-            last = pe;
+        case ProbeStep::Next:
             continue;
-        case ProbeVerdict::Failed:
-            e = pe;
-            return s;
+        case ProbeStep::Failed:
+            return e.status;
         }
     }
-    tracer_.line(LF_TRACE_AUTO, "AUTO: no style was accepted; the real code was not sent");
-    e = last;
-    e.retry_after_s = 0;
-    return fail(
-        e, Status::InvalidClient,
-        "no client-authentication style was accepted by the token endpoint (AUTO probe); the code was not sent");
+    return no_style_accepted(last, e);
+}
+
+bool Client::claim_probe() const {
+    std::lock_guard<std::mutex> lock(auto_mu_);
+    if (auto_probing_) return false;
+    auto_probing_ = true;
+    return true;
+}
+
+void Client::end_probe() const noexcept {
+    {
+        std::lock_guard<std::mutex> l(auto_mu_);
+        auto_probing_ = false;
+    }
+    auto_cv_.notify_all();
+}
+
+void Client::trace_learned(const Attempt &chosen) const noexcept {
+    tracer_.line(LF_TRACE_AUTO, "AUTO: using %s at %s (learned by an earlier probe)", style_name(chosen.style),
+                 chosen.endpoint->url.c_str());
 }
 
 // One thread probes at a time, without holding the lock over the network;
@@ -180,20 +236,13 @@ Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) 
             lock.unlock();
             struct Done {
                 const Client *self;
-                ~Done() {
-                    {
-                        std::lock_guard<std::mutex> l(self->auto_mu_);
-                        self->auto_probing_ = false;
-                    }
-                    self->auto_cv_.notify_all();
-                }
+                ~Done() { self->end_probe(); }
             } done{this};
             return probe_styles(opts, chosen, e);
         }
     }
     chosen = auto_attempts_[c];
-    tracer_.line(LF_TRACE_AUTO, "AUTO: using %s at %s (learned by an earlier probe)", style_name(chosen.style),
-                 chosen.endpoint->url.c_str());
+    trace_learned(chosen);
     return Status::Ok;
 }
 

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "alloc.hpp"
+#include "async.hpp"
 #include "buffer.hpp"
 #include "callback.hpp"
 #include "client.hpp"
@@ -20,8 +21,9 @@
 #include "status.hpp"
 
 struct lf_auth {
-    explicit lf_auth(const lf::ClientOptions &o) : impl(o) {}
+    explicit lf_auth(const lf::ClientOptions &o) : impl(o), async(impl.transport()) {}
     lf::Client impl;
+    lf::Async async;  // destroyed first: completes the pending async calls while impl lives
 };
 struct lf_token {
     lf::Token impl;
@@ -86,6 +88,18 @@ Status status_from_c(lf_status status) noexcept {
     return raw < lf::kStatusCount ? static_cast<Status>(raw) : static_cast<Status>(~0u);
 }
 
+void fill_error(lf_error *err, Status s, lf::Error e) noexcept {
+    if (s == Status::Ok)
+        e = lf::Error{};
+    else if (!e.message[0])
+        lf::fail(e, s, lf::status_message(s));
+    err->status = to_c(s);
+    err->http_status = e.http_status;
+    err->retry_after_s = e.retry_after_s;
+    std::memcpy(err->key, e.key, sizeof err->key);
+    std::memcpy(err->message, e.message, sizeof err->message);
+}
+
 // Runs f(lf::Error&) -> Status; maps exceptions; reports into err.
 template <class F>
 lf_status guard(lf_error *err, F &&f) noexcept {
@@ -100,17 +114,7 @@ lf_status guard(lf_error *err, F &&f) noexcept {
         e = lf::Error{};
         s = Status::Internal;
     }
-    if (err) {
-        if (s == Status::Ok)
-            e = lf::Error{};
-        else if (!e.message[0])
-            lf::fail(e, s, lf::status_message(s));
-        err->status = to_c(s);
-        err->http_status = e.http_status;
-        err->retry_after_s = e.retry_after_s;
-        std::memcpy(err->key, e.key, sizeof err->key);
-        std::memcpy(err->message, e.message, sizeof err->message);
-    }
+    if (err) fill_error(err, s, e);
     return to_c(s);
 }
 
@@ -239,6 +243,89 @@ struct Owned {
         return r;
     }
 };
+
+// The caller's code_sent, when its struct has the field.
+lf_code_sent *code_sent_of(const lf_call_options *opts) noexcept {
+    if (opts && opts->struct_size <= sizeof(lf_call_options) && LF_HAS_FIELD(opts, lf_call_options, code_sent))
+        return opts->code_sent;
+    return nullptr;
+}
+
+// lf_exchange_code_async: the exchange's steps and the caller's callback.
+class ExchangeCall : public lf::AsyncExchange {
+public:
+    ExchangeCall(const lf_auth *a, lf_token *t, std::string_view code, const lf::CallOptions &co,
+                 lf_code_sent *code_sent, lf_exchange_done_fn done, void *user)
+        : AsyncExchange(a->impl, code, co, t->impl),
+          a_(a),
+          token_(t),
+          code_sent_(code_sent),
+          done_(done),
+          user_(user) {}
+    ~ExchangeCall() override { lf::destroy(token_); }
+
+    void complete(Status s, const lf::Error &e) noexcept override {
+        if (code_sent_) *code_sent_ = static_cast<lf_code_sent>(sent());
+        trace_failure(a_->impl, "exchange", s, e, code());
+        lf_error err;
+        fill_error(&err, s, e);
+        lf_token *t = nullptr;
+        if (s == Status::Ok) {
+            t = token_;
+            token_ = nullptr;
+        }
+        done_(user_, to_c(s), t, &err);
+    }
+
+private:
+    const lf_auth *a_;
+    lf_token *token_;  // ours until handed to done
+    lf_code_sent *code_sent_;
+    lf_exchange_done_fn done_;
+    void *user_;
+};
+
+// lf_graphql_async: the call's steps and the caller's callback.
+class GraphqlCall : public lf::AsyncGraphql {
+public:
+    GraphqlCall(const lf_auth *a, lf_response *r, lf_response_done_fn done, void *user)
+        : AsyncGraphql(a->impl, r->impl), a_(a), response_(r), done_(done), user_(user) {}
+    ~GraphqlCall() override { lf::destroy(response_); }
+
+    void complete(Status s, const lf::Error &e) noexcept override {
+        trace_failure(a_->impl, "graphql", s, e, token());
+        lf_error err;
+        fill_error(&err, s, e);
+        lf_response *r = nullptr;
+        if (got_response()) {
+            r = response_;
+            response_ = nullptr;
+        }
+        done_(user_, to_c(s), r, &err);
+    }
+
+private:
+    const lf_auth *a_;
+    lf_response *response_;  // ours until handed to done
+    lf_response_done_fn done_;
+    void *user_;
+};
+
+// Queues a call made by make(e) (nullptr: refused, with e filled); the
+// caller's done is called only when this returns LF_OK.
+template <class F>
+lf_status queue_call(const lf_auth *a, F &&make) noexcept {
+    return guard(nullptr, [&](lf::Error &e) {
+        Owned<lf::Job> job;
+        Status s = make(e, job.p);
+        if (s != Status::Ok) return s;
+        // The handle is const to its callers; its I/O thread is the one
+        // part that changes, and does its own locking.
+        s = const_cast<lf_auth *>(a)->async.submit(job.p, e);
+        if (s == Status::Ok) job.release();
+        return s;
+    });
+}
 
 }  // namespace
 
@@ -403,6 +490,46 @@ LF_API lf_status lf_graphql_ex(const lf_auth *a, const char *access_token, const
 LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const char *query, const char *variables_json,
                             lf_response **out, lf_error *err) {
     return lf_graphql_ex(a, access_token, query, variables_json, nullptr, out, err);
+}
+
+LF_API lf_status lf_exchange_code_async(const lf_auth *a, const char *code, const lf_call_options *opts,
+                                        lf_exchange_done_fn done, void *user) {
+    return queue_call(a, [&](lf::Error &e, lf::Job *&job) {
+        if (!a || !code || !done) return lf::fail(e, Status::InvalidArgument, "a, code and done are required");
+        std::string_view c = code;
+        if (c.empty()) return lf::fail(e, Status::InvalidArgument, "the authorization code is empty");
+        if (c.size() > lf::kMaxCodeLength)
+            return lf::fail(e, Status::InvalidArgument, "the authorization code is too long");
+        lf::CallOptions co;
+        Status s = read_call_options(opts, co, e);
+        if (s != Status::Ok) return s;
+        Owned<lf_token> t;
+        t.p = lf::make<lf_token>();
+        job = lf::make<ExchangeCall>(a, t.p, c, co, code_sent_of(opts), done, user);
+        t.release();  // the call's now
+        return Status::Ok;
+    });
+}
+
+LF_API lf_status lf_graphql_async(const lf_auth *a, const char *access_token, const char *query,
+                                  const char *variables_json, const lf_call_options *opts, lf_response_done_fn done,
+                                  void *user) {
+    return queue_call(a, [&](lf::Error &e, lf::Job *&job) {
+        if (!a || !access_token || !query || !done)
+            return lf::fail(e, Status::InvalidArgument, "a, access_token, query and done are required");
+        lf::CallOptions co;
+        Status s = read_call_options(opts, co, e);
+        if (s != Status::Ok) return s;
+        Owned<lf_response> r;
+        r.p = lf::make<lf_response>();
+        Owned<GraphqlCall> call;
+        call.p = lf::make<GraphqlCall>(a, r.p, done, user);
+        r.release();  // the call's now
+        s = call.p->prepare(access_token, query, variables_json, co, e);
+        if (s != Status::Ok) return s;
+        job = call.release();
+        return Status::Ok;
+    });
 }
 
 LF_API const char *lf_response_body(const lf_response *r) { return r ? r->impl.body.c_str() : ""; }

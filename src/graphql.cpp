@@ -63,44 +63,52 @@ Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) 
     return fail_answer(e, Status::Api, st, se, r, "API returned errors (HTTP %ld)", st);
 }
 
-Status Client::graphql(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
-                       Response &out, bool *got_response, Error &e) const {
-    *got_response = false;
+Status Client::api_request(std::string_view token, const char *query, const char *variables_json,
+                           const CallOptions &opts, ApiRequest &out, Error &e) const {
     if (token.empty() || token.size() > kMaxTokenLength || !is_b64token(token))
         return fail(e, Status::InvalidArgument, "the access token is not a valid RFC 6750 token");
     if (!*query) return fail(e, Status::InvalidArgument, "the query is empty");
-
-    SecretString body;
-    Status s = request_body(query, variables_json, body, e);
+    Status s = request_body(query, variables_json, out.body, e);
     if (s != Status::Ok) return s;
 
-    SecretString bearer;
-    bearer.str().reserve(22 + token.size());
-    bearer.str().assign("Authorization: Bearer ").append(token.data(), token.size());
-    curl_slist auth_header{&bearer.str()[0], const_cast<curl_slist *>(json_headers_)};
+    String &bearer = out.bearer.str();
+    bearer.reserve(22 + token.size());
+    bearer.assign("Authorization: Bearer ").append(token.data(), token.size());
+    out.auth_header = curl_slist{&bearer[0], const_cast<curl_slist *>(json_headers_)};
 
-    HttpRequest req;
+    HttpRequest &req = out.req;
     req.url = api_.url.c_str();
     req.allow_http = api_.allow_http;
     req.loopback = api_.loopback;
-    req.body = body.view();
-    req.headers = &auth_header;
+    req.body = out.body.view();
+    req.headers = &out.auth_header;
     req.timeout_ms = call_timeout(opts);
     req.cancel = opts.cancel;
     req.what = "API";
-    HttpResponse resp;
-    s = transport_.post(req, resp, e);
-    if (s != Status::Ok) return s;
+    return Status::Ok;
+}
 
+Status Client::read_api_answer(HttpResponse &resp, std::string_view token, Response &out, Error &e) const {
     Redactor r;
     r.add(secret_.view());
     r.add(previous_secret_.view());
     r.add(token);
-    s = read_api_response(resp, r, e);
+    Status s = read_api_response(resp, r, e);
     out.status = resp.status;
     out.body = std::move(resp.body);
-    *got_response = true;
     return s;
+}
+
+Status Client::graphql(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
+                       Response &out, bool *got_response, Error &e) const {
+    *got_response = false;
+    ApiRequest ar;
+    Status s = api_request(token, query, variables_json, opts, ar, e);
+    if (s != Status::Ok) return s;
+    s = transport_.post(ar.req, ar.resp, e);
+    if (s != Status::Ok) return s;
+    *got_response = true;
+    return read_api_answer(ar.resp, token, out, e);
 }
 
 Status Client::account_id(std::string_view token, const CallOptions &opts, char *buf, std::size_t size,

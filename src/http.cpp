@@ -304,9 +304,11 @@ struct Sockets {
     }
 };
 
+// ud is nullptr for a detached slot: its connections live in another
+// thread's multi handle, which a child process abandons whole.
 extern "C" curl_socket_t lf_open_socket(void *ud, curlsocktype, struct curl_sockaddr *a) {
     curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd == CURL_SOCKET_BAD) return fd;
+    if (fd == CURL_SOCKET_BAD || !ud) return fd;
     auto *s = static_cast<Sockets *>(ud);
     for (curl_socket_t &f : s->fd) {
         if (f == CURL_SOCKET_BAD) {
@@ -319,23 +321,17 @@ extern "C" curl_socket_t lf_open_socket(void *ud, curlsocktype, struct curl_sock
 }
 
 extern "C" int lf_close_socket(void *ud, curl_socket_t fd) {
-    for (curl_socket_t &f : static_cast<Sockets *>(ud)->fd)
-        if (f == fd) f = CURL_SOCKET_BAD;
+    if (ud)
+        for (curl_socket_t &f : static_cast<Sockets *>(ud)->fd)
+            if (f == fd) f = CURL_SOCKET_BAD;
     return close(fd);
 }
 
 constexpr long kMaxCachedConnections = 4;
 static_assert(kMaxCachedConnections + 1 < Sockets::kMax, "room for the cached connections and a new one");
 
-// How a transfer ended: drive()'s answer, which conclude() turns into a status.
-struct Transport::Ending {
-    enum How { Unfinished, Done, Cancelled, Stalled } how = Unfinished;
-    CURLcode result = CURLE_OK;  // libcurl's, when Done
-    CURLMcode multi = CURLM_OK;  // a failure of the multi interface itself
-};
-
 struct Transport::Slot {
-    CURLM *multi = nullptr;
+    CURLM *multi = nullptr;  // nullptr: a detached slot
     CURL *easy = nullptr;
     int protocols = 0;  // 1: https only, 2: http and https
     int no_proxy = -1;  // 1: proxies off (loopback), 0: the environment's
@@ -343,6 +339,7 @@ struct Transport::Slot {
     Guard guard;
     Trust trust;
     Sockets sockets;
+    StallWatch watch{0};  // the current request's
     char errbuf[CURL_ERROR_SIZE] = {};
     // Tracing: the previous request of this slot, to say why its connection
     // was not reused.
@@ -400,19 +397,23 @@ void Transport::free_slot(Slot *s) noexcept {
     destroy(s);
 }
 
-Transport::Slot *Transport::new_slot() const {
+Transport::Slot *Transport::new_slot(bool own_multi) const {
     Slot *s = make<Slot>();
     try {
-        s->multi = curl_multi_init();
         s->easy = curl_easy_init();
-        if (!s->multi || !s->easy) throw std::bad_alloc();
-        if (curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, kMaxCachedConnections) == CURLM_OUT_OF_MEMORY)
-            throw std::bad_alloc();
+        if (!s->easy) throw std::bad_alloc();
+        if (own_multi) {
+            s->multi = curl_multi_init();
+            if (!s->multi) throw std::bad_alloc();
+            if (curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, kMaxCachedConnections) == CURLM_OUT_OF_MEMORY)
+                throw std::bad_alloc();
+        }
         CURL *h = s->easy;
+        void *sockets = own_multi ? static_cast<void *>(&s->sockets) : nullptr;
         setopt(h, CURLOPT_OPENSOCKETFUNCTION, lf_open_socket);
-        setopt(h, CURLOPT_OPENSOCKETDATA, static_cast<void *>(&s->sockets));
+        setopt(h, CURLOPT_OPENSOCKETDATA, sockets);
         setopt(h, CURLOPT_CLOSESOCKETFUNCTION, lf_close_socket);
-        setopt(h, CURLOPT_CLOSESOCKETDATA, static_cast<void *>(&s->sockets));
+        setopt(h, CURLOPT_CLOSESOCKETDATA, sockets);
         setopt(h, CURLOPT_NOSIGNAL, 1L);
         setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // never: requests carry credentials
         setopt(h, CURLOPT_PROTOCOLS_STR, "https");
@@ -484,8 +485,16 @@ Transport::Slot *Transport::acquire() const {
         // Reserve room now, so release() never has to allocate.
         idle_.reserve(idle_.size() + 1 > kMaxIdleSlots ? idle_.size() + 1 : kMaxIdleSlots);
     }
-    return new_slot();
+    return new_slot(true);
 }
+
+Transport::Slot *Transport::new_detached_slot() const {
+    std::lock_guard<std::mutex> lock(mu_);  // the share may be replaced after fork()
+    if (getpid() != pid_) adopt_after_fork();
+    return new_slot(false);
+}
+
+CURL *Transport::easy_of(const Slot *s) noexcept { return s->easy; }
 
 void Transport::let_go_of_sockets(Slot *s) noexcept {
     for (curl_socket_t fd : s->sockets.fd) {
@@ -574,6 +583,13 @@ void Transport::prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) con
     setopt(h, CURLOPT_POSTFIELDS, req.body.data());
     setopt(h, CURLOPT_HTTPHEADER, const_cast<curl_slist *>(req.headers));
     setopt(h, CURLOPT_TIMEOUT_MS, req.timeout_ms);
+    s->watch = StallWatch(stall_timeout_ms_);
+}
+
+Transport::Ending::How Transport::interrupted(Slot *s, const HttpRequest &req) const noexcept {
+    if (load_cancel(req.cancel)) return Ending::Cancelled;
+    if (s->watch.stalled(s->easy, s->sink, s->guard)) return Ending::Stalled;
+    return Ending::Unfinished;
 }
 
 // Runs the transfer to its end: libcurl's result, or the caller's cancel
@@ -582,7 +598,6 @@ void Transport::prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) con
 // kPollMs.
 Transport::Ending Transport::drive(Slot *s, const HttpRequest &req) const {
     CURL *h = s->easy;
-    StallWatch watch(stall_timeout_ms_);
     Ending end;
     for (;;) {
         int running = 0;
@@ -596,20 +611,20 @@ Transport::Ending Transport::drive(Slot *s, const HttpRequest &req) const {
             }
         }
         if (end.how == Ending::Done || running == 0) return end;
-        if (load_cancel(req.cancel)) {
-            end.how = Ending::Cancelled;
-            return end;
-        }
-        if (watch.stalled(h, s->sink, s->guard)) {
-            end.how = Ending::Stalled;
-            return end;
-        }
+        end.how = interrupted(s, req);
+        if (end.how != Ending::Unfinished) return end;
         curl_multi_poll(s->multi, nullptr, 0, kPollMs, nullptr);
     }
 }
 
-Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) const {
+Status Transport::check_start(const HttpRequest &req, Error &e) const noexcept {
     if (load_cancel(req.cancel)) return failf(e, Status::Cancelled, "%s: cancelled before sending", req.what);
+    return Status::Ok;
+}
+
+Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) const {
+    Status st = check_start(req, e);
+    if (st != Status::Ok) return st;
     Slot *s = acquire();
     struct Releaser {
         const Transport *t;
@@ -623,8 +638,13 @@ Status Transport::post(const HttpRequest &req, HttpResponse &resp, Error &e) con
     if (curl_multi_add_handle(s->multi, h) != CURLM_OK) throw std::bad_alloc();
     Ending end = drive(s, req);
     curl_multi_remove_handle(s->multi, h);
-    setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
-    setopt(h, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
+    return finish(s, req, end, resp, e);
+}
+
+// Nothing of the request stays pointed at: its body and headers are the caller's.
+Status Transport::finish(Slot *s, const HttpRequest &req, const Ending &end, HttpResponse &resp, Error &e) const {
+    setopt(s->easy, CURLOPT_HTTPHEADER, static_cast<curl_slist *>(nullptr));
+    setopt(s->easy, CURLOPT_POSTFIELDS, static_cast<const char *>(nullptr));
     Status st = conclude(s, req, end, resp, e);
     if (tracer_ && tracer_->on()) trace_transfer(s, req, st, e);
     return st;

@@ -13,11 +13,11 @@
 #include <mutex>
 #include <string_view>
 
+#include <curl/curl.h>
+
 #include "alloc.hpp"
 #include "error.hpp"
 #include "trace.hpp"
-
-struct curl_slist;
 
 namespace lf {
 
@@ -64,18 +64,38 @@ public:
     // NoMemory, InsecureTransport, Internal) with e filled.
     Status post(const HttpRequest &req, HttpResponse &resp, Error &e) const;
 
-private:
+    // The same request run on another thread's multi handle (async.cpp): a
+    // slot set up, checked and concluded by the very code post() uses, whose
+    // easy handle the caller adds to its own multi. Not pooled: its
+    // connections live in the caller's multi.
     struct Slot;
-    struct Ending;
-    Slot *acquire() const;
+    // How a transfer ended: libcurl's result, or the cancel flag or the stall limit.
+    struct Ending {
+        enum How { Unfinished, Done, Cancelled, Stalled } how = Unfinished;
+        CURLcode result = CURLE_OK;  // libcurl's, when Done
+        CURLMcode multi = CURLM_OK;  // a failure of the multi interface itself
+    };
+    Slot *new_detached_slot() const;  // throws std::bad_alloc
+    static void free_slot(Slot *s) noexcept;
+    static CURL *easy_of(const Slot *s) noexcept;
+    // Cancelled (nothing sent) when the request's flag is set already.
+    Status check_start(const HttpRequest &req, Error &e) const noexcept;
+    // Points the slot at the request (borrowed until finish()).
     void prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) const;
+    // Cancelled or Stalled when the transfer must end now, else Unfinished.
+    // Call at least every 100 ms while it runs.
+    Ending::How interrupted(Slot *s, const HttpRequest &req) const noexcept;
+    // After the easy handle left its multi: the caller's status, traced.
+    Status finish(Slot *s, const HttpRequest &req, const Ending &end, HttpResponse &resp, Error &e) const;
+
+private:
+    Slot *acquire() const;
     Ending drive(Slot *s, const HttpRequest &req) const;
     Status conclude(Slot *s, const HttpRequest &req, const Ending &end, HttpResponse &resp, Error &e) const;
     void adopt_after_fork() const;  // under mu_
     void make_share() const;
     void release(Slot *s) const noexcept;
-    Slot *new_slot() const;
-    static void free_slot(Slot *s) noexcept;
+    Slot *new_slot(bool own_multi) const;
     static void let_go_of_sockets(Slot *s) noexcept;
     void trace_transfer(Slot *s, const HttpRequest &req, Status st, const Error &e) const noexcept;
 

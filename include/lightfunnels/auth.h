@@ -47,7 +47,9 @@
  *    values: read them from many threads, free them from one. Every function
  *    is thread-safe unless its doc says otherwise. A handle reuses its
  *    connections and TLS sessions from call to call, and never re-sends a
- *    request.
+ *    request. Since 1.1.0 a handle's async calls run on one library I/O
+ *    thread of that handle, started by its first async call; their
+ *    callbacks run there (see lf_exchange_code_async()).
  *
  * 7. NULL. A NULL pointer where an object or string is required returns
  *    LF_E_INVALID_ARGUMENT (never a crash). Strings are NUL-terminated
@@ -393,7 +395,9 @@ typedef struct lf_auth_config {
                                            (which still bounds one that trickles). Checked every ~100 ms.
                                            @since 1.1.0 */
     lf_trace_fn trace;      /**< NULL (default): no tracing, at no cost. Else called with each trace
-                                           line of every call on this handle. @since 1.1.0 */
+                                           line of every call on this handle: on the calling thread, or for
+                                           the async calls on the handle's I/O thread (so possibly from
+                                           several threads at once). @since 1.1.0 */
     void *trace_user;       /**< passed to `trace` as is. @since 1.1.0 */
 } lf_auth_config;
 
@@ -423,7 +427,10 @@ LF_API void lf_auth_config_init(lf_auth_config *cfg, size_t size);
 LF_API lf_status lf_auth_new(const lf_auth_config *cfg, lf_auth **out, lf_error *err);
 
 /** Frees the handle and wipes the secrets it holds. No other thread may be
- * using the handle. @since 1.0.0 */
+ * using the handle. Since 1.1.0: first completes every pending async call of
+ * the handle with LF_E_CANCELLED (their `done` callbacks run on the handle's
+ * I/O thread) and joins that thread; must not be called from such a `done`
+ * callback of the same handle (see lf_exchange_code_async()). @since 1.0.0 */
 LF_API void lf_auth_free(lf_auth *auth);
 
 /* ------------------------------------------------------------------------ */
@@ -763,6 +770,83 @@ LF_API lf_status lf_state_open(const lf_auth *a, const char *state, const char *
  * allocates as lf_state_open() does. @since 1.1.0 */
 LF_API lf_status lf_parse_callback_sealed(const lf_auth *a, const char *url_or_query, const char *binding,
                                           long max_age_s, char *code, size_t size, size_t *needed, lf_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* 1.1: non-blocking calls                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Completion of lf_exchange_code_async(): `status` is what
+ * lf_exchange_code_ex() would have returned; `token` is the token on LF_OK
+ * (NULL otherwise) and belongs to the callback: free it with lf_token_free()
+ * (now or later, from any thread). `err` holds the detail and is valid only
+ * during the call. @since 1.1.0 */
+typedef void (*lf_exchange_done_fn)(void *user, lf_status status, lf_token *token, const lf_error *err);
+
+/** Completion of lf_graphql_async(): `status` and `response` as
+ * lf_graphql_ex() would give them (`response` is set whenever a complete
+ * HTTP response arrived, even when status is not LF_OK; else NULL). The
+ * response belongs to the callback: free it with lf_response_free(). `err`
+ * is valid only during the call. @since 1.1.0 */
+typedef void (*lf_response_done_fn)(void *user, lf_status status, lf_response *response, const lf_error *err);
+
+/** lf_exchange_code_ex() without blocking: returns at once, and the result
+ * comes to `done` later.
+ *
+ * Threads. Each handle has one library I/O thread, started by its first
+ * async call, that drives all of the handle's pending async requests
+ * concurrently (one libcurl multi handle); the blocking calls are unchanged
+ * and do not use it. `done` runs on that I/O thread, so it must be short
+ * and must not block: hand the result to your own loop (e.g. uv_async_send,
+ * a write to an eventfd) or queue it. Inside `done` you may call any
+ * function of the library, including other async calls (on this handle or
+ * another) and blocking calls on another handle; a blocking call on the same
+ * handle works but stalls that handle's other async calls meanwhile. Calling
+ * lf_auth_free() on the same handle from `done` is NOT allowed: the library
+ * detects it and aborts the process with a message on stderr (the I/O
+ * thread cannot wait for itself to finish).
+ *
+ * Same guarantees as lf_exchange_code_ex(): the code is sent at most once,
+ * AUTO probes (as further requests of this call, never blocking the I/O
+ * thread) before the real code is sent, the token's room is taken before the
+ * call is queued, `opts->timeout_ms` bounds the whole call and
+ * `opts->cancel` is checked at least every ~100 ms (it must stay valid until
+ * `done` runs). `opts` itself is read before this function returns, except
+ * `opts->code_sent` (if set), which is written on the I/O thread just before
+ * `done` is called and must stay valid until then (on a synchronous failure
+ * it is not written: nothing was sent). `code` is copied.
+ *
+ * lf_auth_free() completes every pending call with LF_E_CANCELLED (`done`
+ * is called) before it returns. fork(): while a handle has async calls
+ * pending, its I/O thread is inside a call (convention 11: do not fork
+ * then); with none pending, a child may use the handle: its first async
+ * call starts the child's own I/O thread (the parent's does not exist
+ * there), and nothing of the parent's loop is touched.
+ *
+ * @return LF_OK: queued, `done` will be called exactly once. Any other
+ * status: nothing was queued or sent and `done` is never called:
+ * LF_E_INVALID_ARGUMENT (NULL a/code/done, an empty code or one longer than
+ * 4096 bytes, bad opts as for lf_exchange_code_ex()); LF_E_NO_MEMORY;
+ * LF_E_CANCELLED (the handle is being freed: a call made from a `done`
+ * callback during lf_auth_free()); LF_E_INTERNAL (no thread could be
+ * started). `done` then receives the statuses of lf_exchange_code_ex().
+ * @since 1.1.0 */
+LF_API lf_status lf_exchange_code_async(const lf_auth *a, const char *code, const lf_call_options *opts,
+                                        lf_exchange_done_fn done, void *user);
+
+/** lf_graphql_ex() without blocking: returns at once and the result comes
+ * to `done` later, on the handle's I/O thread (threads, callbacks, options,
+ * cancellation and lf_auth_free() as for lf_exchange_code_async()). The
+ * token, query and variables are checked and copied before this returns.
+ *
+ * @return LF_OK: queued, `done` will be called exactly once. Otherwise
+ * `done` is never called: LF_E_INVALID_ARGUMENT (NULL a/access_token/query/
+ * done, a malformed token, an empty query, variables that are not a JSON
+ * object, bad opts); LF_E_NO_MEMORY; LF_E_CANCELLED (the handle is being
+ * freed); LF_E_INTERNAL. `done` receives the statuses of lf_graphql_ex().
+ * @since 1.1.0 */
+LF_API lf_status lf_graphql_async(const lf_auth *a, const char *access_token, const char *query,
+                                  const char *variables_json, const lf_call_options *opts, lf_response_done_fn done,
+                                  void *user);
 
 LF_END_DECLS
 

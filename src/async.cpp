@@ -1,0 +1,406 @@
+// The I/O loop of the async calls: one thread and one multi handle per
+// handle (design in async.hpp).
+#include "async.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <unistd.h>
+
+#include "global.hpp"
+
+namespace lf {
+
+long long monotonic_ms() noexcept {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+long Job::remaining_ms() const noexcept {
+    long long left = deadline_ms - monotonic_ms();
+    return left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : static_cast<long>(left);
+}
+
+namespace {
+
+constexpr int kTickMs = 100;  // cancel-flag latency bound, as the blocking path's
+// With no call pending there is nothing to check: the loop sleeps until a
+// call is queued (curl_multi_wakeup) or libcurl's own timers are due.
+constexpr int kIdleMs = 60 * 1000;
+constexpr std::size_t kMaxIdleSlots = 64;
+
+}  // namespace
+
+// A job on the I/O thread: its current transfer's slot (nullptr while it
+// waits) and the detail of its ending.
+struct Active {
+    Job *job = nullptr;
+    Transport::Slot *slot = nullptr;
+    Error e;
+    bool finished = false;
+};
+
+class Loop {
+public:
+    explicit Loop(const Transport &t) : transport_(t), pid_(getpid()) {
+        multi_ = curl_multi_init();
+        if (!multi_) throw std::bad_alloc();
+    }
+    Loop(const Loop &) = delete;
+    Loop &operator=(const Loop &) = delete;
+    ~Loop() {
+        for (Transport::Slot *s : idle_) Transport::free_slot(s);
+        curl_multi_cleanup(multi_);
+    }
+
+    void start() {
+        thread_ = make<std::thread>([this] { run(); });
+        id_ = thread_->get_id();
+    }
+    // Refused with Cancelled once stopping.
+    Status queue(Job *job, Error &e) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (stopping_) return fail(e, Status::Cancelled, "the handle is being freed; the call was not queued");
+            incoming_.push_back(job);  // may throw: then the job stays the caller's
+        }
+        curl_multi_wakeup(multi_);
+        return Status::Ok;
+    }
+    void stop_and_join() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            stopping_ = true;
+        }
+        curl_multi_wakeup(multi_);
+        thread_->join();
+        destroy(thread_);
+        thread_ = nullptr;
+    }
+    bool on_own_thread() const noexcept { return std::this_thread::get_id() == id_; }
+    int pid() const noexcept { return pid_; }
+
+private:
+    void run() noexcept;
+    bool take_incoming(Vector<Job *> &batch) noexcept;
+    void start_job(Job *job) noexcept;
+    void apply(Active *a, Job::Step step) noexcept;
+    void send(Active *a);
+    void end_transfer(Active *a, const Transport::Ending &end) noexcept;
+    void complete(Active *a, Status s) noexcept;
+    void perform() noexcept;
+    void tick() noexcept;
+    void cancel_all() noexcept;
+    void sweep() noexcept;
+    Transport::Slot *slot();
+    void give_back(Transport::Slot *s) noexcept;
+
+    const Transport &transport_;
+    CURLM *multi_ = nullptr;
+    std::thread *thread_ = nullptr;
+    std::thread::id id_;
+    int pid_;
+    std::mutex mu_;
+    Vector<Job *> incoming_;  // under mu_
+    bool stopping_ = false;   // under mu_
+    // The I/O thread's own.
+    Vector<Active *> active_;
+    Vector<Transport::Slot *> idle_;
+};
+
+Transport::Slot *Loop::slot() {
+    if (idle_.empty()) {
+        idle_.reserve(kMaxIdleSlots);  // now, so that give_back never allocates
+        return transport_.new_detached_slot();
+    }
+    Transport::Slot *s = idle_.back();
+    idle_.pop_back();
+    return s;
+}
+
+void Loop::give_back(Transport::Slot *s) noexcept {
+    if (idle_.size() < kMaxIdleSlots && idle_.size() < idle_.capacity()) {
+        idle_.push_back(s);
+        return;
+    }
+    Transport::free_slot(s);
+}
+
+bool Loop::take_incoming(Vector<Job *> &batch) noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(incoming_);
+    return stopping_;
+}
+
+void Loop::complete(Active *a, Status s) noexcept {
+    if (s != Status::Ok && !a->e.message[0]) fail(a->e, s, status_message(s));
+    if (s != Status::Ok) a->e.status = s;
+    a->finished = true;
+    a->job->complete(s, a->e);
+    destroy(a->job);
+    a->job = nullptr;
+}
+
+// Sets the job's request going on this loop's multi handle.
+void Loop::send(Active *a) {
+    Transport::Slot *s = slot();
+    Job &j = *a->job;
+    try {
+        transport_.prepare(s, j.request(), j.response());
+        CURL *h = Transport::easy_of(s);
+        curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void *>(a));
+        if (curl_multi_add_handle(multi_, h) != CURLM_OK) throw std::bad_alloc();
+    } catch (...) {
+        give_back(s);
+        throw;
+    }
+    a->slot = s;
+}
+
+void Loop::apply(Active *a, Job::Step step) noexcept {
+    try {
+        switch (step) {
+        case Job::Step::Send: {
+            a->e = Error{};
+            Status st = transport_.check_start(a->job->request(), a->e);
+            if (st != Status::Ok) return apply(a, a->job->after(st, a->e));
+            send(a);
+            return;
+        }
+        case Job::Step::Wait:
+            return;
+        case Job::Step::Done:
+            complete(a, a->job->result());
+            return;
+        }
+    } catch (const std::bad_alloc &) {
+        a->e = Error{};
+        complete(a, Status::NoMemory);
+        return;
+    } catch (...) {
+        a->e = Error{};
+        complete(a, Status::Internal);
+        return;
+    }
+}
+
+void Loop::start_job(Job *job) noexcept {
+    Active *a = nullptr;
+    try {
+        active_.reserve(active_.size() + 1);
+        a = make<Active>();
+    } catch (...) {
+        Error e;
+        fail(e, Status::NoMemory, status_message(Status::NoMemory));
+        job->complete(Status::NoMemory, e);
+        destroy(job);
+        return;
+    }
+    a->job = job;
+    active_.push_back(a);
+    Job::Step step;
+    try {
+        step = job->begin(a->e);
+    } catch (const std::bad_alloc &) {
+        a->e = Error{};
+        complete(a, Status::NoMemory);
+        return;
+    } catch (...) {
+        a->e = Error{};
+        complete(a, Status::Internal);
+        return;
+    }
+    apply(a, step);
+}
+
+// The transfer of `a` ended: the status the blocking path would return,
+// then the job's next step.
+void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
+    Transport::Slot *s = a->slot;
+    a->slot = nullptr;
+    curl_multi_remove_handle(multi_, Transport::easy_of(s));
+    Job &j = *a->job;
+    Job::Step step;
+    try {
+        ReserveScope scope(j.reserve());
+        Status st;
+        try {
+            st = transport_.finish(s, j.request(), end, j.response(), a->e);
+        } catch (const std::bad_alloc &) {
+            a->e = Error{};
+            st = Status::NoMemory;
+        }
+        give_back(s);
+        s = nullptr;
+        step = j.after(st, a->e);
+    } catch (const std::bad_alloc &) {
+        if (s) give_back(s);
+        a->e = Error{};
+        complete(a, Status::NoMemory);
+        return;
+    } catch (...) {
+        if (s) give_back(s);
+        a->e = Error{};
+        complete(a, Status::Internal);
+        return;
+    }
+    apply(a, step);
+}
+
+// One step of every transfer. While it runs, the reserve of an exchange in
+// flight (if any) backs the dependencies' allocations.
+void Loop::perform() noexcept {
+    Reserve *r = nullptr;
+    for (Active *a : active_)
+        if (!r && a->job && a->slot) r = a->job->reserve();
+    CURLMcode rc;
+    dep::take_failure();  // only failures of this step count when a transfer ends
+    {
+        ReserveScope scope(r);
+        int running = 0;
+        rc = curl_multi_perform(multi_, &running);
+    }
+    if (rc != CURLM_OK) {
+        // The multi handle itself failed: every transfer ends with it.
+        Transport::Ending end;
+        end.multi = rc;
+        for (std::size_t i = 0; i < active_.size(); i++)
+            if (active_[i]->slot) end_transfer(active_[i], end);
+        return;
+    }
+    int queued = 0;
+    while (CURLMsg *m = curl_multi_info_read(multi_, &queued)) {
+        if (m->msg != CURLMSG_DONE) continue;
+        void *p = nullptr;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
+        Transport::Ending end;
+        end.how = Transport::Ending::Done;
+        end.result = m->data.result;
+        if (p) end_transfer(static_cast<Active *>(p), end);
+    }
+}
+
+// The checks of every tick: cancel flags and stalls of the transfers, and
+// the jobs that wait (their flag and deadline).
+void Loop::tick() noexcept {
+    for (std::size_t i = 0; i < active_.size(); i++) {
+        Active *a = active_[i];
+        if (!a->job) continue;
+        if (a->slot) {
+            Transport::Ending end;
+            end.how = transport_.interrupted(a->slot, a->job->request());
+            if (end.how != Transport::Ending::Unfinished) end_transfer(a, end);
+            continue;
+        }
+        Job::Step step;
+        try {
+            step = a->job->wait(a->e);
+        } catch (...) {
+            a->e = Error{};
+            complete(a, Status::NoMemory);
+            continue;
+        }
+        apply(a, step);
+    }
+}
+
+void Loop::sweep() noexcept {
+    std::size_t k = 0;
+    for (Active *a : active_) {
+        if (a->finished)
+            destroy(a);
+        else
+            active_[k++] = a;
+    }
+    active_.resize(k);
+}
+
+// The handle is being freed: every pending job ends with Cancelled, its
+// transfer concluded (and traced) like a cancelled blocking call's.
+void Loop::cancel_all() noexcept {
+    for (std::size_t i = 0; i < active_.size(); i++) {
+        Active *a = active_[i];
+        if (!a->job) continue;
+        if (a->slot) {
+            Transport::Slot *s = a->slot;
+            a->slot = nullptr;
+            curl_multi_remove_handle(multi_, Transport::easy_of(s));
+            Transport::Ending end;
+            end.how = Transport::Ending::Cancelled;
+            try {
+                transport_.finish(s, a->job->request(), end, a->job->response(), a->e);
+            } catch (...) {
+            }
+            give_back(s);
+        }
+        a->e = Error{};
+        fail(a->e, Status::Cancelled, "the handle was freed before the call ended");
+        complete(a, Status::Cancelled);
+    }
+    sweep();
+}
+
+void Loop::run() noexcept {
+    Vector<Job *> batch;
+    for (;;) {
+        bool stop = take_incoming(batch);
+        for (Job *j : batch) start_job(j);
+        batch.clear();
+        if (stop) break;
+        perform();
+        tick();
+        sweep();
+        curl_multi_poll(multi_, nullptr, 0, active_.empty() ? kIdleMs : kTickMs, nullptr);
+    }
+    cancel_all();
+    // Queued between the last look and the stop flag: none (queue refuses
+    // once stopping), but a job taken in the same pass is already active.
+}
+
+Loop *Async::current() {
+    if (loop_ && loop_->pid() != getpid()) {
+        abandoned_ = loop_;  // the parent's (see async.hpp)
+        loop_ = nullptr;
+    }
+    return loop_;
+}
+
+Status Async::submit(Job *job, Error &e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!current()) {
+        Loop *l = make<Loop>(transport_);
+        try {
+            l->start();
+        } catch (const std::bad_alloc &) {
+            destroy(l);
+            throw;
+        } catch (...) {
+            destroy(l);
+            return fail(e, Status::Internal, "could not start the handle's I/O thread");
+        }
+        loop_ = l;
+    }
+    return loop_->queue(job, e);
+}
+
+Async::~Async() {
+    Loop *l;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        l = current();
+    }
+    if (!l) return;
+    if (l->on_own_thread()) {
+        std::fputs(
+            "lightfunnels-auth: lf_auth_free() was called from a done callback of the same handle; "
+            "that is not allowed (the handle's I/O thread cannot wait for itself). Aborting.\n",
+            stderr);
+        std::abort();
+    }
+    l->stop_and_join();
+    destroy(l);
+}
+
+}  // namespace lf
