@@ -78,7 +78,13 @@ fn main() {
 
     // A copy of the header the probe saw, so the test can check that every
     // function it declares is declared in src/lib.rs.
-    let header = find_header(&include_dirs)
+    // The layout and this copy follow the header: a changed header runs this
+    // script again (else a stale copy would hide a new function).
+    let header_path = find_header(&include_dirs);
+    if let Some(p) = &header_path {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+    let header = header_path
         .and_then(|p| fs::read(&p).ok())
         .unwrap_or_else(|| b"/* lightfunnels/auth.h not found in pkg-config --cflags */".to_vec());
     write(&out_dir.join("auth.h"), &header);

@@ -133,6 +133,23 @@ pub const LF_TRACE_NO_RETRY: c_int = 8;
 /// normally: a Rust panic must not unwind out of it.
 pub type lf_trace_fn = Option<unsafe extern "C" fn(user: *mut c_void, event: c_int, line: *const c_char)>;
 
+/// Completion of `lf_exchange_code_async()` (since 1.1): called exactly once,
+/// on the handle's I/O thread; it owns `token` (free it with `lf_token_free`).
+pub type lf_exchange_done_fn = Option<
+    unsafe extern "C" fn(user: *mut c_void, status: lf_status, token: *mut lf_token, err: *const lf_error),
+>;
+
+/// Completion of `lf_graphql_async()` (since 1.1): called exactly once, on the
+/// handle's I/O thread; it owns `response` (free it with `lf_response_free`).
+pub type lf_response_done_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        status: lf_status,
+        response: *mut lf_response,
+        err: *const lf_error,
+    ),
+>;
+
 // ---------------------------------------------------------------------------
 // Structs
 // ---------------------------------------------------------------------------
@@ -331,6 +348,27 @@ extern "C" {
         opts: *const lf_call_options,
         out: *mut *mut lf_response,
         err: *mut lf_error,
+    ) -> lf_status;
+
+    /// Since 1.1: queues the exchange on the handle's I/O thread. `LF_OK`:
+    /// `done` is called exactly once later; any other status: never.
+    pub fn lf_exchange_code_async(
+        a: *const lf_auth,
+        code: *const c_char,
+        opts: *const lf_call_options,
+        done: lf_exchange_done_fn,
+        user: *mut c_void,
+    ) -> lf_status;
+    /// Since 1.1: `lf_graphql_ex` queued on the handle's I/O thread, as
+    /// `lf_exchange_code_async`.
+    pub fn lf_graphql_async(
+        a: *const lf_auth,
+        access_token: *const c_char,
+        query: *const c_char,
+        variables_json: *const c_char,
+        opts: *const lf_call_options,
+        done: lf_response_done_fn,
+        user: *mut c_void,
     ) -> lf_status;
     pub fn lf_response_body(r: *const lf_response) -> *const c_char;
     pub fn lf_response_body_length(r: *const lf_response) -> usize;

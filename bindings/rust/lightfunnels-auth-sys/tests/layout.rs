@@ -245,6 +245,8 @@ fn declared_functions() -> Vec<(&'static str, usize)> {
         lf_call_options_init,
         lf_exchange_code,
         lf_exchange_code_ex,
+        lf_exchange_code_async,
+        lf_graphql_async,
         lf_token_value,
         lf_token_copy,
         lf_token_free,
