@@ -13,9 +13,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lightfunnels/auth.h>
 
@@ -229,6 +231,89 @@ static lf_status op_graphql(void *p) {
     return st;
 }
 
+/* ---- the async calls: the same sweeps, the result taken from done ---- */
+typedef struct async_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    lf_status st;
+    lf_token *t;
+    lf_response *r;
+} async_wait;
+
+static void on_token(void *user, lf_status st, lf_token *t, const lf_error *err) {
+    (void)err;
+    async_wait *w = user;
+    pthread_mutex_lock(&w->mu);
+    w->st = st;
+    w->t = t;
+    w->done++;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void on_response(void *user, lf_status st, lf_response *r, const lf_error *err) {
+    (void)err;
+    async_wait *w = user;
+    pthread_mutex_lock(&w->mu);
+    w->st = st;
+    w->r = r;
+    w->done++;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The status done reported (bounded wait: 30 s), or the synchronous one. */
+static lf_status await(async_wait *w, lf_status queued) {
+    if (queued != LF_OK) return queued;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0) break;
+    int done = w->done;
+    lf_status st = w->st;
+    pthread_mutex_unlock(&w->mu);
+    if (done != 1) fail_msg("done was called %d times (want exactly once, within 30 s)", done);
+    return st;
+}
+
+static async_wait *new_wait(void) {
+    static async_wait w;
+    memset(&w, 0, sizeof w);
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    return &w;
+}
+
+static lf_status op_exchange_async(void *p) {
+    handle_ctx *c = p;
+    snprintf(last_code, sizeof last_code, "async-%d-%lld", ++c->counter, ts_now_ms());
+    async_wait *w = new_wait();
+    lf_status st = await(w, lf_exchange_code_async(c->a, last_code, NULL, on_token, w));
+    c->t = w->t;
+    if (st != LF_OK) {
+        assert_null(c->t);
+    } else {
+        assert_string_equal(lf_token_value(c->t), token);
+    }
+    return st;
+}
+
+static lf_status op_graphql_async(void *p) {
+    handle_ctx *c = p;
+    async_wait *w = new_wait();
+    lf_status st =
+        await(w, lf_graphql_async(c->a, token, "query { account { id } }", "{\"a\":[1,2]}", NULL, on_response, w));
+    c->r = w->r;
+    if (st != LF_OK) {
+        lf_response_free(c->r); /* may be set when a response was received */
+        c->r = NULL;
+    }
+    return st;
+}
+
 static void undo_nothing(void *p) { (void)p; }
 static void undo_token(void *p) {
     handle_ctx *c = p;
@@ -324,6 +409,19 @@ static void test_sweep_graphql(void **state) {
     assert_true(sweep("lf_graphql", fresh_handle, op_graphql, undo_response, drop_handle, &c, 1) > 0);
 }
 
+/* The async calls allocate on the caller's thread before queuing and on the
+ * handle's I/O thread after: both sides fail in turn. The handle (and its
+ * I/O thread) is made and freed around each run, so every block is back by
+ * the time the sweep counts. */
+static void test_sweep_async(void **state) {
+    (void)state;
+    handle_ctx c = {NULL, NULL, NULL, 0};
+    assert_true(sweep("lf_exchange_code_async", fresh_handle, op_exchange_async, undo_token, drop_handle, &c, 0) > 0);
+    assert_true(sweep("lf_exchange_code_async", fresh_handle, op_exchange_async, undo_token, drop_handle, &c, 1) > 0);
+    assert_true(sweep("lf_graphql_async", fresh_handle, op_graphql_async, undo_response, drop_handle, &c, 0) > 0);
+    assert_true(sweep("lf_graphql_async", fresh_handle, op_graphql_async, undo_response, drop_handle, &c, 1) > 0);
+}
+
 static void test_balanced_at_cleanup(void **state) {
     (void)state;
     ts_server_stop(srv);
@@ -357,6 +455,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_sweep_webhook, free_handle),
         cmocka_unit_test_teardown(test_sweep_exchange, free_handle),
         cmocka_unit_test_teardown(test_sweep_graphql, free_handle),
+        cmocka_unit_test_teardown(test_sweep_async, free_handle),
         cmocka_unit_test(test_balanced_at_cleanup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
