@@ -796,27 +796,23 @@ int main(int argc, char **argv) {
     static const lf_allocator allocator = {t_alloc, t_realloc, t_free, NULL};
     if (lf_global_init(&allocator, 0) != LF_OK) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_concurrent_exchanges_get_their_own_tokens, it_fixture_setup,
-                                        it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_graphql_async, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_deadline, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_flag, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_cancelled_before_sending, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_free_with_calls_pending, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_code_sent_at_most_once, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_code_sent_values, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_auto_probes_once_for_concurrent_calls, it_fixture_setup,
-                                        it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_trace_lines, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_arguments_are_synchronous, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_done_may_call_the_library, it_fixture_setup, it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_no_memory_before_queuing_is_synchronous, it_fixture_setup,
-                                        it_fixture_teardown),
+        IT_FIXTURE_TEST(test_concurrent_exchanges_get_their_own_tokens),
+        IT_FIXTURE_TEST(test_graphql_async),
+        IT_FIXTURE_TEST(test_deadline),
+        IT_FIXTURE_TEST(test_cancel_flag),
+        IT_FIXTURE_TEST(test_cancelled_before_sending),
+        IT_FIXTURE_TEST(test_free_with_calls_pending),
+        IT_FIXTURE_TEST(test_code_sent_at_most_once),
+        IT_FIXTURE_TEST(test_code_sent_values),
+        IT_FIXTURE_TEST(test_auto_probes_once_for_concurrent_calls),
+        IT_FIXTURE_TEST(test_trace_lines),
+        IT_FIXTURE_TEST(test_invalid_arguments_are_synchronous),
+        IT_FIXTURE_TEST(test_done_may_call_the_library),
+        IT_FIXTURE_TEST(test_no_memory_before_queuing_is_synchronous),
     };
     const struct CMUnitTest fork_tests[] = {
-        cmocka_unit_test_setup_teardown(test_child_after_fork_gets_its_own_io_thread, it_fixture_setup,
-                                        it_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_free_from_done_aborts, it_fixture_setup, it_fixture_teardown),
+        IT_FIXTURE_TEST(test_child_after_fork_gets_its_own_io_thread),
+        IT_FIXTURE_TEST(test_free_from_done_aborts),
     };
     int rc = cmocka_run_group_tests(tests, it_group_setup, it_group_teardown);
     if (argc > 1 && strcmp(argv[1], "--no-fork") == 0) return rc;

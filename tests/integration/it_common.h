@@ -66,6 +66,8 @@ typedef struct it_fixture {
 } it_fixture;
 int it_fixture_setup(void **state);
 int it_fixture_teardown(void **state);
+/* A test of a suite built on it_fixture. */
+#define IT_FIXTURE_TEST(f) cmocka_unit_test_setup_teardown(f, it_fixture_setup, it_fixture_teardown)
 
 /* Holds every reply of `s` forever: the server reads each request and never
  * answers (until ts_server_stop). */

@@ -187,7 +187,7 @@ static void test_garbage_status_line_is_a_protocol_error(void **state) {
 }
 
 int main(void) {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, it_fixture_setup, it_fixture_teardown)
+#define T(fn) IT_FIXTURE_TEST(fn)
     const struct CMUnitTest tests[] = {
         T(test_success_reports_sent),
         T(test_rejected_code_reports_sent),
