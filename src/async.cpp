@@ -31,6 +31,17 @@ constexpr int kTickMs = 100;  // cancel-flag latency bound, as the blocking path
 constexpr int kIdleMs = 60 * 1000;
 constexpr std::size_t kMaxIdleSlots = 64;
 
+// The status of the exception being handled: call only inside a catch block.
+Status status_of_current_exception() noexcept {
+    try {
+        throw;
+    } catch (const std::bad_alloc &) {
+        return Status::NoMemory;
+    } catch (...) {
+        return Status::Internal;
+    }
+}
+
 }  // namespace
 
 // A job on the I/O thread: its current transfer's slot (nullptr while it
@@ -175,14 +186,9 @@ void Loop::apply(Active *a, Job::Step step) noexcept {
             complete(a, a->job->result());
             return;
         }
-    } catch (const std::bad_alloc &) {
-        a->e = Error{};
-        complete(a, Status::NoMemory);
-        return;
     } catch (...) {
         a->e = Error{};
-        complete(a, Status::Internal);
-        return;
+        complete(a, status_of_current_exception());
     }
 }
 
@@ -203,13 +209,9 @@ void Loop::start_job(Job *job) noexcept {
     Job::Step step;
     try {
         step = job->begin(a->e);
-    } catch (const std::bad_alloc &) {
-        a->e = Error{};
-        complete(a, Status::NoMemory);
-        return;
     } catch (...) {
         a->e = Error{};
-        complete(a, Status::Internal);
+        complete(a, status_of_current_exception());
         return;
     }
     apply(a, step);
@@ -235,15 +237,10 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
         give_back(s);
         s = nullptr;
         step = j.after(st, a->e);
-    } catch (const std::bad_alloc &) {
-        if (s) give_back(s);
-        a->e = Error{};
-        complete(a, Status::NoMemory);
-        return;
     } catch (...) {
         if (s) give_back(s);
         a->e = Error{};
-        complete(a, Status::Internal);
+        complete(a, status_of_current_exception());
         return;
     }
     apply(a, step);
