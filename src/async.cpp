@@ -2,7 +2,6 @@
 // handle (design in async.hpp).
 #include "async.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -12,16 +11,6 @@
 #include "global.hpp"
 
 namespace lf {
-
-long long monotonic_ms() noexcept {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-long Job::remaining_ms() const noexcept {
-    long long left = deadline_ms - monotonic_ms();
-    return left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : static_cast<long>(left);
-}
 
 namespace {
 

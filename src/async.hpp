@@ -81,21 +81,16 @@ public:
 
     Status result() const noexcept { return result_; }
     const int *cancel = nullptr;  // the caller's flag, or nullptr
-    long long deadline_ms = 0;    // monotonic
 
 protected:
     Step finish(Status s) noexcept {
         result_ = s;
         return Step::Done;
     }
-    // Milliseconds left before the deadline, at least 1.
-    long remaining_ms() const noexcept;
 
 private:
     Status result_ = Status::Internal;
 };
-
-long long monotonic_ms() noexcept;
 
 class Loop;
 

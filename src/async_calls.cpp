@@ -8,9 +8,8 @@
 namespace lf {
 
 AsyncExchange::AsyncExchange(const Client &c, std::string_view code, const CallOptions &opts, Token &token)
-    : c_(c), code_(code), opts_(opts), token_(token) {
+    : c_(c), code_(code), opts_(c.started(opts)), token_(token) {
     cancel = opts.cancel;
-    deadline_ms = monotonic_ms() + c.call_timeout(opts);
     // Taken before the code can go out, as send_code does: the token's and
     // the answer's room, and the reserve for hooked dependencies.
     token_.reserve();
@@ -67,7 +66,7 @@ Job::Step AsyncExchange::wait(Error &e) {
     if (opts_.cancel && __atomic_load_n(opts_.cancel, __ATOMIC_ACQUIRE))
         return finish(
             fail(e, Status::Cancelled, "cancelled while waiting for another call's AUTO probe; the code was not sent"));
-    if (monotonic_ms() >= deadline_ms)
+    if (monotonic_ms() >= opts_.deadline_ms)
         return finish(
             fail(e, Status::Timeout, "timed out waiting for another call's AUTO probe; the code was not sent"));
     return resolve(e);
@@ -76,13 +75,11 @@ Job::Step AsyncExchange::wait(Error &e) {
 Job::Step AsyncExchange::send_probe() {
     c_.trace_probe(probe_);
     c_.code_request(c_.auto_attempts_[probe_], probe_code_, opts_, nullptr, cr_);
-    cr_.req.timeout_ms = remaining_ms();
     return Step::Send;
 }
 
 Job::Step AsyncExchange::send_real() {
     c_.code_request(chosen_, code_.view(), opts_, &sent_, cr_);
-    cr_.req.timeout_ms = remaining_ms();
     return Step::Send;
 }
 
@@ -116,15 +113,11 @@ Job::Step AsyncExchange::after(Status s, Error &e) {
 Status AsyncGraphql::prepare(std::string_view token, const char *query, const char *variables_json,
                              const CallOptions &opts, Error &e) {
     cancel = opts.cancel;
-    deadline_ms = monotonic_ms() + c_.call_timeout(opts);
     token_.str().assign(token.data(), token.size());
-    return c_.api_request(token_.view(), query, variables_json, opts, ar_, e);
+    return c_.api_request(token_.view(), query, variables_json, c_.started(opts), ar_, e);
 }
 
-Job::Step AsyncGraphql::begin(Error &) {
-    ar_.req.timeout_ms = remaining_ms();
-    return Step::Send;
-}
+Job::Step AsyncGraphql::begin(Error &) { return Step::Send; }
 
 Job::Step AsyncGraphql::after(Status s, Error &e) {
     if (s != Status::Ok) return finish(s);

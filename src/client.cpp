@@ -209,8 +209,11 @@ std::string_view Client::basic_credentials() const noexcept {
     return h.size() > kBasicPrefix.size() ? h.substr(kBasicPrefix.size()) : std::string_view();
 }
 
-long Client::call_timeout(const CallOptions &opts) const noexcept {
-    return opts.timeout_ms > 0 && opts.timeout_ms < timeout_ms_ ? opts.timeout_ms : timeout_ms_;
+CallOptions Client::started(const CallOptions &opts) const noexcept {
+    CallOptions o = opts;
+    long t = opts.timeout_ms > 0 && opts.timeout_ms < timeout_ms_ ? opts.timeout_ms : timeout_ms_;
+    o.deadline_ms = monotonic_ms() + t;
+    return o;
 }
 
 }  // namespace lf

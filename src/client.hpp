@@ -49,6 +49,10 @@ struct ClientOptions {
 
 struct CallOptions {
     long timeout_ms = 0;  // 0: the handle's
+    // Set once when the call starts (Client::started): every request of the
+    // call (AUTO probes, then the code) ends by it, so timeout_ms bounds the
+    // whole call.
+    long long deadline_ms = 0;
     const int *cancel = nullptr;
     Sent *code_sent = nullptr;  // exchange: whether the real code can have reached the server
 };
@@ -136,7 +140,7 @@ private:
     void plan_auto() noexcept;
 
     const RedirectUri *allowed_redirect_uri(const char *uri) const noexcept;
-    long call_timeout(const CallOptions &opts) const noexcept;
+    CallOptions started(const CallOptions &opts) const noexcept;
     // base64(id:secret), the part of basic_header_ a server could echo.
     std::string_view basic_credentials() const noexcept;
     Status resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const;

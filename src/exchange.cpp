@@ -21,7 +21,7 @@ void Client::code_request(const Attempt &a, std::string_view code, const CallOpt
     req.url = a.endpoint->url.c_str();
     req.allow_http = a.endpoint->allow_http;
     req.loopback = a.endpoint->loopback;
-    req.timeout_ms = call_timeout(opts);
+    req.deadline_ms = opts.deadline_ms;
     req.cancel = opts.cancel;
     req.what = "token endpoint";
     req.sent = sent;
@@ -113,11 +113,6 @@ const char *verdict_name(ProbeVerdict v) noexcept {
     return v == ProbeVerdict::Accepted   ? "the client is accepted in this style"
            : v == ProbeVerdict::Rejected ? "this style is rejected"
                                          : "no verdict (the probe failed)";
-}
-
-long long now_ms() noexcept {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -218,13 +213,12 @@ void Client::trace_learned(const Attempt &chosen) const noexcept {
 Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const {
     int c = auto_choice_.load(std::memory_order_acquire);
     if (c < 0) {
-        long long deadline = now_ms() + call_timeout(opts);
         std::unique_lock<std::mutex> lock(auto_mu_);
         while (auto_probing_ && auto_choice_.load(std::memory_order_acquire) < 0) {
             if (opts.cancel && __atomic_load_n(opts.cancel, __ATOMIC_ACQUIRE))
                 return fail(e, Status::Cancelled,
                             "cancelled while waiting for another call's AUTO probe; the code was not sent");
-            long long left = deadline - now_ms();
+            long long left = opts.deadline_ms - monotonic_ms();
             if (left <= 0)
                 return fail(e, Status::Timeout,
                             "timed out waiting for another call's AUTO probe; the code was not sent");
@@ -246,7 +240,8 @@ Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) 
     return Status::Ok;
 }
 
-Status Client::exchange(std::string_view code, const CallOptions &opts, Token &out, Error &e) const {
+Status Client::exchange(std::string_view code, const CallOptions &call_opts, Token &out, Error &e) const {
+    CallOptions opts = started(call_opts);
     if (code.empty()) return fail(e, Status::InvalidArgument, "the authorization code is empty");
     if (code.size() > kMaxCodeLength) return fail(e, Status::InvalidArgument, "the authorization code is too long");
     Attempt a{auth_, auth_ == ClientAuth::Basic ? &token_basic_ : &token_json_};

@@ -82,7 +82,7 @@ Status Client::api_request(std::string_view token, const char *query, const char
     req.loopback = api_.loopback;
     req.body = out.body.view();
     req.headers = &out.auth_header;
-    req.timeout_ms = call_timeout(opts);
+    req.deadline_ms = opts.deadline_ms;
     req.cancel = opts.cancel;
     req.what = "API";
     return Status::Ok;
@@ -103,7 +103,7 @@ Status Client::graphql(std::string_view token, const char *query, const char *va
                        Response &out, bool *got_response, Error &e) const {
     *got_response = false;
     ApiRequest ar;
-    Status s = api_request(token, query, variables_json, opts, ar, e);
+    Status s = api_request(token, query, variables_json, started(opts), ar, e);
     if (s != Status::Ok) return s;
     s = transport_.post(ar.req, ar.resp, e);
     if (s != Status::Ok) return s;

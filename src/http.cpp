@@ -18,6 +18,11 @@
 
 namespace lf {
 
+long long monotonic_ms() noexcept {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
 namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
@@ -248,11 +253,6 @@ void set_trust(CURL *h, Trust &t, const String &ca_file) {
 
 int load_cancel(const int *flag) noexcept { return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0; }
 
-long long now_ms() noexcept {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
 // A request whose connection moves no byte either way for the stall limit
 // is given up on, long before the whole-request timeout: the server stalls.
 // (libcurl's low-speed limit averages over its last five seconds, so it
@@ -266,7 +266,7 @@ public:
         curl_off_t up = 0;
         curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
         unsigned long long moved = sink.header_bytes + sink.body->size() + static_cast<unsigned long long>(up);
-        long long now = now_ms();
+        long long now = monotonic_ms();
         if (since_ < 0 || moved != moved_) {
             moved_ = moved;
             since_ = now;
@@ -582,7 +582,10 @@ void Transport::prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) con
     setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     setopt(h, CURLOPT_POSTFIELDS, req.body.data());
     setopt(h, CURLOPT_HTTPHEADER, const_cast<curl_slist *>(req.headers));
-    setopt(h, CURLOPT_TIMEOUT_MS, req.timeout_ms);
+    // At least 1: 0 would mean no limit. check_start() refused a request
+    // whose deadline had passed.
+    long long left = req.deadline_ms - monotonic_ms();
+    setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : left));
     s->watch = StallWatch(stall_timeout_ms_);
 }
 
@@ -619,6 +622,8 @@ Transport::Ending Transport::drive(Slot *s, const HttpRequest &req) const {
 
 Status Transport::check_start(const HttpRequest &req, Error &e) const noexcept {
     if (load_cancel(req.cancel)) return failf(e, Status::Cancelled, "%s: cancelled before sending", req.what);
+    // The call's earlier requests (AUTO probes) may have used up its time.
+    if (monotonic_ms() >= req.deadline_ms) return failf(e, Status::Timeout, "%s: timed out before sending", req.what);
     return Status::Ok;
 }
 
@@ -680,7 +685,7 @@ double ms_of(CURL *h, CURLINFO what) noexcept {
 // without its query: no header, no body.
 void Transport::trace_transfer(Slot *s, const HttpRequest &req, Status st, const Error &e) const noexcept {
     CURL *h = s->easy;
-    long long now = now_ms();
+    long long now = monotonic_ms();
     char url[256];
     url_for_trace(req.url, url, sizeof url);
     const char *ip = nullptr;

@@ -29,6 +29,9 @@ struct TransportConfig {
     const Tracer *tracer = nullptr;  // the handle's; outlives the Transport
 };
 
+// Milliseconds on a monotonic clock (steady_clock), for deadlines.
+long long monotonic_ms() noexcept;
+
 // Whether a request can have reached the server (lf_code_sent).
 enum class Sent { No = 0, Maybe = 1, Yes = 2 };
 
@@ -38,7 +41,7 @@ struct HttpRequest {
     bool loopback = false;    // the host is loopback: never use a proxy
     std::string_view body;
     const curl_slist *headers = nullptr;  // borrowed, read-only
-    long timeout_ms = 30000;
+    long long deadline_ms = 0;            // on monotonic_ms()'s clock: the request ends there at the latest
     const int *cancel = nullptr;
     const char *what = "server";  // for messages: "token endpoint", "API"
     std::size_t max_body = 0;     // 0: the transport's max_response_bytes

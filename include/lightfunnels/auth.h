@@ -382,7 +382,9 @@ typedef struct lf_auth_config {
                                            LF_CLIENT_AUTH_JSON_BODY to keep the earlier method.
                                            BASIC needs a client_id without ':' */
     long connect_timeout_ms;            /**< default 10000; must be > 0 */
-    long timeout_ms;                    /**< default 30000, whole request; must be > 0 */
+    long timeout_ms;                    /**< default 30000, whole call: an AUTO exchange's probes and its
+                                           request share it (since 1.1.0; 1.0.0 gave each request its
+                                           own); must be > 0 */
     size_t max_response_bytes;          /**< default 1 MiB (1048576); must be > 0 */
     const char *ca_file;    /**< NULL: the system trust store; else trust exactly the CA certificates in this PEM file.
                                            Not read by lf_auth_new(): each new connection uses the file as it is
@@ -524,7 +526,7 @@ typedef enum lf_code_sent {
  * with lf_call_options_init(&o, sizeof o). Append-only. @since 1.0.0 */
 typedef struct lf_call_options {
     size_t struct_size;      /**< set by lf_call_options_init */
-    long timeout_ms;         /**< 0: the handle's timeout; else the smaller of the two; must be >= 0 */
+    long timeout_ms;         /**< 0: the handle's timeout, else the smaller; the whole call; must be >= 0 */
     const int *cancel;       /**< optional; once *cancel != 0 the call returns LF_E_CANCELLED within ~100 ms.
                            Read without synchronisation from the calling thread: set it with an
                            atomic store (or from a signal handler via volatile sig_atomic_t-sized int). */

@@ -311,6 +311,27 @@ static void test_waiting_caller_keeps_its_own_cancel_flag(void **state) {
     waiting_caller(*state, 0, 1, LF_E_CANCELLED);
 }
 
+/* The call's timeout bounds the probes and the real request together, not
+ * each request on its own: with every probe answered after 900 ms, a 1000 ms
+ * call gives up during its second probe, and its code never goes out. */
+static void test_timeout_bounds_the_probes_and_the_code_together(void **state) {
+    fixture *f = *state;
+    f->m.accept_json = 1; /* the Basic probe is refused, the JSON one accepted */
+    f->m.probe_delay_ms = 900;
+    lf_code_sent sent = LF_CODE_SENT;
+    lf_call_options o = it_call_options(1000, NULL);
+    o.code_sent = &sent;
+    lf_token *t = NULL;
+    lf_error err;
+    long long t0 = ts_now_ms();
+    lf_status st = lf_exchange_code_ex(f->a, f->c.code, &o, &t, &err);
+    it_assert_faster_than(t0, 1600, "an AUTO exchange with a 1000 ms timeout");
+    IT_ASSERT_STATUS(st, LF_E_TIMEOUT, &err);
+    assert_null(t);
+    assert_int_equal(sent, LF_CODE_NOT_SENT);
+    assert_false(ts_server_saw(f->srv, f->c.code));
+}
+
 static void test_both_reject_client(void **state) {
     fixture *f = *state;
     for (int round = 0; round < 2; round++) {
@@ -396,6 +417,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_json_only_server_basic_403_invalid_grant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waiting_caller_keeps_its_own_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waiting_caller_keeps_its_own_cancel_flag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_bounds_the_probes_and_the_code_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_both_reject_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_hits_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_first_use, setup, teardown),
