@@ -71,6 +71,10 @@ Status Client::api_request(std::string_view token, const char *query, const char
     Status s = request_body(query, variables_json, out.body, e);
     if (s != Status::Ok) return s;
 
+    // The token's header is a list node of our own in front of the shared
+    // JSON headers, not a curl_slist_append copy: libcurl would copy the
+    // token into memory it frees without wiping (unless its allocator is
+    // hooked). libcurl only reads the list; the const_cast is for its API.
     String &bearer = out.bearer.str();
     bearer.reserve(22 + token.size());
     bearer.assign("Authorization: Bearer ").append(token.data(), token.size());
