@@ -101,8 +101,20 @@ private:
 };
 
 namespace {
-thread_local Reserve *t_reserve = nullptr;
+thread_local Reserve *const *t_reserves = nullptr;
+thread_local std::size_t t_reserve_count = 0;
+
+// A block from the first reserve in scope with room, or nullptr.
+void *take_reserved(std::size_t n, Reserve *&from) noexcept {
+    for (std::size_t i = 0; i < t_reserve_count; i++) {
+        if (void *p = t_reserves[i]->take(n)) {
+            from = t_reserves[i];
+            return p;
+        }
+    }
+    return nullptr;
 }
+}  // namespace
 
 Reserve *reserve_new(std::size_t bytes) noexcept {
     static_assert(sizeof(Reserve) <= Reserve::kOffset, "reserve header");
@@ -116,8 +128,16 @@ void reserve_release(Reserve *r) noexcept {
 
 bool reserve_used(const Reserve *r) noexcept { return r && r->used(); }
 
-ReserveScope::ReserveScope(Reserve *r) noexcept : previous_(t_reserve) { t_reserve = r; }
-ReserveScope::~ReserveScope() { t_reserve = previous_; }
+ReserveScope::ReserveScope(Reserve *const *rs, std::size_t n) noexcept
+    : previous_(t_reserves), previous_n_(t_reserve_count) {
+    t_reserves = rs;
+    t_reserve_count = n;
+}
+
+ReserveScope::~ReserveScope() {
+    t_reserves = previous_;
+    t_reserve_count = previous_n_;
+}
 
 namespace dep {
 
@@ -130,10 +150,7 @@ void *malloc_fn(std::size_t n) {
     }
     auto *base = static_cast<unsigned char *>(mem_alloc(n + kHeader));
     Reserve *from = nullptr;
-    if (!base && t_reserve) {
-        base = static_cast<unsigned char *>(t_reserve->take(n + kHeader));
-        from = base ? t_reserve : nullptr;
-    }
+    if (!base) base = static_cast<unsigned char *>(take_reserved(n + kHeader, from));
     if (!base) {
         t_dep_failed = true;
         return nullptr;

@@ -67,15 +67,21 @@ Reserve *reserve_new(std::size_t bytes) noexcept;  // nullptr on failure
 void reserve_release(Reserve *r) noexcept;         // the owner's reference; nullptr-safe
 bool reserve_used(const Reserve *r) noexcept;      // whether any block was taken from it
 
+// One reserve in scope, or several (the async loop's transfer step, where
+// every exchange in flight reads its answer): a refused allocation is served
+// by the first of them with room. The array must outlive the scope.
 class ReserveScope {
 public:
-    explicit ReserveScope(Reserve *r) noexcept;
+    explicit ReserveScope(Reserve *r) noexcept : ReserveScope(&one_, r ? 1 : 0) { one_ = r; }
+    ReserveScope(Reserve *const *rs, std::size_t n) noexcept;
     ReserveScope(const ReserveScope &) = delete;
     ReserveScope &operator=(const ReserveScope &) = delete;
     ~ReserveScope();
 
 private:
-    Reserve *previous_;
+    Reserve *one_ = nullptr;
+    Reserve *const *previous_;
+    std::size_t previous_n_;
 };
 
 template <class T>

@@ -96,6 +96,7 @@ private:
     void sweep() noexcept;
     Transport::Slot *slot();
     void give_back(Transport::Slot *s) noexcept;
+    void pool_reserves(Reserve *first) noexcept;
 
     const Transport &transport_;
     CURLM *multi_ = nullptr;
@@ -107,6 +108,7 @@ private:
     bool stopping_ = false;   // under mu_
     // The I/O thread's own.
     Vector<Active *> active_;
+    Vector<Reserve *> reserves_;  // perform()'s, as large as active_: never grows there
     Vector<Transport::Slot *> idle_;
 };
 
@@ -185,6 +187,7 @@ void Loop::start_job(Job *job) noexcept {
     Active *a = nullptr;
     try {
         active_.reserve(active_.size() + 1);
+        reserves_.reserve(active_.size() + 1);
         a = make<Active>();
     } catch (...) {
         Error e;
@@ -211,11 +214,12 @@ void Loop::start_job(Job *job) noexcept {
 void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     Transport::Slot *s = a->slot;
     a->slot = nullptr;
-    curl_multi_remove_handle(multi_, Transport::easy_of(s));
     Job &j = *a->job;
     Job::Step step;
     try {
-        ReserveScope scope(j.reserve());
+        pool_reserves(j.reserve());
+        ReserveScope scope(reserves_.data(), reserves_.size());
+        curl_multi_remove_handle(multi_, Transport::easy_of(s));
         Status st;
         try {
             st = transport_.finish(s, j.request(), end, j.response(), a->e);
@@ -235,16 +239,27 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     apply(a, step);
 }
 
-// One step of every transfer. While it runs, the reserve of an exchange in
-// flight (if any) backs the dependencies' allocations.
+// The reserves of the exchanges in flight, `first` (if any) in front: one
+// pool. libcurl reads every transfer's answer in the same step, and no
+// allocation says which transfer it is for, so no exchange can keep its
+// reserve to itself; each is sized for one exchange's worst case, and the
+// pool for all of them.
+void Loop::pool_reserves(Reserve *first) noexcept {
+    reserves_.clear();
+    if (first) reserves_.push_back(first);
+    for (Active *a : active_) {
+        Reserve *r = a->job && a->slot ? a->job->reserve() : nullptr;
+        if (r && r != first) reserves_.push_back(r);
+    }
+}
+
+// One step of every transfer, with the pool of reserves in scope.
 void Loop::perform() noexcept {
-    Reserve *r = nullptr;
-    for (Active *a : active_)
-        if (!r && a->job && a->slot) r = a->job->reserve();
+    pool_reserves(nullptr);
     CURLMcode rc;
     dep::take_failure();  // only failures of this step count when a transfer ends
     {
-        ReserveScope scope(r);
+        ReserveScope scope(reserves_.data(), reserves_.size());
         int running = 0;
         rc = curl_multi_perform(multi_, &running);
     }

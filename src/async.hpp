@@ -27,9 +27,11 @@
 // the reserve for hooked dependencies) is allocated by the caller's thread
 // before the job is queued: a failure there is LF_E_NO_MEMORY, synchronous,
 // done never called. On the I/O thread, the reserve of a job that sends a
-// real code is in scope while its answer is read; during a transfer step
-// (one curl_multi_perform for all requests) the reserve of one in-flight
-// exchange is.
+// real code backs the dependencies' allocations once the code is out. The
+// reserves of all in-flight exchanges form one pool (libcurl reads every
+// answer in one curl_multi_perform, and an allocation does not say which
+// transfer it is for); the pool is in scope during a transfer step and while
+// an answer is read, that exchange's own reserve first.
 //
 // Lifetime. Each job's done callback runs exactly once, on the I/O thread.
 // Freeing the handle stops the loop: every pending job completes with
