@@ -85,6 +85,9 @@ expect_contains "spent code: reported" "$WORK/spent.err" "exchange failed: LF_E_
 
 log "a server that stops answering: the deadline ends the run, pending calls are cancelled"
 codes "$WORK/codes3" 3
+# A stopped process ignores SIGTERM until continued: whatever happens next,
+# lib.sh's cleanup must find the sandbox running.
+trap 'kill -CONT "$SANDBOX_PID" 2>/dev/null; cleanup' EXIT
 kill -STOP "$SANDBOX_PID"
 T0=$(date +%s)
 run_example hung "$WORK/codes3" 1500
