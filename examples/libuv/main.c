@@ -122,12 +122,15 @@ static void note_account(struct app *app, const lf_response *r) {
 }
 
 static void start_account_query(struct app *app, struct call *c) {
-    c->kind = CALL_ACCOUNT;
-    /* lf_graphql_async copies the token before it returns: a real server
-     * stores it (encrypted) first, then frees its copy here as we do. */
-    lf_status s = lf_graphql_async(app->auth, lf_token_value(c->token), ACCOUNT_QUERY, NULL, NULL, account_done, c);
-    lf_token_free(c->token);
+    lf_token *token = c->token;
     c->token = NULL;
+    c->kind = CALL_ACCOUNT;
+    /* Once this returns LF_OK, `c` is the I/O thread's until account_done
+     * hands it back: not one more access here. The token was copied before
+     * it returned; a real server stores it (encrypted) first, then frees
+     * its own copy as we do. */
+    lf_status s = lf_graphql_async(app->auth, lf_token_value(token), ACCOUNT_QUERY, NULL, NULL, account_done, c);
+    lf_token_free(token);
     if (s == LF_OK) {
         app->pending++;
         return;
