@@ -10,6 +10,8 @@ packages=(
   libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libcpp-httplib-dev
   # the reference app (examples/app): HTTP server and its install database
   libmicrohttpd-dev libsqlite3-dev
+  # examples/libuv (the async calls on a libuv loop); its test fails without it
+  libuv1-dev
   # the demo: a headless-Chromium merchant driven over DevTools by python3,
   # curl for the sandbox's control endpoints; python3 also configures the
   # test areas (hostile-server suite)
