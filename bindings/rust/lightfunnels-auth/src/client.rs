@@ -198,7 +198,9 @@ impl Config {
     /// The library has masked every secret in `line` already (client
     /// secrets, codes, tokens, Basic credentials), so it can go to an
     /// ordinary log. `f` runs on the thread making the call, while that call
-    /// waits, possibly on several threads at once: keep it quick. It must
+    /// waits (for [`Client::exchange_code_async`] and
+    /// [`Client::graphql_async`]: on the handle's I/O thread), possibly on
+    /// several threads at once: keep it quick. It must
     /// not call the same client. A panic in `f` is caught (after the panic
     /// hook has reported it), that line is dropped, and the call goes on.
     ///
