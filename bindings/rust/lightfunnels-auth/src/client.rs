@@ -198,7 +198,9 @@ impl Config {
     /// The library has masked every secret in `line` already (client
     /// secrets, codes, tokens, Basic credentials), so it can go to an
     /// ordinary log. `f` runs on the thread making the call, while that call
-    /// waits, possibly on several threads at once: keep it quick. It must
+    /// waits (for [`Client::exchange_code_async`] and
+    /// [`Client::graphql_async`]: on the handle's I/O thread), possibly on
+    /// several threads at once: keep it quick. It must
     /// not call the same client. A panic in `f` is caught (after the panic
     /// hook has reported it), that line is dropped, and the call goes on.
     ///
@@ -250,7 +252,7 @@ impl<'a> CallOptions<'a> {
     }
 
     /// The C struct; it points at `self.cancel`, so use it within `'a`.
-    fn to_sys(self) -> sys::lf_call_options {
+    pub(crate) fn to_sys(self) -> sys::lf_call_options {
         let mut o = MaybeUninit::<sys::lf_call_options>::zeroed();
         // SAFETY: o is writable for size_of::<lf_call_options>() bytes, and
         // all-zero is a valid lf_call_options (integers and a null pointer).
@@ -279,7 +281,7 @@ fn millis(d: Duration) -> c_long {
     }
 }
 
-fn cstring(s: &str, what: &str) -> Result<CString, Error> {
+pub(crate) fn cstring(s: &str, what: &str) -> Result<CString, Error> {
     CString::new(s)
         .map_err(|_| Error::binding(Status::InvalidArgument, &format!("{} contains a NUL byte", what)))
 }
@@ -351,8 +353,11 @@ fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, Error> {
 /// A configured Lightfunnels app client (`lf_auth`).
 ///
 /// Cheap to share: wrap it in an `Arc` and use it from any number of threads
-/// at once. Every network call blocks the calling thread (bounded by the
-/// configured timeouts); in async code run them on a blocking pool.
+/// at once. The network calls block the calling thread (bounded by the
+/// configured timeouts), except [`exchange_code_async`](Client::exchange_code_async)
+/// and [`graphql_async`](Client::graphql_async), futures for any executor,
+/// driven by the handle's own I/O thread; `account_id` has no such form: run
+/// it on a blocking pool in async code, or send its query with `graphql_async`.
 pub struct Client {
     raw: NonNull<sys::lf_auth>,
     // Called by the handle until Drop frees it; dropped after that.
@@ -462,7 +467,7 @@ impl Client {
         }
     }
 
-    fn raw(&self) -> *const sys::lf_auth {
+    pub(crate) fn raw(&self) -> *const sys::lf_auth {
         self.raw.as_ptr()
     }
 

@@ -28,6 +28,11 @@
 //! # Ok::<(), lightfunnels_auth::Error>(())
 //! ```
 //!
+//! In async code, [`Client::exchange_code_async`] and
+//! [`Client::graphql_async`] return futures that any executor can drive (no
+//! runtime is assumed): the handle's own library I/O thread runs the
+//! requests of all of them and wakes their tasks.
+//!
 //! Every fallible call returns `Result<_, Error>`; match on [`Error::status`]
 //! ([`Status`]). Secrets ([`Secret`], [`AccessToken`]) are zeroed when
 //! dropped and never printed by `Debug`/`Display`.
@@ -37,12 +42,14 @@
 
 mod client;
 mod error;
+mod nonblocking;
 mod response;
 mod secret;
 mod trace;
 
 pub use client::{new_state, state_equal, CallOptions, Client, ClientAuth, Config};
 pub use error::{CodeSent, Error, Status};
+pub use nonblocking::{Canceller, ExchangeFuture, GraphqlFuture};
 pub use response::Response;
 pub use secret::{AccessToken, Secret};
 pub use trace::{Trace, TraceEvent};
