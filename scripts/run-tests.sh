@@ -23,7 +23,7 @@ scripts/check-format.sh
 stage "build"
 LF_CMAKE_ARGS="-DLF_TEST_VALGRIND=ON ${LF_CMAKE_ARGS:-}" scripts/build.sh
 stage "valgrind memcheck: unit and integration suites"
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$jobs" -L 'valgrind-(unit|integration)'
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$jobs" -L 'valgrind-(unit|integration|examples)'
 stage "sanitizers"
 scripts/check-sanitizers.sh
 stage "fuzzing smoke"
