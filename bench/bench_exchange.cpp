@@ -16,6 +16,8 @@
 //                 handle with as many easy handles on one thread; exchanges/s,
 //                 process CPU µs/exchange, and the connections the servers
 //                 accepted while measured (0: every one reused).
+//   --mode profile_async  the same flow under callgrind (--impl lf|curl):
+//                 --total completions between the callgrind markers.
 //   --mode rss    RSS (and, for ours, live library heap blocks) after 1,000
 //                 and after N exchanges on one handle (--impl lf|curl).
 //   --mode profile  one warm thread, N exchanges between CALLGRIND_ZERO_STATS
@@ -724,14 +726,25 @@ struct AsyncSample {
     long new_conns = 0;  // connections the servers accepted during the measured time
 };
 
-// Warms up (every lane has completed kWarmCalls calls: every connection was
-// made, accepted and reused), then measures `seconds` of the steady flow
-// from the main thread, which only sleeps meanwhile: the process's CPU is
-// the driving thread's.
-AsyncSample measure_flow(Flow &flow) {
+// Every lane has completed kWarmCalls calls: every connection was made,
+// accepted and reused.
+void warm_up(Flow &flow) {
     if (!wait_for([&] { return flow.failed || flow.lanes_warm.load() >= g_opt.inflight; }, 60))
         die("the async warm-up did not finish within 60 s");
     if (flow.failed) die("an exchange failed during the async warm-up");
+}
+
+void stop_and_drain(Flow &flow) {
+    flow.stop = true;
+    if (!wait_for([&] { return flow.in_flight.load(std::memory_order_acquire) == 0; }, 60))
+        die("the async calls did not drain within 60 s");
+    if (flow.failed) die("an exchange failed during the async run");
+}
+
+// Measures `seconds` of the steady flow from the main thread, which only
+// sleeps meanwhile: the process's CPU is the driving thread's.
+AsyncSample measure_flow(Flow &flow) {
+    warm_up(flow);
     long a0 = server_accepts();
     double s0 = server_cpu_s(), c0 = process_cpu_s();
     long n0 = flow.done.load();
@@ -741,10 +754,7 @@ AsyncSample measure_flow(Flow &flow) {
     Clock::time_point t1 = Clock::now();
     double c1 = process_cpu_s(), s1 = server_cpu_s();
     long a1 = server_accepts();
-    flow.stop = true;
-    if (!wait_for([&] { return flow.in_flight.load(std::memory_order_acquire) == 0; }, 60))
-        die("the async calls did not drain within 60 s");
-    if (flow.failed) die("an exchange failed during the async run");
+    stop_and_drain(flow);
     AsyncSample r;
     long n = n1 - n0;
     if (n <= 0) die("no exchange completed in the measured time");
@@ -757,7 +767,10 @@ AsyncSample measure_flow(Flow &flow) {
     return r;
 }
 
-AsyncSample async_ours() {
+// Runs `measure` (which ends with stop_and_drain) on a flow of ours or of
+// the baseline, made for it and torn down after.
+template <class Measure>
+auto async_ours(Measure measure) {
     LfAsync r;
     r.auth = lf_make();
     r.lanes.resize(static_cast<size_t>(g_opt.inflight));
@@ -767,17 +780,18 @@ AsyncSample async_ours() {
         r.flow.in_flight.fetch_add(1);
         if (!lf_async_start(&lane)) r.flow.in_flight.fetch_sub(1);
     }
-    AsyncSample s = measure_flow(r.flow);
+    auto result = measure(r.flow);
     lf_auth_free(r.auth);
-    return s;
+    return result;
 }
 
-AsyncSample async_base() {
+template <class Measure>
+auto async_base(Measure measure) {
     Flow flow;
     std::thread driver([&flow] { curl_multi_drive(flow, g_opt.inflight); });
-    AsyncSample s = measure_flow(flow);  // returns once the driver has nothing in flight
+    auto result = measure(flow);  // returns once the driver has nothing in flight
     driver.join();
-    return s;
+    return result;
 }
 
 void mode_async() {
@@ -788,11 +802,11 @@ void mode_async() {
         // ours first on even repetitions, the baseline first on odd ones
         for (int k = 0; k < 2; k++) {
             if ((k == 0) == (rep % 2 == 0)) {
-                AsyncSample a = async_ours();
+                AsyncSample a = async_ours(measure_flow);
                 ours.samples.push_back(a.s);
                 conns_ours.push_back(a.new_conns);
             } else {
-                AsyncSample b = async_base();
+                AsyncSample b = async_base(measure_flow);
                 base.samples.push_back(b.s);
                 conns_base.push_back(b.new_conns);
             }
@@ -814,6 +828,28 @@ void mode_async() {
     print_series(ours, false);
     print_series(base, true);
     std::printf("  }\n}\n");
+}
+
+// The async flow under callgrind: after the warm-up, --total completions
+// between CALLGRIND_ZERO_STATS and CALLGRIND_DUMP_STATS, every thread of the
+// process counted (the I/O or driving thread, and the main thread, which
+// only polls). Prints the completions actually counted ("ops").
+void mode_profile_async() {
+    if (g_opt.impl != "lf" && g_opt.impl != "curl") die("--mode profile_async takes --impl lf or curl");
+    auto measure = [](Flow &flow) {
+        warm_up(flow);
+        long n0 = flow.done.load();
+        CALLGRIND_ZERO_STATS;
+        if (!wait_for([&] { return flow.failed || flow.done.load() >= n0 + g_opt.total; }, 600))
+            die("the profiled async run did not finish within 600 s");
+        CALLGRIND_DUMP_STATS;
+        long n1 = flow.done.load();
+        stop_and_drain(flow);
+        return n1 - n0;
+    };
+    long ops = g_opt.impl == "lf" ? async_ours(measure) : async_base(measure);
+    std::printf("{\"mode\": \"profile_async\", \"impl\": \"%s\", \"inflight\": %d, \"ops\": %ld}\n", g_opt.impl.c_str(),
+                g_opt.inflight, ops);
 }
 
 // Cold: everything made per exchange (handle, connection, TLS handshake, CA
@@ -1021,6 +1057,8 @@ int main(int argc, char **argv) {
         mode_rss();
     else if (g_opt.mode == "async")
         mode_async();
+    else if (g_opt.mode == "profile_async")
+        mode_profile_async();
     else if (g_opt.mode == "profile")
         mode_profile();
     else
