@@ -11,11 +11,19 @@
 //                 run is measured only when its connections are spread one
 //                 per instance; otherwise it is made again.
 //   --mode cold   a new lf_auth (or easy handle) per exchange vs warm reuse.
+//   --mode async  one lf_auth with --inflight (64) lf_exchange_code_async calls
+//                 kept in flight by its I/O thread, against one libcurl multi
+//                 handle with as many easy handles on one thread; exchanges/s,
+//                 process CPU µs/exchange, and the connections the servers
+//                 accepted while measured (0: every one reused).
+//   --mode profile_async  the same flow under callgrind (--impl lf|curl):
+//                 --total completions between the callgrind markers.
 //   --mode rss    RSS (and, for ours, live library heap blocks) after 1,000
 //                 and after N exchanges on one handle (--impl lf|curl).
 //   --mode profile  one warm thread, N exchanges between CALLGRIND_ZERO_STATS
 //                 and CALLGRIND_DUMP_STATS (bench/profile runs it under
-//                 valgrind --tool=callgrind). --impl lf, curl, or curl_readcb,
+//                 valgrind --tool=callgrind). --impl lf, lf_trace (a no-op
+//                 trace function), curl, or curl_readcb,
 //                 curl_ae, curl_ua, curl_uahdr, curl_lfopts: the baseline with
 //                 one (or all) of the library's extra libcurl options.
 //
@@ -65,6 +73,8 @@ struct Options {
     long total = 100000;
     std::vector<int> server_pids;
     std::vector<std::string> status_urls;  // each nginx instance's stub_status
+    int inflight = 64;                     // --mode async
+    bool trace = false;                    // ours with a no-op trace function
 };
 
 const char kClientId[] = "lf_app_8c1d5e2b9a7f4c3e";
@@ -153,10 +163,16 @@ std::vector<std::string> split(const char *s) {
 
 size_t on_body(char *p, size_t size, size_t n, void *ud);
 
-// Client connections each nginx instance holds: its stub_status "Active
-// connections", less the status request itself.
-std::vector<int> server_connections() {
-    std::vector<int> out;
+// One nginx instance's stub_status: the client connections it holds ("Active
+// connections", less the status request itself) and the connections it
+// has accepted since it started.
+struct ServerStatus {
+    int active = 0;
+    long accepts = 0;
+};
+
+std::vector<ServerStatus> server_status() {
+    std::vector<ServerStatus> out;
     for (const std::string &u : g_opt.status_urls) {
         CURL *h = curl_easy_init();
         if (!h) die("curl_easy_init failed");
@@ -168,12 +184,28 @@ std::vector<int> server_connections() {
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
         CURLcode rc = curl_easy_perform(h);
         curl_easy_cleanup(h);
-        int n = 0;
-        if (rc != CURLE_OK || std::sscanf(body.c_str(), "Active connections: %d", &n) != 1)
+        ServerStatus st;
+        if (rc != CURLE_OK || std::sscanf(body.c_str(), "Active connections: %d server accepts handled requests %ld",
+                                          &st.active, &st.accepts) != 2)
             die("cannot read the server status at %s", u.c_str());
-        out.push_back(n - 1);
+        st.active -= 1;
+        out.push_back(st);
     }
     return out;
+}
+
+std::vector<int> server_connections() {
+    std::vector<int> out;
+    for (const ServerStatus &st : server_status()) out.push_back(st.active);
+    return out;
+}
+
+// Connections the servers have accepted so far (the status requests' own
+// included: callers take differences over spans with the same number of them).
+long server_accepts() {
+    long n = 0;
+    for (const ServerStatus &st : server_status()) n += st.accepts;
+    return n;
 }
 
 // The instances share one port (SO_REUSEPORT), and the kernel picks one per
@@ -201,6 +233,10 @@ bool connections_spread(int threads) {
 
 // ---- ours -----------------------------------------------------------------------
 
+// Tracing on at its least: every line is formatted and redacted, then dropped.
+std::atomic<long> g_trace_lines{0};
+void noop_trace(void *, int, const char *) { g_trace_lines.fetch_add(1, std::memory_order_relaxed); }
+
 lf_auth_config lf_config() {
     static const char *const redirects[] = {kRedirect};
     lf_auth_config cfg;
@@ -212,6 +248,7 @@ lf_auth_config lf_config() {
     cfg.token_url = g_opt.url.c_str();
     cfg.ca_file = g_opt.ca.c_str();
     cfg.client_auth = LF_CLIENT_AUTH_JSON_BODY;
+    if (g_opt.trace) cfg.trace = noop_trace;
     return cfg;
 }
 
@@ -308,30 +345,38 @@ public:
     }
     ~CurlClient() {
         curl_easy_cleanup(h_);
+        cJSON_free(body_);
         curl_slist_free_all(headers_);
     }
     CurlClient(const CurlClient &) = delete;
     CurlClient &operator=(const CurlClient &) = delete;
 
-    bool exchange(const char *code) {
+    bool exchange(const char *code) { return prepare(code) && finish(curl_easy_perform(h_)); }
+
+    // One exchange in two halves, for a multi handle to run in between
+    // (the async baseline): the body is built and set, then the answer checked.
+    bool prepare(const char *code) {
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddStringToObject(o, "client_id", kClientId) ||
             !cJSON_AddStringToObject(o, "client_secret", kSecret) || !cJSON_AddStringToObject(o, "code", code)) {
             cJSON_Delete(o);
             return false;
         }
-        char *body = cJSON_PrintUnformatted(o);
+        body_ = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
-        if (!body) return false;
+        if (!body_) return false;
         resp_.clear();
         if (read_callback_) {
-            source_ = BodySource{body, std::strlen(body), 0};
+            source_ = BodySource{body_, std::strlen(body_), 0};
             curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(source_.len));
         } else {
-            curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body_);
         }
-        CURLcode rc = curl_easy_perform(h_);
-        cJSON_free(body);
+        return true;
+    }
+    bool finish(CURLcode rc) {
+        cJSON_free(body_);
+        body_ = nullptr;
         long status = 0;
         curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);
         if (rc != CURLE_OK || status != 200) {
@@ -347,6 +392,7 @@ public:
         if (!ok) std::fprintf(stderr, "baseline: unexpected token\n");
         return ok;
     }
+    CURL *easy() const { return h_; }
 
 private:
     CURL *h_ = nullptr;
@@ -354,6 +400,7 @@ private:
     std::string resp_;
     bool read_callback_ = false;
     BodySource source_;
+    char *body_ = nullptr;  // the request in flight's
 };
 
 // ---- a measured run ------------------------------------------------------------
@@ -542,6 +589,269 @@ void mode_warm() {
     std::printf("  }\n}\n");
 }
 
+// ---- async: N exchanges kept in flight, driven by one thread ------------------------
+
+double process_cpu_s() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// What the measuring (main) thread and the thread that drives the calls
+// share. A completed call is replaced at once by a new one until `stop`:
+// each of the N places ("lanes") is a chain of calls, one after the other.
+struct Flow {
+    std::atomic<long> done{0};
+    std::atomic<int> lanes_warm{0};  // lanes whose chain has completed kWarmCalls calls
+    std::atomic<long> in_flight{0};
+    std::atomic<bool> stop{false};
+    std::atomic<bool> failed{false};
+    bool go_on() const { return !stop.load(std::memory_order_relaxed) && !failed.load(std::memory_order_relaxed); }
+};
+
+// A lane is warm once it has completed this many calls: its first went out
+// with the others at the start, when the server accepts connections in
+// turn (a lane whose connection is accepted late would still be in its
+// first call when the others are well under way).
+constexpr long kWarmCalls = 2;
+
+struct Lane {
+    void *owner = nullptr;  // the LfAsync or the CurlClient
+    long calls = 0;         // completed; the driving thread's own
+    void completed(Flow &f) {
+        f.done.fetch_add(1, std::memory_order_relaxed);
+        if (++calls == kWarmCalls) f.lanes_warm.fetch_add(1, std::memory_order_relaxed);
+    }
+};
+
+// Polls `pred` every millisecond for at most `seconds`; every wait of the
+// async runs is bounded by it.
+template <class Pred>
+bool wait_for(Pred pred, double seconds) {
+    Clock::time_point end =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    while (!pred()) {
+        if (Clock::now() >= end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+// Ours: one lf_auth; every completion (on the handle's I/O thread) starts
+// the next call from inside its done callback, as an event-loop program does.
+struct LfAsync {
+    lf_auth *auth = nullptr;
+    Flow flow;
+    std::vector<Lane> lanes;
+};
+
+bool lf_async_start(Lane *lane);
+
+void lf_async_done(void *user, lf_status s, lf_token *t, const lf_error *err) {
+    auto *lane = static_cast<Lane *>(user);
+    auto *r = static_cast<LfAsync *>(lane->owner);
+    bool ok = s == LF_OK && g_opt.token == lf_token_value(t);
+    if (s != LF_OK)
+        std::fprintf(stderr, "lf_exchange_code_async: %s: %s\n", lf_status_name(s), err ? err->message : "");
+    else if (!ok)
+        std::fprintf(stderr, "lf_exchange_code_async: unexpected token\n");
+    if (t) lf_token_free(t);
+    if (!ok) r->flow.failed = true;
+    lane->completed(r->flow);
+    if (r->flow.go_on() && lf_async_start(lane)) return;  // the new call takes this one's place
+    r->flow.in_flight.fetch_sub(1, std::memory_order_release);
+}
+
+bool lf_async_start(Lane *lane) {
+    auto *r = static_cast<LfAsync *>(lane->owner);
+    lf_error err;
+    lf_status s = lf_exchange_code_async(r->auth, kCode, nullptr, lf_async_done, lane);
+    if (s == LF_OK) return true;
+    std::fprintf(stderr, "lf_exchange_code_async: %s: %s\n", lf_status_name(s), err.message);
+    r->flow.failed = true;
+    return false;
+}
+
+// The baseline: one libcurl multi handle and N easy handles (the warm
+// baseline's, same options, body and parse) on one thread; a finished easy
+// handle is re-armed and added again, so the multi handle's connection cache
+// gives it a kept-alive connection back, as ours does.
+void curl_multi_drive(Flow &flow, int n) {
+    CURLM *m = curl_multi_init();
+    if (!m) die("curl_multi_init failed");
+    std::vector<std::unique_ptr<CurlClient>> clients;
+    std::vector<Lane> lanes(static_cast<size_t>(n));
+    auto start = [&](CurlClient *c) {
+        if (!c->prepare(kCode) || curl_multi_add_handle(m, c->easy()) != CURLM_OK) {
+            flow.failed = true;
+            return false;
+        }
+        return true;
+    };
+    for (int i = 0; i < n; i++) {
+        clients.push_back(std::make_unique<CurlClient>());
+        Lane &lane = lanes[static_cast<size_t>(i)];
+        lane.owner = clients.back().get();
+        curl_easy_setopt(clients.back()->easy(), CURLOPT_PRIVATE, static_cast<void *>(&lane));
+        if (!start(clients.back().get())) break;
+        flow.in_flight.fetch_add(1, std::memory_order_relaxed);
+    }
+    while (flow.in_flight.load(std::memory_order_relaxed) > 0) {
+        int running = 0;
+        if (curl_multi_perform(m, &running) != CURLM_OK) die("curl_multi_perform failed");
+        int queued = 0;
+        while (CURLMsg *msg = curl_multi_info_read(m, &queued)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            CURL *h = msg->easy_handle;
+            CURLcode rc = msg->data.result;
+            void *p = nullptr;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, &p);
+            curl_multi_remove_handle(m, h);
+            auto *lane = static_cast<Lane *>(p);
+            auto *c = static_cast<CurlClient *>(lane->owner);
+            if (!c->finish(rc)) flow.failed = true;
+            lane->completed(flow);
+            if (flow.go_on() && start(c)) continue;
+            flow.in_flight.fetch_sub(1, std::memory_order_release);
+        }
+        if (flow.in_flight.load(std::memory_order_relaxed) > 0) curl_multi_poll(m, nullptr, 0, 100, nullptr);
+    }
+    clients.clear();  // none is in the multi handle any more
+    curl_multi_cleanup(m);
+}
+
+struct AsyncSample {
+    Sample s;
+    long new_conns = 0;  // connections the servers accepted during the measured time
+};
+
+// Every lane has completed kWarmCalls calls: every connection was made,
+// accepted and reused.
+void warm_up(Flow &flow) {
+    if (!wait_for([&] { return flow.failed || flow.lanes_warm.load() >= g_opt.inflight; }, 60))
+        die("the async warm-up did not finish within 60 s");
+    if (flow.failed) die("an exchange failed during the async warm-up");
+}
+
+void stop_and_drain(Flow &flow) {
+    flow.stop = true;
+    if (!wait_for([&] { return flow.in_flight.load(std::memory_order_acquire) == 0; }, 60))
+        die("the async calls did not drain within 60 s");
+    if (flow.failed) die("an exchange failed during the async run");
+}
+
+// Measures `seconds` of the steady flow from the main thread, which only
+// sleeps meanwhile: the process's CPU is the driving thread's.
+AsyncSample measure_flow(Flow &flow) {
+    warm_up(flow);
+    long a0 = server_accepts();
+    double s0 = server_cpu_s(), c0 = process_cpu_s();
+    long n0 = flow.done.load();
+    Clock::time_point t0 = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(g_opt.seconds));
+    long n1 = flow.done.load();
+    Clock::time_point t1 = Clock::now();
+    double c1 = process_cpu_s(), s1 = server_cpu_s();
+    long a1 = server_accepts();
+    stop_and_drain(flow);
+    AsyncSample r;
+    long n = n1 - n0;
+    if (n <= 0) die("no exchange completed in the measured time");
+    r.s.count = n;
+    r.s.xps = static_cast<double>(n) / std::chrono::duration<double>(t1 - t0).count();
+    r.s.cpu_us = (c1 - c0) * 1e6 / static_cast<double>(n);
+    r.s.server_us = (s1 - s0) * 1e6 / static_cast<double>(n);
+    // The second status read's own connections were accepted after a0.
+    r.new_conns = a1 - a0 - static_cast<long>(g_opt.status_urls.size());
+    return r;
+}
+
+// Runs `measure` (which ends with stop_and_drain) on a flow of ours or of
+// the baseline, made for it and torn down after.
+template <class Measure>
+auto async_ours(Measure measure) {
+    LfAsync r;
+    r.auth = lf_make();
+    r.lanes.resize(static_cast<size_t>(g_opt.inflight));
+    for (Lane &lane : r.lanes) {
+        lane.owner = &r;
+        if (!r.flow.go_on()) break;
+        r.flow.in_flight.fetch_add(1);
+        if (!lf_async_start(&lane)) r.flow.in_flight.fetch_sub(1);
+    }
+    auto result = measure(r.flow);
+    lf_auth_free(r.auth);
+    return result;
+}
+
+template <class Measure>
+auto async_base(Measure measure) {
+    Flow flow;
+    std::thread driver([&flow] { curl_multi_drive(flow, g_opt.inflight); });
+    auto result = measure(flow);  // returns once the driver has nothing in flight
+    driver.join();
+    return result;
+}
+
+void mode_async() {
+    if (g_opt.inflight < 1) die("--inflight must be at least 1");
+    Series ours{"lf_async", {}}, base{"curl_multi", {}};
+    std::vector<long> conns_ours, conns_base;
+    for (int rep = 0; rep < g_opt.reps; rep++) {
+        // ours first on even repetitions, the baseline first on odd ones
+        for (int k = 0; k < 2; k++) {
+            if ((k == 0) == (rep % 2 == 0)) {
+                AsyncSample a = async_ours(measure_flow);
+                ours.samples.push_back(a.s);
+                conns_ours.push_back(a.new_conns);
+            } else {
+                AsyncSample b = async_base(measure_flow);
+                base.samples.push_back(b.s);
+                conns_base.push_back(b.new_conns);
+            }
+        }
+        std::fprintf(stderr, "  rep %d, %d in flight: lf %.0f/s %.1f us, curl multi %.0f/s %.1f us\n", rep + 1,
+                     g_opt.inflight, ours.samples.back().xps, ours.samples.back().cpu_us, base.samples.back().xps,
+                     base.samples.back().cpu_us);
+    }
+    auto print_longs = [](const std::vector<long> &v) {
+        for (size_t i = 0; i < v.size(); i++) std::printf("%s%ld", i ? ", " : "", v[i]);
+    };
+    std::printf("{\n  \"mode\": \"async\", \"seconds\": %.2f, \"reps\": %d, \"inflight\": %d,\n", g_opt.seconds,
+                g_opt.reps, g_opt.inflight);
+    std::printf("  \"new_conns\": {\"lf_async\": [");
+    print_longs(conns_ours);
+    std::printf("], \"curl_multi\": [");
+    print_longs(conns_base);
+    std::printf("]},\n  \"series\": {\n");
+    print_series(ours, false);
+    print_series(base, true);
+    std::printf("  }\n}\n");
+}
+
+// The async flow under callgrind: after the warm-up, --total completions
+// between CALLGRIND_ZERO_STATS and CALLGRIND_DUMP_STATS, every thread of the
+// process counted (the I/O or driving thread, and the main thread, which
+// only polls). Prints the completions actually counted ("ops").
+void mode_profile_async() {
+    if (g_opt.impl != "lf" && g_opt.impl != "curl") die("--mode profile_async takes --impl lf or curl");
+    auto measure = [](Flow &flow) {
+        warm_up(flow);
+        long n0 = flow.done.load();
+        CALLGRIND_ZERO_STATS;
+        if (!wait_for([&] { return flow.failed || flow.done.load() >= n0 + g_opt.total; }, 600))
+            die("the profiled async run did not finish within 600 s");
+        CALLGRIND_DUMP_STATS;
+        long n1 = flow.done.load();
+        stop_and_drain(flow);
+        return n1 - n0;
+    };
+    long ops = g_opt.impl == "lf" ? async_ours(measure) : async_base(measure);
+    std::printf("{\"mode\": \"profile_async\", \"impl\": \"%s\", \"inflight\": %d, \"ops\": %ld}\n", g_opt.impl.c_str(),
+                g_opt.inflight, ops);
+}
+
 // Cold: everything made per exchange (handle, connection, TLS handshake, CA
 // store). With --ca-bundle also with a system-sized CA file (the system
 // bundle plus the test CA), which is what a real deployment loads.
@@ -667,7 +977,8 @@ void mode_rss() {
 // One thread, warm: 100 exchanges to connect and settle, then --total
 // exchanges between CALLGRIND_ZERO_STATS and CALLGRIND_DUMP_STATS.
 void mode_profile() {
-    bool ours = g_opt.impl == "lf";
+    bool ours = g_opt.impl == "lf" || g_opt.impl == "lf_trace";
+    g_opt.trace = g_opt.impl == "lf_trace";
     lf_auth *auth = ours ? lf_make() : nullptr;
     std::unique_ptr<CurlClient> client =
         ours ? nullptr : std::make_unique<CurlClient>(nullptr, curl_extras(g_opt.impl));
@@ -680,7 +991,8 @@ void mode_profile() {
     CALLGRIND_DUMP_STATS;
     client.reset();
     if (auth) lf_auth_free(auth);
-    std::printf("{\"mode\": \"profile\", \"impl\": \"%s\", \"total\": %ld}\n", g_opt.impl.c_str(), g_opt.total);
+    std::printf("{\"mode\": \"profile\", \"impl\": \"%s\", \"total\": %ld, \"trace_lines\": %ld}\n", g_opt.impl.c_str(),
+                g_opt.total, g_trace_lines.load());
 }
 
 }  // namespace
@@ -729,6 +1041,8 @@ int main(int argc, char **argv) {
             g_opt.server_pids = parse_ints(v);
         else if (a == "--status-urls")
             g_opt.status_urls = split(v);
+        else if (a == "--inflight")
+            g_opt.inflight = std::atoi(v);
         else
             die("unknown option %s", a.c_str());
     }
@@ -741,6 +1055,10 @@ int main(int argc, char **argv) {
         mode_cold();
     else if (g_opt.mode == "rss")
         mode_rss();
+    else if (g_opt.mode == "async")
+        mode_async();
+    else if (g_opt.mode == "profile_async")
+        mode_profile_async();
     else if (g_opt.mode == "profile")
         mode_profile();
     else

@@ -2,6 +2,7 @@
 """Top functions of a callgrind dump, per operation.
 
 Usage: cgtop.py FILE OPS [--top K] [--callers SUBSTR ...] [--inclusive SUBSTR ...]
+                           [--sum SUBSTR ...]
 
 Reads the callgrind format directly (no callgrind_annotate), so that
 functions in stripped libraries (OpenSSL's assembly, libcurl internals) are
@@ -11,7 +12,11 @@ shown as object!address instead of being merged into "???".
 Prints, per operation: the total, the top K functions by exclusive Ir, then
 for each --inclusive substring the inclusive Ir of matching functions, and
 for each --callers substring who called the matching functions and how much
-(inclusive Ir of those calls).
+(inclusive Ir of those calls). With --sum, one line "matched N Ir/op": the
+inclusive Ir of every call into a function matching any --sum substring from
+a function matching none (so a matched function called by another counts
+once), plus the exclusive Ir of matched functions that were never called
+(the dump's own root).
 """
 import argparse
 import collections
@@ -24,6 +29,7 @@ ap.add_argument("ops", type=int)
 ap.add_argument("--top", type=int, default=12)
 ap.add_argument("--callers", action="append", default=[])
 ap.add_argument("--inclusive", action="append", default=[])
+ap.add_argument("--sum", action="append", default=[])
 args = ap.parse_args()
 
 names = {"ob": {}, "fl": {}, "fn": {}}
@@ -101,3 +107,15 @@ for sub in args.callers:
         print(f"  callers of {label(k)[:100]}:")
         for ck, v in callers[k].most_common(8):
             print(f"    {v / n:>10,.0f}  {label(ck)[:110]}")
+if args.sum:
+    def matched(k):
+        return any(sub in (k[1] or "") for sub in args.sum)
+
+    got = 0
+    called = set()
+    for callee, by in callers.items():
+        if matched(callee):
+            called.add(callee)
+            got += sum(v for caller, v in by.items() if not matched(caller))
+    got += sum(v for k, v in excl.items() if matched(k) and k not in called)
+    print(f"  matched {got / n:,.1f} Ir/op")

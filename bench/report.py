@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Prints bench/run's one table from the JSON files in a work directory.
 
-Usage: report.py DIR   (DIR holds inproc.json, warm.json, cold.json,
-                        rss_lf.json, rss_curl.json)
+Usage: report.py DIR   (DIR holds inproc.json, warm.json, async.json,
+                        cold.json, rss_lf.json, rss_curl.json, ir.json)
 
 Ratios are ours / baseline. In-process rows use the ratio of the medians
 (CPU time) of Google Benchmark's randomly interleaved repetitions; exchange
@@ -24,6 +24,10 @@ def load(name):
 
 inproc = load("inproc.json")
 warm = load("warm.json")["series"]
+try:
+    async_run = load("async.json")
+except FileNotFoundError:
+    async_run = None
 cold = load("cold.json")["series"]
 rss_lf = load("rss_lf.json")
 rss_curl = load("rss_curl.json")
@@ -125,6 +129,26 @@ for t in (1, 2):
     row(f"  server CPU us/exch, {t} thread(s)", f"{a['median_server_us']:.1f}", f"{b['median_server_us']:.1f}", "-",
         "(server is not the limit)", "info")
 
+if async_run:
+    # One lf_auth, N lf_exchange_code_async calls kept in flight by its one
+    # I/O thread, against one libcurl multi handle with N easy handles on one
+    # thread; paired repetitions, as the warm rows.
+    a, b = async_run["series"]["lf_async"], async_run["series"]["curl_multi"]
+    n = async_run["inflight"]
+    rx = paired(a, b, "xps")
+    row(f"exchange async, {n} in flight, 1 thread (exch/s)", f"{a['median_xps']:.0f}",
+        f"{b['median_xps']:.0f} curl multi", f"{rx:.3f}{iqr(a, b, 'xps')}", "ratio >=0.90", verdict(rx >= 0.90))
+    row(f"  async, {n} in flight (client CPU us/exch)", f"{a['median_cpu_us']:.1f}",
+        f"{b['median_cpu_us']:.1f} curl multi", f"{paired(a, b, 'cpu_us'):.3f}{iqr(a, b, 'cpu_us')}", "report",
+        "info")
+    nc = async_run.get("new_conns", {})
+    co, cb = nc.get("lf_async", []), nc.get("curl_multi", [])
+    runs = f"{sum(1 for x in co if x)}/{len(co)} and {sum(1 for x in cb if x)}/{len(cb)} runs"
+    row("  async: connections opened while measured", f"{max(co, default=0)} max", f"{max(cb, default=0)} max", "-",
+        f"(0: all reused; >0 in {runs})", "info")
+    row(f"  server CPU us/exch, async", f"{a['median_server_us']:.1f}", f"{b['median_server_us']:.1f}", "-",
+        "(server is not the limit)", "info")
+
 if ir.get("lf") and ir.get("curl"):
     # The stable cross-check of the CPU rows: instructions against a baseline
     # that sends the same request (its header list with the User-Agent line
@@ -139,6 +163,18 @@ if ir.get("lf") and ir.get("curl"):
     if ir.get("curl_readcb"):
         row("  baseline, body by read callback (instr/exch)", f"{ir['curl_readcb']:,}", f"{ir['curl']:,} curl+cJSON",
             f"{ir['curl_readcb'] / ir['curl']:.3f}", "(what the read callback costs)", "info")
+
+if ir.get("lf") and "trace_code_off" in ir:
+    # Tracing off: the instructions executed in the trace code (src/trace.cpp's
+    # functions and the trace-only helpers) per warm exchange with trace NULL,
+    # as a share of the exchange. The NULL checks inlined at the three call
+    # sites are not in any trace function; docs/BENCHMARKS.md bounds them.
+    share = ir["trace_code_off"] / ir["lf"]
+    row("tracing off: trace code (instr/exch, callgrind)", f"{ir['trace_code_off']:,.0f}",
+        f"{ir['lf']:,} exchange", f"{100 * share:.3f}%", "<=1% of the exchange", verdict(share <= 0.01))
+    if ir.get("lf_trace"):
+        row("  tracing on, a no-op trace function (instr/exch)", f"{ir['lf_trace']:,}", f"{ir['lf']:,} off",
+            f"{ir['lf_trace'] / ir['lf']:.3f}", f"report ({ir['trace_code_on']:,.0f} in trace code)", "info")
 
 lc, cc, lw = cold["lf_cold"], cold["curl_cold"], cold["lf_warm"]
 row("exchange cold: new handle each (exch/s)", f"{lc['median_xps']:.0f}", f"{cc['median_xps']:.0f} curl cold",
