@@ -56,12 +56,28 @@ static void make_large_answer(void) {
  * of its own: over a megabyte of small allocations per answer. */
 #define MANY_HEADERS 12000
 
+/* The "many-headers-" answers wait until the test has armed the allocator
+ * (at most 10 s). */
+static pthread_mutex_t release_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t release_cv = PTHREAD_COND_INITIALIZER;
+static int released;
+
+static void wait_for_release(void) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&release_mu);
+    while (!released)
+        if (pthread_cond_timedwait(&release_cv, &release_mu, &until) != 0) break;
+    pthread_mutex_unlock(&release_mu);
+}
+
 static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
     (void)ctx;
     ts_reply_status(reply, 200);
     if (strcmp(ts_request_path(r), "/token") == 0 && ts_request_contains(r, "many-headers-")) {
         for (int i = 0; i < MANY_HEADERS; i++) ts_reply_header(reply, "h", "");
-        ts_reply_delay(reply, 1500); /* all requests are in before any answer */
+        wait_for_release();
         ts_reply_printf(reply, NULL, "{\"access_token\":\"%s\"}", token);
     } else if (strcmp(ts_request_path(r), "/token") == 0 && ts_request_contains(r, "large-"))
         ts_reply_text(reply, NULL, large_answer);
@@ -433,6 +449,13 @@ static void test_sweep_async(void **state) {
 }
 
 #ifdef ROUTE_DEPS
+static void release_answers(int on) {
+    pthread_mutex_lock(&release_mu);
+    released = on;
+    pthread_cond_broadcast(&release_cv);
+    pthread_mutex_unlock(&release_mu);
+}
+
 #define CONCURRENT 8 /* the test server's worker threads: all answered at once */
 /* Several exchanges in flight on one handle, every allocation failing from
  * the moment all their codes reached the server: every one still ends
@@ -444,6 +467,7 @@ static void test_async_answers_read_with_the_reserves_pooled(void **state) {
     (void)state;
     lf_auth *a = new_handle();
     size_t before = ts_server_request_count(srv);
+    release_answers(0);
     async_wait w[CONCURRENT];
     char codes[CONCURRENT][48];
     for (int i = 0; i < CONCURRENT; i++) {
@@ -455,6 +479,7 @@ static void test_async_answers_read_with_the_reserves_pooled(void **state) {
     }
     assert_true(ts_server_wait_requests(srv, before + CONCURRENT, 10000));
     ca_fail_at(1, 1);
+    release_answers(1);
     lf_status st[CONCURRENT];
     for (int i = 0; i < CONCURRENT; i++) st[i] = await(&w[i], LF_OK);
     long failed = ca_failures_since_arm();
