@@ -19,6 +19,13 @@ constexpr int kTickMs = 100;  // cancel-flag latency bound, as the blocking path
 // call is queued (curl_multi_wakeup) or libcurl's own timers are due.
 constexpr int kIdleMs = 60 * 1000;
 constexpr std::size_t kMaxIdleSlots = 64;
+// Connections the loop opens at most (all hosts together), and keeps. By
+// default libcurl opens one per transfer in flight: a thousand calls at once
+// meant a thousand connections to the platform, each idle one holding the
+// server's resources afterwards. Beyond this many, a transfer waits inside
+// libcurl for a connection to come free (within its own deadline; its code
+// is not out yet) and then reuses it.
+constexpr long kMaxConnections = 16;
 
 // The status of the exception being handled: call only inside a catch block.
 Status status_of_current_exception() noexcept {
@@ -47,6 +54,11 @@ public:
     explicit Loop(const Transport &t) : transport_(t), pid_(getpid()) {
         multi_ = curl_multi_init();
         if (!multi_) throw std::bad_alloc();
+        if (curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, kMaxConnections) != CURLM_OK ||
+            curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, kMaxConnections) != CURLM_OK) {
+            curl_multi_cleanup(multi_);
+            throw std::bad_alloc();
+        }
     }
     Loop(const Loop &) = delete;
     Loop &operator=(const Loop &) = delete;
@@ -59,14 +71,19 @@ public:
         thread_ = make<std::thread>([this] { run(); });
         id_ = thread_->get_id();
     }
-    // Refused with Cancelled once stopping.
+    // Refused with Cancelled once stopping. A call queued by a done
+    // callback (on the I/O thread itself) needs no wakeup: the loop looks
+    // at the queue again before it sleeps.
     Status queue(Job *job, Error &e) {
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (stopping_) return fail(e, Status::Cancelled, "the handle is being freed; the call was not queued");
             incoming_.push_back(job);  // may throw: then the job stays the caller's
         }
-        curl_multi_wakeup(multi_);
+        if (on_own_thread())
+            queued_here_ = true;
+        else
+            curl_multi_wakeup(multi_);
         return Status::Ok;
     }
     void stop_and_join() {
@@ -107,6 +124,8 @@ private:
     Vector<Job *> incoming_;  // under mu_
     bool stopping_ = false;   // under mu_
     // The I/O thread's own.
+    bool queued_here_ = false;  // a done callback queued a call: do not sleep
+    long long next_tick_ms_ = 0;
     Vector<Active *> active_;
     Vector<Reserve *> reserves_;  // perform()'s, as large as active_: never grows there
     Vector<Transport::Slot *> idle_;
@@ -351,9 +370,18 @@ void Loop::run() noexcept {
         batch.clear();
         if (stop) break;
         perform();
-        tick();
+        long long now = monotonic_ms();
+        if (now >= next_tick_ms_) {
+            tick();
+            next_tick_ms_ = now + kTickMs;
+        }
         sweep();
-        curl_multi_poll(multi_, nullptr, 0, active_.empty() ? kIdleMs : kTickMs, nullptr);
+        if (queued_here_) {
+            queued_here_ = false;
+            continue;
+        }
+        long wait = active_.empty() ? kIdleMs : static_cast<long>(next_tick_ms_ - now);
+        curl_multi_poll(multi_, nullptr, 0, wait < 1 ? 1 : static_cast<int>(wait), nullptr);
     }
     cancel_all();
     // Queued between the last look and the stop flag: none (queue refuses

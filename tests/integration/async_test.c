@@ -469,6 +469,63 @@ static void test_code_sent_values(void **state) {
     board_destroy(&b);
 }
 
+/* A burst of calls shares a bounded number of connections (16), reused as
+ * transfers end, instead of one per call: a thousand calls at once must not
+ * mean a thousand connections to the platform. */
+static void test_burst_shares_a_few_connections(void **state) {
+    fixture *f = *state;
+    minting_server(f, LF_CLIENT_AUTH_BASIC);
+    enum { N = 40 };
+    board b;
+    board_init(&b);
+    call c[N];
+    char codes[N][48];
+    calls_init(&b, c, N);
+    for (int i = 0; i < N; i++) {
+        ts_random_token(codes[i], sizeof codes[i], "code");
+        IT_ASSERT_STATUS(lf_exchange_code_async(f->a, codes[i], NULL, on_token, &c[i]), LF_OK, NULL);
+    }
+    expect_completed(&b, N);
+    for (int i = 0; i < N; i++) expect_call(&c[i], LF_OK, "burst exchange");
+    size_t opened = ts_server_connection_count(f->srv);
+    if (opened > 16) fail_msg("%zu connections for a burst of %d calls (want at most 16)", opened, N);
+    board_destroy(&b);
+}
+
+/* Calls beyond the connection limit wait inside the loop for a connection,
+ * and their deadline holds there: against a server that never answers, all
+ * of them end at their deadline, and those that never got a connection
+ * (at least the 8 beyond the limit) report their code as not sent. */
+static void test_calls_waiting_for_a_connection_keep_their_deadline(void **state) {
+    fixture *f = *state;
+    silent_server(f);
+    enum { N = 24 };
+    board b;
+    board_init(&b);
+    call c[N];
+    lf_code_sent sent[N];
+    calls_init(&b, c, N);
+    long long t0 = ts_now_ms();
+    for (int i = 0; i < N; i++) {
+        char code[48];
+        ts_random_token(code, sizeof code, "code");
+        sent[i] = (lf_code_sent)77;
+        lf_call_options o = it_call_options(600, NULL);
+        o.code_sent = &sent[i];
+        IT_ASSERT_STATUS(lf_exchange_code_async(f->a, code, &o, on_token, &c[i]), LF_OK, NULL);
+    }
+    expect_completed(&b, N);
+    it_assert_faster_than(t0, 4000, "24 calls with a 600 ms deadline");
+    int not_sent = 0;
+    for (int i = 0; i < N; i++) {
+        expect_call(&c[i], LF_E_TIMEOUT, "exchange waiting for a connection");
+        assert_true(sent[i] == LF_CODE_NOT_SENT || sent[i] == LF_CODE_MAYBE_SENT);
+        not_sent += sent[i] == LF_CODE_NOT_SENT;
+    }
+    assert_true(not_sent >= N - 16);
+    board_destroy(&b);
+}
+
 /* AUTO on a fresh handle with many calls at once: one probe, run as a
  * request of one call while the others wait; then every real code once. */
 static void test_auto_probes_once_for_concurrent_calls(void **state) {
@@ -804,6 +861,8 @@ int main(int argc, char **argv) {
         IT_FIXTURE_TEST(test_free_with_calls_pending),
         IT_FIXTURE_TEST(test_code_sent_at_most_once),
         IT_FIXTURE_TEST(test_code_sent_values),
+        IT_FIXTURE_TEST(test_burst_shares_a_few_connections),
+        IT_FIXTURE_TEST(test_calls_waiting_for_a_connection_keep_their_deadline),
         IT_FIXTURE_TEST(test_auto_probes_once_for_concurrent_calls),
         IT_FIXTURE_TEST(test_trace_lines),
         IT_FIXTURE_TEST(test_invalid_arguments_are_synchronous),
