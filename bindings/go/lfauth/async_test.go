@@ -171,6 +171,9 @@ sampling:
 	if failed > 3 {
 		t.Errorf("... %d of %d calls failed in all", failed, n)
 	}
+	if live := lfauth.LiveCalls(); live != 0 {
+		t.Errorf("%d calls' C memory or handles not freed after they returned", live)
+	}
 	return peakThreads, peakInFlight
 }
 
