@@ -7,15 +7,18 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime/cgo"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
 
-// call carries a context into one blocking C call as lf_call_options: the
-// deadline becomes timeout_ms and cancellation a C-allocated flag that a
-// goroutine sets when ctx is done. The library keeps reading the flag while
-// the call runs, so it must live in C memory, never in Go memory; the same
-// holds for code_sent, which the options (C memory) point to.
+// call carries a context into one C call as lf_call_options: the deadline
+// becomes timeout_ms and cancellation a C-allocated flag that a goroutine
+// sets when ctx is done. The library keeps reading the flag while the call
+// runs (for a non-blocking call: until its done runs), so it must live in C
+// memory, never in Go memory; the same holds for code_sent, which the
+// options (C memory) point to.
 type call struct {
 	ctx      context.Context
 	opts     *C.lf_call_options // C memory
@@ -25,7 +28,15 @@ type call struct {
 	hasDL    bool
 	stop     chan struct{}
 	done     chan struct{}
+
+	// A non-blocking call's: self is what its done receives as user (0
+	// until queued), result where done hands the outcome over.
+	self   cgo.Handle
+	result chan outcome
 }
+
+// liveCalls counts the calls whose C memory (and handle) is not freed yet.
+var liveCalls atomic.Int64
 
 // beginCall prepares the options for one call. A context that has already
 // ended returns an error at once, without calling C.
@@ -72,6 +83,7 @@ func beginCall(ctx context.Context) (*call, error) {
 		cl.done = make(chan struct{})
 		go cl.watch()
 	}
+	liveCalls.Add(1)
 	return cl, nil
 }
 
@@ -85,8 +97,14 @@ func (cl *call) watch() {
 }
 
 // end stops the watcher and frees the C memory. The watcher has exited
-// before the flag is freed, so it can never write to freed memory.
+// before the flag is freed, so it can never write to freed memory. A
+// non-blocking call ends only after its done has run (or once it was
+// refused), when the library no longer reads the options.
 func (cl *call) end() {
+	if cl.self != 0 {
+		cl.self.Delete()
+		cl.self = 0
+	}
 	if cl.flag != nil {
 		close(cl.stop)
 		<-cl.done
@@ -101,6 +119,7 @@ func (cl *call) end() {
 		C.free(unsafe.Pointer(cl.sent))
 		cl.sent = nil
 	}
+	liveCalls.Add(-1)
 }
 
 // codeSent is what lf_exchange_code_ex reported through the options.

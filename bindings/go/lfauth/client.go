@@ -6,11 +6,13 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"runtime"
 	"runtime/cgo"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -79,10 +81,13 @@ type Config struct {
 	// Client (library 1.1): connections and why a pooled one was not reused,
 	// TLS, requests (method, URL without its query, body size), answers,
 	// ClientAuthAuto's probes, the error chosen, requests not sent again.
-	// The library has masked every secret in line already. Trace runs on
-	// the goroutine making the call, while that call waits, possibly on
-	// several goroutines at once: keep it quick, and do not call the same
-	// Client from it. A panic in Trace is recovered and that line dropped.
+	// The library has masked every secret in line already. Trace runs while
+	// a call is in progress: for Exchange and GraphQL on the Client's
+	// library I/O thread (while it runs, the Client's other Exchange and
+	// GraphQL calls wait), for AccountID on the goroutine making the call;
+	// possibly on several threads at once. Keep it quick, and do not call
+	// the same Client from it. A panic in Trace is recovered and that line
+	// dropped.
 	Trace func(event TraceEvent, line string)
 }
 
@@ -93,9 +98,10 @@ type Config struct {
 // Call Close when done. A finalizer frees a forgotten Client, but only at
 // some later garbage collection.
 type Client struct {
-	mu    sync.RWMutex // held shared by every call, exclusively by Close
-	p     *C.lf_auth
-	trace cgo.Handle // Config.Trace, called by p; 0 when none
+	mu     sync.RWMutex // held shared by every call (Exchange and GraphQL: until queued), exclusively by Close
+	p      *C.lf_auth
+	trace  cgo.Handle  // Config.Trace, called by p; 0 when none
+	closed atomic.Bool // Close has begun: LF_E_CANCELLED now also means ErrClosed
 }
 
 // New checks the whole configuration and creates a Client. It never touches
@@ -213,13 +219,18 @@ func New(cfg Config) (*Client, error) {
 	return client, nil
 }
 
-// Close frees the client and wipes the secrets it holds. It waits for calls
-// in progress on other goroutines to return; later calls return ErrClosed.
-// Calling Close again does nothing. It always returns nil.
+// Close frees the client and wipes the secrets it holds. Exchange and
+// GraphQL calls still waiting on other goroutines end at once with an error
+// matching both ErrCancelled and ErrClosed (an Exchange's CodeSent says
+// whether its code may be spent); AccountID calls in progress are waited
+// for. Later calls return ErrClosed. Calling Close again does nothing. It
+// always returns nil.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.p != nil {
+		c.closed.Store(true)
+		// Every pending non-blocking call's done has run when this returns.
 		C.lf_auth_free(c.p)
 		c.p = nil
 		if c.trace != 0 {
@@ -472,7 +483,8 @@ func maxAgeSeconds(d time.Duration) C.long {
 
 // Exchange trades a single-use authorization code for the permanent access
 // token. ctx bounds the call: its deadline shortens the request's timeout and
-// cancelling it aborts the request within about 100 ms.
+// cancelling it aborts the request within about 100 ms. While it waits for
+// the network the goroutine is parked: it holds no OS thread.
 //
 // The *Error's CodeSent tells whether the code can have reached the server.
 // When CodeSpent(err) is false (CodeNotSent: e.g. the connection was refused)
@@ -485,24 +497,38 @@ func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer freeSecret(cCode)
-	h, cl, err := c.startCall(ctx)
-	if err != nil {
-		return nil, err
+	defer freeSecret(cCode) // copied by the library before the call is queued
+	out := c.await(ctx, exchangeAsync(cCode))
+	var e *Error
+	if errors.As(out.err, &e) {
+		e.CodeSent = out.sent
+		if e.Status == ErrInvalidArgument && e.Message == ErrInvalidArgument.Message() {
+			e.Message = codeRefusal(code, e.Message)
+		}
 	}
-	defer c.finishCall(cl)
-
-	var tok *C.lf_token
-	var detail C.lf_error
-	st := C.lf_exchange_code_ex(h, cCode, cl.opts, &tok, &detail)
-	runtime.KeepAlive(c)
-	if st != C.LF_OK {
-		err := newError(st, &detail)
-		err.(*Error).CodeSent = cl.codeSent()
-		return nil, cl.wrap(err)
+	if out.err != nil {
+		return nil, out.err
 	}
-	return takeToken(tok), nil
+	return out.token, nil
 }
+
+// codeRefusal is the library's reason for refusing code: a refused
+// non-blocking call reports only its status.
+func codeRefusal(code, fallback string) string {
+	switch {
+	case code == "":
+		return "the authorization code is empty"
+	case len(code) > maxCodeLength:
+		return "the authorization code is too long"
+	}
+	return fallback
+}
+
+// The longest code and token the library takes.
+const (
+	maxCodeLength  = 4096
+	maxTokenLength = 4096
+)
 
 // AccountID asks the API which account token belongs to. Apps key their
 // stored tokens by it. ErrUnauthorized means the token does not work now (the
@@ -542,6 +568,8 @@ func (c *Client) AccountID(ctx context.Context, token string) (string, error) {
 // together with an error: with ErrAPI (the answer carried GraphQL "errors";
 // the first one's key and message are in the *Error), ErrUnauthorized,
 // ErrRateLimited or ErrHTTP, so the caller can read it.
+//
+// As with Exchange, a waiting GraphQL call holds no OS thread.
 func (c *Client) GraphQL(ctx context.Context, token, query string, variables any) ([]byte, error) {
 	var cVars *C.char
 	if variables != nil {
@@ -566,25 +594,43 @@ func (c *Client) GraphQL(ctx context.Context, token, query string, variables any
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(cQuery))
-	h, cl, err := c.startCall(ctx)
-	if err != nil {
-		return nil, err
+	out := c.await(ctx, graphqlAsync(cTok, cQuery, cVars))
+	var e *Error
+	if errors.As(out.err, &e) && e.Status == ErrInvalidArgument && e.Message == ErrInvalidArgument.Message() {
+		e.Message = graphqlRefusal(token, query, cVars != nil, e.Message)
 	}
-	defer c.finishCall(cl)
+	return out.body, out.err
+}
 
-	var resp *C.lf_response
-	var detail C.lf_error
-	st := C.lf_graphql_ex(h, cTok, cQuery, cVars, cl.opts, &resp, &detail)
-	runtime.KeepAlive(c)
-	var body []byte
-	if resp != nil {
-		body = goBytes(unsafe.Pointer(C.lf_response_body(resp)), int(C.lf_response_body_length(resp)))
-		C.lf_response_free(resp)
+// graphqlRefusal is the library's reason for refusing a GraphQL call, in the
+// order it checks: a refused non-blocking call reports only its status.
+func graphqlRefusal(token, query string, hasVariables bool, fallback string) string {
+	switch {
+	case !isB64Token(token):
+		return "the access token is not a valid RFC 6750 token"
+	case query == "":
+		return "the query is empty"
+	case hasVariables:
+		return "variables_json is not a JSON object"
 	}
-	if st != C.LF_OK {
-		return body, cl.wrap(newError(st, &detail))
+	return fallback
+}
+
+// isB64Token is RFC 6750's b64token, as long as the library takes:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	if len(s) > maxTokenLength {
+		return false
 	}
-	return body, nil
+	i := 0
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] >= '0' && s[i] <= '9' ||
+		strings.IndexByte("-._~+/", s[i]) >= 0) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	return strings.Trim(s[i:], "=") == ""
 }
 
 // fillBuffer runs fn with a Go buffer of initial bytes and, when the library

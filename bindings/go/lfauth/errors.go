@@ -43,7 +43,7 @@ const (
 	ErrProtocol              Status = 17 // malformed or unexpected response
 	ErrResponseTooLarge      Status = 18 // response over MaxResponseBytes
 	ErrSignatureMismatch     Status = 19 // webhook signature missing or wrong
-	ErrCancelled             Status = 20 // the context was cancelled (or its deadline passed) during the call
+	ErrCancelled             Status = 20 // the context was cancelled (or its deadline passed) during the call, or Close ended it
 	ErrRateLimited           Status = 21 // HTTP 429 or rate_limit_reached; see Error.RetryAfter
 	ErrInternal              Status = 22 // a bug or an unexpected failure inside the library
 )

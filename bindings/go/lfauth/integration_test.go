@@ -402,21 +402,23 @@ func TestCancelAbortsAStalledCall(t *testing.T) {
 	}
 }
 
-func TestCloseWaitsForCallsInFlight(t *testing.T) {
+// AccountID is a blocking call: Close waits for it (Exchange and GraphQL
+// calls are ended instead: TestCloseEndsPendingExchanges).
+func TestCloseWaitsForAccountIDInFlight(t *testing.T) {
 	addr, accepted := stalledListener(t)
 	c := stalledClient(t, addr)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { _, err := c.Exchange(ctx, "code"); errc <- err }()
+	go func() { _, err := c.AccountID(ctx, "tok"); errc <- err }()
 	for i := 0; i < 400 && atomic.LoadInt32(accepted) == 0; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if atomic.LoadInt32(accepted) == 0 {
-		t.Fatal("the exchange never reached the listener")
+		t.Fatal("the AccountID call never reached the listener")
 	}
-	if err := c.Close(); err != nil { // blocks until the exchange has returned
+	if err := c.Close(); err != nil { // blocks until the AccountID call has returned
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 1500*time.Millisecond {
@@ -425,10 +427,10 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 	select {
 	case err := <-errc:
 		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("in-flight exchange: %v", err)
+			t.Fatalf("in-flight AccountID: %v", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the exchange did not return")
+		t.Fatal("the AccountID call did not return")
 	}
 }
 
