@@ -312,17 +312,20 @@ private:
 };
 
 // Queues a call made by make(e) (nullptr: refused, with e filled); the
-// caller's done is called only when this returns LF_OK.
+// caller's done is called only when this returns LF_OK. A refusal is traced
+// as the blocking call's failure would be (`secret`: its code or token).
 template <class F>
-lf_status queue_call(const lf_auth *a, F &&make) noexcept {
+lf_status queue_call(const lf_auth *a, const char *call, const char *secret, F &&make) noexcept {
     return guard(nullptr, [&](lf::Error &e) {
         Owned<lf::Job> job;
         Status s = make(e, job.p);
-        if (s != Status::Ok) return s;
         // The handle is const to its callers; its I/O thread is the one
         // part that changes, and does its own locking.
-        s = const_cast<lf_auth *>(a)->async.submit(job.p, e);
-        if (s == Status::Ok) job.release();
+        if (s == Status::Ok) s = const_cast<lf_auth *>(a)->async.submit(job.p, e);
+        if (s == Status::Ok)
+            job.release();
+        else if (a)
+            trace_failure(a->impl, call, s, e, secret ? secret : "");
         return s;
     });
 }
@@ -494,7 +497,7 @@ LF_API lf_status lf_graphql(const lf_auth *a, const char *access_token, const ch
 
 LF_API lf_status lf_exchange_code_async(const lf_auth *a, const char *code, const lf_call_options *opts,
                                         lf_exchange_done_fn done, void *user) {
-    return queue_call(a, [&](lf::Error &e, lf::Job *&job) {
+    return queue_call(a, "exchange", code, [&](lf::Error &e, lf::Job *&job) {
         if (!a || !code || !done) return lf::fail(e, Status::InvalidArgument, "a, code and done are required");
         std::string_view c = code;
         if (c.empty()) return lf::fail(e, Status::InvalidArgument, "the authorization code is empty");
@@ -514,7 +517,7 @@ LF_API lf_status lf_exchange_code_async(const lf_auth *a, const char *code, cons
 LF_API lf_status lf_graphql_async(const lf_auth *a, const char *access_token, const char *query,
                                   const char *variables_json, const lf_call_options *opts, lf_response_done_fn done,
                                   void *user) {
-    return queue_call(a, [&](lf::Error &e, lf::Job *&job) {
+    return queue_call(a, "graphql", access_token, [&](lf::Error &e, lf::Job *&job) {
         if (!a || !access_token || !query || !done)
             return lf::fail(e, Status::InvalidArgument, "a, access_token, query and done are required");
         lf::CallOptions co;

@@ -633,6 +633,12 @@ static void test_trace_lines(void **state) {
     /* The second request went out on the loop's pooled connection. */
     assert_true(traced(&log, LF_TRACE_REUSE));
     assert_int_equal(ts_server_connection_count(f->srv), 1);
+    /* A call refused at once traces its reason too, as a blocking one does. */
+    pthread_mutex_lock(&log.mu);
+    log.n = 0;
+    pthread_mutex_unlock(&log.mu);
+    IT_ASSERT_STATUS(lf_exchange_code_async(f->a, "", NULL, on_token, &c[0]), LF_E_INVALID_ARGUMENT, NULL);
+    assert_true(traced(&log, LF_TRACE_ERROR));
     board_destroy(&b);
 }
 
