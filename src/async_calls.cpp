@@ -13,7 +13,8 @@ AsyncExchange::AsyncExchange(const Client &c, std::string_view code, const CallO
     // Taken before the code can go out, as send_code does: the token's and
     // the answer's room, and the reserve for hooked dependencies.
     token_.reserve();
-    cr_.resp.body.reserve(c.token_answer_max_);
+    c.answer_rooms_.take(cr_.resp.body);
+    cr_.rooms = &c.answer_rooms_;
     if (dependencies_hooked()) {
         reserve_ = reserve_new(kTokenAnswerReserve);
         if (!reserve_) throw std::bad_alloc();

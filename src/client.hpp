@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "alloc.hpp"
+#include "answer_rooms.hpp"
 #include "crypto.hpp"
 #include "error.hpp"
 #include "http.hpp"
@@ -152,9 +153,16 @@ private:
     // send_code's two halves: the request (with room for the whole answer,
     // taken before the code can go out) and the reading of the answer.
     struct CodeRequest {
+        CodeRequest() = default;
+        CodeRequest(const CodeRequest &) = delete;
+        CodeRequest &operator=(const CodeRequest &) = delete;
+        ~CodeRequest() {
+            if (rooms) rooms->give(resp.body, resp.body.size() > resp.reached ? resp.body.size() : resp.reached);
+        }
         SecretString body;
         HttpRequest req;
         HttpResponse resp;
+        AnswerRooms *rooms = nullptr;  // where resp.body's room goes back to
     };
     void code_request(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent,
                       CodeRequest &out) const;
@@ -193,6 +201,7 @@ private:
     bool basic_possible_;
     long timeout_ms_;
     std::size_t token_answer_max_;  // min(max_response_bytes, kMaxTokenAnswer), reserved before a code is sent
+    mutable AnswerRooms answer_rooms_{token_answer_max_};
     HmacKey mac_;
     HmacKey previous_mac_;
     StateSealer sealer_;

@@ -43,7 +43,10 @@ void Client::code_request(const Attempt &a, std::string_view code, const CallOpt
         req.headers = form_headers_;
     }
     req.body = out.body.view();
-    out.resp.body.reserve(token_answer_max_);
+    if (!out.rooms) {
+        answer_rooms_.take(out.resp.body);
+        out.rooms = &answer_rooms_;
+    }
     req.max_body = token_answer_max_;
 }
 

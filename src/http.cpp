@@ -548,6 +548,7 @@ void Transport::prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) con
     CURL *h = s->easy;
     resp.status = 0;
     resp.retry_after_s = 0;
+    if (resp.body.size() > resp.reached) resp.reached = resp.body.size();
     resp.body.clear();
     s->sink = Sink{};
     s->sink.body = &resp.body;

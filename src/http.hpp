@@ -53,6 +53,7 @@ struct HttpResponse {
     long status = 0;
     long retry_after_s = 0;  // clamped to [0, 3600]
     String body;
+    std::size_t reached = 0;  // the most bytes body held before it was last cleared
 };
 
 class Transport {
