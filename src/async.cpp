@@ -265,6 +265,7 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
 // pool for all of them.
 void Loop::pool_reserves(Reserve *first) noexcept {
     reserves_.clear();
+    if (!dependencies_hooked()) return;  // no job has a reserve
     if (first) reserves_.push_back(first);
     for (Active *a : active_) {
         Reserve *r = a->job && a->slot ? a->job->reserve() : nullptr;
