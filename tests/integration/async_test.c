@@ -208,6 +208,15 @@ static void silent_server(fixture *f) {
     auth_for(f, ts_server_url(f->srv, TOKEN_PATH), ts_server_url(f->srv, API_PATH), LF_CLIENT_AUTH_BASIC, 0);
 }
 
+/* Queues n exchanges of fresh random codes (written to codes) with done
+ * recording into c. */
+static void queue_exchanges(fixture *f, call *c, char (*codes)[48], int n) {
+    for (int i = 0; i < n; i++) {
+        ts_random_token(codes[i], sizeof codes[i], "code");
+        IT_ASSERT_STATUS(lf_exchange_code_async(f->a, codes[i], NULL, on_token, &c[i]), LF_OK, NULL);
+    }
+}
+
 static int calls(void) { return it_slow() ? 16 : MAX_CALLS; }
 
 /* ---- tests ---------------------------------------------------------------------------- */
@@ -224,10 +233,7 @@ static void test_concurrent_exchanges_get_their_own_tokens(void **state) {
     int n = calls();
     calls_init(&b, c, n);
     long long t0 = ts_now_ms();
-    for (int i = 0; i < n; i++) {
-        ts_random_token(codes[i], sizeof codes[i], "code");
-        IT_ASSERT_STATUS(lf_exchange_code_async(f->a, codes[i], NULL, on_token, &c[i]), LF_OK, NULL);
-    }
+    queue_exchanges(f, c, codes, n);
     it_assert_faster_than(t0, 2000, "queuing the calls");
     expect_completed(&b, n);
     for (int i = 0; i < n; i++) {
@@ -496,10 +502,7 @@ static void test_burst_shares_a_few_connections(void **state) {
     call c[N];
     char codes[N][48];
     calls_init(&b, c, N);
-    for (int i = 0; i < N; i++) {
-        ts_random_token(codes[i], sizeof codes[i], "code");
-        IT_ASSERT_STATUS(lf_exchange_code_async(f->a, codes[i], NULL, on_token, &c[i]), LF_OK, NULL);
-    }
+    queue_exchanges(f, c, codes, N);
     int peak = 0;
     for (int i = 0; i < 20000 && board_count(&b) < N; i++) {
         int open = connections_to(ts_server_port(f->srv));
@@ -560,10 +563,7 @@ static void test_auto_probes_once_for_concurrent_calls(void **state) {
     call c[N];
     char codes[N][48];
     calls_init(&b, c, N);
-    for (int i = 0; i < N; i++) {
-        ts_random_token(codes[i], sizeof codes[i], "code");
-        IT_ASSERT_STATUS(lf_exchange_code_async(f->a, codes[i], NULL, on_token, &c[i]), LF_OK, NULL);
-    }
+    queue_exchanges(f, c, codes, N);
     expect_completed(&b, N);
     for (int i = 0; i < N; i++) {
         char want[96];
