@@ -87,7 +87,8 @@ public:
         this->~Reserve();
         mem_free(this);
     }
-    bool used() const noexcept { return used_ != 0; }
+    std::size_t size() const noexcept { return size_; }
+    std::size_t room() const noexcept { return size_ - used_; }
 
 private:
     unsigned char *data() noexcept { return reinterpret_cast<unsigned char *>(this) + kOffset; }
@@ -126,7 +127,9 @@ void reserve_release(Reserve *r) noexcept {
     if (r) r->unref();
 }
 
-bool reserve_used(const Reserve *r) noexcept { return r && r->used(); }
+std::size_t reserve_size(const Reserve *r) noexcept { return r->size(); }
+
+std::size_t reserve_room(const Reserve *r) noexcept { return r->room(); }
 
 ReserveScope::ReserveScope(Reserve *const *rs, std::size_t n) noexcept
     : previous_(t_reserves), previous_n_(t_reserve_count) {

@@ -63,13 +63,14 @@ bool take_failure() noexcept;  // true if an allocation failed on this thread si
 // some with its connections); the reserve goes back to the allocator when
 // its owner has released it and its last block is freed.
 class Reserve;
-Reserve *reserve_new(std::size_t bytes) noexcept;  // nullptr on failure
-void reserve_release(Reserve *r) noexcept;         // the owner's reference; nullptr-safe
-bool reserve_used(const Reserve *r) noexcept;      // whether any block was taken from it
+Reserve *reserve_new(std::size_t bytes) noexcept;     // nullptr on failure
+void reserve_release(Reserve *r) noexcept;            // the owner's reference; nullptr-safe
+std::size_t reserve_size(const Reserve *r) noexcept;  // the bytes it was made with
+std::size_t reserve_room(const Reserve *r) noexcept;  // the bytes not taken yet
 
-// One reserve in scope, or several (the async loop's transfer step, where
-// every exchange in flight reads its answer): a refused allocation is served
-// by the first of them with room. The array must outlive the scope.
+// One reserve in scope, or several (the async loop's pool, from which every
+// exchange in flight reads its answer): a refused allocation is served by the
+// first of them with room. The array must outlive the scope.
 class ReserveScope {
 public:
     explicit ReserveScope(Reserve *r) noexcept : ReserveScope(&one_, r ? 1 : 0) { one_ = r; }

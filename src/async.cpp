@@ -2,6 +2,7 @@
 // handle (design in async.hpp).
 #include "async.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -41,10 +42,12 @@ Status status_of_current_exception() noexcept {
 }  // namespace
 
 // A job on the I/O thread: its current transfer's slot (nullptr while it
-// waits) and the detail of its ending.
+// waits), its reserve (the loop's from the start) and the detail of its
+// ending.
 struct Active {
     Job *job = nullptr;
     Transport::Slot *slot = nullptr;
+    Reserve *reserve = nullptr;
     Error e;
     bool finished = false;
 };
@@ -64,6 +67,7 @@ public:
     Loop &operator=(const Loop &) = delete;
     ~Loop() {
         for (Transport::Slot *s : idle_) Transport::free_slot(s);
+        for (Reserve *r : spares_) reserve_release(r);
         curl_multi_cleanup(multi_);
     }
 
@@ -113,7 +117,8 @@ private:
     void sweep() noexcept;
     Transport::Slot *slot();
     void give_back(Transport::Slot *s) noexcept;
-    void pool_reserves(Reserve *first) noexcept;
+    void pool_reserves(bool with_pool) noexcept;
+    void trim_spares() noexcept;
 
     const Transport &transport_;
     CURLM *multi_ = nullptr;
@@ -127,7 +132,11 @@ private:
     bool queued_here_ = false;  // a done callback queued a call: do not sleep
     long long next_tick_ms_ = 0;
     Vector<Active *> active_;
-    Vector<Reserve *> reserves_;  // perform()'s, as large as active_: never grows there
+    // The reserves of ended exchanges still needed in the pool (trim_spares),
+    // and the pool in scope: room for both is taken when a job starts, so
+    // neither grows on the way.
+    Vector<Reserve *> spares_;
+    Vector<Reserve *> reserves_;
     Vector<Transport::Slot *> idle_;
 };
 
@@ -159,6 +168,13 @@ void Loop::complete(Active *a, Status s) noexcept {
     if (s != Status::Ok && !a->e.message[0]) fail(a->e, s, status_message(s));
     if (s != Status::Ok) a->e.status = s;
     a->finished = true;
+    if (a->reserve) {
+        if (spares_.size() < spares_.capacity())
+            spares_.push_back(a->reserve);
+        else
+            reserve_release(a->reserve);  // not reached: start_job took the room
+        a->reserve = nullptr;
+    }
     a->job->complete(s, a->e);
     destroy(a->job);
     a->job = nullptr;
@@ -206,7 +222,8 @@ void Loop::start_job(Job *job) noexcept {
     Active *a = nullptr;
     try {
         active_.reserve(active_.size() + 1);
-        reserves_.reserve(active_.size() + 1);
+        spares_.reserve(spares_.size() + active_.size() + 1);
+        reserves_.reserve(spares_.size() + active_.size() + 1);
         a = make<Active>();
     } catch (...) {
         Error e;
@@ -216,6 +233,7 @@ void Loop::start_job(Job *job) noexcept {
         return;
     }
     a->job = job;
+    a->reserve = job->take_reserve();
     active_.push_back(a);
     Job::Step step;
     try {
@@ -236,7 +254,7 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     Job &j = *a->job;
     Job::Step step;
     try {
-        pool_reserves(j.reserve());
+        pool_reserves(a->reserve != nullptr);  // a GraphQL answer does not take from the exchanges' reserves
         ReserveScope scope(reserves_.data(), reserves_.size());
         curl_multi_remove_handle(multi_, Transport::easy_of(s));
         Status st;
@@ -258,24 +276,52 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     apply(a, step);
 }
 
-// The reserves of the exchanges in flight, `first` (if any) in front: one
-// pool. libcurl reads every transfer's answer in the same step, and no
-// allocation says which transfer it is for, so no exchange can keep its
-// reserve to itself; each is sized for one exchange's worst case, and the
-// pool for all of them.
-void Loop::pool_reserves(Reserve *first) noexcept {
+// The pool in reserves_ (empty without `with_pool`): the spares first, so
+// that they drain and go, then the reserves of the exchanges in flight.
+// libcurl reads every transfer's answer in the same step, and no allocation
+// says which transfer it is for, so no exchange can keep its reserve to
+// itself; each is sized for one exchange's worst case, and the pool keeps
+// room for all of them (trim_spares).
+void Loop::pool_reserves(bool with_pool) noexcept {
     reserves_.clear();
-    if (!dependencies_hooked()) return;  // no job has a reserve
-    if (first) reserves_.push_back(first);
+    if (!with_pool) return;
+    for (Reserve *r : spares_) reserves_.push_back(r);
+    for (Active *a : active_)
+        if (a->reserve) reserves_.push_back(a->reserve);
+}
+
+// Gives back the spares the pool can do without, the most drained first:
+// each goes if the reserves left would still hold as much room as the
+// exchanges in flight were given when they started (an untouched spare
+// always goes, so without an allocation failure none is kept). An exchange whose reserve was
+// drained by the others' answers can then still read its own, however many
+// of them ended before it.
+void Loop::trim_spares() noexcept {
+    if (spares_.empty()) return;
+    std::size_t room = 0, need = 0;
     for (Active *a : active_) {
-        Reserve *r = a->job && a->slot ? a->job->reserve() : nullptr;
-        if (r && r != first) reserves_.push_back(r);
+        if (!a->reserve) continue;
+        room += reserve_room(a->reserve);
+        need += reserve_size(a->reserve);
     }
+    for (Reserve *r : spares_) room += reserve_room(r);
+    std::sort(spares_.begin(), spares_.end(),
+              [](const Reserve *x, const Reserve *y) { return reserve_room(x) < reserve_room(y); });
+    std::size_t k = 0;
+    for (Reserve *r : spares_) {
+        if (room - reserve_room(r) >= need) {
+            room -= reserve_room(r);
+            reserve_release(r);
+        } else {
+            spares_[k++] = r;
+        }
+    }
+    spares_.resize(k);
 }
 
 // One step of every transfer, with the pool of reserves in scope.
 void Loop::perform() noexcept {
-    pool_reserves(nullptr);
+    pool_reserves(true);
     CURLMcode rc;
     dep::take_failure();  // only failures of this step count when a transfer ends
     {
@@ -336,6 +382,7 @@ void Loop::sweep() noexcept {
             active_[k++] = a;
     }
     active_.resize(k);
+    trim_spares();
 }
 
 // The handle is being freed: every pending job ends with Cancelled, its

@@ -26,12 +26,14 @@
 // Memory. Everything the answer needs (the token's room, the answer buffer,
 // the reserve for hooked dependencies) is allocated by the caller's thread
 // before the job is queued: a failure there is LF_E_NO_MEMORY, synchronous,
-// done never called. On the I/O thread, the reserve of a job that sends a
-// real code backs the dependencies' allocations once the code is out. The
-// reserves of all in-flight exchanges form one pool (libcurl reads every
-// answer in one curl_multi_perform, and an allocation does not say which
-// transfer it is for); the pool is in scope during a transfer step and while
-// an answer is read, that exchange's own reserve first.
+// done never called. On the I/O thread, the reserves of all exchanges in
+// flight form one pool, in scope during a transfer step and while an
+// exchange's answer is read: libcurl reads every answer in one
+// curl_multi_perform, and an allocation does not say which transfer it is
+// for, so an answer may take from any exchange's reserve. The pool therefore
+// keeps, as a whole, the room of every exchange in flight: an ended
+// exchange's reserve stays in it while the others' reserves alone would
+// hold less room than all of them were made with (Loop::trim_spares).
 //
 // Lifetime. Each job's done callback runs exactly once, on the I/O thread.
 // Freeing the handle stops the loop: every pending job completes with
@@ -76,8 +78,9 @@ public:
     virtual Step wait(Error &e) { return finish(fail(e, Status::Internal, "job waits without a reason")); }
     virtual HttpRequest &request() noexcept = 0;
     virtual HttpResponse &response() noexcept = 0;
-    // Memory for reading this job's answer (hooked dependencies), if any.
-    virtual Reserve *reserve() const noexcept { return nullptr; }
+    // The memory set aside for reading this job's answer (hooked
+    // dependencies), if any: the caller (the loop) owns it from then on.
+    virtual Reserve *take_reserve() noexcept { return nullptr; }
     // The caller's done callback, with the result.
     virtual void complete(Status s, const Error &e) noexcept = 0;
 
@@ -136,7 +139,11 @@ public:
     Step wait(Error &e) override;
     HttpRequest &request() noexcept override { return cr_.req; }
     HttpResponse &response() noexcept override { return cr_.resp; }
-    Reserve *reserve() const noexcept override { return reserve_; }
+    Reserve *take_reserve() noexcept override {
+        Reserve *r = reserve_;
+        reserve_ = nullptr;
+        return r;
+    }
 
 protected:
     Sent sent() const noexcept { return sent_; }
