@@ -293,9 +293,9 @@ void Loop::pool_reserves(bool with_pool) noexcept {
 // Gives back the spares the pool can do without, the most drained first:
 // each goes if the reserves left would still hold as much room as the
 // exchanges in flight were given when they started (an untouched spare
-// always goes, so without an allocation failure none is kept). An exchange whose reserve was
-// drained by the others' answers can then still read its own, however many
-// of them ended before it.
+// always goes, so without an allocation failure none is kept). An exchange
+// whose reserve was drained by the others' answers can then still read its
+// own, however many of them ended before it.
 void Loop::trim_spares() noexcept {
     if (spares_.empty()) return;
     std::size_t room = 0, need = 0;
