@@ -117,7 +117,7 @@ private:
     void sweep() noexcept;
     Transport::Slot *slot();
     void give_back(Transport::Slot *s) noexcept;
-    void pool_reserves(bool with_pool) noexcept;
+    void pool_reserves() noexcept;
     void trim_spares() noexcept;
 
     const Transport &transport_;
@@ -254,8 +254,9 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     Job &j = *a->job;
     Job::Step step;
     try {
-        pool_reserves(a->reserve != nullptr);  // a GraphQL answer does not take from the exchanges' reserves
-        ReserveScope scope(reserves_.data(), reserves_.size());
+        pool_reserves();
+        // A GraphQL answer (no reserve of its own) is read without the exchanges' pool.
+        ReserveScope scope(reserves_.data(), a->reserve ? reserves_.size() : 0);
         curl_multi_remove_handle(multi_, Transport::easy_of(s));
         Status st;
         try {
@@ -276,15 +277,14 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     apply(a, step);
 }
 
-// The pool in reserves_ (empty without `with_pool`): the spares first, so
-// that they drain and go, then the reserves of the exchanges in flight.
+// The pool in reserves_: the spares first, so that they drain and go, then
+// the reserves of the exchanges in flight.
 // libcurl reads every transfer's answer in the same step, and no allocation
 // says which transfer it is for, so no exchange can keep its reserve to
 // itself; each is sized for one exchange's worst case, and the pool keeps
 // room for all of them (trim_spares).
-void Loop::pool_reserves(bool with_pool) noexcept {
+void Loop::pool_reserves() noexcept {
     reserves_.clear();
-    if (!with_pool) return;
     for (Reserve *r : spares_) reserves_.push_back(r);
     for (Active *a : active_)
         if (a->reserve) reserves_.push_back(a->reserve);
@@ -321,7 +321,7 @@ void Loop::trim_spares() noexcept {
 
 // One step of every transfer, with the pool of reserves in scope.
 void Loop::perform() noexcept {
-    pool_reserves(true);
+    pool_reserves();
     CURLMcode rc;
     dep::take_failure();  // only failures of this step count when a transfer ends
     {
