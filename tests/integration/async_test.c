@@ -481,10 +481,18 @@ static int connections_to(int port) {
     FILE *f = fopen("/proc/net/tcp", "r");
     assert_non_null(f);
     char line[512];
+    /* Each connection once, by its local port: the kernel writes the file in
+     * pieces as sockets come and go, so one read may list a socket twice. */
+    static unsigned char seen[65536];
+    memset(seen, 0, sizeof seen);
     int n = 0;
     for (int i = 0; i < 100000 && fgets(line, sizeof line, f); i++) {
-        unsigned rem_port = 0, st = 0;
-        if (sscanf(line, " %*d: %*x:%*x %*x:%x %x", &rem_port, &st) == 2 && (int)rem_port == port && st == 0x01) n++;
+        unsigned loc_port = 0, rem_port = 0, st = 0;
+        if (sscanf(line, " %*d: %*x:%x %*x:%x %x", &loc_port, &rem_port, &st) == 3 && (int)rem_port == port &&
+            st == 0x01 && loc_port < sizeof seen && !seen[loc_port]) {
+            seen[loc_port] = 1;
+            n++;
+        }
     }
     fclose(f);
     return n;
