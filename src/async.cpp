@@ -54,7 +54,7 @@ struct Active {
 
 class Loop {
 public:
-    explicit Loop(const Transport &t) : transport_(t), pid_(getpid()) {
+    explicit Loop(const Transport &t) : transport_(t), process_(process_mark()) {
         multi_ = curl_multi_init();
         if (!multi_) throw std::bad_alloc();
         if (curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, kMaxConnections) != CURLM_OK ||
@@ -101,7 +101,7 @@ public:
         thread_ = nullptr;
     }
     bool on_own_thread() const noexcept { return std::this_thread::get_id() == id_; }
-    int pid() const noexcept { return pid_; }
+    long process() const noexcept { return process_; }
 
 private:
     void run() noexcept;
@@ -124,7 +124,7 @@ private:
     CURLM *multi_ = nullptr;
     std::thread *thread_ = nullptr;
     std::thread::id id_;
-    int pid_;
+    long process_;  // process_mark() of the process that started it
     std::mutex mu_;
     Vector<Job *> incoming_;  // under mu_
     bool stopping_ = false;   // under mu_
@@ -437,7 +437,7 @@ void Loop::run() noexcept {
 }
 
 Loop *Async::current() {
-    if (loop_ && loop_->pid() != getpid()) {
+    if (loop_ && loop_->process() != process_mark()) {
         abandoned_ = loop_;  // the parent's (see async.hpp)
         loop_ = nullptr;
     }

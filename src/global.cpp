@@ -2,6 +2,9 @@
 
 #include "trust.hpp"
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 
@@ -9,6 +12,19 @@
 #include <curl/curl.h>
 
 namespace lf {
+
+namespace {
+std::atomic<long> g_forks{0};
+extern "C" void lf_count_fork() { g_forks.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+// Registered on first use, which comes before any pool records a mark. In
+// the unlikely case the handler cannot be registered (no memory), the
+// process id serves, at the cost of a system call.
+long process_mark() noexcept {
+    static const bool counted = pthread_atfork(nullptr, nullptr, lf_count_fork) == 0;
+    return counted ? g_forks.load(std::memory_order_relaxed) : static_cast<long>(getpid());
+}
 
 namespace {
 std::mutex g_mu;

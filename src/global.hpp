@@ -14,5 +14,10 @@ void global_cleanup() noexcept;
 Status ensure_init();
 // True when libcurl's and cJSON's allocations go through our hooks.
 bool dependencies_hooked() noexcept;
+// Which process this is: a number that differs in the child of every
+// fork() from the parent's, so that pools can tell they were inherited.
+// Checked on every call, so it is no system call (getpid() is one, ~1 us
+// on some virtual machines): a pthread_atfork child handler counts forks.
+long process_mark() noexcept;
 
 }  // namespace lf

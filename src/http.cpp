@@ -353,7 +353,7 @@ Transport::Transport(const TransportConfig &cfg)
       stall_timeout_ms_(cfg.stall_timeout_ms),
       max_response_bytes_(cfg.max_response_bytes),
       tracer_(cfg.tracer),
-      pid_(getpid()) {
+      process_(process_mark()) {
     make_share();
 }
 
@@ -380,7 +380,7 @@ void Transport::make_share() const {
 }
 
 Transport::~Transport() {
-    bool inherited = getpid() != pid_;  // freed in a child process: see adopt_after_fork
+    bool inherited = process_mark() != process_;  // freed in a child process: see adopt_after_fork
     for (Slot *s : idle_) {
         if (inherited) let_go_of_sockets(s);
         free_slot(s);
@@ -468,7 +468,7 @@ thread_local const void *t_last_slot = nullptr;
 Transport::Slot *Transport::acquire() const {
     {
         std::lock_guard<std::mutex> lock(mu_);
-        if (getpid() != pid_) adopt_after_fork();
+        if (process_mark() != process_) adopt_after_fork();
         if (!idle_.empty()) {
             std::size_t i = idle_.size() - 1;
             for (std::size_t k = 0; k < idle_.size(); k++) {
@@ -490,7 +490,7 @@ Transport::Slot *Transport::acquire() const {
 
 Transport::Slot *Transport::new_detached_slot() const {
     std::lock_guard<std::mutex> lock(mu_);  // the share may be replaced after fork()
-    if (getpid() != pid_) adopt_after_fork();
+    if (process_mark() != process_) adopt_after_fork();
     return new_slot(false);
 }
 
@@ -527,7 +527,7 @@ void Transport::adopt_after_fork() const {
     // Still in use when another parent thread had a slot out at the fork:
     // then it stays (with those slots, which this process never sees again).
     if (curl_share_cleanup(static_cast<CURLSH *>(old_share)) == CURLSHE_OK) destroy(old_locks);
-    pid_ = getpid();
+    process_ = process_mark();
 }
 
 void Transport::release(Slot *s) const noexcept {

@@ -115,7 +115,7 @@ private:
     mutable ShareLocks *locks_ = nullptr;
     mutable std::mutex mu_;
     mutable Vector<Slot *> idle_;
-    mutable int pid_;  // the process the pool belongs to
+    mutable long process_;  // the process the pool belongs to (process_mark())
 };
 
 }  // namespace lf
