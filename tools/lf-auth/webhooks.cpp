@@ -5,6 +5,8 @@
 #include "cli.hpp"
 #include "commands.hpp"
 
+#include "../common/event_types.hpp"
+
 #include <cjson/cJSON.h>
 
 #include <cstdio>
@@ -29,19 +31,14 @@ const char kGroupUsage[] =
     "  lf-auth webhooks ACTION --help   the options of one action\n"
     "\n";
 
-const char kCreateUsage[] =
+const char kCreateHead[] =
     "usage: lf-auth webhooks create (--token-env VAR | --token-file FILE | --token-stdin)\n"
     "                               --type TYPE --url URL [--settings JSON] [options]\n"
     "\n"
     "Registers a webhook with the createWebhook mutation and prints its id\n"
     "(with --json: {\"ok\":true,\"webhook\":{\"id\",\"type\",\"url\",\"settings\",\"version\"}}).\n"
-    "  --type TYPE               the event; the Lightfunnels docs list\n"
-    "                            order/created order/confirmed order/fulfilled order/cancelled\n"
-    "                            order/uncancelled order/refunded order-item/created order/updated\n"
-    "                            payment/created payment/paid contact-form/created contact/signup\n"
-    "                            contact/updated checkout/created checkout/updated product/updated\n"
-    "                            product/created product/deleted funnel/created funnel/updated\n"
-    "                            funnel/deleted app/uninstalled\n"
+    "  --type TYPE               the event; the Lightfunnels docs list\n";
+const char kCreateTail[] =
     "                            Another name is sent as given (the platform decides) with a\n"
     "                            warning: most likely a typo.\n"
     "  --url URL                 where the events are POSTed (check them with webhook-verify)\n"
@@ -50,6 +47,25 @@ const char kCreateUsage[] =
     "A refusal (unknown type, duplicate, a URL the server does not take) exits 26\n"
     "(LF_E_API) with the server's key and message.\n"
     "\n";
+
+// The create usage, with the documented event types four to a line.
+const char *create_usage() {
+    static const std::string usage = [] {
+        std::string u = kCreateHead;
+        int on_line = 0;
+        for (const char *t : lf_tools::kEventTypes) {
+            u += on_line == 0 ? "                            " : " ";
+            u += t;
+            if (++on_line == 4) {
+                u += '\n';
+                on_line = 0;
+            }
+        }
+        if (on_line) u += '\n';
+        return u + kCreateTail;
+    }();
+    return usage.c_str();
+}
 
 const char kListUsage[] =
     "usage: lf-auth webhooks list (--token-env VAR | --token-file FILE | --token-stdin) [options]\n"
@@ -75,14 +91,6 @@ const char kCreateQuery[] =
     "mutation($node: WebhookInput!) { createWebhook(node: $node) { id type url settings version } }";
 const char kListQuery[] = "query { webhooks { id type url settings version } }";
 const char kDeleteQuery[] = "mutation($id: ID!) { deleteWebhook(id: $id) }";
-
-// The event types of the platform's webhooks.mdx ("Event Types").
-const char *const kEventTypes[] = {"order/created",     "order/confirmed",  "order/fulfilled",      "order/cancelled",
-                                   "order/uncancelled", "order/refunded",   "order-item/created",   "order/updated",
-                                   "payment/created",   "payment/paid",     "contact-form/created", "contact/signup",
-                                   "contact/updated",   "checkout/created", "checkout/updated",     "product/updated",
-                                   "product/created",   "product/deleted",  "funnel/created",       "funnel/updated",
-                                   "funnel/deleted",    "app/uninstalled"};
 
 using Json = std::unique_ptr<cJSON, void (*)(cJSON *)>;
 
@@ -114,8 +122,7 @@ bool parse_args(const Args &args, const char *usage, WebhookArgs &a, const std::
 // A name outside the documented list is most likely a typo the platform's
 // refusal would not explain; new types may appear, so it is sent anyway.
 void warn_undocumented_type(const std::string &type) {
-    for (const char *t : kEventTypes)
-        if (type == t) return;
+    if (lf_tools::is_event_type(type)) return;
     std::fprintf(stderr,
                  "lf-auth: warning: '%s' is not an event type the Lightfunnels docs list (see lf-auth webhooks "
                  "create --help): a typo? Sending it anyway.\n",
@@ -201,7 +208,7 @@ cJSON_bool is_webhook(const cJSON *j) {
 
 int run_create(const Args &args) {
     WebhookArgs a;
-    if (!parse_args(args, kCreateUsage, a, [&a](Parser &p) {
+    if (!parse_args(args, create_usage(), a, [&a](Parser &p) {
             p.option("type", [&a](const std::string &v) { a.type = v; });
             p.option("url", [&a](const std::string &v) { a.url = v; });
             p.option("settings", [&a](const std::string &v) { a.settings = v; });

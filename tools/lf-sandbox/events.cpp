@@ -4,7 +4,6 @@
 
 #include "util.hpp"
 
-#include <algorithm>
 #include <ctime>
 #include <new>
 
@@ -205,21 +204,6 @@ void fill_node(cJSON *n, const std::string &type, const std::string &account_id)
 }
 
 }  // namespace
-
-const std::vector<std::string> &event_types() {
-    static const std::vector<std::string> types{
-        "order/created",        "order/confirmed",    "order/fulfilled", "order/cancelled",  "order/uncancelled",
-        "order/refunded",       "order-item/created", "order/updated",   "payment/created",  "payment/paid",
-        "contact-form/created", "contact/signup",     "contact/updated", "checkout/created", "checkout/updated",
-        "product/updated",      "product/created",    "product/deleted", "funnel/created",   "funnel/updated",
-        "funnel/deleted",       "app/uninstalled"};
-    return types;
-}
-
-bool is_event_type(const std::string &type) {
-    const auto &all = event_types();
-    return std::find(all.begin(), all.end(), type) != all.end();
-}
 
 std::string event_payload(const std::string &type, const std::string &account_id) {
     Json body(need(cJSON_CreateObject()));

@@ -4,13 +4,13 @@
 #pragma once
 
 #include <string>
-#include <vector>
+
+#include "../common/event_types.hpp"
 
 namespace sandbox {
 
-// The event types webhooks.mdx lists, in its order.
-const std::vector<std::string> &event_types();
-bool is_event_type(const std::string &type);
+// The event types webhooks.mdx lists (one list for both tools).
+using lf_tools::is_event_type;
 
 // The compact JSON body of a `type` event for `account_id`:
 // {"node": {...}}. Ids are fresh on every call (apps deduplicate by them);
