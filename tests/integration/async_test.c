@@ -6,6 +6,7 @@
  * wait is bounded (a condition variable with a deadline). */
 #include "it_common.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -475,8 +476,28 @@ static void test_code_sent_values(void **state) {
     board_destroy(&b);
 }
 
+/* Whether a socket inode is one of this process's descriptors. */
+static int own_socket(unsigned long inode) {
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int own = 0;
+    struct dirent *e;
+    for (int i = 0; i < 100000 && !own && (e = readdir(d)) != NULL; i++) {
+        char path[300], link[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n <= 0) continue;
+        link[n] = '\0';
+        unsigned long ino = 0;
+        own = sscanf(link, "socket:[%lu]", &ino) == 1 && ino == inode;
+    }
+    closedir(d);
+    return own;
+}
+
 /* Established client connections of this process to 127.0.0.1:port
- * (/proc/net/tcp: the remote end is the port, the state 01). */
+ * (/proc/net/tcp: the remote end is the port, the state 01, the inode one
+ * of this process's sockets; the file lists every process's). */
 static int connections_to(int port) {
     FILE *f = fopen("/proc/net/tcp", "r");
     assert_non_null(f);
@@ -488,8 +509,10 @@ static int connections_to(int port) {
     int n = 0;
     for (int i = 0; i < 100000 && fgets(line, sizeof line, f); i++) {
         unsigned loc_port = 0, rem_port = 0, st = 0;
-        if (sscanf(line, " %*d: %*x:%x %*x:%x %x", &loc_port, &rem_port, &st) == 3 && (int)rem_port == port &&
-            st == 0x01 && loc_port < sizeof seen && !seen[loc_port]) {
+        unsigned long inode = 0;
+        if (sscanf(line, " %*d: %*x:%x %*x:%x %x %*x:%*x %*x:%*x %*x %*u %*d %lu", &loc_port, &rem_port, &st, &inode) ==
+                4 &&
+            (int)rem_port == port && st == 0x01 && loc_port < sizeof seen && !seen[loc_port] && own_socket(inode)) {
             seen[loc_port] = 1;
             n++;
         }
