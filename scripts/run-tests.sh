@@ -9,7 +9,9 @@
 #   5. line and branch coverage of src/ by the C suites, against floors.
 #   6. the constant-time checks (bench/dudect.cpp) with their leaky control,
 #      run once more before failing (timing noise);
-# and, first of all, that every C and C++ file is formatted as .clang-format says.
+# and, first of all, that every C and C++ file is formatted as .clang-format says,
+# and that the whole project (library, tools, tests, examples, fuzzers) also
+# builds with clang without a warning.
 # Any failure stops the script with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,10 @@ stage "format"
 scripts/check-format.sh
 stage "build"
 LF_CMAKE_ARGS="-DLF_TEST_VALGRIND=ON ${LF_CMAKE_ARGS:-}" scripts/build.sh
+stage "clang build: everything, warnings as errors"
+CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR-clang" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLF_WERROR=ON \
+    -DLF_BUILD_FUZZ=ON >/dev/null
+cmake --build "$BUILD_DIR-clang" -j"$jobs"
 stage "valgrind memcheck: unit and integration suites"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$jobs" -L 'valgrind-(unit|integration|examples)'
 stage "sanitizers"

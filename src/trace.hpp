@@ -32,7 +32,8 @@ public:
         __attribute__((format(printf, 4, 5)));
 
 private:
-    void emit(int event, std::string_view secret, const char *fmt, std::va_list ap) const noexcept;
+    void emit(int event, std::string_view secret, const char *fmt, std::va_list ap) const noexcept
+        __attribute__((format(printf, 4, 0)));
 
     lf_trace_fn fn_ = nullptr;
     void *user_ = nullptr;
