@@ -7,8 +7,6 @@
 #include <cstdlib>
 #include <thread>
 
-#include <unistd.h>
-
 #include "global.hpp"
 
 namespace lf {
