@@ -49,6 +49,11 @@ def ns(name):
     return b["cpu_time"] * SCALE[b.get("time_unit", "ns")]
 
 
+def wall_ns(name):
+    b = med[name]
+    return b["real_time"] * SCALE[b.get("time_unit", "ns")]
+
+
 def mbps(name):
     # bytes / CPU second, so preemption by other processes does not count
     b = med[name]
@@ -102,6 +107,8 @@ row("webhook verify 1 KiB (ns/op)", f"{o:.0f}", f"{n:.0f} EVP_MAC", f"{o / n:.3f
     verdict(o / n <= 1.0))
 a, an = allocs("BM_Webhook1K_Lf"), allocs("BM_Webhook1K_EvpMac")
 row("webhook verify 1 KiB (allocs/op)", f"{a:g}", f"{an:g} EVP_MAC", "-", "report", "info")
+o, n = wall_ns("BM_Webhook1K_Lf/real_time/threads:2"), wall_ns("BM_Webhook1K_EvpMac/real_time/threads:2")
+row("webhook verify 1 KiB, 2 threads (wall ns/op)", f"{o:.0f}", f"{n:.0f} EVP_MAC", f"{o / n:.3f}", "report", "info")
 o, n = mbps("BM_Webhook1M_Lf"), mbps("BM_Webhook1M_EvpMac")
 row("webhook verify 1 MiB (MB/s)", f"{o:.0f}", f"{n:.0f} EVP_MAC", f"{o / n:.3f}", "ratio >=0.95",
     verdict(o / n >= 0.95))

@@ -11,9 +11,13 @@
 
 namespace lf {
 
-HmacKey::~HmacKey() { EVP_MAC_CTX_free(keyed_); }
+HmacKey::~HmacKey() {
+    EVP_MAC_CTX_free(spare_.load(std::memory_order_acquire));
+    EVP_MAC_CTX_free(keyed_);
+}
 
 bool HmacKey::init(std::string_view key) noexcept {
+    EVP_MAC_CTX_free(spare_.exchange(nullptr, std::memory_order_acquire));
     EVP_MAC_CTX_free(keyed_);
     keyed_ = nullptr;
     EVP_MAC *mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
@@ -30,29 +34,43 @@ bool HmacKey::init(std::string_view key) noexcept {
     return true;
 }
 
-// Measured against the other public routes (docs/BENCHMARKS.md): a dup is
-// cheaper than re-keying a new context, than EVP_MAC_init(dup, NULL, 0,
-// NULL), and than the one-shot HMAC() / EVP_Q_mac, which key every call.
-bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept {
-    if (!keyed_) return false;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed_);
+// Measured against the other public routes (docs/BENCHMARKS.md): re-using
+// one context costs about 0.75x a duplicate per MAC, which makes 11 OpenSSL
+// allocations; re-keying a new context, EVP_Q_mac and HMAC() process the key
+// every call and cost more than either.
+EVP_MAC_CTX *HmacKey::start() const noexcept {
+    if (!keyed_) return nullptr;
+    EVP_MAC_CTX *c = spare_.exchange(nullptr, std::memory_order_acquire);
+    return c ? c : EVP_MAC_CTX_dup(keyed_);
+}
+
+// EVP_MAC_init with a NULL key after EVP_MAC_final restarts the MAC with the
+// same key (EVP_MAC(3), life_cycle-mac(7); webhook_test checks it against
+// HMAC() over hundreds of MACs on one handle). It also replaces the digest
+// state that held this MAC, so a parked spare holds nothing the keyed context
+// does not. One spare at most: a context that finds the slot taken is freed.
+bool HmacKey::finish(EVP_MAC_CTX *c, unsigned char out[kMacSize]) const noexcept {
     std::size_t n = 0;
-    bool ok = c && EVP_MAC_update(c, static_cast<const unsigned char *>(data), len) &&
-              EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
-    EVP_MAC_CTX_free(c);
+    bool ok = EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
+    EVP_MAC_CTX *none = nullptr;
+    if (!EVP_MAC_init(c, nullptr, 0, nullptr) || !spare_.compare_exchange_strong(none, c, std::memory_order_acq_rel))
+        EVP_MAC_CTX_free(c);
     return ok;
 }
 
+bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept {
+    EVP_MAC_CTX *c = start();
+    if (!c) return false;
+    bool ok = EVP_MAC_update(c, static_cast<const unsigned char *>(data), len);
+    return finish(c, out) && ok;
+}
+
 bool HmacKey::sign_parts(std::initializer_list<std::string_view> parts, unsigned char out[kMacSize]) const noexcept {
-    if (!keyed_) return false;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed_);
+    EVP_MAC_CTX *c = start();
     bool ok = c != nullptr;
     for (std::string_view p : parts)
         ok = ok && EVP_MAC_update(c, reinterpret_cast<const unsigned char *>(p.data()), p.size());
-    std::size_t n = 0;
-    ok = ok && EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
-    EVP_MAC_CTX_free(c);
-    return ok;
+    return c && finish(c, out) && ok;
 }
 
 bool HmacKey::sign_base64(const void *data, std::size_t len, char out[kMacBase64Len + 1]) const noexcept {

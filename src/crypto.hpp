@@ -2,6 +2,7 @@
 // constant-time comparison. Public, non-deprecated OpenSSL 3 API only.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <initializer_list>
 #include <string_view>
@@ -14,10 +15,11 @@ constexpr std::size_t kMacSize = 32;       // HMAC-SHA256
 constexpr std::size_t kMacBase64Len = 44;  // base64 of 32 bytes, with one '='
 
 // HMAC-SHA256 with one key, through OpenSSL's EVP_MAC. The key is set once,
-// in a context that is never updated afterwards: every MAC is computed on a
-// duplicate of it (EVP_MAC_CTX_dup copies the keyed state, so the key is not
-// processed again), which lets one HmacKey serve any number of threads at
-// once without a lock. OpenSSL cleanses the key when the context is freed.
+// in a context that is never updated afterwards. Each MAC is computed on a
+// spare context re-initialised with that key after its last use, or, while
+// another thread holds the spare, on a duplicate of the keyed one (the key is
+// processed again by neither), so one HmacKey serves any number of threads at
+// once without a lock. OpenSSL cleanses the key when a context is freed.
 class HmacKey {
 public:
     HmacKey() = default;
@@ -37,7 +39,11 @@ public:
     bool matches(const void *data, std::size_t len, std::string_view sig, bool *ok) const noexcept;
 
 private:
+    EVP_MAC_CTX *start() const noexcept;
+    bool finish(EVP_MAC_CTX *c, unsigned char out[kMacSize]) const noexcept;
+
     EVP_MAC_CTX *keyed_ = nullptr;
+    mutable std::atomic<EVP_MAC_CTX *> spare_{nullptr};  // keyed, ready for update
 };
 
 bool random_bytes(void *buf, std::size_t n) noexcept;
