@@ -20,13 +20,13 @@ lfb_fail() { echo "bench/$LFB_NAME: $*" >&2; exit 2; }
 
 lfb_prereqs() {
     command -v nginx >/dev/null 2>&1 ||
-        lfb_fail "nginx is not installed (Debian: apt-get install nginx); the exchange benchmark needs it"
+        lfb_fail "nginx is not installed (scripts/deps.sh bench installs it); the exchange benchmark needs it"
     local tool
     for tool in openssl python3 cmake ninja pkg-config curl; do
         command -v "$tool" >/dev/null 2>&1 || lfb_fail "$tool is not installed"
     done
     pkg-config --exists benchmark ||
-        lfb_fail "Google Benchmark is not installed (Debian: apt-get install libbenchmark-dev)"
+        lfb_fail "Google Benchmark is not installed (scripts/deps.sh bench installs it)"
 }
 
 lfb_cleanup() {

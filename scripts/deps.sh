@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages needed to build lightfunnels-auth and run
-# the demo (`deps.sh demo`) or to build it and run every test (`deps.sh`,
-# the default). Does nothing when they are all present. Needs root (or sudo).
+# the demo (`deps.sh demo`), to build it and run every test (`deps.sh`, the
+# default), or that and the benchmarks too (`deps.sh bench`: bench/run,
+# bench/profile, bench/ct). Does nothing when they are all present. Needs
+# root (or sudo).
 set -euo pipefail
 
 packages=(
@@ -26,6 +28,10 @@ if [ "${1:-all}" != demo ]; then
     # ABI gate, the Debian source package (dpkg-buildpackage, lintian), API reference
     abigail-tools debhelper dpkg-dev fakeroot lintian doxygen man-db file
   )
+fi
+if [ "${1:-all}" = bench ]; then
+  # the exchange benchmark's server and the in-process benchmarks' framework
+  packages+=(nginx libbenchmark-dev)
 fi
 
 missing=()
