@@ -11,6 +11,34 @@
 
 namespace lf {
 
+namespace {
+
+bool mac_probe(EVP_MAC_CTX *c, unsigned char out[kMacSize]) noexcept {
+    static const unsigned char probe[] = "lightfunnels-auth: does EVP_MAC_init(NULL key) restart?";
+    std::size_t n = 0;
+    return EVP_MAC_update(c, probe, sizeof probe - 1) && EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
+}
+
+// A duplicate of `keyed`, ready for update, if EVP_MAC_init with a NULL key
+// restarts its MAC with the same key; nullptr if not, or if OpenSSL fails
+// (the key then always takes a dup: slower, still correct). HMAC in OpenSSL
+// 3.0.0 to 3.0.2 (and FIPS providers built from them) accepts that call and
+// does nothing (openssl/openssl#17811): a context re-used there gives wrong
+// MACs.
+EVP_MAC_CTX *first_spare(const EVP_MAC_CTX *keyed) noexcept {
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed);
+    unsigned char once[kMacSize], again[kMacSize];
+    bool ok = c && mac_probe(c, once) && EVP_MAC_init(c, nullptr, 0, nullptr) && mac_probe(c, again) &&
+              ct_equal(once, again, kMacSize) && EVP_MAC_init(c, nullptr, 0, nullptr);
+    wipe(once, sizeof once);
+    wipe(again, sizeof again);
+    if (ok) return c;
+    EVP_MAC_CTX_free(c);
+    return nullptr;
+}
+
+}  // namespace
+
 HmacKey::~HmacKey() {
     EVP_MAC_CTX_free(spare_.load(std::memory_order_acquire));
     EVP_MAC_CTX_free(keyed_);
@@ -20,6 +48,7 @@ bool HmacKey::init(std::string_view key) noexcept {
     EVP_MAC_CTX_free(spare_.exchange(nullptr, std::memory_order_acquire));
     EVP_MAC_CTX_free(keyed_);
     keyed_ = nullptr;
+    reuse_ = false;
     EVP_MAC *mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
     EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : nullptr;
     EVP_MAC_free(mac);  // the context holds its own reference
@@ -31,6 +60,9 @@ bool HmacKey::init(std::string_view key) noexcept {
         return false;
     }
     keyed_ = c;
+    EVP_MAC_CTX *spare = first_spare(c);
+    reuse_ = spare != nullptr;
+    spare_.store(spare, std::memory_order_release);
     return true;
 }
 
@@ -46,14 +78,16 @@ EVP_MAC_CTX *HmacKey::start() const noexcept {
 
 // EVP_MAC_init with a NULL key after EVP_MAC_final restarts the MAC with the
 // same key (EVP_MAC(3), life_cycle-mac(7); webhook_test checks it against
-// HMAC() over hundreds of MACs on one handle). It also replaces the digest
+// HMAC() over hundreds of MACs on one handle, and its .mac_restart_noop rerun
+// the fallback where that call does nothing). It also replaces the digest
 // state that held this MAC, so a parked spare holds nothing the keyed context
 // does not. One spare at most: a context that finds the slot taken is freed.
 bool HmacKey::finish(EVP_MAC_CTX *c, unsigned char out[kMacSize]) const noexcept {
     std::size_t n = 0;
     bool ok = EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
     EVP_MAC_CTX *none = nullptr;
-    if (!EVP_MAC_init(c, nullptr, 0, nullptr) || !spare_.compare_exchange_strong(none, c, std::memory_order_acq_rel))
+    if (!reuse_ || !EVP_MAC_init(c, nullptr, 0, nullptr) ||
+        !spare_.compare_exchange_strong(none, c, std::memory_order_acq_rel))
         EVP_MAC_CTX_free(c);
     return ok;
 }

@@ -17,9 +17,10 @@ constexpr std::size_t kMacBase64Len = 44;  // base64 of 32 bytes, with one '='
 // HMAC-SHA256 with one key, through OpenSSL's EVP_MAC. The key is set once,
 // in a context that is never updated afterwards. Each MAC is computed on a
 // spare context re-initialised with that key after its last use, or, while
-// another thread holds the spare, on a duplicate of the keyed one (the key is
-// processed again by neither), so one HmacKey serves any number of threads at
-// once without a lock. OpenSSL cleanses the key when a context is freed.
+// another thread holds the spare (or where OpenSSL cannot restart a MAC), on
+// a duplicate of the keyed one (the key is processed again by neither), so
+// one HmacKey serves any number of threads at once without a lock. OpenSSL
+// cleanses the key when a context is freed.
 class HmacKey {
 public:
     HmacKey() = default;
@@ -43,6 +44,8 @@ private:
     bool finish(EVP_MAC_CTX *c, unsigned char out[kMacSize]) const noexcept;
 
     EVP_MAC_CTX *keyed_ = nullptr;
+    // Whether EVP_MAC_init with a NULL key restarts a MAC here (init checks).
+    bool reuse_ = false;
     mutable std::atomic<EVP_MAC_CTX *> spare_{nullptr};  // keyed, ready for update
 };
 
