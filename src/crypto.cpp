@@ -2,6 +2,8 @@
 
 #include "alloc.hpp"
 
+#include <cstring>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,34 +12,6 @@
 #include <openssl/rand.h>
 
 namespace lf {
-
-namespace {
-
-bool mac_probe(EVP_MAC_CTX *c, unsigned char out[kMacSize]) noexcept {
-    static const unsigned char probe[] = "lightfunnels-auth: does EVP_MAC_init(NULL key) restart?";
-    std::size_t n = 0;
-    return EVP_MAC_update(c, probe, sizeof probe - 1) && EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
-}
-
-// A duplicate of `keyed`, ready for update, if EVP_MAC_init with a NULL key
-// restarts its MAC with the same key; nullptr if not, or if OpenSSL fails
-// (the key then always takes a dup: slower, still correct). HMAC in OpenSSL
-// 3.0.0 to 3.0.2 (and FIPS providers built from them) accepts that call and
-// does nothing (openssl/openssl#17811): a context re-used there gives wrong
-// MACs.
-EVP_MAC_CTX *first_spare(const EVP_MAC_CTX *keyed) noexcept {
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed);
-    unsigned char once[kMacSize], again[kMacSize];
-    bool ok = c && mac_probe(c, once) && EVP_MAC_init(c, nullptr, 0, nullptr) && mac_probe(c, again) &&
-              ct_equal(once, again, kMacSize) && EVP_MAC_init(c, nullptr, 0, nullptr);
-    wipe(once, sizeof once);
-    wipe(again, sizeof again);
-    if (ok) return c;
-    EVP_MAC_CTX_free(c);
-    return nullptr;
-}
-
-}  // namespace
 
 HmacKey::~HmacKey() {
     EVP_MAC_CTX_free(spare_.load(std::memory_order_acquire));
@@ -48,7 +22,6 @@ bool HmacKey::init(std::string_view key) noexcept {
     EVP_MAC_CTX_free(spare_.exchange(nullptr, std::memory_order_acquire));
     EVP_MAC_CTX_free(keyed_);
     keyed_ = nullptr;
-    reuse_ = false;
     EVP_MAC *mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
     EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : nullptr;
     EVP_MAC_free(mac);  // the context holds its own reference
@@ -60,10 +33,32 @@ bool HmacKey::init(std::string_view key) noexcept {
         return false;
     }
     keyed_ = c;
-    EVP_MAC_CTX *spare = first_spare(c);
-    reuse_ = spare != nullptr;
-    spare_.store(spare, std::memory_order_release);
     return true;
+}
+
+// Whether EVP_MAC_init with a NULL key restarts an HMAC with the same key, as
+// OpenSSL documents (EVP_MAC(3), life_cycle-mac(7)). HMAC in OpenSSL 3.0.0 to
+// 3.0.2 (and FIPS providers built from them) accepts that call and does
+// nothing (openssl/openssl#17811): a context re-used there would give wrong
+// MACs. Checked once per process on a throwaway key: a MAC, a restart, the
+// same MAC again. Should OpenSSL fail during the check, no context is re-used
+// either (slower, still correct).
+bool HmacKey::restarts() noexcept {
+    static const bool yes = [] {
+        static const unsigned char msg[] = "probe";
+        auto mac = [](EVP_MAC_CTX *c, unsigned char out[kMacSize]) {
+            std::size_t n = 0;
+            return EVP_MAC_update(c, msg, sizeof msg - 1) && EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
+        };
+        HmacKey probe;
+        EVP_MAC_CTX *c = probe.init("lightfunnels-auth restart probe") ? EVP_MAC_CTX_dup(probe.keyed_) : nullptr;
+        unsigned char once[kMacSize], again[kMacSize];
+        bool ok = c && mac(c, once) && EVP_MAC_init(c, nullptr, 0, nullptr) && mac(c, again) &&
+                  std::memcmp(once, again, kMacSize) == 0;
+        EVP_MAC_CTX_free(c);
+        return ok;
+    }();
+    return yes;
 }
 
 // Measured against the other public routes (docs/BENCHMARKS.md): re-using
@@ -76,17 +71,17 @@ EVP_MAC_CTX *HmacKey::start() const noexcept {
     return c ? c : EVP_MAC_CTX_dup(keyed_);
 }
 
-// EVP_MAC_init with a NULL key after EVP_MAC_final restarts the MAC with the
-// same key (EVP_MAC(3), life_cycle-mac(7); webhook_test checks it against
-// HMAC() over hundreds of MACs on one handle, and its .mac_restart_noop rerun
-// the fallback where that call does nothing). It also replaces the digest
-// state that held this MAC, so a parked spare holds nothing the keyed context
-// does not. One spare at most: a context that finds the slot taken is freed.
+// Where restarts() holds, EVP_MAC_init with a NULL key restarts the MAC with
+// the same key (webhook_test checks it against HMAC() over hundreds of MACs
+// on one handle, and its .mac_restart_noop rerun the fallback where that call
+// does nothing). It also replaces the digest state that held this MAC, so a
+// parked spare holds nothing the keyed context does not. One spare at most:
+// a context that finds the slot taken is freed.
 bool HmacKey::finish(EVP_MAC_CTX *c, unsigned char out[kMacSize]) const noexcept {
     std::size_t n = 0;
     bool ok = EVP_MAC_final(c, out, &n, kMacSize) && n == kMacSize;
     EVP_MAC_CTX *none = nullptr;
-    if (!reuse_ || !EVP_MAC_init(c, nullptr, 0, nullptr) ||
+    if (!restarts() || !EVP_MAC_init(c, nullptr, 0, nullptr) ||
         !spare_.compare_exchange_strong(none, c, std::memory_order_acq_rel))
         EVP_MAC_CTX_free(c);
     return ok;

@@ -40,12 +40,11 @@ public:
     bool matches(const void *data, std::size_t len, std::string_view sig, bool *ok) const noexcept;
 
 private:
+    static bool restarts() noexcept;
     EVP_MAC_CTX *start() const noexcept;
     bool finish(EVP_MAC_CTX *c, unsigned char out[kMacSize]) const noexcept;
 
     EVP_MAC_CTX *keyed_ = nullptr;
-    // Whether EVP_MAC_init with a NULL key restarts a MAC here (init checks).
-    bool reuse_ = false;
     mutable std::atomic<EVP_MAC_CTX *> spare_{nullptr};  // keyed, ready for update
 };
 
