@@ -66,8 +66,9 @@ Status check_settings(const ClientOptions &o, Error &e) {
 }
 
 Status check_redirect_uris(const ClientOptions &o, Error &e) {
-    if (o.redirect_uri_count == 0 || !o.redirect_uris)
-        return fail(e, Status::InvalidArgument, "at least one redirect URI is required");
+    // No redirect URI at all is a handle for webhooks and the API only.
+    if (o.redirect_uri_count && !o.redirect_uris)
+        return fail(e, Status::InvalidArgument, "redirect_uris is NULL but redirect_uri_count is not 0");
     UrlFacts facts;
     for (std::size_t i = 0; i < o.redirect_uri_count; i++) {
         if (!o.redirect_uris[i]) return fail(e, Status::InvalidArgument, "a redirect URI is NULL");

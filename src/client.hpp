@@ -106,6 +106,9 @@ public:
     Status webhook_verify(const void *body, std::size_t len, const char *header) const noexcept;
     Status webhook_sign(const void *body, std::size_t len, char *buf, std::size_t size,
                         std::size_t *needed) const noexcept;
+    // RedirectUriNotAllowed, with e filled, for a handle made without
+    // redirect URIs (webhooks and the API only): it takes no callback.
+    Status check_takes_callbacks(Error &e) const noexcept;
     // Seals and opens state with keys derived from this client's secrets.
     const StateSealer &sealer() const noexcept { return sealer_; }
     const Tracer &tracer() const noexcept { return tracer_; }

@@ -91,6 +91,13 @@ void Client::init_consent(const ClientOptions &o) {
     consent_prefix_.append("&redirect_uri=");
 }
 
+Status Client::check_takes_callbacks(Error &e) const noexcept {
+    if (!redirect_uris_.empty()) return Status::Ok;
+    return fail(e, Status::RedirectUriNotAllowed,
+                "this handle has no redirect URIs (redirect_uri_count 0): it verifies webhooks and calls the API, "
+                "but takes no consent or callback");
+}
+
 // The allow-list entry equal to uri byte for byte, or nullptr.
 const Client::RedirectUri *Client::allowed_redirect_uri(const char *uri) const noexcept {
     std::size_t len = std::strlen(uri);

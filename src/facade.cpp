@@ -390,9 +390,10 @@ LF_API int lf_state_equal(const char *a, const char *b) { return a && b && lf::s
 
 LF_API lf_status lf_parse_callback(const lf_auth *a, const char *url_or_query, const char *expected_state, char *code,
                                    size_t size, size_t *needed, lf_error *err) {
-    (void)a;  // accepted for future per-client checks
     return guard(err, [&](lf::Error &e) {
         if (!url_or_query) return lf::blank(code, size, lf::fail(e, Status::InvalidArgument, "url_or_query is NULL"));
+        Status s = a ? a->impl.check_takes_callbacks(e) : Status::Ok;  // a may be NULL, as in 1.0
+        if (s != Status::Ok) return lf::blank(code, size, s);
         return lf::parse_callback(url_or_query, expected_state, code, size, needed, e);
     });
 }
@@ -415,6 +416,8 @@ LF_API lf_status lf_parse_callback_sealed(const lf_auth *a, const char *url_or_q
     return guard(err, [&](lf::Error &e) {
         if (!a || !url_or_query)
             return lf::blank(code, size, lf::fail(e, Status::InvalidArgument, "a and url_or_query are required"));
+        Status s = a->impl.check_takes_callbacks(e);
+        if (s != Status::Ok) return lf::blank(code, size, s);
         return lf::parse_callback_sealed(a->impl.sealer(), url_or_query, binding, max_age_s, code, size, needed, e);
     });
 }

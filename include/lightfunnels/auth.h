@@ -369,7 +369,9 @@ typedef struct lf_auth_config {
                                            it still verify */
     const char *const *redirect_uris;   /**< allow-list of redirect URIs, exact strings; https, or
                                            http to a loopback host */
-    size_t redirect_uri_count;          /**< >= 1 */
+    size_t redirect_uri_count;          /**< 0 (since 1.1.0): a handle for webhooks and the API
+                                           only, whose consent and callback calls return
+                                           LF_E_REDIRECT_URI_NOT_ALLOWED */
     const char *authorize_url;          /**< NULL: https://app.lightfunnels.com/admin/oauth */
     const char *token_url;              /**< NULL: JSON_BODY -> https://api.lightfunnels.com/oauth/access_token,
                                            BASIC -> https://api.lightfunnels.com/api/access_token,
@@ -453,7 +455,8 @@ LF_API void lf_auth_free(lf_auth *auth);
  * @return LF_OK; LF_E_INVALID_ARGUMENT (NULL a/redirect_uri/scopes, a bad
  * scope, empty scope list, a scope list over 4096 bytes, empty state, or
  * buf NULL with size > 0);
- * LF_E_REDIRECT_URI_NOT_ALLOWED; LF_E_BUFFER_TOO_SMALL. Never allocates.
+ * LF_E_REDIRECT_URI_NOT_ALLOWED (also for every URI on a handle made without
+ * redirect URIs); LF_E_BUFFER_TOO_SMALL. Never allocates.
  * @since 1.0.0 */
 LF_API lf_status lf_consent_url(const lf_auth *a, const char *redirect_uri, const char *scopes, const char *state,
                                 char *buf, size_t size, size_t *needed);
@@ -493,7 +496,9 @@ LF_API int lf_state_equal(const char *a, const char *b);
  *     in err->message;
  *  4. a missing or empty code, or one containing control characters:
  *     LF_E_INVALID_ARGUMENT.
- * `a` may be NULL (it is accepted for future per-client checks).
+ * `a` may be NULL. A handle made without redirect URIs
+ * (redirect_uri_count 0) takes no callback: LF_E_REDIRECT_URI_NOT_ALLOWED
+ * before anything is parsed (since 1.1.0).
  *
  * Returns also LF_E_BUFFER_TOO_SMALL (code is larger than buf). Never
  * allocates. @since 1.0.0 */
@@ -767,7 +772,8 @@ LF_API lf_status lf_state_open(const lf_auth *a, const char *state, const char *
  * before an `error` parameter is looked at). `a` is required here.
  *
  * @return LF_OK; LF_E_INVALID_ARGUMENT (as lf_parse_callback(), a NULL a or
- * url_or_query, max_age_s <= 0); LF_E_STATE_MISMATCH; LF_E_STATE_EXPIRED;
+ * url_or_query, max_age_s <= 0); LF_E_REDIRECT_URI_NOT_ALLOWED (a handle
+ * made without redirect URIs); LF_E_STATE_MISMATCH; LF_E_STATE_EXPIRED;
  * LF_E_ACCESS_DENIED; LF_E_BUFFER_TOO_SMALL; LF_E_INTERNAL. Thread-safe;
  * allocates as lf_state_open() does. @since 1.1.0 */
 LF_API lf_status lf_parse_callback_sealed(const lf_auth *a, const char *url_or_query, const char *binding,

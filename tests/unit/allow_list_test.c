@@ -273,6 +273,79 @@ static void test_one_bad_redirect_uri_spoils_the_list(void **st) {
     assert_new_fails(&cfg, LF_E_INSECURE_TRANSPORT, "second redirect URI http non-loopback");
 }
 
+/* ---- a handle without redirect URIs (1.1) -------------------------------- */
+
+/* A handle made with redirect_uri_count 0 only signs and verifies webhooks and
+ * calls the API: every call of the consent flow (consent URL, callback) is
+ * LF_E_REDIRECT_URI_NOT_ALLOWED, with the caller's buffer left "". */
+static void test_webhook_only_handle(void **st) {
+    (void)st;
+    static const char body[] = "{\"event\":\"order/created\"}";
+    static const char query[] = "code=abc&state=s1";
+    lf_auth_config cfg;
+    lf_auth *a;
+    lf_error err;
+    char buf[512], url[512], sig[LF_SIGNATURE_BUFFER_SIZE], sealed[LF_SEALED_STATE_BUFFER_SIZE];
+    size_t needed = 0;
+
+    unit_config(&cfg);
+    cfg.redirect_uris = NULL;
+    cfg.redirect_uri_count = 0;
+    a = unit_new(&cfg);
+
+    /* Webhooks work. */
+    assert_status(lf_webhook_sign(a, body, sizeof body - 1, sig, sizeof sig, NULL), LF_OK);
+    assert_status(lf_webhook_verify(a, body, sizeof body - 1, sig), LF_OK);
+    assert_status(lf_webhook_verify(a, body, sizeof body - 2, sig), LF_E_SIGNATURE_MISMATCH);
+
+    /* The consent URL: no redirect URI is allowed, not even one that other
+     * handles accept. */
+    memset(buf, 'x', sizeof buf);
+    assert_status(lf_consent_url(a, UNIT_REDIRECT_URI, "products", "s1", buf, sizeof buf, &needed),
+                  LF_E_REDIRECT_URI_NOT_ALLOWED);
+    assert_string_equal(buf, "");
+
+    /* The callback, plain and sealed: refused before the URL is read, code "". */
+    memset(buf, 'x', sizeof buf);
+    lf_garbage_fill(&err, sizeof err);
+    lf_assert_status_err(lf_parse_callback(a, query, "s1", buf, sizeof buf, &needed, &err),
+                         LF_E_REDIRECT_URI_NOT_ALLOWED, &err);
+    assert_int_equal(err.status, LF_E_REDIRECT_URI_NOT_ALLOWED);
+    assert_non_null(strstr(err.message, "redirect URI"));
+    assert_string_equal(buf, "");
+    lf_assert_err_text(&err);
+    lf_assert_no_secret_in_err(&err, "callback", UNIT_CLIENT_SECRET);
+
+    assert_status(lf_state_seal(a, "session-1", sealed, sizeof sealed, NULL), LF_OK);
+    snprintf(url, sizeof url, "code=abc&state=%s", sealed);
+    memset(buf, 'x', sizeof buf);
+    lf_garbage_fill(&err, sizeof err);
+    lf_assert_status_err(lf_parse_callback_sealed(a, url, "session-1", 600, buf, sizeof buf, &needed, &err),
+                         LF_E_REDIRECT_URI_NOT_ALLOWED, &err);
+    assert_string_equal(buf, "");
+    lf_assert_err_text(&err);
+
+    /* NULL err is fine too. */
+    assert_status(lf_parse_callback(a, query, NULL, buf, sizeof buf, NULL, NULL), LF_E_REDIRECT_URI_NOT_ALLOWED);
+
+    /* Without a handle, lf_parse_callback parses as in 1.0. */
+    assert_status(lf_parse_callback(NULL, query, "s1", buf, sizeof buf, NULL, NULL), LF_OK);
+    assert_string_equal(buf, "abc");
+    lf_auth_free(a);
+
+    /* A handle with redirect URIs parses the same query. */
+    a = unit_default_auth();
+    assert_status(lf_parse_callback(a, query, "s1", buf, sizeof buf, NULL, NULL), LF_OK);
+    assert_string_equal(buf, "abc");
+    lf_auth_free(a);
+
+    /* A count with a NULL list is still an error. */
+    unit_config(&cfg);
+    cfg.redirect_uris = NULL;
+    cfg.redirect_uri_count = 1;
+    assert_new_fails(&cfg, LF_E_INVALID_ARGUMENT, "redirect_uris NULL with a count");
+}
+
 /* ---- required fields and ranges ------------------------------------------ */
 
 static void test_required_fields(void **st) {
@@ -296,8 +369,12 @@ static void test_required_fields(void **st) {
     cfg.client_secret = "";
     assert_new_fails(&cfg, LF_E_INVALID_ARGUMENT, "client_secret empty");
     unit_config(&cfg);
+    cfg.redirect_uri_count = 0; /* valid since 1.1: a webhook-only handle (below) */
+    assert_new_ok(&cfg, "zero redirect URIs");
+    unit_config(&cfg);
+    cfg.redirect_uris = NULL;
     cfg.redirect_uri_count = 0;
-    assert_new_fails(&cfg, LF_E_INVALID_ARGUMENT, "zero redirect URIs");
+    assert_new_ok(&cfg, "no redirect URI list");
     unit_config(&cfg);
     cfg.redirect_uris = NULL;
     assert_new_fails(&cfg, LF_E_INVALID_ARGUMENT, "redirect_uris NULL");
@@ -605,6 +682,7 @@ int main(void) {
         cmocka_unit_test(test_relative_and_malformed_urls_invalid),
         cmocka_unit_test(test_userinfo_refused),
         cmocka_unit_test(test_one_bad_redirect_uri_spoils_the_list),
+        cmocka_unit_test(test_webhook_only_handle),
         cmocka_unit_test(test_required_fields),
         cmocka_unit_test(test_timeouts_and_limits),
         cmocka_unit_test(test_client_auth_values),

@@ -20,8 +20,6 @@ namespace {
 // them (consent-url needs no secret, account/graphql need neither) get these.
 const char kPlaceholderClientId[] = "lf-auth";
 const char kPlaceholderSecret[] = "lf-auth-placeholder-secret";
-// Same for the redirect allow-list, which lf_auth_new requires to be non-empty.
-const char kPlaceholderRedirect[] = "http://127.0.0.1/callback";
 
 constexpr size_t kMaxSecretBytes = 64 * 1024;
 
@@ -308,14 +306,13 @@ lf_status Client::open(const Common &c, bool need_client, bool need_secret, lf_e
     std::string authorize = effective_authorize_url(c), token = effective_token_url(c), api = effective_api_url(c);
     std::vector<const char *> uris;
     for (const std::string &u : c.redirect_uris) uris.push_back(u.c_str());
-    if (uris.empty()) uris.push_back(kPlaceholderRedirect);
 
     lf_auth_config cfg;
     lf_auth_config_init(&cfg, sizeof cfg);
     cfg.client_id = c.client_id.empty() ? kPlaceholderClientId : c.client_id.c_str();
     cfg.client_secret = need_secret ? secret_.c_str() : kPlaceholderSecret;
     cfg.previous_client_secret = previous_.empty() ? nullptr : previous_.c_str();
-    cfg.redirect_uris = uris.data();
+    cfg.redirect_uris = uris.empty() ? nullptr : uris.data();  // none: webhooks and the API only
     cfg.redirect_uri_count = uris.size();
     if (!authorize.empty()) cfg.authorize_url = authorize.c_str();
     if (!token.empty()) cfg.token_url = token.c_str();
