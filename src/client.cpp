@@ -35,8 +35,6 @@ TransportConfig transport_config(const ClientOptions &o, const Tracer *tracer) {
 
 bool too_long(const char *s) noexcept { return s && std::strlen(s) > kMaxConfigString; }
 
-char *header_text(const char *s) noexcept { return const_cast<char *>(s); }
-
 }  // namespace
 
 namespace {
@@ -180,23 +178,22 @@ void Client::build_json_prefix() {
     put(k3);
 }
 
-// Header lists live in the object: libcurl only reads them, and nothing
-// secret is ever copied into libcurl-owned list memory. The User-Agent is a
-// fixed line here rather than CURLOPT_USERAGENT, which libcurl would format
-// again for every request.
+// Built once per handle; libcurl only reads them. The User-Agent is a fixed
+// line here rather than CURLOPT_USERAGENT, which libcurl would format again
+// for every request. The Basic credentials are not appended (HeaderList says
+// why): their line is a node of ours in front of the form headers.
 void Client::build_header_lists(const ClientOptions &o) {
-    user_agent_header_.assign("User-Agent: ").append(o.user_agent ? o.user_agent : kDefaultUserAgent);
-    json_headers_[0] = {&user_agent_header_[0], &json_headers_[1]};
-    json_headers_[1] = {header_text("Content-Type: application/json"), &json_headers_[2]};
-    json_headers_[2] = {header_text("Accept: application/json"), &json_headers_[3]};
-    json_headers_[3] = {header_text("Expect:"), &json_headers_[4]};
-    json_headers_[4] = {header_text(kNoAcceptEncoding), nullptr};
-    form_headers_[0] = {&basic_header_.str()[0], &form_headers_[1]};
-    form_headers_[1] = {&user_agent_header_[0], &form_headers_[2]};
-    form_headers_[2] = {header_text("Content-Type: application/x-www-form-urlencoded"), &form_headers_[3]};
-    form_headers_[3] = {header_text("Accept: application/json"), &form_headers_[4]};
-    form_headers_[4] = {header_text("Expect:"), &form_headers_[5]};
-    form_headers_[5] = {header_text(kNoAcceptEncoding), nullptr};
+    String user_agent("User-Agent: ");
+    user_agent.append(o.user_agent ? o.user_agent : kDefaultUserAgent);
+    for (HeaderList *l : {&json_headers_, &form_headers_}) {
+        l->append(user_agent.c_str());
+        l->append(l == &json_headers_ ? "Content-Type: application/json"
+                                      : "Content-Type: application/x-www-form-urlencoded");
+        l->append("Accept: application/json");
+        l->append("Expect:");
+        l->append(kNoAcceptEncoding);
+    }
+    basic_line_ = curl_slist{&basic_header_.str()[0], form_headers_.get()};
 }
 
 // AUTO tries the newer Basic style first, then the documented JSON body.

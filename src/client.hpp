@@ -210,9 +210,9 @@ private:
     StateSealer sealer_;
     SecretString basic_header_;  // "Authorization: Basic <base64(id:secret)>"
     SecretString json_prefix_;   // {"client_id":<id>,"client_secret":<secret>,"code":
-    String user_agent_header_;   // "User-Agent: ..."
-    curl_slist json_headers_[5];
-    curl_slist form_headers_[6];  // [0] is the Authorization header
+    HeaderList json_headers_;
+    HeaderList form_headers_;  // all but the Authorization line, which is basic_line_
+    curl_slist basic_line_{};  // basic_header_ in front of form_headers_
     Tracer tracer_;               // before transport_, which points at it
     Transport transport_;
 

@@ -35,12 +35,12 @@ void Client::code_request(const Attempt &a, std::string_view code, const CallOpt
         std::memcpy(&b[0], prefix.data(), prefix.size());
         char *p = write_json_string(&b[prefix.size()], code);
         *p = '}';
-        req.headers = json_headers_;
+        req.headers = json_headers_.get();
     } else {
         b.reserve(5 + 3 * code.size());
         b.assign("code=");
         append_encoded(b, code);
-        req.headers = form_headers_;
+        req.headers = &basic_line_;
     }
     req.body = out.body.view();
     if (!out.rooms) {

@@ -74,11 +74,11 @@ Status Client::api_request(std::string_view token, const char *query, const char
     // The token's header is a list node of our own in front of the shared
     // JSON headers, not a curl_slist_append copy: libcurl would copy the
     // token into memory it frees without wiping (unless its allocator is
-    // hooked). libcurl only reads the list; the const_cast is for its API.
+    // hooked). libcurl only reads the list.
     String &bearer = out.bearer.str();
     bearer.reserve(22 + token.size());
     bearer.assign("Authorization: Bearer ").append(token.data(), token.size());
-    out.auth_header = curl_slist{&bearer[0], const_cast<curl_slist *>(json_headers_)};
+    out.auth_header = curl_slist{&bearer[0], json_headers_.get()};
 
     HttpRequest &req = out.req;
     req.url = api_.url.c_str();

@@ -283,6 +283,12 @@ private:
 
 }  // namespace
 
+void HeaderList::append(const char *line) {
+    curl_slist *grown = curl_slist_append(head_, line);
+    if (!grown) throw std::bad_alloc();
+    head_ = grown;
+}
+
 struct Transport::ShareLocks {
     std::mutex m[CURL_LOCK_DATA_LAST];
 };
@@ -582,6 +588,7 @@ void Transport::prepare(Slot *s, const HttpRequest &req, HttpResponse &resp) con
     // body in one write (one TLS record). The buffer is the caller's, wiped by it.
     setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+    // libcurl's option takes a non-const list, and only reads it.
     setopt(h, CURLOPT_HTTPHEADER, const_cast<curl_slist *>(req.headers));
     // At least 1: 0 would mean no limit. check_start() refused a request
     // whose deadline had passed.

@@ -35,6 +35,23 @@ long long monotonic_ms() noexcept;
 // Whether a request can have reached the server (lf_code_sent).
 enum class Sent { No = 0, Maybe = 1, Yes = 2 };
 
+// A request header list made with curl_slist_append (libcurl's copies of the
+// lines), freed with its owner. Lines carrying a secret are not appended:
+// libcurl would free its copy unwiped. Such a line is a node of the caller's
+// own, over wiping memory, put in front of a list (Client, graphql.cpp).
+class HeaderList {
+public:
+    HeaderList() = default;
+    HeaderList(const HeaderList &) = delete;
+    HeaderList &operator=(const HeaderList &) = delete;
+    ~HeaderList() { curl_slist_free_all(head_); }
+    void append(const char *line);  // throws std::bad_alloc
+    curl_slist *get() const noexcept { return head_; }
+
+private:
+    curl_slist *head_ = nullptr;
+};
+
 struct HttpRequest {
     const char *url = nullptr;
     bool allow_http = false;  // the URL is plain http to loopback
