@@ -213,7 +213,7 @@ private:
     HeaderList json_headers_;
     HeaderList form_headers_;  // all but the Authorization line, which is basic_line_
     curl_slist basic_line_{};  // basic_header_ in front of form_headers_
-    Tracer tracer_;               // before transport_, which points at it
+    Tracer tracer_;            // before transport_, which points at it
     Transport transport_;
 
     mutable std::mutex auto_mu_;
