@@ -58,11 +58,16 @@ func (a ClientAuth) cValue() (C.lf_client_auth, bool) {
 // closed; the C copies made while building the client are wiped at once. The
 // Go strings in Config cannot be wiped (Go strings are immutable): keep the
 // Config short-lived.
+//
+// RedirectURIs empty (nil) makes a client for webhooks and the API only
+// (library 1.1): SignWebhook, VerifyWebhook, Exchange, AccountID and GraphQL
+// work, but ConsentURL, ParseCallback, ParseCallbackWithoutState and
+// ParseCallbackSealed fail with ErrRedirectURINotAllowed.
 type Config struct {
 	ClientID             string   // required
 	ClientSecret         string   // required
 	PreviousClientSecret string   // optional: during a rotation, webhooks signed with it still verify
-	RedirectURIs         []string // required: allow-list, exact strings (https, or http to a loopback host)
+	RedirectURIs         []string // optional: allow-list, exact strings (https, or http to a loopback host); empty: see above
 
 	AuthorizeURL string // "": https://app.lightfunnels.com/admin/oauth
 	TokenURL     string // "": the endpoint that matches ClientAuth
@@ -283,7 +288,8 @@ func (c *Client) finishCall(cl *call) {
 // redirectURI must equal one of Config.RedirectURIs byte for byte. Each
 // scope must match [a-z0-9_]+; blanks and duplicates are dropped. state is
 // omitted from the URL when "" (not recommended: use NewState and check it
-// with ParseCallback).
+// with ParseCallback). A client made without RedirectURIs returns
+// ErrRedirectURINotAllowed for every redirectURI.
 func (c *Client) ConsentURL(redirectURI string, scopes []string, state string) (string, error) {
 	cRedirect, err := cString(redirectURI, "redirect URI")
 	if err != nil {
@@ -338,7 +344,8 @@ func NewState() (string, error) {
 //
 // Errors: ErrStateMismatch; ErrAccessDenied when the merchant declined (the
 // *Error's Key is the OAuth error, e.g. "access_denied", and Message its
-// description); ErrInvalidArgument for a malformed callback or no code.
+// description); ErrInvalidArgument for a malformed callback or no code;
+// ErrRedirectURINotAllowed on a client made without RedirectURIs.
 func (c *Client) ParseCallback(rawURL, expectedState string) (code string, err error) {
 	if expectedState == "" {
 		return "", &Error{Status: ErrStateMismatch, Message: "no expected state given (was the session lost?)"}

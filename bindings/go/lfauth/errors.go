@@ -27,7 +27,7 @@ const (
 	ErrInvalidArgument       Status = 1  // NULL, malformed or out-of-range input (incl. a bad callback)
 	ErrBufferTooSmall        Status = 2  // internal: the binding sizes buffers itself
 	ErrNoMemory              Status = 3  // an allocation failed
-	ErrRedirectURINotAllowed Status = 4  // redirect URI not in the allow-list (exact match)
+	ErrRedirectURINotAllowed Status = 4  // redirect URI not in the allow-list (exact match), or a client made without RedirectURIs
 	ErrStateMismatch         Status = 5  // callback state missing or different from the expected one
 	ErrStateExpired          Status = 6  // sealed state older than its max age, or from the future (OpenState, since 1.1)
 	ErrAccessDenied          Status = 7  // the merchant declined (callback carried error=...)

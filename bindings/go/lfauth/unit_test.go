@@ -389,7 +389,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"no id", func(c *lfauth.Config) { c.ClientID = "" }, lfauth.ErrInvalidArgument},
 		{"no secret", func(c *lfauth.Config) { c.ClientSecret = "" }, lfauth.ErrInvalidArgument},
 		{"NUL secret", func(c *lfauth.Config) { c.ClientSecret = "abc\x00def" }, lfauth.ErrInvalidArgument},
-		{"no redirect", func(c *lfauth.Config) { c.RedirectURIs = nil }, lfauth.ErrInvalidArgument},
+		{"empty redirect", func(c *lfauth.Config) { c.RedirectURIs = []string{""} }, lfauth.ErrInvalidArgument},
 		{"relative redirect", func(c *lfauth.Config) { c.RedirectURIs = []string{"/cb"} }, lfauth.ErrInvalidArgument},
 		{"http redirect", func(c *lfauth.Config) { c.RedirectURIs = []string{"http://app.example.test/cb"} }, lfauth.ErrInsecureTransport},
 		{"http token URL", func(c *lfauth.Config) { c.TokenURL = "http://api.example.test/oauth/access_token" }, lfauth.ErrInsecureTransport},
@@ -418,6 +418,60 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Fatalf("valid config: %v", err)
 	}
 	c.Close()
+	// No redirect URI (nil or empty) is valid since 1.1: a webhook-only
+	// client (see TestWebhookOnlyClient).
+	for _, uris := range [][]string{nil, {}} {
+		cfg := base()
+		cfg.RedirectURIs = uris
+		c, err := lfauth.New(cfg)
+		if err != nil {
+			t.Fatalf("RedirectURIs %#v: %v", uris, err)
+		}
+		c.Close()
+	}
+}
+
+// A client made without redirect URIs signs and verifies webhooks, but its
+// consent and callback calls fail with ErrRedirectURINotAllowed.
+func TestWebhookOnlyClient(t *testing.T) {
+	c := newTestClient(t, func(cfg *lfauth.Config) { cfg.RedirectURIs = nil })
+	body := []byte(`{"node":{"id":"order_1"}}`)
+	sig, err := c.SignWebhook(body)
+	if err != nil {
+		t.Fatalf("SignWebhook: %v", err)
+	}
+	if err := c.VerifyWebhook(body, sig); err != nil {
+		t.Errorf("VerifyWebhook: %v", err)
+	}
+	changed := []byte(`{"node":{"id":"order_2"}}`)
+	if err := c.VerifyWebhook(changed, sig); !errors.Is(err, lfauth.ErrSignatureMismatch) {
+		t.Errorf("changed body: %v, want ErrSignatureMismatch", err)
+	}
+
+	for _, redirect := range []string{testRedirect, "http://127.0.0.1:8080/cb"} {
+		url, err := c.ConsentURL(redirect, []string{"orders"}, "st8")
+		if !errors.Is(err, lfauth.ErrRedirectURINotAllowed) || url != "" {
+			t.Errorf("ConsentURL(%q) = (%q, %v), want ErrRedirectURINotAllowed", redirect, url, err)
+		}
+	}
+	state, err := c.SealState("session")
+	if err != nil {
+		t.Fatalf("SealState: %v", err)
+	}
+	for name, parse := range map[string]func() (string, error){
+		"ParseCallback":             func() (string, error) { return c.ParseCallback("code=c0de&state=st8", "st8") },
+		"ParseCallbackWithoutState": func() (string, error) { return c.ParseCallbackWithoutState("code=c0de") },
+		"ParseCallbackSealed": func() (string, error) {
+			return c.ParseCallbackSealed(testRedirect+"&code=c0de&state="+state, "session", time.Minute)
+		},
+	} {
+		code, err := parse()
+		if !errors.Is(err, lfauth.ErrRedirectURINotAllowed) || code != "" {
+			t.Errorf("%s = (%q, %v), want ErrRedirectURINotAllowed", name, code, err)
+		} else if !strings.Contains(err.Error(), "no redirect URIs") {
+			t.Errorf("%s: %q does not say why", name, err)
+		}
+	}
 }
 
 func TestCloseIsIdempotentAndFinal(t *testing.T) {

@@ -163,6 +163,14 @@ class Client:
     Use it as a context manager, or call close(). Keyword arguments mirror
     lf_auth_config; None takes the library's default. Timeouts are seconds.
 
+    redirect_uris (a list, or one string) is the allow-list of redirect URIs,
+    exact strings (https, or http to a loopback host). It is optional
+    (library 1.1): empty makes a client for webhooks and the API only
+    (webhook_sign, webhook_verify, exchange_code, account_id, graphql),
+    whose consent and callback calls (consent_url, parse_callback,
+    parse_callback_without_state, parse_callback_sealed) raise
+    RedirectUriNotAllowed.
+
     trace, when given, is called as trace(event, line) with each trace line
     of every call on this client (TraceEvent, or an int for an event this
     binding does not know): on the thread making the call, possibly on
@@ -180,7 +188,7 @@ class Client:
         *,
         client_id: str,
         client_secret: str,
-        redirect_uris: Sequence[str] | str,
+        redirect_uris: Sequence[str] | str = (),
         previous_client_secret: str | None = None,
         authorize_url: str | None = None,
         token_url: str | None = None,
@@ -296,9 +304,11 @@ class Client:
 
     def consent_url(self, redirect_uri: str, scopes: Iterable[str] | str, state: str | None) -> str:
         """The consent-screen URL to send the merchant to. redirect_uri must
-        equal one of redirect_uris byte for byte; scopes is a list of names
-        matching [a-z0-9_]+ (or one comma-separated string); state comes from
-        new_state() (None omits it: not recommended)."""
+        equal one of redirect_uris byte for byte (RedirectUriNotAllowed
+        otherwise, and always on a client made without redirect_uris);
+        scopes is a list of names matching [a-z0-9_]+ (or one
+        comma-separated string); state comes from new_state() (None omits
+        it: not recommended)."""
         c_redirect = _encode(redirect_uri, "redirect URI")
         joined = scopes if isinstance(scopes, str) else ",".join(scopes)
         c_scopes = _encode(joined, "scopes")
@@ -317,7 +327,8 @@ class Client:
         StateMismatch, so the CSRF check can never be skipped by accident.
 
         Raises StateMismatch, AccessDenied (the merchant declined: key is the
-        OAuth error), InvalidArgument (malformed callback, no code)."""
+        OAuth error), InvalidArgument (malformed callback, no code),
+        RedirectUriNotAllowed (a client made without redirect_uris)."""
         if not expected_state:
             raise error_class(Status.STATE_MISMATCH)(
                 Status.STATE_MISMATCH, message="no expected state given (was the session lost?)"

@@ -141,7 +141,8 @@ class NoMemory(LightfunnelsAuthError):
 
 
 class RedirectUriNotAllowed(LightfunnelsAuthError):
-    """The redirect URI is not in the client's allow-list (exact match)."""
+    """The redirect URI is not in the client's allow-list (exact match), or
+    the client was made without redirect_uris (webhooks and the API only)."""
 
     status = Status.REDIRECT_URI_NOT_ALLOWED
 

@@ -265,6 +265,36 @@ class WebhookTest(unittest.TestCase):
             self.assertTrue(c.webhook_verify(b"", c.webhook_sign(b"")))
 
 
+class WebhookOnlyTest(unittest.TestCase):
+    """A client made without redirect URIs signs and verifies webhooks, but
+    its consent and callback calls raise RedirectUriNotAllowed."""
+
+    def test_webhooks_work_and_consent_and_callbacks_are_refused(self) -> None:
+        body = b'{"node":{"id":"order_1"}}'
+        want = base64.b64encode(hmac.new(b"s3cret-value", body, hashlib.sha256).digest()).decode()
+        with client(redirect_uris=[]) as c:
+            sig = c.webhook_sign(body)
+            self.assertEqual(sig, want)
+            self.assertTrue(c.webhook_verify(body, sig))
+            self.assertFalse(c.webhook_verify(b'{"node":{"id":"order_2"}}', sig))
+
+            for redirect in (REDIRECT, "http://127.0.0.1:8080/cb"):
+                with self.subTest(redirect=redirect), self.assertRaises(la.RedirectUriNotAllowed):
+                    c.consent_url(redirect, ["orders"], "st")
+            sealed = c.seal_state("session")
+            calls = {
+                "parse_callback": lambda: c.parse_callback("code=c0de&state=st", "st"),
+                "parse_callback_without_state": lambda: c.parse_callback_without_state("code=c0de"),
+                "parse_callback_sealed": lambda: c.parse_callback_sealed(
+                    f"{REDIRECT}?code=c0de&state={sealed}", "session", 60
+                ),
+            }
+            for name, call in calls.items():
+                with self.subTest(call=name), self.assertRaises(la.RedirectUriNotAllowed) as cm:
+                    call()
+                self.assertIn("no redirect URIs", cm.exception.message)
+
+
 class ArgumentTest(unittest.TestCase):
     def test_default_client_auth_is_basic(self) -> None:
         # The platform's documented method since 2025-02. Basic cannot carry
@@ -280,7 +310,7 @@ class ArgumentTest(unittest.TestCase):
         cases = [
             (la.InvalidArgument, dict(client_secret="")),
             (la.InvalidArgument, dict(client_id="")),
-            (la.InvalidArgument, dict(redirect_uris=[])),
+            (la.InvalidArgument, dict(redirect_uris=[""])),
             (la.InvalidArgument, dict(redirect_uris=["not a url"])),
             (la.InvalidArgument, dict(client_secret="nul\0inside")),
             (la.InvalidArgument, dict(timeout=0)),
@@ -298,6 +328,10 @@ class ArgumentTest(unittest.TestCase):
             client(client_secret=b"bytes")
         with self.assertRaises(ValueError):  # not an lf_client_auth
             client(client_auth=7)
+        # No redirect URI is valid since 1.1: a webhook-only client (WebhookOnlyTest).
+        for uris in ([], ()):
+            client(redirect_uris=uris).close()
+        la.Client(client_id="app", client_secret="s3cret-value").close()
 
     def test_config_values_reach_the_library(self) -> None:
         with client(

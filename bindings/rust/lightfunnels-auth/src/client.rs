@@ -74,7 +74,12 @@ pub struct Config {
     /// During a secret rotation, webhooks signed with it still verify.
     pub previous_client_secret: Option<Secret>,
     /// Allow-list of redirect URIs (exact strings; https, or http to a
-    /// loopback host). At least one.
+    /// loopback host). Optional (library 1.1): empty makes a client for
+    /// webhooks and the API only, whose consent and callback calls
+    /// ([`Client::consent_url`], [`Client::parse_callback`],
+    /// [`Client::parse_callback_sealed`]) fail with
+    /// `Status::RedirectUriNotAllowed`:
+    /// `Config { redirect_uris: Vec::new(), ..Config::new(id, secret, "") }`.
     pub redirect_uris: Vec<String>,
     /// Consent screen; default `https://app.lightfunnels.com/admin/oauth`.
     pub authorize_url: Option<String>,
@@ -391,10 +396,13 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Checks the whole configuration and creates the client (no network).
     ///
-    /// Errors: `InvalidArgument` (missing id/secret, no redirect URI, bad URL,
-    /// zero timeout or size, a NUL byte in a string, a ':' in the client id
-    /// with `ClientAuth::Basic`), `InsecureTransport` (http:// to a
-    /// non-loopback host), `NoMemory`, `Internal`.
+    /// An empty `redirect_uris` is accepted: a client for webhooks and the
+    /// API only (see [`Config::redirect_uris`]).
+    ///
+    /// Errors: `InvalidArgument` (missing id/secret, bad URL, zero timeout or
+    /// size, a NUL byte in a string, a ':' in the client id with
+    /// `ClientAuth::Basic`), `InsecureTransport` (http:// to a non-loopback
+    /// host), `NoMemory`, `Internal`.
     pub fn new(config: Config) -> Result<Client, Error> {
         crate::init()?;
         let client_id = cstring(&config.client_id, "client_id")?;
@@ -478,8 +486,9 @@ impl Client {
     /// least one). Pass `state` from [`new_state`](crate::new_state) and keep
     /// it (e.g. in the session) to check the callback.
     ///
-    /// Errors: `RedirectUriNotAllowed`, `InvalidArgument` (bad or no scope,
-    /// empty state, a scope containing ',').
+    /// Errors: `RedirectUriNotAllowed` (not configured, or a client made
+    /// without redirect URIs), `InvalidArgument` (bad or no scope, empty
+    /// state, a scope containing ',').
     pub fn consent_url(
         &self,
         redirect_uri: &str,
@@ -522,7 +531,8 @@ impl Client {
     /// Errors: `StateMismatch` (missing or different state),
     /// `AccessDenied` (the merchant declined: `key` is the `error`
     /// parameter, `message` its description), `InvalidArgument` (malformed
-    /// escape, repeated parameter, missing or empty code, too long).
+    /// escape, repeated parameter, missing or empty code, too long),
+    /// `RedirectUriNotAllowed` (a client made without redirect URIs).
     pub fn parse_callback(&self, url: &str, expected_state: Option<&str>) -> Result<String, Error> {
         let url_c = cstring(url, "callback URL")?;
         let expected = expected_state.map(|s| cstring(s, "expected state")).transpose()?;

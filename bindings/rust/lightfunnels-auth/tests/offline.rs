@@ -244,6 +244,36 @@ fn webhook_sign_and_verify() {
     assert!(c.verify_webhook(&bin[..4], &s).is_err());
 }
 
+/// A client made without redirect URIs signs and verifies webhooks, but its
+/// consent and callback calls fail with `RedirectUriNotAllowed`.
+#[test]
+fn webhook_only_client() {
+    let c = Client::new(Config { redirect_uris: Vec::new(), ..Config::new("my app", "Jefe", REDIRECT) })
+        .expect("a client without redirect URIs");
+    let body = b"what do ya want for nothing?";
+    let sig = c.sign_webhook(body).unwrap();
+    assert_eq!(sig, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+    c.verify_webhook(body, &sig).unwrap();
+    let e = c.verify_webhook(b"what do ya want for nothing!", &sig).unwrap_err();
+    assert_eq!(e.status, Status::SignatureMismatch);
+
+    for redirect in [REDIRECT, "http://127.0.0.1:8765/cb"] {
+        let e = c.consent_url(redirect, &["products"], Some("st")).unwrap_err();
+        assert_eq!(e.status, Status::RedirectUriNotAllowed, "{}: {}", redirect, e);
+    }
+    let state = c.seal_state(Some("sess")).unwrap();
+    let sealed_url = format!("{}&code=c0de&state={}", REDIRECT, state);
+    let errors = [
+        c.parse_callback("code=c0de&state=st", Some("st")).unwrap_err(),
+        c.parse_callback("code=c0de", None).unwrap_err(),
+        c.parse_callback_sealed(&sealed_url, Some("sess"), std::time::Duration::from_secs(60)).unwrap_err(),
+    ];
+    for e in &errors {
+        assert_eq!(e.status, Status::RedirectUriNotAllowed, "{}", e);
+        assert!(e.message.contains("no redirect URIs"), "{}", e.message);
+    }
+}
+
 #[test]
 fn previous_secret_verifies_during_rotation() {
     let old = Client::new(Config::new("id", "old-secret", REDIRECT)).unwrap();
@@ -268,7 +298,10 @@ fn config_is_checked() {
     bad(Config::new("", "hunter2", REDIRECT), Status::InvalidArgument);
     bad(Config::new("id", "", REDIRECT), Status::InvalidArgument);
     bad(Config::new("id", "hunter2\0x", REDIRECT), Status::InvalidArgument);
-    bad(Config { redirect_uris: vec![], ..Config::new("id", "hunter2", REDIRECT) }, Status::InvalidArgument);
+    bad(
+        Config { redirect_uris: vec![String::new()], ..Config::new("id", "hunter2", REDIRECT) },
+        Status::InvalidArgument,
+    );
     bad(Config::new("id", "hunter2", "not a url"), Status::InvalidArgument);
     bad(Config::new("id", "hunter2", "http://example.com/cb"), Status::InsecureTransport);
     bad(
@@ -287,6 +320,8 @@ fn config_is_checked() {
         Status::InvalidArgument,
     );
     bad(Config::new("a:b", "hunter2", REDIRECT).client_auth(ClientAuth::Basic), Status::InvalidArgument);
+    // No redirect URI is valid since 1.1: a webhook-only client (see webhook_only_client).
+    Client::new(Config { redirect_uris: vec![], ..Config::new("id", "hunter2", REDIRECT) }).unwrap();
     // http to loopback is accepted (what the sandbox tests rely on).
     Client::new(
         Config::new("a:b", "hunter2", "http://localhost:9/cb")
