@@ -86,6 +86,28 @@ static void test_graphql_ok(void **state) {
     cJSON_Delete(root);
 }
 
+/* A handle made without redirect URIs (1.1: webhooks and the API only) calls
+ * the API like any other. */
+static void test_graphql_on_handle_without_redirect_uris(void **state) {
+    fixture *f = *state;
+    lf_auth_config cfg;
+    it_config(&cfg, &f->c, ts_server_url(f->srv, "/oauth/access_token"), ts_server_url(f->srv, API_PATH),
+              LF_CLIENT_AUTH_JSON_BODY);
+    cfg.redirect_uris = NULL;
+    cfg.redirect_uri_count = 0;
+    lf_auth *a = it_auth(&cfg);
+    ts_server_respond(f->srv, 200, NULL, "{\"data\":{\"account\":{\"id\":\"7\"}}}");
+    lf_response *resp = NULL;
+    lf_error err;
+    lf_status st = lf_graphql(a, f->c.token, "{ account { id } }", NULL, &resp, &err);
+    it_expect_status(st, LF_OK, &err, "lf_graphql on a handle without redirect URIs");
+    assert_int_equal(lf_response_http_status(resp), 200);
+    lf_response_free(resp);
+    assert_int_equal(ts_server_request_count(f->srv), 1);
+    check_bearer(f, ts_server_request(f->srv, 0));
+    lf_auth_free(a);
+}
+
 static void test_graphql_null_variables_sent_as_empty_object(void **state) {
     fixture *f = *state;
     ts_server_respond(f->srv, 200, NULL, "{\"data\":{}}");
@@ -277,6 +299,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_graphql_401_403_429_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_token_sends_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redirect_not_followed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graphql_on_handle_without_redirect_uris, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_id_string_and_integer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graphql_cancel_and_timeout, setup, teardown),
     };

@@ -369,7 +369,7 @@ static void test_required_fields(void **st) {
     cfg.client_secret = "";
     assert_new_fails(&cfg, LF_E_INVALID_ARGUMENT, "client_secret empty");
     unit_config(&cfg);
-    cfg.redirect_uri_count = 0; /* valid since 1.1: a webhook-only handle (below) */
+    cfg.redirect_uri_count = 0; /* valid since 1.1: a webhook-only handle (above) */
     assert_new_ok(&cfg, "zero redirect URIs");
     unit_config(&cfg);
     cfg.redirect_uris = NULL;
