@@ -185,14 +185,15 @@ void Client::build_json_prefix() {
 void Client::build_header_lists(const ClientOptions &o) {
     String user_agent("User-Agent: ");
     user_agent.append(o.user_agent ? o.user_agent : kDefaultUserAgent);
-    for (HeaderList *l : {&json_headers_, &form_headers_}) {
-        l->append(user_agent.c_str());
-        l->append(l == &json_headers_ ? "Content-Type: application/json"
-                                      : "Content-Type: application/x-www-form-urlencoded");
-        l->append("Accept: application/json");
-        l->append("Expect:");
-        l->append(kNoAcceptEncoding);
-    }
+    auto build = [&user_agent](HeaderList &l, const char *content_type) {
+        l.append(user_agent.c_str());
+        l.append(content_type);
+        l.append("Accept: application/json");
+        l.append("Expect:");
+        l.append(kNoAcceptEncoding);
+    };
+    build(json_headers_, "Content-Type: application/json");
+    build(form_headers_, "Content-Type: application/x-www-form-urlencoded");
     basic_line_ = curl_slist{&basic_header_.str()[0], form_headers_.get()};
 }
 
