@@ -4,9 +4,10 @@
 // async call, that drives every pending async request of that handle through
 // ONE libcurl multi handle: curl_multi_poll waits for sockets at most 100 ms
 // at a time, and curl_multi_wakeup cuts the wait short when a call is queued
-// or the handle is freed. A call is a Job: a short sequence of requests (an
-// exchange with AUTO not yet learned probes first, then sends the real code)
-// whose steps the I/O thread runs one after another, never blocking.
+// or the handle is freed. A call is a Job (job.hpp): a short sequence of
+// requests (an exchange with AUTO not yet learned probes first, then sends
+// the real code) whose steps the I/O thread runs one after another, never
+// blocking. The blocking exchange runs the very same steps.
 //
 // Each request is set up, checked and concluded by the blocking path's own
 // code (Transport::prepare, interrupted, finish): the same easy-handle
@@ -16,12 +17,12 @@
 // ending to a status. The easy handles are the I/O thread's own (a detached
 // slot each); their connections live in the loop's multi handle.
 //
-// AUTO never blocks the I/O thread: a job that finds the style unlearned
-// takes the handle's probe (the blocking calls' flag) and sends the probes
-// as its own first requests, then the real code. A job that finds another
-// call probing waits without a request, checked every tick (its deadline and
-// cancel flag hold) until the style is learned, or the probe ends without an
-// answer and it takes the probe itself.
+// AUTO never blocks the I/O thread: an exchange that finds the style
+// unlearned takes the handle's probe and sends the probes as its own first
+// requests, then the real code. One that finds another call (blocking or
+// not) probing waits without a request, asked again every tick (its
+// deadline and cancel flag hold) until the style is learned, or the probe
+// ends without an answer and it takes the probe itself.
 //
 // Memory. Everything the answer needs (the token's room, the answer buffer,
 // the reserve for hooked dependencies) is allocated by the caller's thread
@@ -51,51 +52,11 @@
 
 #include <mutex>
 
-#include "alloc.hpp"
-#include "client.hpp"
 #include "error.hpp"
 #include "http.hpp"
+#include "job.hpp"
 
 namespace lf {
-
-// One asynchronous call. Its steps run on the I/O thread; complete() is
-// called exactly once, last, and the job is destroyed right after it.
-class Job {
-public:
-    enum class Step {
-        Send,  // send request() (set up, answer into response())
-        Wait,  // nothing to send yet: ask wait() again at the next tick
-        Done   // finished with result()
-    };
-    Job() = default;
-    Job(const Job &) = delete;
-    Job &operator=(const Job &) = delete;
-    virtual ~Job() = default;
-
-    virtual Step begin(Error &e) = 0;
-    // After a transfer ended with s (Ok: a complete answer in response()).
-    virtual Step after(Status s, Error &e) = 0;
-    virtual Step wait(Error &e) { return finish(fail(e, Status::Internal, "job waits without a reason")); }
-    virtual HttpRequest &request() noexcept = 0;
-    virtual HttpResponse &response() noexcept = 0;
-    // The memory set aside for reading this job's answer (hooked
-    // dependencies), if any: the caller (the loop) owns it from then on.
-    virtual Reserve *take_reserve() noexcept { return nullptr; }
-    // The caller's done callback, with the result.
-    virtual void complete(Status s, const Error &e) noexcept = 0;
-
-    Status result() const noexcept { return result_; }
-    const int *cancel = nullptr;  // the caller's flag, or nullptr
-
-protected:
-    Step finish(Status s) noexcept {
-        result_ = s;
-        return Step::Done;
-    }
-
-private:
-    Status result_ = Status::Internal;
-};
 
 class Loop;
 
@@ -123,76 +84,6 @@ private:
     // In a child process: the parent's loop, never touched (kept reachable
     // only, for memory checkers).
     Loop *abandoned_ = nullptr;
-};
-
-// The steps of an async exchange (async_calls.cpp); the C boundary adds
-// complete(). The token's room, the answer buffer and the reserve are taken
-// by the constructor, on the caller's thread.
-class AsyncExchange : public Job {
-public:
-    // Throws std::bad_alloc. `code` was checked (non-empty, not too long).
-    AsyncExchange(const Client &c, std::string_view code, const CallOptions &opts, Token &token);
-    ~AsyncExchange() override;
-
-    Step begin(Error &e) override;
-    Step after(Status s, Error &e) override;
-    Step wait(Error &e) override;
-    HttpRequest &request() noexcept override { return cr_.req; }
-    HttpResponse &response() noexcept override { return cr_.resp; }
-    Reserve *take_reserve() noexcept override {
-        Reserve *r = reserve_;
-        reserve_ = nullptr;
-        return r;
-    }
-
-protected:
-    Sent sent() const noexcept { return sent_; }
-    std::string_view code() const noexcept { return code_.view(); }
-
-private:
-    Step resolve(Error &e);
-    Step send_probe();
-    Step send_real();
-    void end_probe() noexcept;
-
-    const Client &c_;
-    SecretString code_;
-    CallOptions opts_;
-    Token &token_;
-    Sent sent_ = Sent::No;
-    Client::CodeRequest cr_;
-    Reserve *reserve_ = nullptr;
-    Client::Attempt chosen_{};
-    bool probing_ = false;  // this job holds the handle's AUTO probe
-    int probe_ = 0;         // the style being probed
-    char probe_code_[64] = {};
-    Error last_;
-};
-
-// The steps of an async GraphQL call: the request is built (and checked) by
-// the constructor's caller with prepare(), on the caller's thread.
-class AsyncGraphql : public Job {
-public:
-    explicit AsyncGraphql(const Client &c, Response &out) noexcept : c_(c), out_(out) {}
-    // The request, as the blocking call checks and builds it.
-    Status prepare(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
-                   Error &e);
-
-    Step begin(Error &e) override;
-    Step after(Status s, Error &e) override;
-    HttpRequest &request() noexcept override { return ar_.req; }
-    HttpResponse &response() noexcept override { return ar_.resp; }
-
-protected:
-    bool got_response() const noexcept { return got_; }
-    std::string_view token() const noexcept { return token_.view(); }
-
-private:
-    const Client &c_;
-    Response &out_;
-    SecretString token_;
-    Client::ApiRequest ar_;
-    bool got_ = false;
 };
 
 }  // namespace lf

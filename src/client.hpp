@@ -83,8 +83,8 @@ constexpr std::size_t kMaxTokenAnswer = 64 * 1024;
 // (see Reserve in alloc.hpp); untouched unless the allocator fails.
 constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + 512 * 1024;
 
-class AsyncExchange;
-class AsyncGraphql;
+class ExchangeJob;
+class GraphqlJob;
 
 class Client {
 public:
@@ -115,10 +115,9 @@ public:
     const Transport &transport() const noexcept { return transport_; }
 
 private:
-    // The async calls (async.cpp) send the same requests and read the same
-    // answers, one step at a time.
-    friend class AsyncExchange;
-    friend class AsyncGraphql;
+    // The calls' steps (job.hpp).
+    friend class ExchangeJob;
+    friend class GraphqlJob;
 
     struct Endpoint {
         String url;
@@ -147,14 +146,9 @@ private:
     CallOptions started(const CallOptions &opts) const noexcept;
     // base64(id:secret), the part of basic_header_ a server could echo.
     std::string_view basic_credentials() const noexcept;
-    Status resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const;
-    Status probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) const;
-    // One POST of `code` in `style`; token receives a valid access token.
-    // sent (may be nullptr) tracks whether `code` can have reached the server.
-    Status send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
-                     Error &e) const;
-    // send_code's two halves: the request (with room for the whole answer,
-    // taken before the code can go out) and the reading of the answer.
+    // An exchange's request (with room for the whole answer, taken before
+    // the code can go out; sent tracks whether the code can have reached the
+    // server) and the reading of its answer (token: a valid access token).
     struct CodeRequest {
         CodeRequest() = default;
         CodeRequest(const CodeRequest &) = delete;
@@ -170,16 +164,11 @@ private:
     void code_request(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent,
                       CodeRequest &out) const;
     Status read_code_answer(const HttpResponse &resp, std::string_view code, Token &token, Error &e) const;
-    // AUTO, a step at a time: probe i is traced, sent, then judged.
-    enum class ProbeStep { Chosen, Next, Failed };
-    static bool make_probe(char (&probe)[64]) noexcept;
-    void trace_probe(int i) const noexcept;
-    ProbeStep judge_probe_answer(int i, Status s, const Error &pe, Error &last, Attempt &chosen, Error &e) const;
-    Status no_style_accepted(Error &last, Error &e) const;
-    void trace_learned(const Attempt &chosen) const noexcept;
     // Only one call probes at a time: false when another one is.
     bool claim_probe() const;
     void end_probe() const noexcept;
+    // Until another call's probe ends (100 ms at most, and not past the deadline).
+    void wait_for_probe(const CallOptions &opts) const;
     // graphql's two halves.
     struct ApiRequest {
         SecretString body;

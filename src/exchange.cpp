@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "client.hpp"
 #include "global.hpp"
+#include "job.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
 #include "url.hpp"
@@ -59,24 +59,6 @@ Status Client::read_code_answer(const HttpResponse &resp, std::string_view code,
     return read_token_response(resp, r, token, e);
 }
 
-Status Client::send_code(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent, Token &token,
-                         Error &e) const {
-    // Everything reading the answer needs is taken before the code is spent:
-    // the body's room, and (when libcurl and cJSON allocate through our
-    // hooks) a reserve for them. The token's room is the caller's.
-    CodeRequest cr;
-    code_request(a, code, opts, sent, cr);
-    struct Owned {
-        Reserve *r;
-        ~Owned() { reserve_release(r); }
-    } reserve{dependencies_hooked() ? reserve_new(kTokenAnswerReserve) : nullptr};
-    if (dependencies_hooked() && !reserve.r) throw std::bad_alloc();
-    ReserveScope scope(reserve.r);
-    Status s = transport_.post(cr.req, cr.resp, e);
-    if (s != Status::Ok) return s;
-    return read_code_answer(cr.resp, code, token, e);
-}
-
 namespace {
 
 // A code no server can have issued: 'lf-auth-probe-' + 128 random bits.
@@ -120,75 +102,6 @@ const char *verdict_name(ProbeVerdict v) noexcept {
 
 }  // namespace
 
-bool Client::make_probe(char (&probe)[64]) noexcept { return make_probe_code(probe); }
-
-// What probe i's answer means: a style chosen (Ok), the next style to try
-// (Unfinished: `last` keeps this answer), or the call's failure.
-Client::ProbeStep Client::judge_probe_answer(int i, Status s, const Error &pe, Error &last, Attempt &chosen,
-                                             Error &e) const {
-    const Attempt &at = auto_attempts_[i];
-    if (s == Status::Ok) {
-        fail(e, Status::Protocol,
-             "token endpoint accepted a deliberately invalid probe code; refusing to send the real code");
-        return ProbeStep::Failed;
-    }
-    ProbeVerdict v = judge_probe(s, pe);
-    tracer_.line(LF_TRACE_AUTO, "AUTO: %s answered %s (HTTP %ld, key \"%s\"): %s", style_name(at.style), status_name(s),
-                 pe.http_status, pe.key, verdict_name(v));
-    switch (v) {
-    case ProbeVerdict::Accepted:
-        auto_choice_.store(i, std::memory_order_release);
-        chosen = auto_attempts_[i];
-        tracer_.line(LF_TRACE_AUTO, "AUTO: chose %s at %s for the life of this handle; sending the real code",
-                     style_name(at.style), at.endpoint->url.c_str());
-        return ProbeStep::Chosen;
-    case ProbeVerdict::Rejected:
-        last = pe;
-        return ProbeStep::Next;
-    case ProbeVerdict::Failed:
-        break;
-    }
-    e = pe;
-    e.status = s;
-    return ProbeStep::Failed;
-}
-
-void Client::trace_probe(int i) const noexcept {
-    const Attempt &at = auto_attempts_[i];
-    tracer_.line(LF_TRACE_AUTO, "AUTO: probing %s at %s with a deliberately invalid code", style_name(at.style),
-                 at.endpoint->url.c_str());
-}
-
-Status Client::no_style_accepted(Error &last, Error &e) const {
-    tracer_.line(LF_TRACE_AUTO, "AUTO: no style was accepted; the real code was not sent");
-    e = last;
-    e.retry_after_s = 0;
-    return fail(
-        e, Status::InvalidClient,
-        "no client-authentication style was accepted by the token endpoint (AUTO probe); the code was not sent");
-}
-
-Status Client::probe_styles(const CallOptions &opts, Attempt &chosen, Error &e) const {
-    char probe[64];
-    if (!make_probe_code(probe)) return fail(e, Status::Internal, "the CSPRNG failed");
-    Error last;
-    for (int i = 0; i < auto_attempt_count_; i++) {
-        Token scratch;
-        Error pe;
-        trace_probe(i);
-        Status s = send_code(auto_attempts_[i], probe, opts, nullptr, scratch, pe);
-        switch (judge_probe_answer(i, s, pe, last, chosen, e)) {
-        case ProbeStep::Chosen:
-            return Status::Ok;
-        case ProbeStep::Next:
-            continue;
-        case ProbeStep::Failed:
-            return e.status;
-        }
-    }
-    return no_style_accepted(last, e);
-}
-
 bool Client::claim_probe() const {
     std::lock_guard<std::mutex> lock(auto_mu_);
     if (auto_probing_) return false;
@@ -204,55 +117,186 @@ void Client::end_probe() const noexcept {
     auto_cv_.notify_all();
 }
 
-void Client::trace_learned(const Attempt &chosen) const noexcept {
-    tracer_.line(LF_TRACE_AUTO, "AUTO: using %s at %s (learned by an earlier probe)", style_name(chosen.style),
-                 chosen.endpoint->url.c_str());
+void Client::wait_for_probe(const CallOptions &opts) const {
+    long long left = opts.deadline_ms - monotonic_ms();
+    if (left <= 0) return;
+    std::unique_lock<std::mutex> lock(auto_mu_);
+    auto_cv_.wait_for(lock, std::chrono::milliseconds(left < 100 ? left : 100), [this] { return !auto_probing_; });
 }
 
-// One thread probes at a time, without holding the lock over the network;
-// the others wait for its answer, each within its own deadline and cancel
-// flag. A probe that ends without an answer caches nothing: the next
-// caller probes again.
-Status Client::resolve_auto(const CallOptions &opts, Attempt &chosen, Error &e) const {
-    int c = auto_choice_.load(std::memory_order_acquire);
-    if (c < 0) {
-        std::unique_lock<std::mutex> lock(auto_mu_);
-        while (auto_probing_ && auto_choice_.load(std::memory_order_acquire) < 0) {
-            if (opts.cancel && __atomic_load_n(opts.cancel, __ATOMIC_ACQUIRE))
-                return fail(e, Status::Cancelled,
-                            "cancelled while waiting for another call's AUTO probe; the code was not sent");
-            long long left = opts.deadline_ms - monotonic_ms();
-            if (left <= 0)
-                return fail(e, Status::Timeout,
-                            "timed out waiting for another call's AUTO probe; the code was not sent");
-            auto_cv_.wait_for(lock, std::chrono::milliseconds(left < 100 ? left : 100));
-        }
-        c = auto_choice_.load(std::memory_order_acquire);
-        if (c < 0) {
-            auto_probing_ = true;
-            lock.unlock();
-            struct Done {
-                const Client *self;
-                ~Done() { self->end_probe(); }
-            } done{this};
-            return probe_styles(opts, chosen, e);
-        }
-    }
-    chosen = auto_attempts_[c];
-    trace_learned(chosen);
-    return Status::Ok;
-}
-
-Status Client::exchange(std::string_view code, const CallOptions &call_opts, Token &out, Error &e) const {
-    CallOptions opts = started(call_opts);
+// The blocking exchange: the job's steps, run on the caller's thread. The
+// reserve is in scope while the real code's request runs and its answer is
+// read; a probe spends no code and needs none.
+Status Client::exchange(std::string_view code, const CallOptions &opts, Token &out, Error &e) const {
     if (code.empty()) return fail(e, Status::InvalidArgument, "the authorization code is empty");
     if (code.size() > kMaxCodeLength) return fail(e, Status::InvalidArgument, "the authorization code is too long");
-    Attempt a{auth_, auth_ == ClientAuth::Basic ? &token_basic_ : &token_json_};
-    if (auth_ == ClientAuth::Auto) {
-        Status s = resolve_auto(opts, a, e);
-        if (s != Status::Ok) return s;
+    ExchangeJob job(*this, code, opts, out);
+    struct Owned {
+        Reserve *r;
+        ~Owned() { reserve_release(r); }
+    } reserve{job.take_reserve()};
+    Job::Step step = job.begin(e);
+    for (;;) {  // at most one request per style, then the code; waits end by the deadline
+        switch (step) {
+        case Job::Step::Send: {
+            ReserveScope scope(job.spends_code() ? reserve.r : nullptr);
+            Status s = transport_.post(job.request(), job.response(), e);
+            step = job.after(s, e);
+            break;
+        }
+        case Job::Step::Wait:
+            wait_for_probe(job.options());
+            step = job.wait(e);
+            break;
+        case Job::Step::Done:
+            return job.result();
+        }
     }
-    return send_code(a, code, opts, opts.code_sent, out, e);
+}
+
+ExchangeJob::ExchangeJob(const Client &c, std::string_view code, const CallOptions &opts, Token &token)
+    : c_(c), code_(code), opts_(c.started(opts)), token_(token) {
+    cancel = opts.cancel;
+    // Taken before the code can go out: the token's and the answer's room,
+    // and the reserve for hooked dependencies.
+    token_.reserve();
+    c.answer_rooms_.take(cr_.resp.body);
+    cr_.rooms = &c.answer_rooms_;
+    if (dependencies_hooked()) {
+        reserve_ = reserve_new(kTokenAnswerReserve);
+        if (!reserve_) throw std::bad_alloc();
+    }
+}
+
+ExchangeJob::~ExchangeJob() {
+    end_probe();
+    reserve_release(reserve_);
+}
+
+void ExchangeJob::end_probe() noexcept {
+    if (!probing_) return;
+    probing_ = false;
+    c_.end_probe();
+}
+
+Job::Step ExchangeJob::begin(Error &e) {
+    if (c_.auth_ != ClientAuth::Auto) {
+        chosen_ = {c_.auth_, c_.auth_ == ClientAuth::Basic ? &c_.token_basic_ : &c_.token_json_};
+        return send_real();
+    }
+    return resolve(e);
+}
+
+// AUTO: the learned style, or this job's own probe, or a wait for another
+// call's probe. One call probes at a time, without holding a lock over the
+// network; a probe that ends without an answer caches nothing, and the next
+// call probes again.
+Job::Step ExchangeJob::resolve(Error &e) {
+    int learned = c_.auto_choice_.load(std::memory_order_acquire);
+    if (learned >= 0) {
+        chosen_ = c_.auto_attempts_[learned];
+        c_.tracer_.line(LF_TRACE_AUTO, "AUTO: using %s at %s (learned by an earlier probe)", style_name(chosen_.style),
+                        chosen_.endpoint->url.c_str());
+        return send_real();
+    }
+    if (!c_.claim_probe()) return Step::Wait;
+    probing_ = true;
+    if (c_.auto_choice_.load(std::memory_order_acquire) >= 0) {  // learned meanwhile
+        end_probe();
+        return resolve(e);
+    }
+    if (!make_probe_code(probe_code_)) {
+        end_probe();
+        return finish(fail(e, Status::Internal, "the CSPRNG failed"));
+    }
+    probe_ = 0;
+    return send_probe();
+}
+
+// Waiting for another call's probe, within this call's deadline and cancel flag.
+Job::Step ExchangeJob::wait(Error &e) {
+    if (opts_.cancel && __atomic_load_n(opts_.cancel, __ATOMIC_ACQUIRE))
+        return finish(
+            fail(e, Status::Cancelled, "cancelled while waiting for another call's AUTO probe; the code was not sent"));
+    if (monotonic_ms() >= opts_.deadline_ms)
+        return finish(
+            fail(e, Status::Timeout, "timed out waiting for another call's AUTO probe; the code was not sent"));
+    return resolve(e);
+}
+
+Job::Step ExchangeJob::send_probe() {
+    const Attempt &at = c_.auto_attempts_[probe_];
+    c_.tracer_.line(LF_TRACE_AUTO, "AUTO: probing %s at %s with a deliberately invalid code", style_name(at.style),
+                    at.endpoint->url.c_str());
+    c_.code_request(at, probe_code_, opts_, nullptr, cr_);
+    return Step::Send;
+}
+
+Job::Step ExchangeJob::send_real() {
+    c_.code_request(chosen_, code_.view(), opts_, opts_.code_sent ? opts_.code_sent : &sent_, cr_);
+    return Step::Send;
+}
+
+Job::Step ExchangeJob::after(Status s, Error &e) {
+    if (!probing_) {
+        if (s != Status::Ok) return finish(s);
+        return finish(c_.read_code_answer(cr_.resp, code_.view(), token_, e));
+    }
+    Error pe = e;
+    e = Error{};
+    if (s == Status::Ok) {
+        Token scratch;
+        s = c_.read_code_answer(cr_.resp, probe_code_, scratch, pe);
+    }
+    switch (judge(s, pe, e)) {
+    case Verdict::Chosen:
+        end_probe();
+        return send_real();
+    case Verdict::Next:
+        if (++probe_ < c_.auto_attempt_count_) return send_probe();
+        end_probe();
+        c_.tracer_.line(LF_TRACE_AUTO, "AUTO: no style was accepted; the real code was not sent");
+        e = last_;
+        e.retry_after_s = 0;
+        return finish(fail(
+            e, Status::InvalidClient,
+            "no client-authentication style was accepted by the token endpoint (AUTO probe); the code was not sent"));
+    case Verdict::Failed:
+        break;
+    }
+    end_probe();
+    return finish(e.status);
+}
+
+// What the probe's answer (s, pe) means: its style chosen for the life of
+// the handle, the next style to try (last_ keeps this answer), or the
+// call's failure (in e).
+ExchangeJob::Verdict ExchangeJob::judge(Status s, const Error &pe, Error &e) {
+    const Attempt &at = c_.auto_attempts_[probe_];
+    if (s == Status::Ok) {
+        fail(e, Status::Protocol,
+             "token endpoint accepted a deliberately invalid probe code; refusing to send the real code");
+        return Verdict::Failed;
+    }
+    ProbeVerdict v = judge_probe(s, pe);
+    c_.tracer_.line(LF_TRACE_AUTO, "AUTO: %s answered %s (HTTP %ld, key \"%s\"): %s", style_name(at.style),
+                    status_name(s), pe.http_status, pe.key, verdict_name(v));
+    switch (v) {
+    case ProbeVerdict::Accepted:
+        c_.auto_choice_.store(probe_, std::memory_order_release);
+        chosen_ = at;
+        c_.tracer_.line(LF_TRACE_AUTO, "AUTO: chose %s at %s for the life of this handle; sending the real code",
+                        style_name(at.style), at.endpoint->url.c_str());
+        return Verdict::Chosen;
+    case ProbeVerdict::Rejected:
+        last_ = pe;
+        return Verdict::Next;
+    case ProbeVerdict::Failed:
+        break;
+    }
+    e = pe;
+    e.status = s;
+    return Verdict::Failed;
 }
 
 }  // namespace lf

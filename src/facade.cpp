@@ -252,16 +252,11 @@ lf_code_sent *code_sent_of(const lf_call_options *opts) noexcept {
 }
 
 // lf_exchange_code_async: the exchange's steps and the caller's callback.
-class ExchangeCall : public lf::AsyncExchange {
+class ExchangeCall : public lf::ExchangeJob {
 public:
     ExchangeCall(const lf_auth *a, lf_token *t, std::string_view code, const lf::CallOptions &co,
                  lf_code_sent *code_sent, lf_exchange_done_fn done, void *user)
-        : AsyncExchange(a->impl, code, co, t->impl),
-          a_(a),
-          token_(t),
-          code_sent_(code_sent),
-          done_(done),
-          user_(user) {}
+        : ExchangeJob(a->impl, code, co, t->impl), a_(a), token_(t), code_sent_(code_sent), done_(done), user_(user) {}
     ~ExchangeCall() override { lf::destroy(token_); }
 
     void complete(Status s, const lf::Error &e) noexcept override {
@@ -286,10 +281,10 @@ private:
 };
 
 // lf_graphql_async: the call's steps and the caller's callback.
-class GraphqlCall : public lf::AsyncGraphql {
+class GraphqlCall : public lf::GraphqlJob {
 public:
     GraphqlCall(const lf_auth *a, lf_response *r, lf_response_done_fn done, void *user)
-        : AsyncGraphql(a->impl, r->impl), a_(a), response_(r), done_(done), user_(user) {}
+        : GraphqlJob(a->impl, r->impl), a_(a), response_(r), done_(done), user_(user) {}
     ~GraphqlCall() override { lf::destroy(response_); }
 
     void complete(Status s, const lf::Error &e) noexcept override {
@@ -443,9 +438,7 @@ LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const l
         trace_failure(a->impl, "exchange", s, e, code);
         return s;
     });
-    if (opts && opts->struct_size <= sizeof(lf_call_options) && LF_HAS_FIELD(opts, lf_call_options, code_sent) &&
-        opts->code_sent)
-        *opts->code_sent = static_cast<lf_code_sent>(sent);
+    if (lf_code_sent *cs = code_sent_of(opts)) *cs = static_cast<lf_code_sent>(sent);
     return st;
 }
 

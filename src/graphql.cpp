@@ -10,6 +10,7 @@
 
 #include "buffer.hpp"
 #include "client.hpp"
+#include "job.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
 
@@ -143,6 +144,21 @@ Status Client::account_id(std::string_view token, const CallOptions &opts, char 
     s = copy_out(value, buf, size, needed);
     if (s == Status::BufferTooSmall) return fail(e, s, "the account id does not fit in the buffer");
     return s;
+}
+
+Status GraphqlJob::prepare(std::string_view token, const char *query, const char *variables_json,
+                           const CallOptions &opts, Error &e) {
+    cancel = opts.cancel;
+    token_.str().assign(token.data(), token.size());
+    return c_.api_request(token_.view(), query, variables_json, c_.started(opts), ar_, e);
+}
+
+Job::Step GraphqlJob::begin(Error &) { return Step::Send; }
+
+Job::Step GraphqlJob::after(Status s, Error &e) {
+    if (s != Status::Ok) return finish(s);
+    got_ = true;
+    return finish(c_.read_api_answer(ar_.resp, token_.view(), out_, e));
 }
 
 }  // namespace lf

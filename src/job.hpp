@@ -1,0 +1,133 @@
+// A call as a short sequence of requests, cut where it would wait: the
+// exchange (AUTO probes first while the style is not learned, then the real
+// code) and the GraphQL call. The blocking calls run a job's steps on the
+// caller's thread (exchange.cpp); the async calls on the handle's I/O thread
+// (async.cpp). One implementation of each call, two drivers.
+#pragma once
+
+#include <string_view>
+
+#include "alloc.hpp"
+#include "client.hpp"
+#include "error.hpp"
+#include "http.hpp"
+
+namespace lf {
+
+// A job's steps; complete() is the async calls' done callback (the C
+// boundary's), called exactly once, last, by the I/O loop, which destroys
+// the job right after it. The blocking calls read result() instead.
+class Job {
+public:
+    enum class Step {
+        Send,  // send request() (set up, answer into response())
+        Wait,  // nothing to send yet: ask wait() again at the next tick
+        Done   // finished with result()
+    };
+    Job() = default;
+    Job(const Job &) = delete;
+    Job &operator=(const Job &) = delete;
+    virtual ~Job() = default;
+
+    virtual Step begin(Error &e) = 0;
+    // After a transfer ended with s (Ok: a complete answer in response()).
+    virtual Step after(Status s, Error &e) = 0;
+    virtual Step wait(Error &e) { return finish(fail(e, Status::Internal, "job waits without a reason")); }
+    virtual HttpRequest &request() noexcept = 0;
+    virtual HttpResponse &response() noexcept = 0;
+    // The memory set aside for reading this job's answer (hooked
+    // dependencies), if any: the caller (the driver) owns it from then on.
+    virtual Reserve *take_reserve() noexcept { return nullptr; }
+    virtual void complete(Status, const Error &) noexcept {}
+
+    Status result() const noexcept { return result_; }
+    const int *cancel = nullptr;  // the caller's flag, or nullptr
+
+protected:
+    Step finish(Status s) noexcept {
+        result_ = s;
+        return Step::Done;
+    }
+
+private:
+    Status result_ = Status::Internal;
+};
+
+// The exchange's steps (exchange.cpp). The token's room, the answer buffer
+// and the reserve are taken by the constructor, on the caller's thread,
+// before the code can go out.
+class ExchangeJob : public Job {
+public:
+    // Throws std::bad_alloc. `code` was checked (non-empty, not too long).
+    // opts.code_sent, if set, follows the real code (else sent() does).
+    ExchangeJob(const Client &c, std::string_view code, const CallOptions &opts, Token &token);
+    ~ExchangeJob() override;
+
+    Step begin(Error &e) override;
+    Step after(Status s, Error &e) override;
+    Step wait(Error &e) override;
+    HttpRequest &request() noexcept override { return cr_.req; }
+    HttpResponse &response() noexcept override { return cr_.resp; }
+    Reserve *take_reserve() noexcept override {
+        Reserve *r = reserve_;
+        reserve_ = nullptr;
+        return r;
+    }
+    const CallOptions &options() const noexcept { return opts_; }
+    // Whether the request now under way carries the real code (not a probe).
+    bool spends_code() const noexcept { return !probing_; }
+
+protected:
+    Sent sent() const noexcept { return sent_; }
+    std::string_view code() const noexcept { return code_.view(); }
+
+private:
+    using Attempt = Client::Attempt;
+    enum class Verdict { Chosen, Next, Failed };
+    Step resolve(Error &e);
+    Step send_probe();
+    Step send_real();
+    Verdict judge(Status s, const Error &pe, Error &e);
+    void end_probe() noexcept;
+
+    const Client &c_;
+    SecretString code_;
+    CallOptions opts_;
+    Token &token_;
+    Sent sent_ = Sent::No;
+    Client::CodeRequest cr_;
+    Reserve *reserve_ = nullptr;
+    Attempt chosen_{};
+    bool probing_ = false;  // this job holds the handle's AUTO probe
+    int probe_ = 0;         // the style being probed
+    char probe_code_[64] = {};
+    Error last_;  // the last style's rejection
+};
+
+// The GraphQL call's steps (graphql.cpp): the request is built (and
+// checked) with prepare(), on the caller's thread.
+class GraphqlJob : public Job {
+public:
+    explicit GraphqlJob(const Client &c, Response &out) noexcept : c_(c), out_(out) {}
+    // The request, as the blocking call checks and builds it.
+    Status prepare(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
+                   Error &e);
+
+    Step begin(Error &e) override;
+    Step after(Status s, Error &e) override;
+    HttpRequest &request() noexcept override { return ar_.req; }
+    HttpResponse &response() noexcept override { return ar_.resp; }
+
+protected:
+    bool got_response() const noexcept { return got_; }
+    std::string_view token() const noexcept { return token_.view(); }
+
+private:
+    const Client &c_;
+    Response &out_;
+    SecretString token_;
+    Client::ApiRequest ar_;
+    bool got_ = false;
+};
+
+}  // namespace lf
