@@ -146,20 +146,19 @@ private:
     CallOptions started(const CallOptions &opts) const noexcept;
     // base64(id:secret), the part of basic_header_ a server could echo.
     std::string_view basic_credentials() const noexcept;
-    // An exchange's request (with room for the whole answer, taken before
-    // the code can go out; sent tracks whether the code can have reached the
-    // server) and the reading of its answer (token: a valid access token).
+    // An exchange's request (sent tracks whether the code can have reached
+    // the server) and the reading of its answer (token: a valid access
+    // token). Room for the whole answer is taken when the CodeRequest is
+    // made, before any code can go out, and given back when it goes.
     struct CodeRequest {
-        CodeRequest() = default;
+        explicit CodeRequest(AnswerRooms &r) : rooms(r) { r.take(resp.body); }
         CodeRequest(const CodeRequest &) = delete;
         CodeRequest &operator=(const CodeRequest &) = delete;
-        ~CodeRequest() {
-            if (rooms) rooms->give(resp.body, resp.body.size() > resp.reached ? resp.body.size() : resp.reached);
-        }
+        ~CodeRequest() { rooms.give(resp.body, resp.body.size() > resp.reached ? resp.body.size() : resp.reached); }
         SecretString body;
         HttpRequest req;
         HttpResponse resp;
-        AnswerRooms *rooms = nullptr;  // where resp.body's room goes back to
+        AnswerRooms &rooms;
     };
     void code_request(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent,
                       CodeRequest &out) const;

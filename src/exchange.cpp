@@ -13,8 +13,7 @@
 
 namespace lf {
 
-// The request that sends `code` in style a.style; room for the whole answer
-// is taken here, before the code can go out.
+// Points `out` at sending `code` in style a.style.
 void Client::code_request(const Attempt &a, std::string_view code, const CallOptions &opts, Sent *sent,
                           CodeRequest &out) const {
     HttpRequest &req = out.req;
@@ -43,10 +42,6 @@ void Client::code_request(const Attempt &a, std::string_view code, const CallOpt
         req.headers = &basic_line_;
     }
     req.body = out.body.view();
-    if (!out.rooms) {
-        answer_rooms_.take(out.resp.body);
-        out.rooms = &answer_rooms_;
-    }
     req.max_body = token_answer_max_;
 }
 
@@ -155,13 +150,11 @@ Status Client::exchange(std::string_view code, const CallOptions &opts, Token &o
 }
 
 ExchangeJob::ExchangeJob(const Client &c, std::string_view code, const CallOptions &opts, Token &token)
-    : c_(c), code_(code), opts_(c.started(opts)), token_(token) {
+    : c_(c), code_(code), opts_(c.started(opts)), token_(token), cr_(c.answer_rooms_) {
     cancel = opts.cancel;
-    // Taken before the code can go out: the token's and the answer's room,
-    // and the reserve for hooked dependencies.
+    // Taken before the code can go out: the token's room (the answer's was
+    // taken by cr_), and the reserve for hooked dependencies.
     token_.reserve();
-    c.answer_rooms_.take(cr_.resp.body);
-    cr_.rooms = &c.answer_rooms_;
     if (dependencies_hooked()) {
         reserve_ = reserve_new(kTokenAnswerReserve);
         if (!reserve_) throw std::bad_alloc();
