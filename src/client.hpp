@@ -166,7 +166,8 @@ private:
     // Only one call probes at a time: false when another one is.
     bool claim_probe() const;
     void end_probe() const noexcept;
-    // Until another call's probe ends (100 ms at most, and not past the deadline).
+    // Until another call's probe ends: 100 ms at most, not past the
+    // deadline, not at all once the call is cancelled.
     void wait_for_probe(const CallOptions &opts) const;
     // graphql's two halves.
     struct ApiRequest {

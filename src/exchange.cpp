@@ -114,7 +114,7 @@ void Client::end_probe() const noexcept {
 
 void Client::wait_for_probe(const CallOptions &opts) const {
     long long left = opts.deadline_ms - monotonic_ms();
-    if (left <= 0) return;
+    if (left <= 0 || (opts.cancel && __atomic_load_n(opts.cancel, __ATOMIC_ACQUIRE))) return;
     std::unique_lock<std::mutex> lock(auto_mu_);
     auto_cv_.wait_for(lock, std::chrono::milliseconds(left < 100 ? left : 100), [this] { return !auto_probing_; });
 }
