@@ -75,6 +75,12 @@ static void wait_for_release(int level) {
 
 static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
     (void)ctx;
+    if (strcmp(ts_request_path(r), "/token") == 0 && ts_request_contains(r, "lf-auth-probe-")) {
+        /* AUTO's probe: a bad code, in a style this server takes */
+        ts_reply_status(reply, 400);
+        ts_reply_text(reply, NULL, "{\"error\":\"invalid_grant\"}");
+        return;
+    }
     ts_reply_status(reply, 200);
     if (strcmp(ts_request_path(r), "/token") == 0 && ts_request_contains(r, "many-headers-")) {
         for (int i = 0; i < MANY_HEADERS; i++) ts_reply_header(reply, "h", "");
@@ -88,6 +94,9 @@ static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
         ts_reply_text(reply, NULL, "{\"data\":{\"account\":{\"id\":\"acc_1\"}}}");
 }
 
+/* The style of the handles made from now on (test_sweep_exchange_auto). */
+static lf_client_auth client_auth = LF_CLIENT_AUTH_BASIC;
+
 static void config(lf_auth_config *cfg) {
     lf_auth_config_init(cfg, sizeof *cfg);
     cfg->client_id = client_id;
@@ -99,6 +108,7 @@ static void config(lf_auth_config *cfg) {
     cfg->api_url = ts_server_url(srv, "/api/v2");
     cfg->ca_file = ts_pki_ca_file(pki);
     cfg->timeout_ms = 20000;
+    cfg->client_auth = client_auth;
 }
 
 /* One sweep. `op` runs the operation once and returns its status; `undo`
@@ -449,6 +459,22 @@ static void test_sweep_async(void **state) {
     assert_true(sweep("lf_graphql_async", fresh_handle, op_graphql_async, undo_response, drop_handle, &c, 1) > 0);
 }
 
+/* AUTO, on a fresh handle each run: a probe, then the real code, on the
+ * blocking and on the async path. A failure anywhere in the probe or after
+ * it must end as LF_E_NO_MEMORY with the code unsent, or with the token. */
+static void test_sweep_exchange_auto(void **state) {
+    (void)state;
+    handle_ctx c = {NULL, NULL, NULL, 0};
+    client_auth = LF_CLIENT_AUTH_AUTO;
+    for (int persistent = 0; persistent <= 1; persistent++) {
+        assert_true(
+            sweep("lf_exchange_code (AUTO)", fresh_handle, op_exchange, undo_token, drop_handle, &c, persistent) > 0);
+        assert_true(sweep("lf_exchange_code_async (AUTO)", fresh_handle, op_exchange_async, undo_token, drop_handle, &c,
+                          persistent) > 0);
+    }
+    client_auth = LF_CLIENT_AUTH_BASIC;
+}
+
 #ifdef ROUTE_DEPS
 static void release_answers(int level) {
     pthread_mutex_lock(&release_mu);
@@ -550,6 +576,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_never_allocating_calls, free_handle),
         cmocka_unit_test_teardown(test_sweep_webhook, free_handle),
         cmocka_unit_test_teardown(test_sweep_exchange, free_handle),
+        cmocka_unit_test_teardown(test_sweep_exchange_auto, free_handle),
         cmocka_unit_test_teardown(test_sweep_graphql, free_handle),
         cmocka_unit_test_teardown(test_sweep_async, free_handle),
 #ifdef ROUTE_DEPS
