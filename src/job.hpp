@@ -1,8 +1,9 @@
 // A call as a short sequence of requests, cut where it would wait: the
 // exchange (AUTO probes first while the style is not learned, then the real
-// code) and the GraphQL call. The blocking calls run a job's steps on the
-// caller's thread (exchange.cpp); the async calls on the handle's I/O thread
-// (async.cpp). One implementation of each call, two drivers.
+// code) and the GraphQL call. The async calls run their jobs on the handle's
+// I/O thread (async.cpp); the blocking exchange runs its job on the
+// caller's thread (exchange.cpp), so AUTO has one implementation. The
+// blocking GraphQL call, one request, uses the same two halves as its job.
 #pragma once
 
 #include <string_view>
