@@ -130,7 +130,7 @@ private:
     bool queued_here_ = false;  // a done callback queued a call: do not sleep
     long long next_tick_ms_ = 0;
     Vector<Active *> active_;
-    // The reserves of ended exchanges still needed in the pool (trim_spares),
+    // The reserves of ended calls still needed in the pool (trim_spares),
     // and the pool in scope: room for both is taken when a job starts, so
     // neither grows on the way.
     Vector<Reserve *> spares_;
@@ -253,8 +253,8 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     Job::Step step;
     try {
         pool_reserves();
-        // A GraphQL answer (no reserve of its own) is read without the exchanges' pool.
-        ReserveScope scope(reserves_.data(), a->reserve ? reserves_.size() : 0);
+        // Only an exchange's answer is parsed with the pool in scope.
+        ReserveScope scope(reserves_.data(), j.reads_with_reserve() ? reserves_.size() : 0);
         curl_multi_remove_handle(multi_, Transport::easy_of(s));
         Status st;
         try {
@@ -276,11 +276,11 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
 }
 
 // The pool in reserves_: the spares first, so that they drain and go, then
-// the reserves of the exchanges in flight.
+// the reserves of the calls in flight.
 // libcurl reads every transfer's answer in the same step, and no allocation
-// says which transfer it is for, so no exchange can keep its reserve to
-// itself; each is sized for one exchange's worst case, and the pool keeps
-// room for all of them (trim_spares).
+// says which transfer it is for, so no call can keep its reserve to itself;
+// each is sized for one call's worst case, and the pool keeps room for all
+// of them (trim_spares).
 void Loop::pool_reserves() noexcept {
     reserves_.clear();
     for (Reserve *r : spares_) reserves_.push_back(r);
@@ -290,10 +290,10 @@ void Loop::pool_reserves() noexcept {
 
 // Gives back the spares the pool can do without, the most drained first:
 // each goes if the reserves left would still hold as much room as the
-// exchanges in flight were given when they started (an untouched spare
-// always goes, so without an allocation failure none is kept). An exchange
-// whose reserve was drained by the others' answers can then still read its
-// own, however many of them ended before it.
+// calls in flight were given when they started (an untouched spare always
+// goes, so without an allocation failure none is kept). An exchange whose
+// reserve was drained by the others' answers can then still read its own,
+// however many of them ended before it.
 void Loop::trim_spares() noexcept {
     if (spares_.empty()) return;
     std::size_t room = 0, need = 0;

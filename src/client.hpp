@@ -76,12 +76,16 @@ struct Token {
 // size (or max_response_bytes, if smaller), and room for all of it is taken
 // before the code is sent.
 constexpr std::size_t kMaxTokenAnswer = 64 * 1024;
-// With hooked dependencies, what libcurl and cJSON may need to read and parse
-// such an answer: cJSON's worst case is an array of one-digit numbers (a
-// 64-byte node plus our 16-byte header for every 2 bytes of text), and
-// libcurl's header and decoding buffers. Set aside before the code is sent
-// (see Reserve in alloc.hpp); untouched unless the allocator fails.
-constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + 512 * 1024;
+// With hooked dependencies, what libcurl may allocate while it reads one
+// answer: a block for each header line, which its header API keeps (under
+// 96 bytes with our 16-byte header; the 64 KiB header limit allows some
+// 22,000 lines: 2 MiB), and its line, decoding and connection buffers.
+constexpr std::size_t kTransferReserve = 2 * 1024 * 1024 + 512 * 1024;
+// ...and what libcurl and cJSON may need to read and parse a token answer:
+// cJSON's worst case is an array of one-digit numbers (a 64-byte node plus
+// our 16-byte header for every 2 bytes of text). Set aside before the code
+// is sent (see Reserve in alloc.hpp); untouched unless the allocator fails.
+constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + kTransferReserve;
 
 class ExchangeJob;
 class GraphqlJob;

@@ -10,6 +10,7 @@
 
 #include "buffer.hpp"
 #include "client.hpp"
+#include "global.hpp"
 #include "job.hpp"
 #include "json.hpp"
 #include "token_response.hpp"
@@ -150,7 +151,12 @@ Status GraphqlJob::prepare(std::string_view token, const char *query, const char
                            const CallOptions &opts, Error &e) {
     cancel = opts.cancel;
     token_.str().assign(token.data(), token.size());
-    return c_.api_request(token_.view(), query, variables_json, c_.started(opts), ar_, e);
+    Status s = c_.api_request(token_.view(), query, variables_json, c_.started(opts), ar_, e);
+    if (s == Status::Ok && dependencies_hooked()) {
+        reserve_ = reserve_new(kTransferReserve);
+        if (!reserve_) throw std::bad_alloc();
+    }
+    return s;
 }
 
 Job::Step GraphqlJob::begin(Error &) { return Step::Send; }

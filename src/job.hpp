@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string_view>
+#include <utility>
 
 #include "alloc.hpp"
 #include "client.hpp"
@@ -39,6 +40,9 @@ public:
     // The memory set aside for reading this job's answer (hooked
     // dependencies), if any: the caller (the driver) owns it from then on.
     virtual Reserve *take_reserve() noexcept { return nullptr; }
+    // Whether after() may draw on reserves: an exchange's, whose code is
+    // spent by then. Other answers are parsed without them.
+    virtual bool reads_with_reserve() const noexcept { return false; }
     virtual void complete(Status, const Error &) noexcept {}
 
     Status result() const noexcept { return result_; }
@@ -69,11 +73,8 @@ public:
     Step wait(Error &e) override;
     HttpRequest &request() noexcept override { return cr_.req; }
     HttpResponse &response() noexcept override { return cr_.resp; }
-    Reserve *take_reserve() noexcept override {
-        Reserve *r = reserve_;
-        reserve_ = nullptr;
-        return r;
-    }
+    Reserve *take_reserve() noexcept override { return std::exchange(reserve_, nullptr); }
+    bool reads_with_reserve() const noexcept override { return true; }
     const CallOptions &options() const noexcept { return opts_; }
     // Whether the request now under way carries the real code (not a probe).
     bool spends_code() const noexcept { return !probing_; }
@@ -106,11 +107,15 @@ private:
 };
 
 // The GraphQL call's steps (graphql.cpp): the request is built (and
-// checked) with prepare(), on the caller's thread.
+// checked) with prepare(), on the caller's thread. With hooked dependencies
+// it also takes a reserve for libcurl's part in reading the answer: the I/O
+// loop reads every answer with all reserves in scope, so a GraphQL answer
+// brings its own room instead of taking an exchange's.
 class GraphqlJob : public Job {
 public:
     explicit GraphqlJob(const Client &c, Response &out) noexcept : c_(c), out_(out) {}
-    // The request, as the blocking call checks and builds it.
+    ~GraphqlJob() override { reserve_release(reserve_); }
+    // The request, as the blocking call checks and builds it. Throws std::bad_alloc.
     Status prepare(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
                    Error &e);
 
@@ -118,6 +123,7 @@ public:
     Step after(Status s, Error &e) override;
     HttpRequest &request() noexcept override { return ar_.req; }
     HttpResponse &response() noexcept override { return ar_.resp; }
+    Reserve *take_reserve() noexcept override { return std::exchange(reserve_, nullptr); }
 
 protected:
     bool got_response() const noexcept { return got_; }
@@ -128,6 +134,7 @@ private:
     Response &out_;
     SecretString token_;
     Client::ApiRequest ar_;
+    Reserve *reserve_ = nullptr;
     bool got_ = false;
 };
 

@@ -82,7 +82,7 @@ static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
         return;
     }
     ts_reply_status(reply, 200);
-    if (strcmp(ts_request_path(r), "/token") == 0 && ts_request_contains(r, "many-headers-")) {
+    if (ts_request_contains(r, "many-headers-")) { /* a code, or a GraphQL query */
         for (int i = 0; i < MANY_HEADERS; i++) ts_reply_header(reply, "h", "");
         wait_for_release(ts_request_contains(r, "many-headers-last-") ? 2 : 1);
         ts_reply_printf(reply, NULL, "{\"access_token\":\"%s\"}", token);
@@ -533,6 +533,50 @@ static void run_answers_under_oom(int first_last) {
     if (bad >= 0) fail_msg("exchange %d: %s: %s", bad, lf_status_name(st[bad]), w[bad].message);
 }
 
+/* An exchange and GraphQL calls in flight on one handle, every allocation
+ * failing from the moment all requests reached the server. The GraphQL
+ * answers (12,000 headers each: over a megabyte of libcurl's allocations
+ * apiece) are read in the same steps as the exchange's, so they too take
+ * from the pool; they must leave the exchange the room its answer needs,
+ * which comes last. */
+static void test_async_graphql_leaves_the_exchange_its_room(void **state) {
+    (void)state;
+    lf_auth *a = new_handle();
+    size_t before = ts_server_request_count(srv);
+    release_answers(0);
+    async_wait w[CONCURRENT];
+    for (int i = 0; i < CONCURRENT; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        pthread_mutex_init(&w[i].mu, NULL);
+        pthread_cond_init(&w[i].cv, NULL);
+    }
+    char code[48];
+    snprintf(code, sizeof code, "many-headers-last-%lld", ts_now_ms());
+    lf_assert_status(lf_exchange_code_async(a, code, NULL, on_token, &w[0]), LF_OK);
+    for (int i = 1; i < CONCURRENT; i++)
+        lf_assert_status(lf_graphql_async(a, token, "query { many-headers- }", NULL, NULL, on_response, &w[i]), LF_OK);
+    assert_true(ts_server_wait_requests(srv, before + CONCURRENT, 10000));
+    ca_fail_at(1, 1);
+    release_answers(1);
+    for (int i = 1; i < CONCURRENT; i++) {
+        await(&w[i], LF_OK); /* LF_OK or LF_E_NO_MEMORY: only the exchange is at stake */
+        lf_response_free(w[i].r);
+    }
+    long before_last = ca_failures_since_arm();
+    release_answers(2);
+    lf_status st = await(&w[0], LF_OK);
+    long last_failed = ca_failures_since_arm() - before_last;
+    ca_fail_at(0, 0);
+    if (st == LF_OK) assert_string_equal(lf_token_value(w[0].t), token);
+    lf_token_free(w[0].t);
+    for (int i = 0; i < CONCURRENT; i++) {
+        pthread_mutex_destroy(&w[i].mu);
+        pthread_cond_destroy(&w[i].cv);
+    }
+    assert_true(last_failed > 0); /* the exchange's answer was read with the allocator refusing */
+    if (st != LF_OK) fail_msg("the exchange: %s: %s", lf_status_name(st), w[0].message);
+}
+
 static void test_async_answers_read_with_the_reserves_pooled(void **state) {
     (void)state;
     run_answers_under_oom(0);
@@ -582,6 +626,7 @@ int main(void) {
 #ifdef ROUTE_DEPS
         cmocka_unit_test_teardown(test_async_answers_read_with_the_reserves_pooled, free_handle),
         cmocka_unit_test_teardown(test_async_last_answer_keeps_its_room, free_handle),
+        cmocka_unit_test_teardown(test_async_graphql_leaves_the_exchange_its_room, free_handle),
 #endif
         cmocka_unit_test(test_balanced_at_cleanup),
     };
