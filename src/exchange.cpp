@@ -119,9 +119,9 @@ void Client::wait_for_probe(const CallOptions &opts) const {
     auto_cv_.wait_for(lock, std::chrono::milliseconds(left < 100 ? left : 100), [this] { return !auto_probing_; });
 }
 
-// The blocking exchange: the job's steps, run on the caller's thread. The
-// reserve is in scope while the real code's request runs and its answer is
-// read; a probe spends no code and needs none.
+// The blocking exchange: the job's steps, run on the caller's thread, with
+// the reserve in scope as the async loop has its pool: during every
+// transfer, and while the answer to the real code is read.
 Status Client::exchange(std::string_view code, const CallOptions &opts, Token &out, Error &e) const {
     if (code.empty()) return fail(e, Status::InvalidArgument, "the authorization code is empty");
     if (code.size() > kMaxCodeLength) return fail(e, Status::InvalidArgument, "the authorization code is too long");
@@ -134,8 +134,12 @@ Status Client::exchange(std::string_view code, const CallOptions &opts, Token &o
     for (;;) {  // at most one request per style, then the code; waits end by the deadline
         switch (step) {
         case Job::Step::Send: {
-            ReserveScope scope(job.spends_code() ? reserve.r : nullptr);
-            Status s = transport_.post(job.request(), job.response(), e);
+            Status s;
+            {
+                ReserveScope scope(reserve.r);
+                s = transport_.post(job.request(), job.response(), e);
+            }
+            ReserveScope scope(job.reads_with_reserve() ? reserve.r : nullptr);
             step = job.after(s, e);
             break;
         }
@@ -156,7 +160,13 @@ ExchangeJob::ExchangeJob(const Client &c, std::string_view code, const CallOptio
     // taken by cr_), and the reserve for hooked dependencies.
     token_.reserve();
     if (dependencies_hooked()) {
-        reserve_ = reserve_new(kTokenAnswerReserve);
+        // An AUTO exchange may probe first: libcurl reads a probe's answer
+        // with the reserves in scope too (the async loop cannot tell the
+        // transfers apart), so there is room for each probe's transfer.
+        std::size_t size = kTokenAnswerReserve;
+        if (c.auth_ == ClientAuth::Auto && c.auto_choice_.load(std::memory_order_acquire) < 0)
+            size += c.auto_attempt_count_ * kTransferReserve;
+        reserve_ = reserve_new(size);
         if (!reserve_) throw std::bad_alloc();
     }
 }

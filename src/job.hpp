@@ -40,8 +40,9 @@ public:
     // The memory set aside for reading this job's answer (hooked
     // dependencies), if any: the caller (the driver) owns it from then on.
     virtual Reserve *take_reserve() noexcept { return nullptr; }
-    // Whether after() may draw on reserves: an exchange's, whose code is
-    // spent by then. Other answers are parsed without them.
+    // Whether after() may draw on reserves: for the answer to an exchange's
+    // real code, spent by then. Other answers (a probe's too) are parsed
+    // without them.
     virtual bool reads_with_reserve() const noexcept { return false; }
     virtual void complete(Status, const Error &) noexcept {}
 
@@ -74,10 +75,8 @@ public:
     HttpRequest &request() noexcept override { return cr_.req; }
     HttpResponse &response() noexcept override { return cr_.resp; }
     Reserve *take_reserve() noexcept override { return std::exchange(reserve_, nullptr); }
-    bool reads_with_reserve() const noexcept override { return true; }
+    bool reads_with_reserve() const noexcept override { return !probing_; }
     const CallOptions &options() const noexcept { return opts_; }
-    // Whether the request now under way carries the real code (not a probe).
-    bool spends_code() const noexcept { return !probing_; }
 
 protected:
     Sent sent() const noexcept { return sent_; }
