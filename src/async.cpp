@@ -253,7 +253,7 @@ void Loop::end_transfer(Active *a, const Transport::Ending &end) noexcept {
     Job::Step step;
     try {
         pool_reserves();
-        // Only an exchange's answer is parsed with the pool in scope.
+        // Only the answer to an exchange's real code is parsed with the pool.
         ReserveScope scope(reserves_.data(), j.reads_with_reserve() ? reserves_.size() : 0);
         curl_multi_remove_handle(multi_, Transport::easy_of(s));
         Status st;

@@ -18,7 +18,7 @@ namespace lf {
 
 // A job's steps; complete() is the async calls' done callback (the C
 // boundary's), called exactly once, last, by the I/O loop, which destroys
-// the job right after it. The blocking calls read result() instead.
+// the job right after it. The blocking exchange reads result() instead.
 class Job {
 public:
     enum class Step {
