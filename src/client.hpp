@@ -83,9 +83,10 @@ constexpr std::size_t kMaxTokenAnswer = 64 * 1024;
 constexpr std::size_t kTransferReserve = 2 * 1024 * 1024 + 512 * 1024;
 // ...and what libcurl and cJSON may need to read and parse a token answer:
 // cJSON's worst case is an array of one-digit numbers (a 64-byte node plus
-// our 16-byte header for every 2 bytes of text). Set aside before the code
-// is sent (see Reserve in alloc.hpp); untouched unless the allocator fails.
-constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + kTransferReserve;
+// our 16-byte header for every 2 bytes of text), and libcurl's buffers. Set
+// aside before the code is sent (see Reserve in alloc.hpp); untouched
+// unless the allocator fails.
+constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + 512 * 1024;
 
 class ExchangeJob;
 class GraphqlJob;
