@@ -28,15 +28,14 @@
 // the reserve for hooked dependencies) is allocated by the caller's thread
 // before the job is queued: a failure there is LF_E_NO_MEMORY, synchronous,
 // done never called. On the I/O thread, the reserves of all calls in flight
-// form one pool, in scope during a transfer step and while an exchange's
-// answer is read: libcurl reads every answer in one curl_multi_perform, and
-// an allocation does not say which transfer it is for, so an answer may
-// take from any call's reserve. Each call therefore brings room for its own
-// transfer (a GraphQL call too, though only an exchange's answer is parsed
-// with the pool), and the pool keeps, as a whole, the room of every call in
-// flight: an ended call's reserve stays in it while the others' reserves
-// alone would hold less room than all of them were made with
-// (Loop::trim_spares).
+// form one pool, in scope during a transfer step and while the answer to
+// an exchange's real code is read: libcurl reads every answer in one
+// curl_multi_perform, and an allocation does not say which transfer it is
+// for, so an answer may take from any call's reserve. Each call therefore
+// brings room for its own transfer (a GraphQL call and an AUTO probe too),
+// and the pool keeps, as a whole, the room of every call in flight: an
+// ended call's reserve stays in it while the others' reserves alone would
+// hold less room than all of them were made with (Loop::trim_spares).
 //
 // Lifetime. Each job's done callback runs exactly once, on the I/O thread.
 // Freeing the handle stops the loop: every pending job completes with
