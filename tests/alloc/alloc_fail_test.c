@@ -472,7 +472,12 @@ static void test_sweep_exchange_auto(void **state) {
         assert_true(sweep("lf_exchange_code_async (AUTO)", fresh_handle, op_exchange_async, undo_token, drop_handle, &c,
                           persistent) > 0);
     }
+}
+
+/* Teardown of test_sweep_exchange_auto, also when it failed half-way. */
+static int basic_again(void **state) {
     client_auth = LF_CLIENT_AUTH_BASIC;
+    return free_handle(state);
 }
 
 #ifdef ROUTE_DEPS
@@ -620,7 +625,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_never_allocating_calls, free_handle),
         cmocka_unit_test_teardown(test_sweep_webhook, free_handle),
         cmocka_unit_test_teardown(test_sweep_exchange, free_handle),
-        cmocka_unit_test_teardown(test_sweep_exchange_auto, free_handle),
+        cmocka_unit_test_teardown(test_sweep_exchange_auto, basic_again),
         cmocka_unit_test_teardown(test_sweep_graphql, free_handle),
         cmocka_unit_test_teardown(test_sweep_async, free_handle),
 #ifdef ROUTE_DEPS
