@@ -114,7 +114,7 @@ void Client::end_probe() const noexcept {
 
 void Client::wait_for_probe(const CallOptions &opts) const {
     long long left = opts.deadline_ms - monotonic_ms();
-    if (left <= 0 || (opts.cancel && __atomic_load_n(opts.cancel, __ATOMIC_ACQUIRE))) return;
+    if (left <= 0 || load_cancel(opts.cancel)) return;
     std::unique_lock<std::mutex> lock(auto_mu_);
     auto_cv_.wait_for(lock, std::chrono::milliseconds(left < 100 ? left : 100), [this] { return !auto_probing_; });
 }
@@ -218,7 +218,7 @@ Job::Step ExchangeJob::resolve(Error &e) {
 
 // Waiting for another call's probe, within this call's deadline and cancel flag.
 Job::Step ExchangeJob::wait(Error &e) {
-    if (opts_.cancel && __atomic_load_n(opts_.cancel, __ATOMIC_ACQUIRE))
+    if (load_cancel(opts_.cancel))
         return finish(
             fail(e, Status::Cancelled, "cancelled while waiting for another call's AUTO probe; the code was not sent"));
     if (monotonic_ms() >= opts_.deadline_ms)

@@ -18,6 +18,8 @@
 
 namespace lf {
 
+int load_cancel(const int *flag) noexcept { return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0; }
+
 long long monotonic_ms() noexcept {
     using namespace std::chrono;
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
@@ -250,8 +252,6 @@ void set_trust(CURL *h, Trust &t, const String &ca_file) {
         setopt(h, CURLOPT_CAPATH, static_cast<const char *>(nullptr));
     }
 }
-
-int load_cancel(const int *flag) noexcept { return flag ? __atomic_load_n(flag, __ATOMIC_ACQUIRE) : 0; }
 
 // A request whose connection moves no byte either way for the stall limit
 // is given up on, long before the whole-request timeout: the server stalls.

@@ -31,6 +31,8 @@ struct TransportConfig {
 
 // Milliseconds on a monotonic clock (steady_clock), for deadlines.
 long long monotonic_ms() noexcept;
+// The caller's cancel flag (nullptr: none), read with acquire ordering.
+int load_cancel(const int *flag) noexcept;
 
 // Whether a request can have reached the server (lf_code_sent).
 enum class Sent { No = 0, Maybe = 1, Yes = 2 };
