@@ -467,10 +467,15 @@ static void test_sweep_exchange_auto(void **state) {
     handle_ctx c = {NULL, NULL, NULL, 0};
     client_auth = LF_CLIENT_AUTH_AUTO;
     for (int persistent = 0; persistent <= 1; persistent++) {
+        /* each sweep must really have probed: its runs were AUTO ones */
+        ts_server_clear(srv);
         assert_true(
             sweep("lf_exchange_code (AUTO)", fresh_handle, op_exchange, undo_token, drop_handle, &c, persistent) > 0);
+        assert_true(ts_server_saw(srv, "lf-auth-probe-"));
+        ts_server_clear(srv);
         assert_true(sweep("lf_exchange_code_async (AUTO)", fresh_handle, op_exchange_async, undo_token, drop_handle, &c,
                           persistent) > 0);
+        assert_true(ts_server_saw(srv, "lf-auth-probe-"));
     }
 }
 
