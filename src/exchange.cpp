@@ -125,7 +125,7 @@ void Client::wait_for_probe(const CallOptions &opts) const {
 Status Client::exchange(std::string_view code, const CallOptions &opts, Token &out, Error &e) const {
     if (code.empty()) return fail(e, Status::InvalidArgument, "the authorization code is empty");
     if (code.size() > kMaxCodeLength) return fail(e, Status::InvalidArgument, "the authorization code is too long");
-    ExchangeJob job(*this, code, opts, out);
+    ExchangeJob job(*this, code, false, opts, out);
     struct Owned {
         Reserve *r;
         ~Owned() { reserve_release(r); }
@@ -153,8 +153,13 @@ Status Client::exchange(std::string_view code, const CallOptions &opts, Token &o
     }
 }
 
-ExchangeJob::ExchangeJob(const Client &c, std::string_view code, const CallOptions &opts, Token &token)
-    : c_(c), code_(code), opts_(c.started(opts)), token_(token), cr_(c.answer_rooms_) {
+ExchangeJob::ExchangeJob(const Client &c, std::string_view code, bool copy_code, const CallOptions &opts, Token &token)
+    : c_(c), opts_(c.started(opts)), token_(token), cr_(c.answer_rooms_) {
+    if (copy_code) {
+        copy_.str().assign(code.data(), code.size());
+        code = copy_.view();
+    }
+    code_ = code;
     cancel = opts.cancel;
     // Taken before the code can go out: the token's room (the answer's was
     // taken by cr_), and the reserve for hooked dependencies.
@@ -236,14 +241,14 @@ Job::Step ExchangeJob::send_probe() {
 }
 
 Job::Step ExchangeJob::send_real() {
-    c_.code_request(chosen_, code_.view(), opts_, opts_.code_sent ? opts_.code_sent : &sent_, cr_);
+    c_.code_request(chosen_, code_, opts_, opts_.code_sent ? opts_.code_sent : &sent_, cr_);
     return Step::Send;
 }
 
 Job::Step ExchangeJob::after(Status s, Error &e) {
     if (!probing_) {
         if (s != Status::Ok) return finish(s);
-        return finish(c_.read_code_answer(cr_.resp, code_.view(), token_, e));
+        return finish(c_.read_code_answer(cr_.resp, code_, token_, e));
     }
     Error pe = e;
     e = Error{};

@@ -256,7 +256,12 @@ class ExchangeCall : public lf::ExchangeJob {
 public:
     ExchangeCall(const lf_auth *a, lf_token *t, std::string_view code, const lf::CallOptions &co,
                  lf_code_sent *code_sent, lf_exchange_done_fn done, void *user)
-        : ExchangeJob(a->impl, code, co, t->impl), a_(a), token_(t), code_sent_(code_sent), done_(done), user_(user) {}
+        : ExchangeJob(a->impl, code, true, co, t->impl),
+          a_(a),
+          token_(t),
+          code_sent_(code_sent),
+          done_(done),
+          user_(user) {}
     ~ExchangeCall() override { lf::destroy(token_); }
 
     void complete(Status s, const lf::Error &e) noexcept override {

@@ -66,7 +66,9 @@ class ExchangeJob : public Job {
 public:
     // Throws std::bad_alloc. `code` was checked (non-empty, not too long).
     // opts.code_sent, if set, follows the real code (else sent() does).
-    ExchangeJob(const Client &c, std::string_view code, const CallOptions &opts, Token &token);
+    // With copy_code (an async call) the job keeps a copy of the code;
+    // otherwise (the blocking call) it borrows the caller's.
+    ExchangeJob(const Client &c, std::string_view code, bool copy_code, const CallOptions &opts, Token &token);
     ~ExchangeJob() override;
 
     Step begin(Error &e) override;
@@ -80,7 +82,7 @@ public:
 
 protected:
     Sent sent() const noexcept { return sent_; }
-    std::string_view code() const noexcept { return code_.view(); }
+    std::string_view code() const noexcept { return code_; }
 
 private:
     using Attempt = Client::Attempt;
@@ -92,7 +94,8 @@ private:
     void end_probe() noexcept;
 
     const Client &c_;
-    SecretString code_;
+    SecretString copy_;      // the code, when copied
+    std::string_view code_;  // the code: copy_ or the caller's
     CallOptions opts_;
     Token &token_;
     Sent sent_ = Sent::No;
