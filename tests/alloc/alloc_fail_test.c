@@ -56,6 +56,23 @@ static void make_large_answer(void) {
  * of its own: over a megabyte of small allocations per answer. */
 #define MANY_HEADERS 12000
 
+/* The worst answer a token endpoint may send within the library's limits:
+ * header lines of 5 bytes ("h: " and CRLF) up to just under the 64 KiB
+ * header limit, each a block of libcurl's, and a body just under the 64 KiB
+ * answer limit that is a token and an array of one-digit numbers, a cJSON
+ * node for every 2 bytes. Both are live while the answer is parsed. */
+#define WORST_HEADERS 12900
+static char worst_answer[63 * 1024];
+
+static void make_worst_answer(void) {
+    size_t n = (size_t)snprintf(worst_answer, sizeof worst_answer, "{\"access_token\":\"%s\",\"n\":[1", token);
+    while (n + 5 < sizeof worst_answer) {
+        memcpy(worst_answer + n, ",1", 2);
+        n += 2;
+    }
+    memcpy(worst_answer + n, "]}", 3);
+}
+
 /* The "many-headers-" answers wait until the test has armed the allocator,
  * and the "many-headers-last-" ones until it releases them too: `released`
  * is 0 (none), 1 (the first) or 2 (all). At most 10 s. */
@@ -82,7 +99,11 @@ static void handler(void *ctx, const ts_request *r, ts_reply *reply) {
         return;
     }
     ts_reply_status(reply, 200);
-    if (ts_request_contains(r, "many-headers-")) { /* a code, or a GraphQL query */
+    if (ts_request_contains(r, "worst-answer-")) { /* a code: the largest answer a token endpoint may send */
+        for (int i = 0; i < WORST_HEADERS; i++) ts_reply_header(reply, "h", "");
+        wait_for_release(1);
+        ts_reply_text(reply, NULL, worst_answer);
+    } else if (ts_request_contains(r, "many-headers-")) { /* a code, or a GraphQL query */
         for (int i = 0; i < MANY_HEADERS; i++) ts_reply_header(reply, "h", "");
         wait_for_release(ts_request_contains(r, "many-headers-last-") ? 2 : 1);
         ts_reply_printf(reply, NULL, "{\"access_token\":\"%s\"}", token);
@@ -587,6 +608,36 @@ static void test_async_graphql_leaves_the_exchange_its_room(void **state) {
     if (st != LF_OK) fail_msg("the exchange: %s: %s", lf_status_name(st), w[0].message);
 }
 
+/* One exchange whose answer is the worst a token endpoint may send (see
+ * worst_answer), read with every allocation failing from the moment its
+ * code reached the server: the exchange's reserve alone must hold libcurl's
+ * header blocks and cJSON's nodes together, and the token comes back. */
+static void test_async_worst_answer_fits_the_reserve(void **state) {
+    (void)state;
+    lf_auth *a = new_handle();
+    size_t before = ts_server_request_count(srv);
+    release_answers(0);
+    async_wait w;
+    memset(&w, 0, sizeof w);
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    char code[48];
+    snprintf(code, sizeof code, "worst-answer-%lld", ts_now_ms());
+    lf_assert_status(lf_exchange_code_async(a, code, NULL, on_token, &w), LF_OK);
+    assert_true(ts_server_wait_requests(srv, before + 1, 10000));
+    ca_fail_at(1, 1);
+    release_answers(1);
+    lf_status st = await(&w, LF_OK);
+    long failed = ca_failures_since_arm();
+    ca_fail_at(0, 0);
+    if (st == LF_OK) assert_string_equal(lf_token_value(w.t), token);
+    lf_token_free(w.t);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    assert_true(failed > 0); /* the answer was read with the allocator refusing */
+    if (st != LF_OK) fail_msg("the exchange: %s: %s", lf_status_name(st), w.message);
+}
+
 static void test_async_answers_read_with_the_reserves_pooled(void **state) {
     (void)state;
     run_answers_under_oom(0);
@@ -616,6 +667,7 @@ int main(void) {
     snprintf(secret, sizeof secret, "sec%.16s=/!:%s", r, r + 16);
     ts_random_token(token, sizeof token, "tok");
     make_large_answer();
+    make_worst_answer();
     static const char *canaries[3];
     canaries[0] = secret;
     canaries[1] = token;
@@ -637,6 +689,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_async_answers_read_with_the_reserves_pooled, free_handle),
         cmocka_unit_test_teardown(test_async_last_answer_keeps_its_room, free_handle),
         cmocka_unit_test_teardown(test_async_graphql_leaves_the_exchange_its_room, free_handle),
+        cmocka_unit_test_teardown(test_async_worst_answer_fits_the_reserve, free_handle),
 #endif
         cmocka_unit_test(test_balanced_at_cleanup),
     };
