@@ -82,11 +82,12 @@ constexpr std::size_t kMaxTokenAnswer = 64 * 1024;
 // 22,000 lines: 2 MiB), and its line, decoding and connection buffers.
 constexpr std::size_t kTransferReserve = 2 * 1024 * 1024 + 512 * 1024;
 // ...and what libcurl and cJSON may need to read and parse a token answer:
-// cJSON's worst case is an array of one-digit numbers (a 64-byte node plus
-// our 16-byte header for every 2 bytes of text), and libcurl's buffers. Set
-// aside before the code is sent (see Reserve in alloc.hpp); untouched
-// unless the allocator fails.
-constexpr std::size_t kTokenAnswerReserve = 48 * kMaxTokenAnswer + 512 * 1024;
+// libcurl's transfer, whose header blocks are still held while the body is
+// parsed, and cJSON's worst case, an array of one-digit numbers (a 64-byte
+// node plus our 16-byte header for every 2 bytes of text). Set aside before
+// the code is sent (see Reserve in alloc.hpp); untouched unless the
+// allocator fails.
+constexpr std::size_t kTokenAnswerReserve = kTransferReserve + 48 * kMaxTokenAnswer;
 
 class ExchangeJob;
 class GraphqlJob;

@@ -611,31 +611,61 @@ static void test_async_graphql_leaves_the_exchange_its_room(void **state) {
 /* One exchange whose answer is the worst a token endpoint may send (see
  * worst_answer), read with every allocation failing from the moment its
  * code reached the server: the exchange's reserve alone must hold libcurl's
- * header blocks and cJSON's nodes together, and the token comes back. */
-static void test_async_worst_answer_fits_the_reserve(void **state) {
-    (void)state;
-    lf_auth *a = new_handle();
+ * header blocks and cJSON's nodes together, and the token comes back. The
+ * blocking call runs on a thread of its own (worst_blocking), the async one
+ * on the handle's I/O thread; the test thread arms the allocator. */
+typedef struct worst_call {
+    lf_auth *a;
+    char code[48];
+    async_wait w;
+} worst_call;
+
+static void *worst_blocking(void *p) {
+    worst_call *c = p;
+    lf_error err;
+    lf_token *t = NULL;
+    lf_status st = lf_exchange_code(c->a, c->code, &t, &err);
+    on_token(&c->w, st, t, &err);
+    return NULL;
+}
+
+static void run_worst_answer(int async) {
+    worst_call c;
+    memset(&c, 0, sizeof c);
+    c.a = new_handle();
+    pthread_mutex_init(&c.w.mu, NULL);
+    pthread_cond_init(&c.w.cv, NULL);
+    snprintf(c.code, sizeof c.code, "worst-answer-%lld", ts_now_ms());
     size_t before = ts_server_request_count(srv);
     release_answers(0);
-    async_wait w;
-    memset(&w, 0, sizeof w);
-    pthread_mutex_init(&w.mu, NULL);
-    pthread_cond_init(&w.cv, NULL);
-    char code[48];
-    snprintf(code, sizeof code, "worst-answer-%lld", ts_now_ms());
-    lf_assert_status(lf_exchange_code_async(a, code, NULL, on_token, &w), LF_OK);
+    pthread_t thread;
+    if (async)
+        lf_assert_status(lf_exchange_code_async(c.a, c.code, NULL, on_token, &c.w), LF_OK);
+    else
+        assert_int_equal(pthread_create(&thread, NULL, worst_blocking, &c), 0);
     assert_true(ts_server_wait_requests(srv, before + 1, 10000));
     ca_fail_at(1, 1);
     release_answers(1);
-    lf_status st = await(&w, LF_OK);
+    lf_status st = await(&c.w, LF_OK);
     long failed = ca_failures_since_arm();
     ca_fail_at(0, 0);
-    if (st == LF_OK) assert_string_equal(lf_token_value(w.t), token);
-    lf_token_free(w.t);
-    pthread_mutex_destroy(&w.mu);
-    pthread_cond_destroy(&w.cv);
+    if (!async) pthread_join(thread, NULL);
+    if (st == LF_OK) assert_string_equal(lf_token_value(c.w.t), token);
+    lf_token_free(c.w.t);
+    pthread_mutex_destroy(&c.w.mu);
+    pthread_cond_destroy(&c.w.cv);
     assert_true(failed > 0); /* the answer was read with the allocator refusing */
-    if (st != LF_OK) fail_msg("the exchange: %s: %s", lf_status_name(st), w.message);
+    if (st != LF_OK) fail_msg("the exchange: %s: %s", lf_status_name(st), c.w.message);
+}
+
+static void test_worst_answer_fits_the_reserve(void **state) {
+    (void)state;
+    run_worst_answer(0);
+}
+
+static void test_async_worst_answer_fits_the_reserve(void **state) {
+    (void)state;
+    run_worst_answer(1);
 }
 
 static void test_async_answers_read_with_the_reserves_pooled(void **state) {
@@ -689,6 +719,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_async_answers_read_with_the_reserves_pooled, free_handle),
         cmocka_unit_test_teardown(test_async_last_answer_keeps_its_room, free_handle),
         cmocka_unit_test_teardown(test_async_graphql_leaves_the_exchange_its_room, free_handle),
+        cmocka_unit_test_teardown(test_worst_answer_fits_the_reserve, free_handle),
         cmocka_unit_test_teardown(test_async_worst_answer_fits_the_reserve, free_handle),
 #endif
         cmocka_unit_test(test_balanced_at_cleanup),

@@ -195,11 +195,11 @@ static void assert_memory_bounded(const mem_probe *m, size_t cap, const char *mo
      * KiB for a 1 MiB header line (libcurl's header buffer growing to its 100
      * KiB limit), less for the others. The bound is cap + 384 KiB. An exchange with
      * hooked dependencies also sets aside, before the code is sent, a fixed
-     * reserve for libcurl and cJSON (48 x the 64 KiB token-answer cap +
-     * 512 KiB; src/client.hpp kTokenAnswerReserve): it does not grow with
-     * what the server sends and stays untouched unless the allocator fails
-     * (the RSS bound above is what it leaves alone). */
-    const size_t reserve = 48 * 64 * 1024 + 512 * 1024;
+     * reserve for libcurl and cJSON (2.5 MiB for a transfer + 48 x the
+     * 64 KiB token-answer cap; src/client.hpp kTokenAnswerReserve): it does
+     * not grow with what the server sends and stays untouched unless the
+     * allocator fails (the RSS bound above is what it leaves alone). */
+    const size_t reserve = (2 * 1024 + 512) * 1024 + 48 * 64 * 1024;
     if (m->heap_peak_growth > cap + 384 * 1024 + reserve) {
         print_error("%s: peak heap grew by %zu bytes (bound cap + 384 KiB + the exchange reserve)\n", mode,
                     m->heap_peak_growth);
