@@ -24,19 +24,14 @@ const char kAccountQuery[] = "query { account { id } }";
 // {"query": query, "variables": variables_json or {}}
 Status request_body(const char *query, const char *variables_json, SecretString &body, Error &e) {
     Json doc(new_object());
-    add_string(doc.get(), "query", query);
-    Json vars;
-    if (variables_json) {
-        JsonError je = JsonError::None;
-        vars = Json::parse(variables_json, kApiJsonDepth, &je);
-        if (je == JsonError::NoMemory) throw std::bad_alloc();
-        if (!is_object(vars.get())) return fail(e, Status::InvalidArgument, "variables_json is not a JSON object");
-    } else {
-        vars = Json(cJSON_CreateObject());
-        if (!vars.get()) throw std::bad_alloc();
-    }
+    Json q(cJSON_CreateString(query));
+    if (!q.get() || !cJSON_AddItemToObject(doc.get(), "query", q.get())) throw std::bad_alloc();
+    q.release();  // now owned by doc
+    JsonError je = JsonError::None;
+    Json vars = variables_json ? Json::parse(variables_json, kApiJsonDepth, &je) : Json(new_object());
+    if (!is_object(vars.get())) return fail(e, Status::InvalidArgument, "variables_json is not a JSON object");
     if (!cJSON_AddItemToObject(doc.get(), "variables", vars.get())) throw std::bad_alloc();
-    vars.release();  // now owned by doc
+    vars.release();
     print(doc.get(), body.str());
     return Status::Ok;
 }
@@ -46,7 +41,6 @@ Status request_body(const char *query, const char *variables_json, SecretString 
 Status read_api_response(const HttpResponse &resp, const Redactor &r, Error &e) {
     JsonError je = JsonError::None;
     Json doc = Json::parse(resp.body, kApiJsonDepth, &je);
-    if (je == JsonError::NoMemory) throw std::bad_alloc();
     const cJSON *root = doc.get();
     long st = resp.status;
     ServerError se = server_error(root);
@@ -125,7 +119,6 @@ Status Client::account_id(std::string_view token, const CallOptions &opts, char 
     if (s != Status::Ok) return s;
     JsonError je = JsonError::None;
     Json doc = Json::parse(resp.body, kApiJsonDepth, &je);
-    if (je == JsonError::NoMemory) throw std::bad_alloc();
     const cJSON *id = member(member(member(doc.get(), "data"), "account"), "id");
     char number[32];
     std::string_view value;
@@ -149,7 +142,6 @@ Status Client::account_id(std::string_view token, const CallOptions &opts, char 
 
 Status GraphqlJob::prepare(std::string_view token, const char *query, const char *variables_json,
                            const CallOptions &opts, Error &e) {
-    cancel = opts.cancel;
     token_.str().assign(token.data(), token.size());
     Status s = c_.api_request(token_.view(), query, variables_json, c_.started(opts), ar_, e);
     if (s == Status::Ok && dependencies_hooked()) {

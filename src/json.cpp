@@ -80,11 +80,6 @@ void wipe_strings(cJSON *v) noexcept {
 
 Json::~Json() { wipe_and_delete(root_); }
 
-void Json::wipe_and_delete_root() noexcept {
-    wipe_and_delete(root_);
-    root_ = nullptr;
-}
-
 void wipe_and_delete(cJSON *root) noexcept {
     if (!root) return;
     wipe_strings(root);
@@ -98,7 +93,8 @@ Json Json::parse(std::string_view text, int max_depth, JsonError *err) {
     dep::take_failure();
     cJSON *root = cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0);
     if (!root) {
-        *err = dep::take_failure() ? JsonError::NoMemory : JsonError::Syntax;
+        if (dep::take_failure()) throw std::bad_alloc();
+        *err = JsonError::Syntax;
         return Json();
     }
     Json doc(root);
@@ -154,7 +150,6 @@ void print(const cJSON *v, String &out) {
     estimate += Walk::size(v);
     if (estimate > 0x7fffffff) throw std::bad_alloc();
     out.assign(estimate, '\0');
-    dep::take_failure();
     if (!cJSON_PrintPreallocated(const_cast<cJSON *>(v), &out[0], static_cast<int>(estimate), 0)) {
         throw std::bad_alloc();
     }
@@ -233,18 +228,6 @@ cJSON *new_object() {
     cJSON *o = cJSON_CreateObject();
     if (!o) throw std::bad_alloc();
     return o;
-}
-
-void add_string(cJSON *object, const char *name, std::string_view value) {
-    // cJSON copies NUL-terminated strings; values here come from C strings.
-    String tmp(value.data(), value.size());
-    cJSON *s = cJSON_CreateString(tmp.c_str());
-    wipe(&tmp[0], tmp.size());
-    if (!s) throw std::bad_alloc();
-    if (!cJSON_AddItemToObject(object, name, s)) {
-        wipe_and_delete(s);
-        throw std::bad_alloc();
-    }
 }
 
 }  // namespace lf

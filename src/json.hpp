@@ -13,7 +13,7 @@ struct cJSON;
 
 namespace lf {
 
-enum class JsonError { None, Syntax, TooDeep, NulEscape, NoMemory };
+enum class JsonError { None, Syntax, TooDeep, NulEscape };
 
 class Json {
 public:
@@ -22,14 +22,6 @@ public:
     Json(const Json &) = delete;
     Json &operator=(const Json &) = delete;
     Json(Json &&o) noexcept : root_(o.root_) { o.root_ = nullptr; }
-    Json &operator=(Json &&o) noexcept {
-        if (this != &o) {
-            wipe_and_delete_root();
-            root_ = o.root_;
-            o.root_ = nullptr;
-        }
-        return *this;
-    }
     ~Json();
     cJSON *get() const noexcept { return root_; }
     cJSON *release() noexcept {
@@ -38,11 +30,11 @@ public:
         return r;
     }
 
-    // Parses text as one JSON value; the Json is empty on failure.
+    // Parses text as one JSON value; the Json is empty, and *err says why,
+    // when it is not. Throws std::bad_alloc when cJSON could not allocate.
     static Json parse(std::string_view text, int max_depth, JsonError *err);
 
 private:
-    void wipe_and_delete_root() noexcept;
     cJSON *root_ = nullptr;
 };
 
@@ -67,6 +59,5 @@ char *write_json_string(char *dst, std::string_view v) noexcept;
 
 // Throws std::bad_alloc when cJSON could not allocate.
 cJSON *new_object();
-void add_string(cJSON *object, const char *name, std::string_view value);
 
 }  // namespace lf

@@ -13,6 +13,21 @@ namespace {
 
 enum class Verdict { Other, BadCode, BadClient };
 
+// Whether hay contains needle (given in lower case), ignoring ASCII case.
+bool contains_nocase(std::string_view hay, std::string_view needle) noexcept {
+    if (needle.size() > hay.size()) return false;
+    for (std::size_t i = 0; i + needle.size() <= hay.size(); i++) {
+        std::size_t j = 0;
+        for (; j < needle.size(); j++) {
+            char a = hay[i + j], b = needle[j];
+            if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+            if (a != b) break;
+        }
+        if (j == needle.size()) return true;
+    }
+    return false;
+}
+
 // What the error says, by its key first, then its message.
 Verdict read_verdict(const ServerError &se) noexcept {
     std::string_view k = se.key;
@@ -127,24 +142,9 @@ bool is_b64token(std::string_view s) noexcept {
     return true;
 }
 
-bool contains_nocase(std::string_view hay, std::string_view needle) noexcept {
-    if (needle.size() > hay.size()) return false;
-    for (std::size_t i = 0; i + needle.size() <= hay.size(); i++) {
-        std::size_t j = 0;
-        for (; j < needle.size(); j++) {
-            char a = hay[i + j], b = needle[j];
-            if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-            if (a != b) break;
-        }
-        if (j == needle.size()) return true;
-    }
-    return false;
-}
-
 Status read_token_response(const HttpResponse &resp, const Redactor &r, Token &token, Error &e) {
     JsonError je = JsonError::None;
     Json doc = Json::parse(resp.body, kTokenJsonDepth, &je);
-    if (je == JsonError::NoMemory) throw std::bad_alloc();
     bool success = resp.status >= 200 && resp.status < 300;
     if (!success || server_error(doc.get()).present) {
         // A token sent along with an error is still a secret.

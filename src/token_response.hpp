@@ -44,6 +44,4 @@ const char *json_problem(JsonError je, const cJSON *root) noexcept;
 // RFC 6750 b64token: [A-Za-z0-9-._~+/]+=*
 bool is_b64token(std::string_view s) noexcept;
 
-bool contains_nocase(std::string_view hay, std::string_view needle) noexcept;
-
 }  // namespace lf
