@@ -19,9 +19,6 @@ HmacKey::~HmacKey() {
 }
 
 bool HmacKey::init(std::string_view key) noexcept {
-    EVP_MAC_CTX_free(spare_.exchange(nullptr, std::memory_order_acquire));
-    EVP_MAC_CTX_free(keyed_);
-    keyed_ = nullptr;
     EVP_MAC *mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
     EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : nullptr;
     EVP_MAC_free(mac);  // the context holds its own reference
@@ -61,10 +58,8 @@ bool HmacKey::restarts() noexcept {
     return yes;
 }
 
-// Measured against the other public routes (docs/BENCHMARKS.md): re-using
-// one context costs about 0.75x a duplicate per MAC, which makes 11 OpenSSL
-// allocations; re-keying a new context, EVP_Q_mac and HMAC() process the key
-// every call and cost more than either.
+// The spare when it is free, else a duplicate of the keyed context: the
+// cheapest public routes (docs/BENCHMARKS.md), neither processes the key.
 EVP_MAC_CTX *HmacKey::start() const noexcept {
     if (!keyed_) return nullptr;
     EVP_MAC_CTX *c = spare_.exchange(nullptr, std::memory_order_acquire);
@@ -87,13 +82,6 @@ bool HmacKey::finish(EVP_MAC_CTX *c, unsigned char out[kMacSize]) const noexcept
     return ok;
 }
 
-bool HmacKey::sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept {
-    EVP_MAC_CTX *c = start();
-    if (!c) return false;
-    bool ok = EVP_MAC_update(c, static_cast<const unsigned char *>(data), len);
-    return finish(c, out) && ok;
-}
-
 bool HmacKey::sign_parts(std::initializer_list<std::string_view> parts, unsigned char out[kMacSize]) const noexcept {
     EVP_MAC_CTX *c = start();
     bool ok = c != nullptr;
@@ -104,7 +92,8 @@ bool HmacKey::sign_parts(std::initializer_list<std::string_view> parts, unsigned
 
 bool HmacKey::sign_base64(const void *data, std::size_t len, char out[kMacBase64Len + 1]) const noexcept {
     unsigned char mac[kMacSize];
-    bool ok = sign(data, len, mac) && base64_encode(mac, sizeof mac, out) == kMacBase64Len;
+    bool ok = sign_parts({std::string_view(static_cast<const char *>(data), len)}, mac) &&
+              base64_encode(mac, sizeof mac, out) == kMacBase64Len;
     wipe(mac, sizeof mac);
     return ok;
 }

@@ -27,9 +27,8 @@ public:
     HmacKey(const HmacKey &) = delete;
     HmacKey &operator=(const HmacKey &) = delete;
     ~HmacKey();
-    bool init(std::string_view key) noexcept;  // false if OpenSSL fails
+    bool init(std::string_view key) noexcept;  // once; false if OpenSSL fails
     bool ready() const noexcept { return keyed_ != nullptr; }
-    bool sign(const void *data, std::size_t len, unsigned char out[kMacSize]) const noexcept;
     // The MAC of the concatenation of parts, without copying them together.
     bool sign_parts(std::initializer_list<std::string_view> parts, unsigned char out[kMacSize]) const noexcept;
     // base64 of the MAC into out[kMacBase64Len + 1].
