@@ -39,15 +39,14 @@ Status status_of_current_exception() noexcept {
 
 }  // namespace
 
-// A job on the I/O thread: its current transfer's slot (nullptr while it
-// waits), its reserve (the loop's from the start) and the detail of its
-// ending.
+// A job on the I/O thread (nullptr once completed): its current transfer's
+// slot (nullptr while it waits), its reserve (the loop's from the start)
+// and the detail of its ending.
 struct Active {
     Job *job = nullptr;
     Transport::Slot *slot = nullptr;
     Reserve *reserve = nullptr;
     Error e;
-    bool finished = false;
 };
 
 class Loop {
@@ -165,7 +164,6 @@ bool Loop::take_incoming(Vector<Job *> &batch) noexcept {
 void Loop::complete(Active *a, Status s) noexcept {
     if (s != Status::Ok && !a->e.message[0]) fail(a->e, s, status_message(s));
     if (s != Status::Ok) a->e.status = s;
-    a->finished = true;
     if (a->reserve) {
         if (spares_.size() < spares_.capacity())
             spares_.push_back(a->reserve);
@@ -374,7 +372,7 @@ void Loop::tick() noexcept {
 void Loop::sweep() noexcept {
     std::size_t k = 0;
     for (Active *a : active_) {
-        if (a->finished)
+        if (!a->job)
             destroy(a);
         else
             active_[k++] = a;

@@ -2,7 +2,6 @@
 // learning the style for AUTO without risking the real code, and mapping
 // the token endpoint's answer.
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 
 #include "global.hpp"
@@ -160,7 +159,6 @@ ExchangeJob::ExchangeJob(const Client &c, std::string_view code, bool copy_code,
         code = copy_.view();
     }
     code_ = code;
-    cancel = opts.cancel;
     // Taken before the code can go out: the token's room (the answer's was
     // taken by cr_), and the reserve for hooked dependencies.
     token_.reserve();
@@ -176,10 +174,7 @@ ExchangeJob::ExchangeJob(const Client &c, std::string_view code, bool copy_code,
     }
 }
 
-ExchangeJob::~ExchangeJob() {
-    end_probe();
-    reserve_release(reserve_);
-}
+ExchangeJob::~ExchangeJob() { end_probe(); }
 
 void ExchangeJob::end_probe() noexcept {
     if (!probing_) return;
@@ -264,7 +259,7 @@ Job::Step ExchangeJob::after(Status s, Error &e) {
         if (++probe_ < c_.auto_attempt_count_) return send_probe();
         end_probe();
         c_.tracer_.line(LF_TRACE_AUTO, "AUTO: no style was accepted; the real code was not sent");
-        e = last_;
+        e = pe;
         e.retry_after_s = 0;
         return finish(fail(
             e, Status::InvalidClient,
@@ -277,8 +272,7 @@ Job::Step ExchangeJob::after(Status s, Error &e) {
 }
 
 // What the probe's answer (s, pe) means: its style chosen for the life of
-// the handle, the next style to try (last_ keeps this answer), or the
-// call's failure (in e).
+// the handle, the next style to try, or the call's failure (in e).
 ExchangeJob::Verdict ExchangeJob::judge(Status s, const Error &pe, Error &e) {
     const Attempt &at = c_.auto_attempts_[probe_];
     if (s == Status::Ok) {
@@ -297,7 +291,6 @@ ExchangeJob::Verdict ExchangeJob::judge(Status s, const Error &pe, Error &e) {
                         style_name(at.style), at.endpoint->url.c_str());
         return Verdict::Chosen;
     case ProbeVerdict::Rejected:
-        last_ = pe;
         return Verdict::Next;
     case ProbeVerdict::Failed:
         break;

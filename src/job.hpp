@@ -29,7 +29,7 @@ public:
     Job() = default;
     Job(const Job &) = delete;
     Job &operator=(const Job &) = delete;
-    virtual ~Job() = default;
+    virtual ~Job() { reserve_release(reserve_); }
 
     virtual Step begin(Error &e) = 0;
     // After a transfer ended with s (Ok: a complete answer in response()).
@@ -39,7 +39,7 @@ public:
     virtual HttpResponse &response() noexcept = 0;
     // The memory set aside for reading this job's answer (hooked
     // dependencies), if any: the caller (the driver) owns it from then on.
-    virtual Reserve *take_reserve() noexcept { return nullptr; }
+    Reserve *take_reserve() noexcept { return std::exchange(reserve_, nullptr); }
     // Whether after() may draw on reserves: for the answer to an exchange's
     // real code, spent by then. Other answers (a probe's too) are parsed
     // without them.
@@ -47,13 +47,13 @@ public:
     virtual void complete(Status, const Error &) noexcept {}
 
     Status result() const noexcept { return result_; }
-    const int *cancel = nullptr;  // the caller's flag, or nullptr
 
 protected:
     Step finish(Status s) noexcept {
         result_ = s;
         return Step::Done;
     }
+    Reserve *reserve_ = nullptr;  // set by the constructor or prepare()
 
 private:
     Status result_ = Status::Internal;
@@ -76,7 +76,6 @@ public:
     Step wait(Error &e) override;
     HttpRequest &request() noexcept override { return cr_.req; }
     HttpResponse &response() noexcept override { return cr_.resp; }
-    Reserve *take_reserve() noexcept override { return std::exchange(reserve_, nullptr); }
     bool reads_with_reserve() const noexcept override { return !probing_; }
     const CallOptions &options() const noexcept { return opts_; }
 
@@ -100,12 +99,10 @@ private:
     Token &token_;
     Sent sent_ = Sent::No;
     Client::CodeRequest cr_;
-    Reserve *reserve_ = nullptr;
     Attempt chosen_{};
     bool probing_ = false;  // this job holds the handle's AUTO probe
     int probe_ = 0;         // the style being probed
     char probe_code_[64] = {};
-    Error last_;  // the last style's rejection
 };
 
 // The GraphQL call's steps (graphql.cpp): the request is built (and
@@ -116,7 +113,6 @@ private:
 class GraphqlJob : public Job {
 public:
     explicit GraphqlJob(const Client &c, Response &out) noexcept : c_(c), out_(out) {}
-    ~GraphqlJob() override { reserve_release(reserve_); }
     // The request, as the blocking call checks and builds it. Throws std::bad_alloc.
     Status prepare(std::string_view token, const char *query, const char *variables_json, const CallOptions &opts,
                    Error &e);
@@ -125,7 +121,6 @@ public:
     Step after(Status s, Error &e) override;
     HttpRequest &request() noexcept override { return ar_.req; }
     HttpResponse &response() noexcept override { return ar_.resp; }
-    Reserve *take_reserve() noexcept override { return std::exchange(reserve_, nullptr); }
 
 protected:
     bool got_response() const noexcept { return got_; }
@@ -136,7 +131,6 @@ private:
     Response &out_;
     SecretString token_;
     Client::ApiRequest ar_;
-    Reserve *reserve_ = nullptr;
     bool got_ = false;
 };
 
