@@ -23,13 +23,8 @@ static_assert(kHeader >= sizeof(std::size_t) + sizeof(void *), "dependency block
 }  // namespace
 
 void set_allocator(const AllocatorHooks *hooks) noexcept {
-    if (hooks) {
-        g_hooks = *hooks;
-        g_custom = true;
-    } else {
-        g_hooks = AllocatorHooks{};
-        g_custom = false;
-    }
+    g_hooks = hooks ? *hooks : AllocatorHooks{};
+    g_custom = hooks != nullptr;
 }
 
 bool same_allocator(const AllocatorHooks *hooks) noexcept {

@@ -120,8 +120,6 @@ Status access_denied(const Params &p, Error &e) noexcept {
     each_decoded(p.description.value, [&](char c) {
         if (dlen + 1 < sizeof desc) desc[dlen++] = c;
     });
-    e.status = Status::AccessDenied;
-    sanitize_copy(e.key, sizeof e.key, std::string_view(key, klen));
     Redactor none;
     return fail_server(e, Status::AccessDenied, 0, std::string_view(key, klen), "authorization was not granted",
                        std::string_view(desc, dlen), none);

@@ -35,10 +35,6 @@ TransportConfig transport_config(const ClientOptions &o, const Tracer *tracer) {
 
 bool too_long(const char *s) noexcept { return s && std::strlen(s) > kMaxConfigString; }
 
-}  // namespace
-
-namespace {
-
 Status check_settings(const ClientOptions &o, Error &e) {
     if (!o.client_id || !*o.client_id) return fail(e, Status::InvalidArgument, "client_id is required");
     if (!o.client_secret || !*o.client_secret) return fail(e, Status::InvalidArgument, "client_secret is required");
@@ -71,7 +67,7 @@ Status check_redirect_uris(const ClientOptions &o, Error &e) {
     for (std::size_t i = 0; i < o.redirect_uri_count; i++) {
         if (!o.redirect_uris[i]) return fail(e, Status::InvalidArgument, "a redirect URI is NULL");
         if (too_long(o.redirect_uris[i])) return fail(e, Status::InvalidArgument, "a redirect URI is too long");
-        Status s = check_url(o.redirect_uris[i], "redirect URI", false, facts, e);
+        Status s = check_url(o.redirect_uris[i], "redirect URI", facts, e);
         if (s != Status::Ok) return s;
     }
     return Status::Ok;
@@ -85,7 +81,7 @@ Status check_endpoints(const ClientOptions &o, Error &e) {
     UrlFacts facts;
     for (const auto &ep : endpoints) {
         if (!ep.url) continue;
-        Status s = check_url(ep.url, ep.what, false, facts, e);
+        Status s = check_url(ep.url, ep.what, facts, e);
         if (s != Status::Ok) return s;
     }
     return Status::Ok;
@@ -128,7 +124,7 @@ void Client::init_endpoints(const ClientOptions &o) {
     UrlFacts facts;
     auto set_endpoint = [&](Endpoint &ep, const char *url) {
         ep.url.assign(url);
-        check_url(url, "endpoint", false, facts, ignored);
+        check_url(url, "endpoint", facts, ignored);
         ep.allow_http = !facts.https;
         ep.loopback = facts.loopback;
     };

@@ -99,7 +99,6 @@ public:
     explicit Client(const ClientOptions &o);  // throws std::bad_alloc
     Client(const Client &) = delete;
     Client &operator=(const Client &) = delete;
-    ~Client() = default;
 
     Status consent_url(const char *redirect_uri, const char *scopes, const char *state, char *buf, std::size_t size,
                        std::size_t *needed) const noexcept;

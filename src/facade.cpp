@@ -434,10 +434,10 @@ LF_API lf_status lf_exchange_code_ex(const lf_auth *a, const char *code, const l
         Status s = read_call_options(opts, co, e);
         if (s != Status::Ok) return s;
         co.code_sent = &sent;
-        // The token object and its storage exist before the code is spent.
+        // The token object exists before the code is spent (the exchange
+        // reserves its storage).
         Owned<lf_token> t;
         t.p = lf::make<lf_token>();
-        t.p->impl.reserve();
         s = a->impl.exchange(code, co, t.p->impl, e);
         if (s == Status::Ok) *out = t.release();
         trace_failure(a->impl, "exchange", s, e, code);

@@ -31,9 +31,6 @@ std::mutex g_mu;
 std::atomic<bool> g_ready{false};
 unsigned g_flags = 0;
 
-void *cjson_malloc(size_t n) { return dep::malloc_fn(n); }
-void cjson_free(void *p) { dep::free_fn(p); }
-
 Status init_locked(const AllocatorHooks *hooks, unsigned flags) {
     set_allocator(hooks);
     CURLcode rc;
@@ -48,7 +45,7 @@ Status init_locked(const AllocatorHooks *hooks, unsigned flags) {
         return rc == CURLE_OUT_OF_MEMORY ? Status::NoMemory : Status::Internal;
     }
     if (flags & kHookDependencies) {
-        cJSON_Hooks h{cjson_malloc, cjson_free};
+        cJSON_Hooks h{dep::malloc_fn, dep::free_fn};
         cJSON_InitHooks(&h);
     }
     g_flags = flags;

@@ -3,7 +3,6 @@
 #include "global.hpp"
 #include "trust.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>

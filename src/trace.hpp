@@ -16,7 +16,6 @@ class Tracer {
 public:
     static constexpr std::size_t kLineSize = 512;
 
-    Tracer() = default;
     Tracer(lf_trace_fn fn, void *user) noexcept : fn_(fn), user_(user) {}
 
     bool on() const noexcept { return fn_ != nullptr; }

@@ -89,10 +89,6 @@ bool read_defaults() noexcept {
     return true;
 }
 
-const char *errno_text(int err, char *buf, std::size_t size) noexcept {
-    return strerror_r(err, buf, size);  // GNU: returns the text
-}
-
 // Certificates compute derived fields (extension flags, hashes) on first
 // use, under a per-certificate lock but with an unlocked fast path in
 // OpenSSL 3.0. Computing them all here, before the store is published to
@@ -222,7 +218,7 @@ Result acquire(const char *ca_file, X509_STORE **out, char *why, std::size_t why
     char buf[128];
     struct stat st;
     if (stat(ca_file, &st) != 0) {
-        std::snprintf(why, why_size, "cannot read the CA file %s: %s", ca_file, errno_text(errno, buf, sizeof buf));
+        std::snprintf(why, why_size, "cannot read the CA file %s: %s", ca_file, strerror_r(errno, buf, sizeof buf));
         return Result::Failed;
     }
     Entry *e = find(ca_file, system);
@@ -236,7 +232,7 @@ Result acquire(const char *ca_file, X509_STORE **out, char *why, std::size_t why
     // Non-blocking, so that a FIFO in place of the file cannot hang us.
     int fd = open(ca_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &st) != 0) {
-        std::snprintf(why, why_size, "cannot read the CA file %s: %s", ca_file, errno_text(errno, buf, sizeof buf));
+        std::snprintf(why, why_size, "cannot read the CA file %s: %s", ca_file, strerror_r(errno, buf, sizeof buf));
         if (fd >= 0) close(fd);
         return Result::Failed;
     }

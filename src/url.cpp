@@ -67,8 +67,6 @@ constexpr struct UnreservedTable {
     }
 } kUnreserved;
 
-bool is_unreserved(unsigned char c) noexcept { return kUnreserved.v[c]; }
-
 void put_encoded(OutBuf &out, std::string_view s) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {
@@ -87,7 +85,7 @@ void put_encoded(OutBuf &out, std::string_view s) noexcept {
 
 void append_encoded(String &out, std::string_view s) {
     for (unsigned char c : s) {
-        if (is_unreserved(c)) {
+        if (kUnreserved.v[c]) {
             out.push_back(static_cast<char>(c));
         } else {
             out.push_back('%');
@@ -127,7 +125,7 @@ void form_decode(std::string_view enc, char *out) noexcept {
     }
 }
 
-Status check_url(const char *url, const char *what, bool allow_fragment, UrlFacts &facts, Error &e) {
+Status check_url(const char *url, const char *what, UrlFacts &facts, Error &e) {
     if (!url || !*url) return failf(e, Status::InvalidArgument, "%s is empty", what);
     for (const char *p = url; *p; p++) {
         auto c = static_cast<unsigned char>(*p);
@@ -154,7 +152,7 @@ Status check_url(const char *url, const char *what, bool allow_fragment, UrlFact
     const char *sep = std::strstr(url, "://");
     if (!sep || sep[3] == '/' || !host || !*host) return failf(e, Status::InvalidArgument, "%s has no host", what);
     if (user) return failf(e, Status::InvalidArgument, "%s must not contain user information", what);
-    if (fragment && !allow_fragment) return failf(e, Status::InvalidArgument, "%s must not contain a fragment", what);
+    if (fragment) return failf(e, Status::InvalidArgument, "%s must not contain a fragment", what);
     facts.loopback = is_loopback_host(host);
     if (facts.https) return Status::Ok;
     if (!facts.loopback)

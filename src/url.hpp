@@ -15,7 +15,6 @@ namespace lf {
 // becomes %XX (upper-case hex).
 void put_encoded(OutBuf &out, std::string_view s) noexcept;
 void append_encoded(String &out, std::string_view s);  // the same, into a String
-bool is_unreserved(unsigned char c) noexcept;
 
 // Strict application/x-www-form-urlencoded decoding: '+' is a space, %XX
 // needs two hex digits, %00 is refused. Returns false for a bad escape;
@@ -29,10 +28,10 @@ struct UrlFacts {
     bool https = false;
 };
 
-// Absolute http(s) URL without user info (and, unless allowed, without a
-// fragment); plain http only to a loopback host.
+// Absolute http(s) URL without user info or fragment; plain http only to a
+// loopback host.
 // InvalidArgument for a malformed URL, InsecureTransport for a scheme or
 // host that would leak credentials.
-Status check_url(const char *url, const char *what, bool allow_fragment, UrlFacts &facts, Error &e);
+Status check_url(const char *url, const char *what, UrlFacts &facts, Error &e);
 
 }  // namespace lf
