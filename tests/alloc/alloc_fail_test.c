@@ -63,8 +63,8 @@ static void make_large_answer(void) {
  * node for every 2 bytes. Both are live while the answer is parsed.
  * Measured by lowering the reserve until this failed: 4,541 KiB of the
  * 5,632 KiB reserve are needed, 3,616 KiB with 1,000 header lines instead:
- * 80 bytes per line. cpp-httplib writes "h: " lines; a raw server could
- * send bare "h:\n" ones, 21,845 of them: about 5,240 KiB, still within. */
+ * 80 bytes per line. Denser header blocks: see
+ * test_async_worst_answer_bare_lf_headers. */
 #define WORST_HEADERS 12900
 static char worst_answer[63 * 1024];
 
@@ -662,6 +662,62 @@ static void run_worst_answer(int async) {
     if (st != LF_OK) fail_msg("the exchange: %s: %s", lf_status_name(st), c.w.message);
 }
 
+/* The same with the densest header block there is, which cpp-httplib
+ * cannot send: bare "h:" LF lines up to the 64 KiB header limit, about
+ * 21,800 of them, from a raw listener over plain HTTP to 127.0.0.1. It
+ * holds the answer until the allocator is armed (TS_RAW_WAIT). Measured:
+ * 5,228 KiB of the 5,632 KiB reserve are needed (it fails at 5,212). */
+#define BARE_LF_HEADERS 21800
+
+static void test_async_worst_answer_bare_lf_headers(void **state) {
+    (void)state;
+    size_t body_len = strlen(worst_answer);
+    size_t cap = 200 + 3 * BARE_LF_HEADERS + body_len;
+    char *answer = malloc(cap);
+    assert_non_null(answer);
+    size_t n = (size_t)snprintf(answer, cap,
+                                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                                "Connection: close\r\n",
+                                body_len);
+    for (int i = 0; i < BARE_LF_HEADERS; i++, n += 3) memcpy(answer + n, "h:\n", 3);
+    memcpy(answer + n, "\r\n", 2);
+    memcpy(answer + n + 2, worst_answer, body_len);
+    n += 2 + body_len;
+    ts_raw *raw = ts_raw_start();
+    assert_non_null(raw);
+    ts_raw_push(raw, 1, NULL, 0, TS_RAW_WAIT);
+    lf_auth_config cfg;
+    config(&cfg);
+    cfg.token_url = ts_raw_url(raw, "http", "/token");
+    lf_auth *a = NULL;
+    lf_error err;
+    lf_assert_status_err(lf_auth_new(&cfg, &a, &err), LF_OK, &err);
+    live_handle = a;
+    async_wait w;
+    memset(&w, 0, sizeof w);
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    lf_assert_status(lf_exchange_code_async(a, "bare-lf-code", NULL, on_token, &w), LF_OK);
+    long long until = ts_now_ms() + 10000;
+    while (ts_raw_request_count(raw) < 1 && ts_now_ms() < until) ts_sleep_ms(5);
+    assert_int_equal(ts_raw_request_count(raw), 1);
+    ca_fail_at(1, 1);
+    ts_raw_push(raw, 0, answer, n, TS_RAW_CLOSE);
+    lf_status st = await(&w, LF_OK);
+    long failed = ca_failures_since_arm();
+    ca_fail_at(0, 0);
+    if (st == LF_OK) assert_string_equal(lf_token_value(w.t), token);
+    lf_token_free(w.t);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    lf_auth_free(a);
+    live_handle = NULL;
+    ts_raw_stop(raw);
+    free(answer);
+    assert_true(failed > 0); /* the answer was read with the allocator refusing */
+    if (st != LF_OK) fail_msg("the exchange: %s: %s", lf_status_name(st), w.message);
+}
+
 static void test_worst_answer_fits_the_reserve(void **state) {
     (void)state;
     run_worst_answer(0);
@@ -725,6 +781,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_async_graphql_leaves_the_exchange_its_room, free_handle),
         cmocka_unit_test_teardown(test_worst_answer_fits_the_reserve, free_handle),
         cmocka_unit_test_teardown(test_async_worst_answer_fits_the_reserve, free_handle),
+        cmocka_unit_test_teardown(test_async_worst_answer_bare_lf_headers, free_handle),
 #endif
         cmocka_unit_test(test_balanced_at_cleanup),
     };

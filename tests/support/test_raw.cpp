@@ -52,6 +52,7 @@ struct ts_raw {
     std::vector<std::thread> workers;
     std::set<int> open_fds;  // of the Fault threads, shut down at stop
     std::condition_variable idle;
+    std::condition_variable pushed;  // a step was pushed, or stopping
 
     void run();
     void run_fault();
@@ -183,6 +184,11 @@ void ts_raw::run() {
                 open = false;
                 break;
             }
+            case TS_RAW_WAIT: {
+                std::unique_lock<std::mutex> lock(mu);
+                pushed.wait_for(lock, std::chrono::seconds(30), [this] { return stopping || !steps.empty(); });
+                break;
+            }
             }
         }
     }
@@ -271,7 +277,11 @@ extern "C" ts_raw *ts_raw_start_fault(const ts_fault_config *cfg) {
 
 extern "C" void ts_raw_stop(ts_raw *r) {
     if (!r) return;
-    r->stopping = true;
+    {
+        std::lock_guard<std::mutex> lock(r->mu);
+        r->stopping = true;
+    }
+    r->pushed.notify_all();
     if (r->thread.joinable()) r->thread.join();
     {
         std::lock_guard<std::mutex> lock(r->mu);
@@ -307,9 +317,12 @@ extern "C" const char *ts_raw_url(ts_raw *r, const char *scheme, const char *pat
 }
 
 extern "C" void ts_raw_push(ts_raw *r, int read_request, const void *bytes, size_t len, ts_raw_after after) {
-    std::lock_guard<std::mutex> lock(r->mu);
-    r->steps.push_back(
-        Step{read_request != 0, std::string(static_cast<const char *>(bytes ? bytes : ""), bytes ? len : 0), after});
+    {
+        std::lock_guard<std::mutex> lock(r->mu);
+        r->steps.push_back(Step{read_request != 0,
+                                std::string(static_cast<const char *>(bytes ? bytes : ""), bytes ? len : 0), after});
+    }
+    r->pushed.notify_all();
 }
 
 extern "C" size_t ts_raw_connection_count(ts_raw *r) { return r->connections.load(); }

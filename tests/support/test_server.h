@@ -156,7 +156,10 @@ typedef enum ts_raw_after {
     TS_RAW_KEEP = 0,  /* keep the connection; the next step reads from it */
     TS_RAW_CLOSE = 1, /* orderly close (FIN) */
     TS_RAW_RESET = 2, /* abortive close (RST, SO_LINGER 0) */
-    TS_RAW_STALL = 3  /* keep it open, never send anything more, until stop */
+    TS_RAW_STALL = 3, /* keep it open, never send anything more, until stop */
+    TS_RAW_WAIT = 4   /* keep it; the next step is the next one pushed (at most
+                         30 s; none by then: as STALL), so a test can act
+                         between the request and the answer */
 } ts_raw_after;
 
 /* Starts a plain TCP listener on 127.0.0.1 (ephemeral port). With no steps
