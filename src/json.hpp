@@ -30,8 +30,8 @@ public:
         return r;
     }
 
-    // Parses text as one JSON value; the Json is empty, and *err says why,
-    // when it is not. Throws std::bad_alloc when cJSON could not allocate.
+    // Parses text as one JSON value. If it is not one, the Json is empty and
+    // *err says why. Throws std::bad_alloc when cJSON could not allocate.
     static Json parse(std::string_view text, int max_depth, JsonError *err);
 
 private:
