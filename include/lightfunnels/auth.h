@@ -288,7 +288,11 @@ typedef struct lf_allocator {
  * libraries keep their hooks PROCESS-WIDE: this affects every other user of
  * libcurl/cJSON in the process. libcurl ignores it silently if the host
  * program initialised libcurl before this call. Blocks handed out through
- * these hooks are wiped before they are released. */
+ * these hooks are wiped before they are released. With this flag, each code
+ * exchange (and each non-blocking GraphQL call) first takes one block of a
+ * few MiB from the allocator, used only for libcurl's and cJSON's
+ * allocations the allocator later refuses: once a code is sent, running out
+ * of memory cannot lose its token (sizes: README, "Implementation notes"). */
 #define LF_INIT_HOOK_DEPENDENCIES 0x1u
 
 /** Initialises the library, optionally with a custom allocator (NULL: the C
